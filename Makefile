@@ -1,0 +1,35 @@
+# The first two targets are the README's first two commands.
+SWIFT ?= swift
+RUNS ?= runs
+
+.PHONY: demo test deps python-deps build bench templates clean
+
+## demo: build and run the example experiment, then show its run
+demo: deps
+	$(SWIFT) build --product noko-example
+	$(SWIFT) build --product noko-run
+	$$($(SWIFT) build --show-bin-path)/noko-example --runs-dir $(RUNS)
+	@run=$$(ls -td $(RUNS)/*/ | head -n 1); \
+	echo; echo "noko-example wrote $$run:"; ls -l "$$run"; echo; \
+	$$($(SWIFT) build --show-bin-path)/noko-run show "$$run"
+
+## test: build and run every test (serial, so swift test prints its summary lines)
+test: deps python-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+deps:
+	@scripts/deps.sh system
+
+python-deps:
+	@scripts/deps.sh python
+
+build: deps
+	$(SWIFT) build
+
+## bench: the release-mode benchmarks (see README "Benchmarks")
+bench: deps
+	$(SWIFT) run -c release noko-bench all
+
+clean:
+	rm -rf .build

@@ -1,0 +1,34 @@
+/// A destination for rows: the journal, a CSV file per table, TensorBoard, your own.
+///
+/// This is noko's extension point, in the spirit of swift-log's `LogHandler`. A logger owns
+/// a list of outputs and hands each accepted row to every output whose ``level`` admits it.
+///
+/// The contract:
+/// - ``write(_:)`` is called under the logger's lock, so every output sees rows in one order
+///   and calls never overlap for one logger. Keep it short: format into a buffer, or keep
+///   the row (it is immutable and cheap to retain) and do the work in ``flush()``.
+/// - ``flush()`` is called from the logger's background flusher every flush interval
+///   (default 1 s), and from `NokoLogger.flush()`; it may run concurrently with
+///   ``write(_:)``, so guard shared state with a lock. After `flush()` returns, every row
+///   written before it must be in the OS (a view may trail the journal by one interval).
+/// - ``close()`` flushes, `fsync`s and releases files. It is called once; rows after it
+///   are not delivered.
+/// - Errors thrown by any method are reported by the logger as warnings naming the output;
+///   logging goes on.
+public protocol LogOutput: AnyObject, Sendable {
+    /// A short name for messages, like `"csv"` or `"ndjson"`.
+    var name: String { get }
+    /// The lowest level this output receives.
+    var level: LogLevel { get }
+    /// Receives one row.
+    func write(_ row: SummarizedRow) throws
+    /// Writes buffered rows through to the OS.
+    func flush() throws
+    /// Flushes, syncs to disk and releases resources.
+    func close() throws
+}
+
+extension LogOutput {
+    public func flush() throws {}
+    public func close() throws { try flush() }
+}

@@ -1,0 +1,2 @@
+// libgit2 checkpoints: see issue 5.
+import NokoCore

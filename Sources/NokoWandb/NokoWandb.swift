@@ -1,0 +1,2 @@
+// wandb sync over libcurl: see issue 6.
+import NokoCore

@@ -1,0 +1,2 @@
+import Noko
+print("noko-example")

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what noko needs on a fresh Debian/Ubuntu machine, and nothing that is already there.
+#   scripts/deps.sh system   C libraries and tools the package builds against
+#   scripts/deps.sh python   Python packages the interop tests read noko's files with
+# The package lists live in one place: deps.list next to this script.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+kind=${1:?usage: deps.sh system|python}
+packages=$(awk -v k="$kind" '$1 == k { for (i = 2; i <= NF; i++) print $i }' "$here/deps.list")
+
+case "$kind" in
+system)
+    missing=()
+    for p in $packages; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && exit 0
+    if [ "$(id -u)" -eq 0 ]; then
+        echo "noko: installing system packages: ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "noko: missing system packages. Run:" >&2
+        echo "    sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+    ;;
+python)
+    missing=()
+    for p in $packages; do
+        module=${p%%=*}; module=${module%%[<>]*}
+        python3 -c "import $module" 2>/dev/null || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && exit 0
+    echo "noko: installing Python packages for the interop tests: ${missing[*]}"
+    python3 -m pip install -q --disable-pip-version-check "${missing[@]}"
+    ;;
+*)
+    echo "usage: deps.sh system|python" >&2; exit 2 ;;
+esac
