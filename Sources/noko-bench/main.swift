@@ -1,2 +1,19 @@
+import Foundation
 import Noko
-print("noko-bench")
+
+// `swift run -c release noko-bench [case…]`: runs the named cases (default: all).
+// Each case prints its figures as ratios against a baseline measured in the same run.
+let cases: [(name: String, run: ([String]) throws -> Void)] = [
+]
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+let selected = arguments.filter { !$0.hasPrefix("-") }
+let wanted = selected.isEmpty || selected == ["all"] ? cases.map(\.name) : selected
+for name in wanted {
+    guard let benchCase = cases.first(where: { $0.name == name }) else {
+        print("unknown benchmark \(name); known: \(cases.map(\.name).joined(separator: ", "))")
+        exit(2)
+    }
+    print("== \(name)")
+    try benchCase.run(arguments)
+}
