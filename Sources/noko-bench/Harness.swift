@@ -40,7 +40,7 @@ func time(_ body: () throws -> Void) rethrows -> Double {
 func interleaved(
     _ name: String, repetitions: Int, a: (label: String, run: () throws -> Double),
     b: (label: String, run: () throws -> Double)
-) rethrows -> ABResult {
+) throws -> ABResult {
     var result = ABResult(name: name, aLabel: a.label, bLabel: b.label, a: [], b: [])
     for i in 0..<repetitions {
         if i % 2 == 0 {
