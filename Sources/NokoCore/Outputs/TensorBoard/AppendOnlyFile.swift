@@ -8,6 +8,9 @@ import Darwin
 
 /// A file that only grows by whole chunks, over a raw POSIX descriptor.
 ///
+/// Unlike `FileDescriptor` (the journal's), it creates its file exclusively (`O_EXCL`), so
+/// two writers never share an event file, and it cuts a failed append back off.
+///
 /// Each ``append(_:)`` either lands completely or, on failure, is cut back off the file, so
 /// a file of whole records stays a file of whole records even when the disk fills up.
 final class AppendOnlyFile {
@@ -17,20 +20,20 @@ final class AppendOnlyFile {
     /// Bytes in the file that came from successful appends.
     private(set) var size = 0
 
-    /// Creates the file, failing with `EEXIST` (see ``FileError/errorNumber``) if it exists.
-    init(creatingNew path: String) throws(FileError) {
+    /// Creates the file, failing with `EEXIST` (``NokoFileError/code``) if it exists.
+    init(creatingNew path: String) throws(NokoFileError) {
         self.path = path
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC
         let fd = Self.retryingOnInterrupt { open(path, flags, 0o644) }
-        guard fd >= 0 else { throw FileError(path: path, operation: "create", errorNumber: errno) }
+        guard fd >= 0 else { throw NokoFileError("create", path: path) }
         descriptor = fd
     }
 
     /// Creates the file, or returns nil if it already exists.
-    convenience init?(creatingNewOrNil path: String) throws(FileError) {
+    convenience init?(creatingNewOrNil path: String) throws(NokoFileError) {
         do {
             try self.init(creatingNew: path)
-        } catch where error.errorNumber == EEXIST {
+        } catch where error.code == EEXIST {
             return nil
         }
     }
@@ -41,8 +44,8 @@ final class AppendOnlyFile {
 
     /// Writes all of `bytes` at the end of the file: loops over short writes and `EINTR`.
     /// On failure the partial chunk is truncated away and the error rethrown.
-    func append(_ bytes: UnsafeRawBufferPointer) throws(FileError) {
-        guard descriptor >= 0 else { throw FileError(path: path, operation: "write", errorNumber: EBADF) }
+    func append(_ bytes: UnsafeRawBufferPointer) throws(NokoFileError) {
+        guard descriptor >= 0 else { throw NokoFileError("write to", path: path, code: EBADF) }
         var offset = 0
         while offset < bytes.count {
             let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
@@ -51,7 +54,7 @@ final class AppendOnlyFile {
                 if failure == EINTR { continue }
                 // Cut the torn chunk off so the file still ends on a whole record.
                 if offset > 0 { _ = ftruncate(descriptor, off_t(size)) }
-                throw FileError(path: path, operation: "write", errorNumber: failure)
+                throw NokoFileError("write to", path: path, code: failure)
             }
             offset += written
         }
@@ -59,10 +62,10 @@ final class AppendOnlyFile {
     }
 
     /// Writes all of `bytes` at the end of the file (see the raw-buffer form).
-    func append(_ bytes: [UInt8]) throws(FileError) {
+    func append(_ bytes: [UInt8]) throws(NokoFileError) {
         // withUnsafeBytes rethrows untyped errors, so the typed error travels out as a value.
-        let failure: FileError? = bytes.withUnsafeBytes { buffer in
-            do throws(FileError) {
+        let failure: NokoFileError? = bytes.withUnsafeBytes { buffer in
+            do throws(NokoFileError) {
                 try append(buffer)
                 return nil
             } catch {
@@ -73,21 +76,21 @@ final class AppendOnlyFile {
     }
 
     /// Forces the file's contents to disk.
-    func sync() throws(FileError) {
+    func sync() throws(NokoFileError) {
         guard descriptor >= 0 else { return }
         if Self.retryingOnInterrupt({ fsync(descriptor) }) != 0 {
-            throw FileError(path: path, operation: "fsync", errorNumber: errno)
+            throw NokoFileError("fsync", path: path)
         }
     }
 
     /// Releases the descriptor; later appends fail with `EBADF`. Closing twice does nothing.
-    func close() throws(FileError) {
+    func close() throws(NokoFileError) {
         guard descriptor >= 0 else { return }
         let fd = descriptor
         descriptor = -1
         // close() must not be retried on EINTR on Linux: the descriptor is already released.
         if Self.closeDescriptor(fd) != 0 && errno != EINTR {
-            throw FileError(path: path, operation: "close", errorNumber: errno)
+            throw NokoFileError("close", path: path)
         }
     }
 
@@ -106,20 +109,5 @@ final class AppendOnlyFile {
             let result = call()
             if result >= 0 || errno != EINTR { return result }
         }
-    }
-}
-
-/// A failed system call on a file, with the path, the operation and the system's reason.
-public struct FileError: Error, CustomStringConvertible {
-    /// The file.
-    public let path: String
-    /// What was being done: `"create"`, `"write"`, `"fsync"`, `"close"`.
-    public let operation: String
-    /// The `errno` value.
-    public let errorNumber: Int32
-
-    /// For example `cannot write /runs/a/events.out.tfevents…: No space left on device`.
-    public var description: String {
-        "cannot \(operation) \(path): \(String(cString: strerror(errorNumber)))"
     }
 }

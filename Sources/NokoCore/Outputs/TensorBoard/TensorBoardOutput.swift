@@ -62,7 +62,7 @@ public final class TensorBoardOutput: LogOutput {
         var records = TFRecordWriter(capacity: 1 << 16)
         var isClosed = false
 
-        mutating func writeRecords() throws(FileError) {
+        mutating func writeRecords() throws(NokoFileError) {
             defer { records.removeAll() }
             try file.append(records.bytes)
         }
@@ -78,14 +78,14 @@ public final class TensorBoardOutput: LogOutput {
     ///   - processID: The pid in the file name; this process's by default.
     ///   - clock: Unix time in seconds, for the file name and the first event; tests inject one.
     public init(
-        directory: URL, level: LogLevel = .info, messages: Logging.Logger, hostName: String? = nil,
+        directory: URL, level: LogLevel = .info, messages: Logging.Logger = NokoMessages.logger(), hostName: String? = nil,
         processID: Int32? = nil, clock: (@Sendable () -> Double)? = nil
     ) throws {
         let clock = clock ?? { Date().timeIntervalSince1970 }
         self.level = level
         self.messages = messages
         self.clock = clock
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try createDirectory(directory)
 
         let now = clock()
         let host = (hostName ?? Self.machineHostName()).replacingOccurrences(of: "/", with: "_")
@@ -130,7 +130,7 @@ public final class TensorBoardOutput: LogOutput {
     public func close() throws {
         pending.withLock { $0.isClosed = true }
         try drain(appending: nil)
-        try sink.withLock { (sink) throws(FileError) in
+        try sink.withLock { (sink) throws(NokoFileError) in
             guard !sink.isClosed else { return }
             sink.isClosed = true
             try sink.file.sync()
@@ -205,7 +205,7 @@ public final class TensorBoardOutput: LogOutput {
                     ? ([], nil) : ([], TensorBoardOutputError("tensorboard: \(what) arrived after close(); not written"))
             }
             var rowsWritten = 0
-            do throws(FileError) {
+            do throws(NokoFileError) {
                 for (index, row) in rows.enumerated() {
                     sink.encoder.appendEvent(for: row, to: &sink.records)
                     if sink.records.bytes.count >= Self.writeChunkSize {
