@@ -7,16 +7,19 @@ import Noko
 /// 1. NDJSON + CSV, without and with TensorBoard (the target: ratio ≤ 1.5), timed
 ///    over the logging loop (what the caller waits for, the flusher running alongside as in
 ///    a real run), and over the loop plus a final `flush()` (all the work TensorBoard causes).
-/// 2. TensorBoard alone against an output that drops rows, for its absolute cost per row.
+/// 2. TensorBoard alone against an output that drops rows, with no background flusher, so
+///    the loop times `write` alone and the final `flush()` carries all the encoding and I/O:
+///    TensorBoard's whole cost per row, serially.
 ///
 /// `noko-bench tensorboard [--rows=N] [--repetitions=N]`.
 func tensorBoardBench(_ arguments: [String]) throws {
     let rowCount = integerOption("--rows", in: arguments) ?? 20_000
-    let repetitions = integerOption("--repetitions", in: arguments) ?? 11
+    let repetitions = integerOption("--repetitions", in: arguments) ?? 21
     print("\(rowCount) rows of 16 values per run, \(repetitions) interleaved repetitions per comparison")
 
     try compare(
         "NDJSON + CSV", rowCount: rowCount, repetitions: repetitions, aLabel: "ndjson+csv", bLabel: "+tensorboard",
+        flushInterval: .seconds(1),
         outputs: { directory, withTensorBoard in
             var outputs: [any LogOutput] = [
                 try NDJSONOutput(url: directory.appendingPathComponent("noko.ndjson")),
@@ -26,7 +29,8 @@ func tensorBoardBench(_ arguments: [String]) throws {
             return outputs
         })
     try compare(
-        "TensorBoard alone", rowCount: rowCount, repetitions: repetitions, aLabel: "discard", bLabel: "tensorboard",
+        "TensorBoard alone, no flusher", rowCount: rowCount, repetitions: repetitions, aLabel: "discard",
+        bLabel: "tensorboard", flushInterval: nil,
         outputs: { directory, withTensorBoard in
             [withTensorBoard ? try TensorBoardOutput(directory: directory, messages: benchMessages) : DiscardingOutput()]
         })
@@ -42,7 +46,7 @@ private final class DiscardingOutput: LogOutput {
 }
 
 private func compare(
-    _ title: String, rowCount: Int, repetitions: Int, aLabel: String, bLabel: String,
+    _ title: String, rowCount: Int, repetitions: Int, aLabel: String, bLabel: String, flushInterval: Duration?,
     outputs: @escaping (URL, Bool) throws -> [any LogOutput]
 ) throws {
     var totals: (a: [Double], b: [Double]) = ([], [])
@@ -50,7 +54,7 @@ private func compare(
         let directory = scratchDirectory("tensorboard")
         defer { try? FileManager.default.removeItem(at: directory) }
         let logger = NokoLogger(
-            directory: directory, outputs: try outputs(directory, withTensorBoard), flushInterval: .seconds(1),
+            directory: directory, outputs: try outputs(directory, withTensorBoard), flushInterval: flushInterval,
             messages: benchMessages)
         var random = SplitMix64(seed: 42)
         let loop = time {

@@ -221,6 +221,33 @@ private typealias Support = TensorBoardTestSupport
     }
 
     @Test(.enabled(if: Support.pythonCheckAvailable, Support.skipReason))
+    func throughTheLoggerEveryRowAtInfoAndAboveArrives() throws {
+        let directory = Support.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let capture = Support.MessageCapture()
+        let tensorBoard = try TensorBoardOutput(directory: directory, messages: capture.logger)
+        // Records what the logger hands an INFO output: the rows TensorBoard must hold.
+        let delivered = InMemoryOutput(level: .info)
+        let logger = NokoLogger(
+            directory: directory, outputs: [tensorBoard, delivered], flushInterval: .milliseconds(5),
+            messages: capture.logger, clock: .stepping(from: 1_700_000_000, by: 0.25))
+        for step in 0..<300 {
+            let level: LogLevel = [.debug, .info, .results, .trace][step % 4]
+            let loss: Double = step == 5 ? .nan : step == 6 ? -.infinity : step == 9 ? .infinity : 1 / Double(step + 1)
+            logger.logRow("train", ["loss": loss, "epoch": step / 100, "ok": step % 3 == 0, "phase": "train"], level: level)
+            if step % 50 == 0 { logger.logRow("eval", ["acc": Double(step) / 300], level: .warning) }
+        }
+        logger.close()
+        var expected = Support.ExpectedScalars()
+        for row in delivered.rows { expected.add(row) }
+        #expect(delivered.rows.count == 150 + 6)
+        #expect(expected.events["train/loss"]?.count == 150)
+
+        let result = try Support.check(directory: directory, expected: Support.expectation(scalars: expected))
+        #expect(result.status == 0, "\(result.output)")
+    }
+
+    @Test(.enabled(if: Support.pythonCheckAvailable, Support.skipReason))
     func tensorBoardReadsAHundredThousandRows() throws {
         let directory = Support.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

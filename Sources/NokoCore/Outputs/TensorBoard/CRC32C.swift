@@ -1,8 +1,8 @@
 /// CRC-32C (Castagnoli), the checksum TFRecord framing uses.
 ///
-/// Slicing-by-8 over lookup tables: eight bytes per step, about 1.5 to 3 GB/s in release
-/// builds. The SSE4.2 `crc32` instruction would be faster but is not reachable from Swift
-/// without a C target, and NokoCore stays pure Swift.
+/// Slicing-by-8 over lookup tables: eight bytes per step, about 2 GB/s in release builds on
+/// a 2-vCPU EPYC (190 ns for a 380-byte row event). The SSE4.2 `crc32` instruction would be
+/// faster but is not reachable from Swift without a C target, and NokoCore stays pure Swift.
 enum CRC32C {
     /// The reflected Castagnoli polynomial 0x1EDC6F41.
     static let polynomial: UInt32 = 0x82F6_3B78
