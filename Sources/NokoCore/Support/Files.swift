@@ -128,16 +128,15 @@ public enum AtomicFile {
     private static let counter = AtomicCounter()
 }
 
-/// Creates `url` and its parents; a clear error names the directory when that fails.
+/// Creates `url` and its parents; a clear error names the directory and the reason.
 func createDirectory(_ url: URL) throws {
-    do {
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    } catch {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return
-        }
-        throw NokoFileError("create directory", path: url.path, code: (error as NSError).code == 513 ? EACCES : EIO)
+    let path = url.standardizedFileURL.path
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else { throw NokoFileError("use as a directory (it is a file)", path: path, code: ENOTDIR) }
+        return
     }
-    guard access(url.path, W_OK) == 0 else { throw NokoFileError("write into directory", path: url.path, code: EACCES) }
+    let parent = url.standardizedFileURL.deletingLastPathComponent()
+    if parent.path != path { try createDirectory(parent) }
+    guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw NokoFileError("create directory", path: path) }
 }
