@@ -8,10 +8,10 @@ private typealias Support = TensorBoardTestSupport
 
 @Suite struct TensorBoardOutputTests {
     private func makeOutput(
-        _ directory: URL, capture: Support.MessageCapture = Support.MessageCapture(), time: Double = 1_700_000_000.75
+        _ directory: URL, messages: Logging.Logger = recordingMessages().0, time: Double = 1_700_000_000.75
     ) throws -> TensorBoardOutput {
         try TensorBoardOutput(
-            directory: directory, messages: capture.logger, hostName: "testhost", processID: 4242, clock: { time })
+            directory: directory, messages: messages, hostName: "testhost", processID: 4242, clock: { time })
     }
 
     private func records(_ output: TensorBoardOutput) throws -> [TFRecordReader.Record] {
@@ -21,7 +21,7 @@ private typealias Support = TensorBoardTestSupport
     // MARK: The file
 
     @Test func fileNameHasTimeHostPidAndACounter() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let first = try makeOutput(directory)
         let second = try makeOutput(directory)
@@ -39,9 +39,9 @@ private typealias Support = TensorBoardTestSupport
     }
 
     @Test func defaultsNameTheRealHostAndProcess() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let output = try TensorBoardOutput(directory: directory, messages: Support.MessageCapture().logger)
+        let output = try TensorBoardOutput(directory: directory, messages: recordingMessages().0)
         defer { try? output.close() }
         let parts = output.fileURL.lastPathComponent.split(separator: ".")
         #expect(parts.count >= 7)
@@ -51,7 +51,7 @@ private typealias Support = TensorBoardTestSupport
     }
 
     @Test func theFileStartsWithTheVersionEventAndIsCreatedInAMissingDirectory() throws {
-        let parent = Support.temporaryDirectory()
+        let parent = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: parent) }
         let output = try makeOutput(parent.appendingPathComponent("run/nested"), time: 1_700_000_000.25)
         defer { try? output.close() }
@@ -63,7 +63,7 @@ private typealias Support = TensorBoardTestSupport
     }
 
     @Test func aDirectoryThatCannotBeMadeIsAnError() throws {
-        let parent = Support.temporaryDirectory()
+        let parent = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: parent) }
         let blocker = parent.appendingPathComponent("a-file")
         try Data("x".utf8).write(to: blocker)
@@ -73,7 +73,7 @@ private typealias Support = TensorBoardTestSupport
     // MARK: Buffering (a view of the journal)
 
     @Test func rowsReachTheFileAtFlushAsWholeRecords() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try makeOutput(directory)
         for step in 0..<10 { try output.write(Support.row("train", step: step, time: 1, [("x", .int(Int64(step)))])) }
@@ -87,7 +87,7 @@ private typealias Support = TensorBoardTestSupport
     }
 
     @Test func tooManyPendingRowsAreWrittenWithoutWaitingForFlush() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try makeOutput(directory)
         defer { try? output.close() }
@@ -99,7 +99,7 @@ private typealias Support = TensorBoardTestSupport
     }
 
     @Test func tooManyPendingValuesAreWrittenWithoutWaitingForFlush() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try makeOutput(directory)
         defer { try? output.close() }
@@ -117,7 +117,7 @@ private typealias Support = TensorBoardTestSupport
     }
 
     @Test func closeFlushesAndLaterRowsAreRefused() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try makeOutput(directory)
         try output.write(Support.row("t", step: 0, time: 1, [("x", 1)]))
@@ -131,7 +131,7 @@ private typealias Support = TensorBoardTestSupport
     }
 
     @Test func concurrentWritesAndFlushesKeepEveryRowInOrder() async throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try makeOutput(directory)
         let rowCount = 20_000
@@ -162,22 +162,23 @@ private typealias Support = TensorBoardTestSupport
     }
 
     @Test func overflowingValuesAreWrittenAndWarnedAboutOnce() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let capture = Support.MessageCapture()
-        let output = try makeOutput(directory, capture: capture)
+        let (messages, recorded) = recordingMessages()
+        let output = try makeOutput(directory, messages: messages)
         for step in 0..<3 { try output.write(Support.row("t", step: step, time: 1, [("huge", 1e300), ("fine", 1)])) }
         try output.close()
         #expect(try records(output).count == 4)
-        #expect(capture.messages.count == 1)
-        #expect(capture.messages.first?.hasPrefix("warning: tensorboard: key 'huge' of table 't'") == true)
+        let warnings = recorded.messages(atLeast: .warning)
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.hasPrefix("tensorboard: key 'huge' of table 't' is 1e+300") == true)
     }
 
     // MARK: Read back by TensorBoard
 
     @Test(.enabled(if: Support.pythonCheckAvailable, Support.skipReason))
     func tensorBoardReadsEveryTagStepWallTimeAndValue() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try makeOutput(directory)
         var expected = Support.ExpectedScalars()
@@ -222,15 +223,15 @@ private typealias Support = TensorBoardTestSupport
 
     @Test(.enabled(if: Support.pythonCheckAvailable, Support.skipReason))
     func throughTheLoggerEveryRowAtInfoAndAboveArrives() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let capture = Support.MessageCapture()
-        let tensorBoard = try TensorBoardOutput(directory: directory, messages: capture.logger)
+        let (messages, _) = recordingMessages()
+        let tensorBoard = try TensorBoardOutput(directory: directory, messages: messages)
         // Records what the logger hands an INFO output: the rows TensorBoard must hold.
         let delivered = InMemoryOutput(level: .info)
         let logger = NokoLogger(
             directory: directory, outputs: [tensorBoard, delivered], flushInterval: .milliseconds(5),
-            messages: capture.logger, clock: .stepping(from: 1_700_000_000, by: 0.25))
+            messages: messages, clock: .stepping(from: 1_700_000_000, by: 0.25))
         for step in 0..<300 {
             let level: LogLevel = [.debug, .info, .results, .trace][step % 4]
             let loss: Double = step == 5 ? .nan : step == 6 ? -.infinity : step == 9 ? .infinity : 1 / Double(step + 1)
@@ -249,7 +250,7 @@ private typealias Support = TensorBoardTestSupport
 
     @Test(.enabled(if: Support.pythonCheckAvailable, Support.skipReason))
     func tensorBoardReadsAHundredThousandRows() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try makeOutput(directory)
         var expected = Support.ExpectedScalars()
@@ -270,7 +271,7 @@ private typealias Support = TensorBoardTestSupport
 
     @Test(.enabled(if: Support.pythonCheckAvailable, Support.skipReason), arguments: ["header", "payload", "footer"])
     func aTornLastRecordLosesOnlyThatRecord(tearIn part: String) throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try makeOutput(directory.appendingPathComponent("written"))
         var expected = Support.ExpectedScalars()
@@ -301,7 +302,7 @@ private typealias Support = TensorBoardTestSupport
 
     @Test(.enabled(if: Support.pythonCheckAvailable, Support.skipReason))
     func hyperparametersAppearOnTheHParamsDashboard() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // TensorBoard's usual layout: a log directory of run directories.
         let run = directory.appendingPathComponent("run")
@@ -338,7 +339,7 @@ private typealias Support = TensorBoardTestSupport
 
     @Test(.enabled(if: Support.pythonCheckAvailable, Support.skipReason))
     func declaredMetricsBecomeTheExperiment() throws {
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         // TensorBoard's usual layout: a log directory of run directories.
         let run = directory.appendingPathComponent("run")
@@ -372,7 +373,7 @@ private typealias Support = TensorBoardTestSupport
     @Test(.enabled(if: Support.pythonCheckAvailable, Support.skipReason))
     func theCheckScriptFailsOnAWrongValue() throws {
         // Guards the guard: a check that cannot fail proves nothing.
-        let directory = Support.temporaryDirectory()
+        let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try makeOutput(directory)
         try output.write(Support.row("t", step: 3, time: 1_700_000_000.5, [("x", 0.25)]))

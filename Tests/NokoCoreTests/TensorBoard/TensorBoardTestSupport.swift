@@ -1,51 +1,31 @@
 import Foundation
-import Logging
 import NokoCore
-import Synchronization
 import Testing
 
-/// Helpers for the TensorBoard tests: rows, expected events, the Python check, captured messages.
+/// Helpers for the TensorBoard tests: rows, expected events and the Python check.
 enum TensorBoardTestSupport {
-    /// `python/check_tensorboard.py`, found next to this file.
-    static let checkScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("python/check_tensorboard.py")
+    /// `python/check_tensorboard.py` of this test target.
+    static let checkScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("python/check_tensorboard.py").path
 
-    /// Whether `python3` can import TensorBoard here; CI installs it, so this is only false on
-    /// a developer machine without it.
-    static let pythonCheckAvailable: Bool = (try? runPython([checkScript.path, "--probe"]).status) == 0
+    /// A python3 that can import TensorBoard; CI installs it, so this is only nil on a
+    /// developer machine without it, where the checks skip.
+    static let pythonWithTensorBoard: String? = python(with: ["tensorboard"])
+
+    static var pythonCheckAvailable: Bool { pythonWithTensorBoard != nil }
 
     static let skipReason: Comment =
-        "needs python3 with the tensorboard package (pip install tensorboard; CI installs it)"
+        "needs python3 with the tensorboard package (pip install tensorboard; make test installs it)"
 
-    /// Runs `python3` with `arguments`; returns the exit status and what it printed.
-    static func runPython(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-
-    /// Runs the Python check on `directory` against `expected`; returns its status and output.
+    /// Runs the Python check on `directory` against `expected`; returns its status and what it printed.
     static func check(directory: URL, expected: JSONValue) throws -> (status: Int32, output: String) {
-        let expectedFile = directory.deletingLastPathComponent()
-            .appendingPathComponent("expected-\(UUID().uuidString.prefix(8)).json")
+        let python = try #require(pythonWithTensorBoard, skipReason)
+        let expectedFile = FileManager.default.temporaryDirectory
+            .appendingPathComponent("noko-tb-expected-\(UUID().uuidString.prefix(8)).json")
         try Data(expected.serializedBytes()).write(to: expectedFile)
         defer { try? FileManager.default.removeItem(at: expectedFile) }
-        return try runPython([checkScript.path, directory.path, expectedFile.path])
-    }
-
-    /// A fresh directory, removed by the caller.
-    static func temporaryDirectory() -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("noko-tb-tests-\(UUID().uuidString.prefix(12))")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        let result = try run(python, [checkScript, directory.path, expectedFile.path])
+        return (result.status, result.stdout + result.stderr)
     }
 
     static func row(
@@ -85,41 +65,5 @@ enum TensorBoardTestSupport {
         scalars: ExpectedScalars, hparams: JSONValue = nil, dashboard: JSONValue = nil
     ) -> JSONValue {
         ["scalars": scalars.json, "hparams": hparams, "dashboard": dashboard]
-    }
-
-    /// The only event file in `directory`.
-    static func eventFile(in directory: URL) throws -> URL {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-            .filter { $0.hasPrefix("events.out.tfevents.") }
-        guard names.count == 1 else { throw CocoaError(.fileReadUnknown) }
-        return directory.appendingPathComponent(names[0])
-    }
-
-    /// Collects log messages, for checking warnings.
-    final class MessageCapture: Sendable {
-        private let lines = Mutex<[String]>([])
-
-        var messages: [String] { lines.withLock { $0 } }
-
-        var logger: Logging.Logger {
-            var logger = Logging.Logger(label: "noko") { _ in Handler(capture: self) }
-            logger.logLevel = .trace
-            return logger
-        }
-
-        struct Handler: LogHandler {
-            let capture: MessageCapture
-            var metadata: Logging.Logger.Metadata = [:]
-            var logLevel: Logging.Logger.Level = .trace
-
-            subscript(metadataKey key: String) -> Logging.Logger.Metadata.Value? {
-                get { metadata[key] }
-                set { metadata[key] = newValue }
-            }
-
-            func log(event: LogEvent) {
-                capture.lines.withLock { $0.append("\(event.level): \(event.message)") }
-            }
-        }
     }
 }
