@@ -8,6 +8,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("rows", rowsBenchmark),
     ("summarize", summarizeBenchmark),
     ("schema-growth", schemaGrowthBenchmark),
+    ("tensorboard", tensorBoardBench),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
