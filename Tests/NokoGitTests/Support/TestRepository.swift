@@ -7,7 +7,7 @@ import Testing
 
 /// A scratch repository built with the `git` CLI, in `<base>/repo`, with `<base>/runs`
 /// beside it for run directories. Removed on deinit.
-final class TestRepository {
+final class TestRepository: Sendable {
     let base: URL
     let root: URL
     let runs: URL
