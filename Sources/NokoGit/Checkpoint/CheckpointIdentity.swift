@@ -8,6 +8,11 @@ struct CheckpointIdentity: Equatable {
     var name: String
     var email: String
 
+    init(name: String, email: String) {
+        self.name = name
+        self.email = email
+    }
+
     init(config: GitConfig) throws(GitError) {
         let name = try config.string("user.name")?.trimmed
         let email = try config.string("user.email")?.trimmed

@@ -218,3 +218,59 @@ final class GitRepository {
         return ignored == 1
     }
 }
+
+// MARK: materializing commits
+
+extension GitRepository {
+    /// Adds a linked worktree at `path`, named `name`, with HEAD detached at `commit` (what
+    /// `git worktree add --detach` does). libgit2 1.5 can only add a worktree on a branch,
+    /// so a temporary branch carries the checkout and is deleted once HEAD is detached.
+    func addDetachedWorktree(name: String, path: String, commit: ObjectID) throws(GitError) {
+        let temporaryBranch = "refs/heads/noko-checkout-\(name)-\(UInt32.random(in: 0...UInt32.max))"
+        try compareAndSwapReference(temporaryBranch, to: commit, expected: nil, logMessage: "noko checkout")
+        defer {
+            if (try? referenceTarget(temporaryBranch)) != nil { try? deleteReference(temporaryBranch) }
+        }
+        var branch: OpaquePointer?
+        try check(git_reference_lookup(&branch, pointer, temporaryBranch), "find \(temporaryBranch)")
+        defer { git_reference_free(branch) }
+
+        var options = git_worktree_add_options()
+        try check(
+            git_worktree_add_options_init(&options, UInt32(GIT_WORKTREE_ADD_OPTIONS_VERSION)), "set up a worktree")
+        options.ref = branch
+        options.checkout_options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue
+        var worktree: OpaquePointer?
+        try check(git_worktree_add(&worktree, pointer, name, path, &options), "add a worktree at \(path)")
+        git_worktree_free(worktree)
+
+        let added = try GitRepository.open(at: path)
+        var id = commit.raw
+        try check(git_repository_set_head_detached(added.pointer, &id), "detach the worktree's HEAD at \(commit)")
+    }
+
+    /// Writes the files of `tree` into `directory` (no `.git`), leaving this repository's
+    /// index, HEAD and working tree alone.
+    func export(_ tree: GitTree, to directory: String) throws(GitError) {
+        var options = git_checkout_options()
+        try check(git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)), "set up a checkout")
+        options.checkout_strategy = GIT_CHECKOUT_FORCE.rawValue | GIT_CHECKOUT_DONT_UPDATE_INDEX.rawValue
+            | GIT_CHECKOUT_DONT_WRITE_INDEX.rawValue
+        let code = directory.withCString { target in
+            options.target_directory = target
+            return git_checkout_tree(pointer, tree.pointer, &options)
+        }
+        try check(code, "export \(tree.id) to \(directory)")
+    }
+
+    /// Whether a linked worktree named `name` exists (in `.git/worktrees/`).
+    func hasWorktree(named name: String) -> Bool {
+        var worktree: OpaquePointer?
+        guard git_worktree_lookup(&worktree, pointer, name) == 0 else {
+            git_error_clear()
+            return false
+        }
+        git_worktree_free(worktree)
+        return true
+    }
+}
