@@ -175,6 +175,15 @@ struct GitCheckpointTests {
         try repo.write("a.txt", "bbbb\n")
         let record = try #require(try repo.checkpoint().record)
         #expect(try repo.show(record.checkpoint, "a.txt") == "bbbb\n")
+        // Again, same size: the second run reuses the stored blob, and must not be fooled
+        // into reusing a stale one either.
+        try repo.write("a.txt", "cccc\n")
+        let second = try #require(try repo.checkpoint("second").record)
+        #expect(try repo.show(second.checkpoint, "a.txt") == "cccc\n")
+        try repo.write("a.txt", "bbbb\n")
+        let third = try #require(try repo.checkpoint("third").record)
+        #expect(try repo.revParse("\(third.checkpoint)^{tree}") == (try repo.revParse("\(record.checkpoint)^{tree}")))
+        try repo.expectFsckClean()
     }
 
     @Test("a search path inside no repository: nil and exactly one warning")

@@ -35,22 +35,4 @@ enum FilePaths {
         let relative = String(path.dropFirst(rootWithoutSlash.count + 1))
         return relative.isEmpty ? nil : relative
     }
-
-    /// Writes `bytes` to `url` all at once: a temporary file in the same directory, then
-    /// `rename`, so a reader sees the old file or the whole new one, never a part.
-    static func writeAtomically(_ bytes: [UInt8], to url: URL) throws(GitError) {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(
-            ".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        do {
-            try Data(bytes).write(to: temporary, options: .withoutOverwriting)
-        } catch {
-            throw GitError(operation: "write \(url.path)", message: error.localizedDescription)
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw GitError(operation: "write \(url.path)", message: reason)
-        }
-    }
 }

@@ -82,9 +82,8 @@ public enum GitCheckpoint {
         } catch {
             throw GitError(operation: "create \(runDirectory.path)", message: error.localizedDescription)
         }
-        try FilePaths.writeAtomically(fromHead.patch(), to: runDirectory.appendingPathComponent(fromHeadFileName))
-        try FilePaths.writeAtomically(
-            fromLast.patch(), to: runDirectory.appendingPathComponent(fromLastCheckpointFileName))
+        let fromHeadStats = try write(fromHead, to: runDirectory.appendingPathComponent(fromHeadFileName))
+        let fromLastStats = try write(fromLast, to: runDirectory.appendingPathComponent(fromLastCheckpointFileName))
 
         let branch: String?
         switch head {
@@ -97,8 +96,15 @@ public enum GitCheckpoint {
             head: head.commit?.hex, dirty: snapshot.tree != headTree?.id || !snapshot.skipped.isEmpty,
             checkpoint: landed.commit.hex, checkpointBranch: options.branch,
             previousCheckpoint: landed.previous?.hex, files: snapshot.files, bytes: snapshot.bytes,
-            skipped: snapshot.skipped, remoteURL: remoteURL, fromHead: try fromHead.stats(),
-            fromLastCheckpoint: try fromLast.stats())
+            skipped: snapshot.skipped, remoteURL: remoteURL, fromHead: fromHeadStats,
+            fromLastCheckpoint: fromLastStats)
+    }
+
+    private static func write(_ diff: GitDiff, to url: URL) throws(GitError) -> GitDiffStats {
+        let file = try AtomicFile(url)
+        let stats = try diff.writePatch(to: file)
+        try file.commit()
+        return stats
     }
 
     /// The runs directory and this run's directory, when inside the working tree; warns once

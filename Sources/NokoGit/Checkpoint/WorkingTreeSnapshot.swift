@@ -11,10 +11,10 @@ import Darwin
 /// untracked file that is not ignored, within the size caps, without secrets and without
 /// noko's run directories.
 ///
-/// It starts from an in-memory copy of the index and applies only what
-/// `git diff` (index → working tree) reports, so files whose stat data matches the index are
-/// never read, and ignored directories are never walked. The repository's own index is only
-/// read; the copy is never written anywhere.
+/// It starts from the index and applies only what `git diff` (index → working tree)
+/// reports, so files whose stat data matches the index are never read, ignored directories
+/// are never walked, and only the directories that changed get new trees. The index is
+/// changed in memory only; the file on disk is never written.
 struct WorkingTreeSnapshot {
     /// The root tree, written to the object database.
     var tree: ObjectID
@@ -43,27 +43,30 @@ struct WorkingTreeSnapshot {
         var path: String
         var mode: UInt32
         var size: Int64
-        var workdirID: ObjectID
+        /// The content's id when the diff computed it, else nil.
+        var workdirID: ObjectID?
     }
 
     static func make(
         repository: GitRepository, workdir: String, excluding configured: ExcludedDirectories,
         options: CheckpointOptions, messages: Logger
     ) throws(GitError) -> WorkingTreeSnapshot {
-        let index = try repository.index()
-        let snapshot = try GitIndex.inMemory()
+        // This repository handle belongs to this checkpoint alone, so its index object is a
+        // private in-memory copy: changed below, never written to disk (nothing here calls
+        // git_index_write). Keeping it, rather than a fresh index, keeps its cache of tree
+        // ids, so unchanged directories are not rebuilt.
+        let snapshot = try repository.index()
         var excluded = configured
-        for position in 0..<index.count {
-            guard let entry = index.entry(at: position) else { continue }
-            // Conflicted paths (stages 1-3) get their working-tree version below.
-            guard git_index_entry_stage(entry) == 0 else { continue }
-            try snapshot.add(entry)
+        for position in 0..<snapshot.count {
+            guard let entry = snapshot.entry(at: position), git_index_entry_stage(entry) == 0 else { continue }
             if let runDirectory = trackedRunDirectory(entry, workdir: workdir) {
                 excluded.insert(runDirectory)
             }
         }
 
-        let changes = try workingTreeChanges(repository: repository, index: index)
+        let changes = try workingTreeChanges(repository: repository, index: snapshot)
+        // Conflicted paths (stages 1-3) get their working-tree version below.
+        try snapshot.removeConflicts()
         var unignoredRunDirectories: [String] = []
         for change in changes where change.kind == .untracked {
             if let runDirectory = ExcludedDirectories.runDirectory(ofMetadataFile: change.path, workdir: workdir),
@@ -89,7 +92,7 @@ struct WorkingTreeSnapshot {
                     try snapshot.add(path: path, id: commit, mode: UInt32(GIT_FILEMODE_COMMIT.rawValue), size: 0)
                 }
             case _ where change.mode == UInt32(GIT_FILEMODE_COMMIT.rawValue):
-                let commit = repository.submoduleCheckedOutCommit(path: change.path) ?? change.workdirID
+                guard let commit = repository.submoduleCheckedOutCommit(path: change.path) ?? change.workdirID else { continue }
                 try snapshot.add(path: change.path, id: commit, mode: change.mode, size: 0)
             case .untracked where !options.includeSecrets && SecretFileNames.matches(change.path):
                 skipped.append(GitSkippedFile(path: change.path, reason: .secret, size: change.size))
@@ -112,7 +115,12 @@ struct WorkingTreeSnapshot {
                 continue
             }
             do {
-                let blob = try repository.createBlob(fromWorkdirPath: change.path)
+                // The diff may have hashed the file already (same size, other time stamps);
+                // if that content is stored, as after an earlier checkpoint, reuse it.
+                let blob =
+                    if let known = change.workdirID, repository.hasObject(known) { known } else {
+                        try repository.createBlob(fromWorkdirPath: change.path)
+                    }
                 try snapshot.add(path: change.path, id: blob, mode: blobMode(change.mode), size: UInt64(change.size))
                 capturedBytes += change.size
             } catch {
@@ -174,7 +182,8 @@ struct WorkingTreeSnapshot {
             changes.append(
                 Change(
                     kind: kind, path: String(cString: file.path), mode: UInt32(file.mode),
-                    size: Int64(clamping: file.size), workdirID: ObjectID(file.id)))
+                    size: Int64(clamping: file.size),
+                    workdirID: file.flags & GIT_DIFF_FLAG_VALID_ID.rawValue != 0 ? ObjectID(file.id) : nil))
         }
         return changes
     }

@@ -57,25 +57,34 @@ final class GitDiff {
         git_diff_get_delta(pointer, position)
     }
 
-    /// The unified patch, as bytes: files need not be UTF-8.
-    func patch() throws(GitError) -> [UInt8] {
-        var buffer = git_buf()
-        try check(git_diff_to_buf(&buffer, pointer, GIT_DIFF_FORMAT_PATCH), "format the diff as a patch")
-        defer { git_buf_dispose(&buffer) }
-        guard let start = buffer.ptr, buffer.size > 0 else { return [] }
-        return start.withMemoryRebound(to: UInt8.self, capacity: buffer.size) {
-            Array(UnsafeBufferPointer(start: $0, count: buffer.size))
+    /// Writes the unified patch into `file` and counts it, generating each file's patch
+    /// once (libgit2's own stats would generate them all a second time). Bytes, not text:
+    /// files need not be UTF-8.
+    func writePatch(to file: AtomicFile) throws(GitError) -> GitDiffStats {
+        var stats = GitDiffStats(filesChanged: count)
+        for position in 0..<count {
+            var patch: OpaquePointer?
+            try check(git_patch_from_diff(&patch, pointer, position), "diff \(describe(position))")
+            guard let patch else { continue }
+            defer { git_patch_free(patch) }
+            var context = 0
+            var insertions = 0
+            var deletions = 0
+            try check(git_patch_line_stats(&context, &insertions, &deletions, patch), "count \(describe(position))")
+            stats.insertions += insertions
+            stats.deletions += deletions
+            var buffer = git_buf()
+            try check(git_patch_to_buf(&buffer, patch), "format the patch of \(describe(position))")
+            defer { git_buf_dispose(&buffer) }
+            if let start = buffer.ptr, buffer.size > 0 {
+                try file.append(UnsafeRawBufferPointer(start: start, count: buffer.size))
+            }
         }
+        return stats
     }
 
-    /// Files changed, lines inserted and lines deleted, as `git diff --shortstat` counts them.
-    func stats() throws(GitError) -> GitDiffStats {
-        var raw: OpaquePointer?
-        try check(git_diff_get_stats(&raw, pointer), "count the diff's changes")
-        defer { git_diff_stats_free(raw) }
-        return GitDiffStats(
-            filesChanged: git_diff_stats_files_changed(raw),
-            insertions: git_diff_stats_insertions(raw),
-            deletions: git_diff_stats_deletions(raw))
+    private func describe(_ position: Int) -> String {
+        let delta = self.delta(at: position).pointee
+        return "'" + String(cString: delta.new_file.path ?? delta.old_file.path) + "'"
     }
 }

@@ -2,8 +2,8 @@ import CGit2
 
 /// A git index (staging area); owns its `git_index *`.
 ///
-/// noko reads the repository's index and builds its snapshot in a separate in-memory
-/// index: no index here is ever written to disk.
+/// noko changes an index only in memory, to build its snapshot: no index is ever written
+/// to disk here (there is deliberately no `write`).
 final class GitIndex {
     let pointer: OpaquePointer
 
@@ -13,14 +13,6 @@ final class GitIndex {
 
     deinit {
         git_index_free(pointer)
-    }
-
-    /// An empty index that lives only in memory.
-    static func inMemory() throws(GitError) -> GitIndex {
-        ensureLibgit2()
-        var raw: OpaquePointer?
-        try check(git_index_new(&raw), "create an in-memory index")
-        return GitIndex(pointer: raw!)
     }
 
     var count: Int { git_index_entrycount(pointer) }
@@ -33,11 +25,6 @@ final class GitIndex {
     /// The merged (stage 0) entry for `path`, if any; valid until the index changes.
     func entry(path: String) -> UnsafePointer<git_index_entry>? {
         git_index_get_bypath(pointer, path, 0)
-    }
-
-    /// Copies `entry` (path included) into this index, replacing any entry at its path.
-    func add(_ entry: UnsafePointer<git_index_entry>) throws(GitError) {
-        try check(git_index_add(pointer, entry), "add '\(String(cString: entry.pointee.path))' to the snapshot")
     }
 
     /// Adds an entry for `path` with the given object, mode and size.
@@ -61,6 +48,11 @@ final class GitIndex {
             return
         }
         try check(code, "remove '\(path)' from the snapshot")
+    }
+
+    /// Drops every conflict entry (stages 1-3), in memory.
+    func removeConflicts() throws(GitError) {
+        try check(git_index_conflict_cleanup(pointer), "set conflicts aside")
     }
 
     /// Writes the index's trees into `repository` and returns the root tree's id.

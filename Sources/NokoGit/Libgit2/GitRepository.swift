@@ -88,7 +88,8 @@ final class GitRepository {
 
     // MARK: objects
 
-    /// The repository's index as on disk. Callers only read it: nothing here ever writes it.
+    /// The repository's index as on disk, as an object private to this handle; changes to it
+    /// stay in memory (nothing here ever writes an index).
     func index() throws(GitError) -> GitIndex {
         var raw: OpaquePointer?
         try check(git_repository_index(&raw, pointer), "read the index")
@@ -115,6 +116,18 @@ final class GitRepository {
         let code = path.withCString { git_blob_create_from_workdir(&oid, pointer, $0) }
         try check(code, "store '\(path)'")
         return ObjectID(oid)
+    }
+
+    /// Whether the object database holds `id`.
+    func hasObject(_ id: ObjectID) -> Bool {
+        var odb: OpaquePointer?
+        guard git_repository_odb(&odb, pointer) == 0 else {
+            git_error_clear()
+            return false
+        }
+        defer { git_odb_free(odb) }
+        var oid = id.raw
+        return git_odb_exists(odb, &oid) == 1
     }
 
     /// The commit checked out in the submodule at `path`, nil when it is not checked out.
