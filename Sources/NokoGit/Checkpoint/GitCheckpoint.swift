@@ -101,7 +101,7 @@ public enum GitCheckpoint {
     }
 
     private static func write(_ diff: GitDiff, to url: URL) throws(GitError) -> GitDiffStats {
-        let file = try AtomicFile(url)
+        let file = try AtomicStreamFile(url)
         let stats = try diff.writePatch(to: file)
         try file.commit()
         return stats

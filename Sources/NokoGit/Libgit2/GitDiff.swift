@@ -60,7 +60,7 @@ final class GitDiff {
     /// Writes the unified patch into `file` and counts it, generating each file's patch
     /// once (libgit2's own stats would generate them all a second time). Bytes, not text:
     /// files need not be UTF-8.
-    func writePatch(to file: AtomicFile) throws(GitError) -> GitDiffStats {
+    func writePatch(to file: AtomicStreamFile) throws(GitError) -> GitDiffStats {
         var stats = GitDiffStats(filesChanged: count)
         for position in 0..<count {
             var patch: OpaquePointer?

@@ -9,7 +9,7 @@ import Darwin
 /// A file written in pieces that appears all at once: the bytes go to a temporary file in
 /// the same directory, and `commit()` renames it into place. A reader sees the old file or
 /// the whole new one, never a part; dropped without `commit()`, the temporary file goes.
-final class AtomicFile {
+final class AtomicStreamFile {
     let url: URL
     private let temporaryPath: String
     private var descriptor: Int32
