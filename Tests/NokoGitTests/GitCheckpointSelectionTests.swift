@@ -29,6 +29,7 @@ struct GitCheckpointSelectionTests {
         #expect(paths == [".gitignore", "sub/.gitignore", "top.tmp", "sub/keep.tmp"])
     }
 
+    #if os(Linux)
     @Test("an ignored directory of 10,000 files is skipped whole, never opened")
     func ignoredDirectoryNotWalked() throws {
         let repo = try TestRepository("bigignored")
@@ -73,6 +74,7 @@ struct GitCheckpointSelectionTests {
         #expect(!opened.contains(ignoredInnerWatch), "a directory inside the ignored one was opened")
         #expect(Set(try repo.treeEntries(record.checkpoint).keys) == [".gitignore", "main.py", "visible/new.py"])
     }
+    #endif
 
     @Test("file names with spaces, quotes, tabs and unicode")
     func awkwardNames() throws {
@@ -265,5 +267,38 @@ struct GitCheckpointSelectionTests {
         let entries = try repo.treeEntries(record.checkpoint)
         #expect(entries["vendor/inner"]?.mode == "160000")
         #expect(entries["vendor/inner"]?.id == innerHead)
+    }
+
+    @Test("type changes: a file becomes a symbolic link, another a directory, a directory a file")
+    func typeChanges() throws {
+        let repo = try TestRepository("typechange")
+        try repo.write("target.txt", "target\n")
+        try repo.write("becomes-link", "file\n")
+        try repo.write("becomes-dir", "file\n")
+        try repo.write("was-dir/inner.txt", "inner\n")
+        try repo.commitAll()
+        try FileManager.default.removeItem(at: repo.url("becomes-link"))
+        try FileManager.default.createSymbolicLink(atPath: repo.url("becomes-link").path, withDestinationPath: "target.txt")
+        try FileManager.default.removeItem(at: repo.url("becomes-dir"))
+        try repo.write("becomes-dir/child.txt", "child\n")
+        try FileManager.default.removeItem(at: repo.url("was-dir"))
+        try repo.write("was-dir", "now a file\n")
+
+        let record = try #require(try repo.checkpoint().record)
+        let entries = try repo.treeEntries(record.checkpoint)
+        #expect(Set(entries.keys) == ["target.txt", "becomes-link", "becomes-dir/child.txt", "was-dir"])
+        #expect(entries["becomes-link"]?.mode == "120000")
+        #expect(try repo.show(record.checkpoint, "was-dir") == "now a file\n")
+        try repo.expectPatchesReplay("run", record)
+    }
+
+    @Test("a bare repository: nil and one warning")
+    func bareRepository() throws {
+        let holder = try TestRepository("bare", initialize: false)
+        try holder.git("init", "-q", "--bare", holder.root.path)
+        let (record, warnings) = try holder.checkpoint("run", searchPath: holder.root)
+        #expect(record == nil)
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("bare") == true)
     }
 }

@@ -44,11 +44,11 @@ public enum GitCheckpoint {
         }
         let searchPath = FilePaths.canonical(options.searchPath)
         guard let repository = try GitRepository.discover(containing: searchPath) else {
-            messages.warning("noko: \(searchPath) is not in a git repository: no code checkpoint for this run.")
+            messages.warning("\(searchPath) is not in a git repository: no code checkpoint for this run.")
             return nil
         }
         guard let workdir = repository.workdir.map(FilePaths.canonical(directory:)) else {
-            messages.warning("noko: \(searchPath) is in a bare git repository (no working tree): no code checkpoint.")
+            messages.warning("\(searchPath) is in a bare git repository (no working tree): no code checkpoint.")
             return nil
         }
 
@@ -62,14 +62,14 @@ public enum GitCheckpoint {
             messages: messages)
         if !excluded.warned, let first = snapshot.unignoredRunDirectories.first {
             messages.warning(
-                "noko: noko run directories inside the repository are not ignored (e.g. \(first)); they are left out of checkpoints. Add their parent directory (e.g. `runs/`) to .gitignore.")
+                "noko run directories inside the repository are not ignored (e.g. \(first)); they are left out of checkpoints. Add their parent directory (e.g. `runs/`) to .gitignore.")
         }
 
         let tree = try repository.tree(snapshot.tree)
         let headTree = try head.commit.map { id throws(GitError) in try repository.commit(id).tree() }
         let identity = try CheckpointIdentity(config: repository.configSnapshot())
-        let where_ = FilePaths.relative(runDirectoryPath, to: workdir) ?? runDirectoryPath
-        let message = "noko checkpoint of \(where_)\n\nRun: \(runName)\n"
+        let runLocation = FilePaths.relative(runDirectoryPath, to: workdir) ?? runDirectoryPath
+        let message = "noko checkpoint of \(runLocation)\n\nRun: \(runName)\n"
         let landed = try commitWithRetry(
             repository: repository, reference: branchReference, tree: tree, head: head.commit,
             message: message, signature: identity.signature())
@@ -90,10 +90,12 @@ public enum GitCheckpoint {
         case .unborn(let name), .branch(let name, _): branch = name
         case .detached: branch = nil
         }
-        let remoteURL = try repository.remoteURL().map(RemoteURL.strippingCredentials)
+        // A remote is a nicety: a broken remote configuration must not cost the checkpoint.
+        let remoteURL = (try? repository.remoteURL())?.map(RemoteURL.strippingCredentials)
+        let treeDiffers = headTree.map { $0.id != snapshot.tree } ?? (snapshot.files > 0)
         return GitCheckpointRecord(
             root: String(workdir.dropLast()), branch: branch, detached: branch == nil,
-            head: head.commit?.hex, dirty: snapshot.tree != headTree?.id || !snapshot.skipped.isEmpty,
+            head: head.commit?.hex, dirty: treeDiffers || !snapshot.skipped.isEmpty,
             checkpoint: landed.commit.hex, checkpointBranch: options.branch,
             previousCheckpoint: landed.previous?.hex, files: snapshot.files, bytes: snapshot.bytes,
             skipped: snapshot.skipped, remoteURL: remoteURL, fromHead: fromHeadStats,
@@ -123,7 +125,7 @@ public enum GitCheckpoint {
             if !warned, try !repository.isIgnored(relative + "/") {
                 warned = true
                 messages.warning(
-                    "noko: \(relative)/ is inside the repository and not ignored; noko leaves it out of checkpoints, but git sees it. Add `\(relative)/` to .gitignore.")
+                    "\(relative)/ is inside the repository and not ignored; noko leaves it out of checkpoints, but git sees it. Add `\(relative)/` to .gitignore.")
             }
         }
         return (excluded, warned)

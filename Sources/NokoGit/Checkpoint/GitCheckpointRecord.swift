@@ -63,6 +63,7 @@ public struct GitCheckpointRecord: Codable, Sendable, Equatable {
         case fromLastCheckpoint = "from_last_checkpoint"
     }
 
+    /// Reads a record; `checkpoint_branch`, `skipped` and the diff counts may be absent.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         root = try c.decode(String.self, forKey: .root)
@@ -81,6 +82,7 @@ public struct GitCheckpointRecord: Codable, Sendable, Equatable {
         fromLastCheckpoint = try c.decodeIfPresent(GitDiffStats.self, forKey: .fromLastCheckpoint) ?? GitDiffStats()
     }
 
+    /// Writes every key, absent values as `null`.
     public func encode(to encoder: any Encoder) throws {
         // `encode`, not `encodeIfPresent`: a stable schema with explicit nulls.
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -115,10 +117,12 @@ public struct GitSkippedFile: Codable, Sendable, Equatable {
 
     /// Path relative to the repository root, `/`-separated.
     public var path: String
+    /// Why it was skipped.
     public var reason: Reason
     /// Size on disk in bytes.
     public var size: Int64
 
+    /// Makes an entry of the skipped list.
     public init(path: String, reason: Reason, size: Int64) {
         self.path = path
         self.reason = reason
@@ -128,10 +132,14 @@ public struct GitSkippedFile: Codable, Sendable, Equatable {
 
 /// How big a diff is, as `git diff --shortstat` counts.
 public struct GitDiffStats: Codable, Sendable, Equatable {
+    /// Files added, deleted, modified or renamed.
     public var filesChanged: Int
+    /// Lines added.
     public var insertions: Int
+    /// Lines removed.
     public var deletions: Int
 
+    /// Makes counts; the default is an empty diff.
     public init(filesChanged: Int = 0, insertions: Int = 0, deletions: Int = 0) {
         self.filesChanged = filesChanged
         self.insertions = insertions

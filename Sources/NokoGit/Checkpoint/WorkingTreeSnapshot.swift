@@ -97,7 +97,7 @@ struct WorkingTreeSnapshot {
             case .untracked where !options.includeSecrets && SecretFileNames.matches(change.path):
                 skipped.append(GitSkippedFile(path: change.path, reason: .secret, size: change.size))
                 messages.warning(
-                    "noko: not checkpointing '\(change.path)': it looks like a secret. Add it to .gitignore (or set includeSecrets to checkpoint it).")
+                    "not checkpointing '\(change.path)': it looks like a secret. Add it to .gitignore, or opt in to checkpointing secret-looking files (CheckpointOptions.includeSecrets).")
             case _ where change.size > options.maxFileSize:
                 // A tracked file keeps its indexed version: the diffs must not show it deleted.
                 skipped.append(GitSkippedFile(path: change.path, reason: .tooLarge, size: change.size))
@@ -125,7 +125,7 @@ struct WorkingTreeSnapshot {
                 capturedBytes += change.size
             } catch {
                 // Typically deleted or replaced while we looked: the index version stays, if any.
-                messages.warning("noko: could not checkpoint '\(change.path)': \(error.message)")
+                messages.warning("could not checkpoint '\(change.path)': \(error.message)")
             }
         }
 
@@ -133,7 +133,7 @@ struct WorkingTreeSnapshot {
             let bySize = skipped.filter { $0.reason != .secret }
             if !bySize.isEmpty {
                 messages.warning(
-                    "noko: \(bySize.count) file(s) over the checkpoint size caps were not captured (see metadata.json git.skipped): \(bySize.prefix(5).map(\.path).joined(separator: ", "))\(bySize.count > 5 ? ", …" : "")")
+                    "\(bySize.count) file(s) over the checkpoint size caps were not captured (see metadata.json git.skipped): \(bySize.prefix(5).map(\.path).joined(separator: ", "))\(bySize.count > 5 ? ", …" : "")")
             }
         }
 

@@ -23,6 +23,7 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
         self.message = message
     }
 
+    /// `git: cannot <operation>: <message>`.
     public var description: String { "git: cannot \(operation): \(message)" }
 
     /// The object, reference or repository asked for does not exist.
