@@ -9,6 +9,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("summarize", summarizeBenchmark),
     ("schema-growth", schemaGrowthBenchmark),
     ("tensorboard", tensorBoardBench),
+    ("checkpoint", checkpointBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
