@@ -14,6 +14,11 @@ public struct OutputOptions: Sendable {
     public var standardOutputLevel: LogLevel? = nil
     /// `summary.json`, which `noko-run` reads; nil turns it off.
     public var summaryLevel: LogLevel? = .trace
+    /// `events.out.tfevents.*`: TensorBoard scalars tagged `<table>/<key>`; nil turns it off.
+    public var tensorBoardLevel: LogLevel? = .info
+    /// Also write the run's config to TensorBoard's HParams dashboard (`initExtra`); off by
+    /// default, as Python noko's `tb_log_hparams`.
+    public var tensorBoardHyperparameters = false
     /// How often buffered views (CSV, TensorBoard, summary) reach the disk.
     public var flushInterval: Duration = .seconds(1)
     /// noko's own messages at this level and above go to stderr (all go to `debug.log`).
@@ -53,6 +58,9 @@ public enum DefaultOutputs {
         }
         if let level = options.summaryLevel {
             outputs.append(SummaryOutput(url: directory.appendingPathComponent(summaryFile), level: level))
+        }
+        if let level = options.tensorBoardLevel {
+            outputs.append(try TensorBoardOutput(directory: directory, level: level, messages: messages))
         }
         return outputs
     }
