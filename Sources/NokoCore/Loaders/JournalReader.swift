@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One complete line of a journal (`noko.ndjson`), parsed.
+public struct JournalRecord: Sendable {
+    /// Byte offset of the line's first byte in the file.
+    public let offset: Int64
+    /// Byte offset just past the line's `\n`: where the next line starts.
+    public let endOffset: Int64
+    /// The row's members in file order (`$table`, `$step`, … included as written).
+    public let members: [(key: String, value: JSONValue)]
+
+    /// The value of member `key`, or nil (a linear scan: rows are small).
+    public subscript(key: String) -> JSONValue? {
+        members.first { $0.key == key }?.value
+    }
+}
+
+/// What ``JournalReader/next()`` found at the current offset.
+public enum JournalItem: Sendable {
+    /// A well-formed row.
+    case record(JournalRecord)
+    /// A complete line (it has its `\n`) that is not a JSON object; readers skip it with a warning.
+    case malformed(offset: Int64, endOffset: Int64, error: JSONParseError)
+}
+
+/// The journal could not be opened or read.
+public struct JournalReadError: Error, Sendable, CustomStringConvertible {
+    /// The journal's path.
+    public let path: String
+    /// What failed, with the system's reason.
+    public let message: String
+
+    public var description: String { "\(path): \(message)" }
+}
+
+/// Streams rows out of a journal from a byte offset, the way a tailing reader must.
+///
+/// The journal is appended to while it is read, one `write` per row, so its last line may
+/// be torn (no `\n` yet). The reader never consumes a line without its `\n`: it returns
+/// nil there and picks the completed line up on a later call. A journal that does not
+/// exist yet reads as empty. ``offset`` is always the start of the next unread line, so a
+/// caller can persist it and resume with `JournalReader(path:offset:)` after a crash.
+///
+/// Not thread-safe: one reader per thread.
+public final class JournalReader {
+    /// The journal's path.
+    public let path: String
+    /// The byte offset of the next unread line.
+    public private(set) var offset: Int64
+
+    private var descriptor: Int32 = -1
+    private var buffer: [UInt8]
+    /// File offset of `buffer[0]`.
+    private var bufferFileOffset: Int64
+    /// Bytes of `buffer` holding file data.
+    private var filled = 0
+    /// Index in `buffer` of the next unread line.
+    private var cursor = 0
+
+    /// A reader positioned at `offset`, which must be the start of a line (0, or an
+    /// `endOffset` returned earlier). `bufferSize` is the initial read size; lines longer
+    /// than it grow the buffer.
+    public init(path: String, offset: Int64 = 0, bufferSize: Int = 1 << 20) {
+        self.path = path
+        self.offset = offset
+        self.bufferFileOffset = offset
+        self.buffer = [UInt8](repeating: 0, count: max(bufferSize, 64))
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// The next complete line, or nil when the journal ends here (or with a torn line).
+    public func next() throws(JournalReadError) -> JournalItem? {
+        while true {
+            if let newline = findNewline() {
+                let lineStart = cursor
+                let start = offset
+                let end = offset + Int64(newline - lineStart + 1)
+                cursor = newline + 1
+                offset = end
+                if newline == lineStart { continue }  // blank line: nothing to report
+                return parse(from: lineStart, to: newline, start: start, end: end)
+            }
+            guard try fill() else { return nil }
+        }
+    }
+
+    /// Index of the next `\n` at or after `cursor` in the filled part of the buffer.
+    private func findNewline() -> Int? {
+        guard cursor < filled else { return nil }
+        return buffer.withUnsafeBytes { raw -> Int? in
+            let base = raw.baseAddress! + cursor
+            guard let hit = memchr(base, 0x0A, filled - cursor) else { return nil }
+            return cursor + (UnsafeRawPointer(hit) - base)
+        }
+    }
+
+    private func parse(from lineStart: Int, to newline: Int, start: Int64, end: Int64) -> JournalItem {
+        var members: [(key: String, value: JSONValue)] = []
+        members.reserveCapacity(24)
+        do {
+            try buffer.withUnsafeBytes { raw in
+                var parser = JSONParser(UnsafeRawBufferPointer(rebasing: raw[lineStart..<newline]))
+                try parser.parseFlatObject { key, value in members.append((key, value)) }
+            }
+        } catch let error as JSONParseError {
+            return .malformed(offset: start, endOffset: end, error: error)
+        } catch {
+            return .malformed(offset: start, endOffset: end, error: JSONParseError(offset: 0, message: "\(error)"))
+        }
+        return .record(JournalRecord(offset: start, endOffset: end, members: members))
+    }
+
+    /// Reads more of the file after the unread bytes; false when there is nothing new.
+    private func fill() throws(JournalReadError) -> Bool {
+        if descriptor < 0 {
+            descriptor = open(path, O_RDONLY | O_CLOEXEC)
+            if descriptor < 0 {
+                if errno == ENOENT { return false }
+                throw JournalReadError(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
+            }
+        }
+        // Keep only the unread tail, at the front; grow when one line fills the buffer.
+        if cursor > 0 {
+            let tail = filled - cursor
+            if tail > 0 {
+                buffer.withUnsafeMutableBytes { raw in
+                    _ = memmove(raw.baseAddress!, raw.baseAddress! + cursor, tail)
+                }
+            }
+            bufferFileOffset += Int64(cursor)
+            filled = tail
+            cursor = 0
+        }
+        if filled == buffer.count {
+            buffer.append(contentsOf: repeatElement(0, count: buffer.count))
+        }
+        let fileOffset = bufferFileOffset + Int64(filled)
+        let count = buffer.withUnsafeMutableBytes { raw in
+            pread(descriptor, raw.baseAddress! + filled, raw.count - filled, off_t(fileOffset))
+        }
+        if count < 0 {
+            throw JournalReadError(path: path, message: "cannot read: \(String(cString: strerror(errno)))")
+        }
+        filled += count
+        return count > 0
+    }
+}
