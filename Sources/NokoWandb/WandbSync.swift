@@ -111,7 +111,7 @@ public final class WandbSync: Sendable {
         }
         let control = SyncControl(record: state.remoteRecord, userSummary: state.userSummary, messages: messages, onRecordChange: onRecordChange)
         let sync = WandbSync(directory: run.directory, mode: settings.mode, control: control, lock: lock, finishTimeout: settings.options.finishTimeout)
-        launch(directory: run.directory, settings: settings, state: state, control: control, progress: nil)
+        launch(directory: run.directory, settings: settings, state: state, control: control, progress: nil, background: true)
         return sync
     }
 
@@ -238,11 +238,17 @@ public final class WandbSync: Sendable {
 
     // MARK: - Internals
 
+    /// Runs an upload session on a thread of its own. A `background` session (beside a
+    /// live run) lowers its thread's priority so that it yields the CPU to the program.
     static func launch(
         directory: URL, settings: WandbSettings, state: SyncState, control: SyncControl,
-        progress: (@Sendable (WandbSyncProgress) -> Void)?
+        progress: (@Sendable (WandbSyncProgress) -> Void)?, background: Bool = false
     ) {
         let thread = Thread {
+            #if os(Linux)
+            // On Linux the nice value is per thread: this one only.
+            if background { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
+            #endif
             let uploader = Uploader(directory: directory, settings: settings, state: state, control: control, progress: progress)
             let outcome = uploader.run()
             control.shared.withLock { $0.outcome = outcome }

@@ -3,6 +3,7 @@
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -51,10 +52,18 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     private let handler: @Sendable (Request) -> Action
-    private let listener = Mutex<Int32>(-1)
+    private let listener = Mutex<Listener?>(nil)
+    /// Open connections. A descriptor is closed only under this lock, after leaving the
+    /// set, so `stop` never shuts down a number the kernel has already given to someone else.
     private let connections = Mutex<Set<Int32>>([])
     private let nextConnectionID = Atomic<Int>(0)
     private let boundPort = Atomic<Int>(0)
+
+    private struct Listener: Sendable {
+        let fd: Int32
+        /// Signalled by the accept thread once it has closed `fd`.
+        let closed: DispatchSemaphore
+    }
 
     /// Starts listening on an ephemeral port of 127.0.0.1.
     public init(handler: @escaping @Sendable (Request) -> Action) throws {
@@ -62,30 +71,21 @@ public final class LoopbackHTTPServer: Sendable {
         try startListening(port: 0)
     }
 
-    deinit {
-        stop()
-    }
-
     /// The port it listens on.
     public var port: Int { boundPort.load(ordering: .relaxed) }
 
     /// Closes the listening socket and every connection (clients see resets and refusals).
     public func stop() {
-        let fd = listener.withLock { fd -> Int32 in
-            let old = fd
-            fd = -1
-            return old
+        let old = listener.withLock { current -> Listener? in
+            defer { current = nil }
+            if let current { shutdown(current.fd, Int32(SHUT_RDWR)) }
+            return current
         }
-        if fd >= 0 {
-            shutdown(fd, Int32(SHUT_RDWR))
-            close(fd)
+        // The accept thread closes the socket; wait, so the port is free for `restart`.
+        _ = old?.closed.wait(timeout: .now() + 5)
+        connections.withLock { open in
+            for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
         }
-        let open = connections.withLock { set -> Set<Int32> in
-            let all = set
-            set.removeAll()
-            return all
-        }
-        for connection in open { shutdown(connection, Int32(SHUT_RDWR)) }
     }
 
     /// Stops, then listens again on the same port: a server restart.
@@ -118,22 +118,23 @@ public final class LoopbackHTTPServer: Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         boundPort.store(Int(UInt16(bigEndian: actual.sin_port)), ordering: .relaxed)
-        listener.withLock { $0 = fd }
-        let thread = Thread { [self] in acceptLoop(fd) }
+        let current = Listener(fd: fd, closed: DispatchSemaphore(value: 0))
+        listener.withLock { $0 = current }
+        let thread = Thread { [self] in acceptLoop(current) }
         thread.name = "loopback-accept"
         thread.start()
     }
 
-    private func acceptLoop(_ fd: Int32) {
+    private func acceptLoop(_ current: Listener) {
+        defer {
+            close(current.fd)
+            current.closed.signal()
+        }
         while true {
-            let client = accept(fd, nil, nil)
+            let client = accept(current.fd, nil, nil)
             if client < 0 {
                 if errno == EINTR { continue }
-                return  // the listener was shut down
-            }
-            guard listener.withLock({ $0 == fd }) else {
-                close(client)
-                return
+                return  // shut down by `stop`
             }
             var one: Int32 = 1
             setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -147,8 +148,10 @@ public final class LoopbackHTTPServer: Sendable {
 
     private func serve(_ fd: Int32, connectionID: Int) {
         defer {
-            connections.withLock { _ = $0.remove(fd) }
-            close(fd)
+            connections.withLock {
+                _ = $0.remove(fd)
+                close(fd)
+            }
         }
         var buffer = ConnectionBuffer(fd: fd)
         while let head = buffer.readHead() {

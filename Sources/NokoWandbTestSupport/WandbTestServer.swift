@@ -17,11 +17,12 @@ public final class WandbTestServer: Sendable {
     private let core: Core
     private let http: LoopbackHTTPServer
 
-    /// Starts a server on an ephemeral port.
-    public init(apiKey: String = String(repeating: "k", count: 40), defaultEntity: String = "e") throws {
+    /// Starts a server on an ephemeral port. `recordBodies: false` keeps request bodies
+    /// out of ``requests`` (benchmarks upload hundreds of megabytes).
+    public init(apiKey: String = String(repeating: "k", count: 40), defaultEntity: String = "e", recordBodies: Bool = true) throws {
         self.apiKey = apiKey
         self.defaultEntity = defaultEntity
-        let core = Core(apiKey: apiKey, defaultEntity: defaultEntity)
+        let core = Core(apiKey: apiKey, defaultEntity: defaultEntity, recordBodies: recordBodies)
         self.core = core
         self.http = try LoopbackHTTPServer { request in core.handle(request) }
     }
@@ -198,11 +199,13 @@ private final class Core: Sendable {
     let state = Mutex(State())
     let expectedAuthorization: String
     let defaultEntity: String
+    let recordBodies: Bool
     let started = ContinuousClock.now
 
-    init(apiKey: String, defaultEntity: String) {
+    init(apiKey: String, defaultEntity: String, recordBodies: Bool) {
         expectedAuthorization = "Basic " + Data("api:\(apiKey)".utf8).base64EncodedString()
         self.defaultEntity = defaultEntity
+        self.recordBodies = recordBodies
     }
 
     func handle(_ request: LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Action {
@@ -221,7 +224,7 @@ private final class Core: Sendable {
         let index = state.withLock { state -> Int in
             state.requests.append(
                 WandbTestServer.RecordedRequest(
-                    method: request.method, path: path, headers: request.headers, body: request.body,
+                    method: request.method, path: path, headers: request.headers, body: recordBodies ? request.body : [],
                     connectionID: request.connectionID, time: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
                     kind: kind, status: nil))
             return state.requests.count - 1

@@ -100,3 +100,50 @@ import Testing
         #expect(try records(reader).count == 1)
     }
 }
+
+extension JournalReaderTests {
+    @Test func givesRawLinesAndSeeksBackToReadOneAgain() throws {
+        let path = scratchFile()
+        append(#"{"i":1}"# + "\n" + #"{"i":2}"# + "\n" + #"{"i":3"#, to: path)
+        let reader = JournalReader(path: path)
+        let first = try reader.withNextLine { line in (line.offset, line.endOffset, String(decoding: line.bytes, as: UTF8.self)) }
+        #expect(first?.0 == 0 && first?.1 == 8 && first?.2 == #"{"i":1}"#)
+        let second = try reader.withNextLine { line in (line.offset, String(decoding: line.bytes, as: UTF8.self)) }
+        #expect(second?.0 == 8 && second?.1 == #"{"i":2}"#)
+        reader.seek(to: 8)
+        #expect(reader.offset == 8)
+        #expect(try reader.withNextLine { String(decoding: $0.bytes, as: UTF8.self) } == #"{"i":2}"#)
+        #expect(try reader.withNextLine { _ in 1 } == nil)  // the torn line waits
+        // Once the buffer has moved past a line, seeking back re-reads it from the file.
+        let other = JournalReader(path: path)
+        _ = try other.next()
+        _ = try other.next()
+        #expect(try other.next().map { _ in 1 } == nil)  // compacts the buffer past line 2
+        other.seek(to: 0)
+        #expect(try other.withNextLine { String(decoding: $0.bytes, as: UTF8.self) } == #"{"i":1}"#)
+    }
+}
+
+extension JournalReaderTests {
+    @Test func decodesEscapedAndNonASCIIStrings() throws {
+        let path = scratchFile()
+        append(#"{"plain":"abc","esc":"a\"b\\c\nd\u00e9\ud83d\ude00 tail","utf8":"é😀","k\u00e9y":1}"# + "\n", to: path)
+        let rows = try records(JournalReader(path: path))
+        #expect(rows.count == 1)
+        #expect(rows[0]["plain"] == "abc")
+        #expect(rows[0]["esc"] == .string("a\"b\\c\nd\u{e9}\u{1F600} tail"))
+        #expect(rows[0]["utf8"] == "é😀")
+        #expect(rows[0]["kéy"] == 1)
+        // Invalid UTF-8 is still refused.
+        let bad = scratchFile()
+        append(#"{"s":""#, to: bad)
+        let handle = FileHandle(forWritingAtPath: bad)!
+        handle.seekToEndOfFile()
+        handle.write(Data([0xC3, 0x28, 0x22, 0x7D, 0x0A]))
+        handle.closeFile()
+        guard case .malformed? = try JournalReader(path: bad).next() else {
+            Issue.record("invalid UTF-8 was accepted")
+            return
+        }
+    }
+}

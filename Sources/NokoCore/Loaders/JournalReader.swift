@@ -19,6 +19,17 @@ public struct JournalRecord: Sendable {
     }
 }
 
+/// One complete line of a journal, unparsed; valid only inside
+/// ``JournalReader/withNextLine(_:)``.
+public struct JournalLine {
+    /// Byte offset of the line's first byte in the file.
+    public let offset: Int64
+    /// Byte offset just past the line's `\n`.
+    public let endOffset: Int64
+    /// The line without its `\n`; it points into the reader's buffer.
+    public let bytes: UnsafeRawBufferPointer
+}
+
 /// What ``JournalReader/next()`` found at the current offset.
 public enum JournalItem: Sendable {
     /// A well-formed row.
@@ -77,6 +88,38 @@ public final class JournalReader {
 
     /// The next complete line, or nil when the journal ends here (or with a torn line).
     public func next() throws(JournalReadError) -> JournalItem? {
+        guard let (lineStart, newline, start, end) = try advance() else { return nil }
+        return parse(from: lineStart, to: newline, start: start, end: end)
+    }
+
+    /// Calls `body` with the next complete line's bytes (without its `\n`) and returns its
+    /// result, or returns nil when the journal ends here (or with a torn line).
+    ///
+    /// For readers that scan rows themselves instead of building ``JSONValue`` trees. The
+    /// line is not checked; `body` must not keep `line.bytes` beyond the call.
+    public func withNextLine<Result>(_ body: (JournalLine) -> Result) throws(JournalReadError) -> Result? {
+        guard let (lineStart, newline, start, end) = try advance() else { return nil }
+        return buffer.withUnsafeBytes { raw in
+            body(JournalLine(offset: start, endOffset: end, bytes: UnsafeRawBufferPointer(rebasing: raw[lineStart..<newline])))
+        }
+    }
+
+    /// Moves to `offset`, which must be the start of a line (the `offset` or `endOffset` of
+    /// a line read earlier), so that the next call reads that line again.
+    public func seek(to offset: Int64) {
+        let bufferEnd = bufferFileOffset + Int64(filled)
+        if offset >= bufferFileOffset && offset <= bufferEnd {
+            cursor = Int(offset - bufferFileOffset)
+        } else {
+            bufferFileOffset = offset
+            filled = 0
+            cursor = 0
+        }
+        self.offset = offset
+    }
+
+    /// Steps over the next non-blank complete line: its buffer range and file offsets.
+    private func advance() throws(JournalReadError) -> (Int, Int, Int64, Int64)? {
         while true {
             if let newline = findNewline() {
                 let lineStart = cursor
@@ -85,7 +128,7 @@ public final class JournalReader {
                 cursor = newline + 1
                 offset = end
                 if newline == lineStart { continue }  // blank line: nothing to report
-                return parse(from: lineStart, to: newline, start: start, end: end)
+                return (lineStart, newline, start, end)
             }
             guard try fill() else { return nil }
         }

@@ -7,8 +7,6 @@ final class JournalSource {
     let relativePath: String
     let rank: Int
     let reader: JournalReader
-    /// A row read but left for the next request (it did not fit in this one).
-    var carry: JournalRecord?
     var warnedMalformed = false
     var warnedInvalid = false
 
@@ -16,14 +14,6 @@ final class JournalSource {
         self.relativePath = relativePath
         self.rank = rank
         self.reader = JournalReader(path: directory.appendingPathComponent(relativePath).path, offset: offset)
-    }
-
-    func next() throws(JournalReadError) -> JournalItem? {
-        if let carry {
-            self.carry = nil
-            return .record(carry)
-        }
-        return try reader.next()
     }
 
     /// The journal's size now, or 0 when it does not exist yet.

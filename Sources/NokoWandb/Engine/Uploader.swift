@@ -344,6 +344,17 @@ final class Uploader {
         }
     }
 
+    /// What became of one journal line while gathering.
+    private enum LineFate {
+        case accepted(table: String)
+        case skipped
+        case malformed(String)
+        case invalid(String)
+        case tooBig(table: String)
+        /// Does not fit in this request: read it again for the next one.
+        case deferred
+    }
+
     /// Reads every complete new row (up to the request size limit) into a batch. The
     /// batch's progress, summary and tables are drafts until the server acknowledges it.
     private func gather() throws(JournalReadError) -> Batch {
@@ -352,49 +363,60 @@ final class Uploader {
         var knownTables = Set(state.tables)
         let budget = max(settings.options.maxRequestBytes / 2, settings.options.maxRequestBytes - 2 * lastSummarySize - 4096)
         outer: for source in sources {
-            while let item = try source.next() {
-                var progress = batch.progress[source.relativePath] ?? SyncState.JournalProgress(offset: 0, rows: 0)
-                switch item {
-                case .malformed(let offset, let end, let error):
+            var progress = batch.progress[source.relativePath] ?? SyncState.JournalProgress(offset: 0, rows: 0)
+            defer { batch.progress[source.relativePath] = progress }
+            while true {
+                let step = state.historyLines + Int64(batch.lineCount)
+                let first = batch.lineCount == 0
+                let read = try source.reader.withNextLine { line -> (fate: LineFate, offset: Int64, end: Int64) in
+                    let mark = batch.content.count
+                    let fate: LineFate
+                    switch translator.append(line.bytes, rank: source.rank, historyStep: step, first: first, to: &batch.content) {
+                    case .skippedByLevel: fate = .skipped
+                    case .malformed(let problem): fate = .malformed(problem)
+                    case .invalid(let reason): fate = .invalid(reason)
+                    case .appended(let table):
+                        if batch.content.count <= budget {
+                            translator.accept(line.bytes)
+                            fate = .accepted(table: table)
+                        } else {
+                            batch.content.removeSubrange(mark...)
+                            fate = first ? .tooBig(table: table) : .deferred
+                        }
+                    }
+                    return (fate, line.offset, line.endOffset)
+                }
+                guard let (fate, offset, end) = read else { break }
+                switch fate {
+                case .deferred:
+                    source.reader.seek(to: offset)
+                    batch.full = true
+                    break outer
+                case .accepted(let table):
+                    if knownTables.insert(table).inserted { batch.tables.append(table) }
+                    batch.lineCount += 1
+                    progress.rows += 1
+                case .skipped:
+                    progress.rows += 1
+                case .malformed(let problem):
                     if !source.warnedMalformed {
                         source.warnedMalformed = true
-                        emit(.warning, "skipping a line of \(source.reader.path) at byte \(offset) that is not a JSON object (\(error)); further bad lines of this file are skipped silently")
+                        emit(.warning, "skipping a line of \(source.reader.path) at byte \(offset) that is not a JSON object (\(problem)); further bad lines of this file are skipped silently")
                     }
-                    progress.offset = end
-                case .record(let record):
-                    let mark = batch.content.count
-                    let step = state.historyLines + Int64(batch.lineCount)
-                    let outcome = translator.append(record, rank: source.rank, historyStep: step, first: batch.lineCount == 0, to: &batch.content)
-                    switch outcome {
-                    case .skippedByLevel:
-                        progress.rows += 1
-                    case .invalid(let reason):
-                        if !source.warnedInvalid {
-                            source.warnedInvalid = true
-                            emit(.warning, "skipping the row of \(source.reader.path) at byte \(record.offset): \(reason); further such rows are skipped silently")
-                        }
-                    case .appended(let table, _, _, _, _):
-                        if batch.content.count > budget {
-                            batch.content.removeSubrange(mark...)
-                            if batch.lineCount > 0 {
-                                source.carry = record
-                                batch.full = true
-                                break outer
-                            }
-                            emit(.warning, "dropping the row of table \"\(table)\" at byte \(record.offset) of \(source.reader.path): as a history line it is larger than the \(settings.options.maxRequestBytes)-byte request limit")
-                        } else {
-                            translator.updateSummary(record, outcome: outcome, historyStep: step, summary: &batch.summary)
-                            if knownTables.insert(table).inserted { batch.tables.append(table) }
-                            batch.lineCount += 1
-                        }
-                        progress.rows += 1
+                case .invalid(let reason):
+                    if !source.warnedInvalid {
+                        source.warnedInvalid = true
+                        emit(.warning, "skipping the row of \(source.reader.path) at byte \(offset): \(reason); further such rows are skipped silently")
                     }
-                    progress.offset = record.endOffset
+                case .tooBig(let table):
+                    progress.rows += 1
+                    emit(.warning, "dropping the row of table \"\(table)\" at byte \(offset) of \(source.reader.path): as a history line it is larger than the \(settings.options.maxRequestBytes)-byte request limit")
                 }
-                batch.progress[source.relativePath] = progress
+                progress.offset = end
                 batch.advanced = true
             }
         }
+        translator.drainSummary(into: &batch.summary)
         return batch
     }
 

@@ -120,7 +120,9 @@ struct WireWriter {
 ///
 /// Both languages print the shortest digit string that reads back as the same double
 /// (closest to the exact value on ties), so only the layout differs; this re-lays Swift's
-/// `description` out the way `strconv.FormatFloat(v, 'g', -1, 64)` does.
+/// `description` out the way `strconv.FormatFloat(v, 'g', -1, 64)` does. The same re-layout
+/// applies to any JSON number text (``relayout(_:to:)``): noko's journal spells doubles
+/// with their shortest digits, so its text gives exactly Go's output without parsing it.
 enum GoFloatFormat {
     static func string(_ value: Double) -> String {
         var bytes: [UInt8] = []
@@ -128,22 +130,21 @@ enum GoFloatFormat {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// A finite double.
     static func append(_ value: Double, to out: inout [UInt8]) {
-        if value == 0 {
-            if value.sign == .minus { out.append(0x2D) }
-            out.append(0x30)
-            return
-        }
-        // digits: the significant digits without leading/trailing zeros; pointPosition: the
-        // value is 0.d1d2d3… × 10^pointPosition (Go's `digs.dp`).
-        var digits: [UInt8] = []
-        digits.reserveCapacity(17)
-        var pointPosition = 0
-        var negative = false
         var text = value.description
-        text.withUTF8 { utf8 in
+        text.withUTF8 { relayout(UnsafeRawBufferPointer($0), to: &out) }
+    }
+
+    /// JSON number text (`-1.50`, `2.0`, `1e-05`, `12345678.9`) laid out as Go would print
+    /// the double with these significant digits: exponent form when the decimal exponent is
+    /// below -4 or at least 6, no trailing zeros, no `.0`.
+    static func relayout(_ text: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(text.count, 1)) { digits in
+            var count = 0
             var i = 0
-            if utf8[0] == 0x2D {
+            var negative = false
+            if i < text.count, text[i] == 0x2D {
                 negative = true
                 i = 1
             }
@@ -151,69 +152,71 @@ enum GoFloatFormat {
             var integerDigits = 0
             var leadingZerosAfterPoint = 0
             var exponent = 0
-            while i < utf8.count {
-                let c = utf8[i]
+            while i < text.count {
+                let c = text[i]
                 if c == 0x2E {
                     seenPoint = true
                 } else if c == 0x65 || c == 0x45 {
-                    exponent = parseExponent(utf8, from: i + 1)
+                    exponent = parseExponent(text, from: i + 1)
                     break
+                } else if count == 0 && c == 0x30 {
+                    // A leading zero: before the point it is the "0" of "0.001"; after it,
+                    // it shifts the point.
+                    if seenPoint { leadingZerosAfterPoint += 1 }
                 } else {
-                    if digits.isEmpty && c == 0x30 {
-                        // A leading zero: before the point it is the "0" of "0.001";
-                        // after it, it shifts the point.
-                        if seenPoint { leadingZerosAfterPoint += 1 }
-                    } else {
-                        digits.append(c)
-                        if !seenPoint { integerDigits += 1 }
-                    }
+                    digits[count] = c
+                    count += 1
+                    if !seenPoint { integerDigits += 1 }
                 }
                 i += 1
             }
-            pointPosition = integerDigits > 0 ? integerDigits + exponent : exponent - leadingZerosAfterPoint
-        }
-        while digits.count > 1 && digits.last == 0x30 { digits.removeLast() }
-
-        if negative { out.append(0x2D) }
-        let exponent = pointPosition - 1
-        if exponent < -4 || exponent >= 6 {
-            out.append(digits[0])
-            if digits.count > 1 {
-                out.append(0x2E)
-                out.append(contentsOf: digits[1...])
+            if negative { out.append(0x2D) }
+            while count > 0 && digits[count - 1] == 0x30 { count -= 1 }
+            guard count > 0 else {
+                out.append(0x30)
+                return
             }
-            out.append(0x65)
-            out.append(exponent < 0 ? 0x2D : 0x2B)
-            let magnitude = abs(exponent)
-            if magnitude < 10 { out.append(0x30) }
-            out.append(contentsOf: Array(String(magnitude).utf8))
-            return
-        }
-        if pointPosition <= 0 {
-            out.append(0x30)
-            out.append(0x2E)
-            out.append(contentsOf: repeatElement(0x30, count: -pointPosition))
-            out.append(contentsOf: digits)
-        } else if pointPosition >= digits.count {
-            out.append(contentsOf: digits)
-            out.append(contentsOf: repeatElement(0x30, count: pointPosition - digits.count))
-        } else {
-            out.append(contentsOf: digits[..<pointPosition])
-            out.append(0x2E)
-            out.append(contentsOf: digits[pointPosition...])
+            // The value is 0.d1d2d3… × 10^pointPosition (Go's `digs.dp`).
+            let pointPosition = integerDigits > 0 ? integerDigits + exponent : exponent - leadingZerosAfterPoint
+            let significant = UnsafeBufferPointer(rebasing: digits[..<count])
+            let decimalExponent = pointPosition - 1
+            if decimalExponent < -4 || decimalExponent >= 6 {
+                out.append(significant[0])
+                if count > 1 {
+                    out.append(0x2E)
+                    out.append(contentsOf: significant[1...])
+                }
+                out.append(0x65)
+                out.append(decimalExponent < 0 ? 0x2D : 0x2B)
+                let magnitude = abs(decimalExponent)
+                if magnitude < 10 { out.append(0x30) }
+                IntegerFormat.append(Int64(magnitude), to: &out)
+            } else if pointPosition <= 0 {
+                out.append(0x30)
+                out.append(0x2E)
+                out.append(contentsOf: repeatElement(0x30, count: -pointPosition))
+                out.append(contentsOf: significant)
+            } else if pointPosition >= count {
+                out.append(contentsOf: significant)
+                out.append(contentsOf: repeatElement(0x30, count: pointPosition - count))
+            } else {
+                out.append(contentsOf: significant[..<pointPosition])
+                out.append(0x2E)
+                out.append(contentsOf: significant[pointPosition...])
+            }
         }
     }
 
-    private static func parseExponent(_ utf8: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    private static func parseExponent(_ text: UnsafeRawBufferPointer, from start: Int) -> Int {
         var i = start
         var sign = 1
-        if i < utf8.count, utf8[i] == 0x2D || utf8[i] == 0x2B {
-            if utf8[i] == 0x2D { sign = -1 }
+        if i < text.count, text[i] == 0x2D || text[i] == 0x2B {
+            if text[i] == 0x2D { sign = -1 }
             i += 1
         }
         var value = 0
-        while i < utf8.count {
-            value = value * 10 + Int(utf8[i] - 0x30)
+        while i < text.count, value < 100_000 {
+            value = value * 10 + Int(text[i] &- 0x30)
             i += 1
         }
         return sign * value
