@@ -111,7 +111,7 @@ public final class WandbSync: Sendable {
         }
         let control = SyncControl(record: state.remoteRecord, userSummary: state.userSummary, messages: messages, onRecordChange: onRecordChange)
         let sync = WandbSync(directory: run.directory, mode: settings.mode, control: control, lock: lock, finishTimeout: settings.options.finishTimeout)
-        launch(directory: run.directory, settings: settings, state: state, control: control, progress: nil, background: true)
+        launch(directory: run.directory, settings: settings, state: state, control: control, progress: nil, live: true)
         return sync
     }
 
@@ -238,18 +238,19 @@ public final class WandbSync: Sendable {
 
     // MARK: - Internals
 
-    /// Runs an upload session on a thread of its own. A `background` session (beside a
-    /// live run) lowers its thread's priority so that it yields the CPU to the program.
+    /// Runs an upload session on a thread of its own. A `live` session (beside a running
+    /// program) lowers its thread's priority so that it yields the CPU to the program.
     static func launch(
         directory: URL, settings: WandbSettings, state: SyncState, control: SyncControl,
-        progress: (@Sendable (WandbSyncProgress) -> Void)?, background: Bool = false
+        progress: (@Sendable (WandbSyncProgress) -> Void)?, live: Bool = false
     ) {
         let thread = Thread {
             #if os(Linux)
             // On Linux the nice value is per thread: this one only.
-            if background { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
+            if live { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
             #endif
-            let uploader = Uploader(directory: directory, settings: settings, state: state, control: control, progress: progress)
+            let uploader = Uploader(
+                directory: directory, settings: settings, state: state, control: control, progress: progress, live: live)
             let outcome = uploader.run()
             control.shared.withLock { $0.outcome = outcome }
             control.done.signal()
@@ -312,63 +313,3 @@ public enum WandbFinishResult: Sendable, Equatable {
     case leftForLater(command: String, reason: String)
 }
 
-/// How far an upload is, for a progress bar.
-public struct WandbSyncProgress: Sendable, Equatable {
-    /// History lines the server has acknowledged in total.
-    public var rowsUploaded: Int64
-    /// Journal bytes acknowledged (all journals).
-    public var bytesUploaded: Int64
-    /// Journal bytes to upload in total.
-    public var bytesTotal: Int64
-
-    /// A progress value.
-    public init(rowsUploaded: Int64, bytesUploaded: Int64, bytesTotal: Int64) {
-        self.rowsUploaded = rowsUploaded
-        self.bytesUploaded = bytesUploaded
-        self.bytesTotal = bytesTotal
-    }
-
-    /// Done, from 0 to 1.
-    public var fraction: Double { bytesTotal > 0 ? min(1, Double(bytesUploaded) / Double(bytesTotal)) : 1 }
-}
-
-/// What `noko-run sync` did for one run.
-public struct WandbSyncReport: Sendable, Equatable {
-    /// Where the run lives on wandb.
-    public var record: WandbRemoteRecord
-    /// History lines uploaded by this call.
-    public var rowsUploaded: Int64
-    /// History lines on the server in total.
-    public var historyLines: Int64
-    /// True when there was nothing left to upload.
-    public var alreadySynced: Bool
-    /// The exit code the remote run was finished with.
-    public var exitCode: Int32
-}
-
-/// Why `noko-run sync` could not upload a run. Messages never contain the API key.
-public enum WandbSyncError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The directory is not a noko run (no `metadata.json`).
-    case notARunDirectory(String)
-    /// The run's own process is alive, or another sync holds the lock.
-    case busy(String)
-    /// No API key in `WANDB_API_KEY` or the netrc file for this host.
-    case noAPIKey(host: String)
-    /// `WANDB_MODE=disabled` (or `WANDB_DISABLED`) is set.
-    case disabled
-    /// `sync/wandb.json` or `metadata.json` cannot be read or written.
-    case state(String)
-    /// The server refused the upload, or it could not be completed.
-    case uploadFailed(String)
-
-    public var description: String {
-        switch self {
-        case .notARunDirectory(let path): return "\(path) is not a noko run directory (no metadata.json)"
-        case .busy(let reason): return reason
-        case .noAPIKey(let host): return "no wandb API key for \(host): set WANDB_API_KEY or run `wandb login`"
-        case .disabled: return "wandb is disabled by WANDB_MODE=disabled (or WANDB_DISABLED)"
-        case .state(let reason): return reason
-        case .uploadFailed(let reason): return reason
-        }
-    }
-}

@@ -335,3 +335,42 @@ import Testing
         #expect(server.run("testrun1")!.historyOffsets.contains(10))
     }
 }
+
+extension WandbSyncFaultTests {
+    @Test func aFirstRequestThatArrivedButWasNeverAnsweredIsOverwrittenNotAppendedTo() throws {
+        let server = try WandbTestServer()
+        server.inject(.hold, on: .fileStream)
+        let run = RunFixture()
+        let sync = try start(server, run, MessageLog())
+        logRows(run, 0..<10)
+        #expect(server.wait { $0.run("testrun1")?.lines.isEmpty == false })
+        let held = try #require(server.run("testrun1")).lines.count
+        guard case .leftForLater = sync.finish(exitCode: 0, timeout: .milliseconds(200)) else {
+            Issue.record("finished although the server never answered")
+            return
+        }
+        #expect(run.syncState?["history_lines"] == 0)
+        #expect(run.syncState?["created"] == true)
+        logRows(run, 10..<15)
+        run.writeMetadata(status: "finished", exitCode: 0)
+        _ = try WandbSync.syncRun(directory: run.directory, environment: testEnvironment(server), messages: { _ in })
+        try expectComplete(server, rows: 15)
+        #expect(try #require(server.run("testrun1")).resentLines == held)
+    }
+
+    @Test func aRunIDWithHistoryFromElsewhereIsAppendedTo() throws {
+        let server = try WandbTestServer()
+        let first = RunFixture(status: "finished", exitCode: 0)
+        logRows(first, 0..<3)
+        _ = try WandbSync.syncRun(directory: first.directory, options: WandbOptions(runID: "shared1", baseURL: server.baseURL), environment: testEnvironment(server), messages: { _ in })
+        let second = RunFixture(status: "finished", exitCode: 0)
+        logRows(second, 0..<2)
+        let log = MessageLog()
+        _ = try WandbSync.syncRun(directory: second.directory, options: WandbOptions(runID: "shared1", baseURL: server.baseURL), environment: testEnvironment(server), messages: log.handler)
+        let remote = try #require(server.run("shared1"))
+        #expect(remote.lines.count == 5)
+        #expect(remote.changedLines == 0)
+        #expect(parsedLines(remote).map { $0["_step"] } == [0, 1, 2, 3, 4])
+        #expect(log.texts(atLeast: .info).contains { $0.contains("already has 3 history lines") })
+    }
+}

@@ -237,3 +237,28 @@ import Testing
         }
     }
 }
+
+extension WandbSyncTests {
+    @Test func reportsStatusAndDrawsAProgressBar() throws {
+        let server = try WandbTestServer()
+        let run = RunFixture(status: "finished", exitCode: 0)
+        #expect(try WandbSync.status(directory: run.directory) == nil)
+        var options = testOptions(server)
+        options.mode = .offline
+        let sync = try started(WandbSync.start(options: options, run: run.runInfo(), environment: [:], messages: { _ in }))
+        for i in 0..<4 { run.log("t", ["i": .int(Int64(i))]) }
+        sync.finish()
+        let pending = try #require(try WandbSync.status(directory: run.directory))
+        #expect(pending.record.mode == "offline")
+        #expect(pending.bytesUploaded == 0 && pending.bytesTotal == run.journalSize)
+        #expect(!pending.isComplete)
+        _ = try WandbSync.syncRun(directory: run.directory, environment: testEnvironment(server), messages: { _ in })
+        let done = try #require(try WandbSync.status(directory: run.directory))
+        #expect(done.isComplete && done.historyLines == 4 && done.exitCode == 0 && done.lastError == nil)
+        #expect(done.record.url == "\(server.baseURL)/e/p/runs/testrun1")
+
+        let half = WandbSyncProgress(rowsUploaded: 94_000, bytesUploaded: 46_000_000, bytesTotal: 92_000_000)
+        #expect(half.bar(width: 10) == "[#####.....]  50%  94000 rows  46.0/92.0 MB")
+        #expect(WandbSyncProgress(rowsUploaded: 0, bytesUploaded: 0, bytesTotal: 0).fraction == 1)
+    }
+}

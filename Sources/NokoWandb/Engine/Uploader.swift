@@ -17,6 +17,8 @@ final class Uploader {
     private var state: SyncState
     private let control: SyncControl
     private let progress: (@Sendable (WandbSyncProgress) -> Void)?
+    /// Beside a running program (not `noko-run sync`, which reports failures itself).
+    private let live: Bool
     private let redactor: Redactor
     private let clock = ContinuousClock()
 
@@ -35,9 +37,10 @@ final class Uploader {
 
     init(
         directory: URL, settings: WandbSettings, state: SyncState, control: SyncControl,
-        progress: (@Sendable (WandbSyncProgress) -> Void)?
+        progress: (@Sendable (WandbSyncProgress) -> Void)?, live: Bool
     ) {
         self.directory = directory
+        self.live = live
         self.settings = settings
         self.state = state
         self.control = control
@@ -190,10 +193,15 @@ final class Uploader {
             case .failure(let error):
                 return fail("wandb refused to create the run: \(describe(error))")
             case .success(let result):
-                let fresh = state.historyLines == 0 && state.journals.values.allSatisfy { $0.offset == 0 }
-                if fresh && result.historyLineCount > 0 {
-                    state.historyLines = result.historyLineCount
-                    emit(.info, "run \(result.runID) already has \(result.historyLineCount) history lines on the server; appending after them")
+                if !state.created {
+                    // A run ID that already has history (given by the user) is appended to.
+                    // Saved before any row is sent, so that after a crash the server's extra
+                    // lines are known to be ours and get overwritten, not appended to.
+                    state.created = true
+                    if result.historyLineCount > 0 {
+                        state.historyLines = result.historyLineCount
+                        emit(.info, "run \(result.runID) already has \(result.historyLineCount) history lines on the server; appending after them")
+                    }
                 }
                 let firstTime = state.entity == nil || state.url == nil
                 state.runID = result.runID
@@ -458,7 +466,9 @@ final class Uploader {
         let message = redactor(message)
         state.lastError = message
         save()
-        emit(.error, "\(message). wandb sync stopped; local logging goes on. Finish the upload later with: \(WandbSync.syncCommand(for: directory))")
+        if live {
+            emit(.error, "\(message). wandb sync stopped; local logging goes on. Finish the upload later with: \(WandbSync.syncCommand(for: directory))")
+        }
         return .failed(message)
     }
 

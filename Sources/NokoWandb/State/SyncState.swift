@@ -47,6 +47,11 @@ struct SyncState: Sendable, Equatable {
     var otherRanks: WandbOptions.OtherRanks
     /// Keyed by path relative to the run directory: `noko.ndjson`, `rank-1/noko.ndjson`.
     var journals: [String: JournalProgress]
+    /// True once the remote run exists and `historyLines` counts from its first line.
+    /// Until then a history the server already holds for this run ID belongs to someone
+    /// else and is appended to; after, lines beyond `historyLines` on the server are this
+    /// run's own unacknowledged ones, re-sent at their offsets.
+    var created: Bool
     /// History lines the server has acknowledged; the next line's offset and `_step`.
     var historyLines: Int64
     /// Tables whose x-axis is declared, in declaration order (the order of `_wandb.m`).
@@ -99,6 +104,7 @@ struct SyncState: Sendable, Equatable {
             "min_level": minimumLevel.map { .int(Int64($0)) } ?? .null,
             "other_ranks": .string(otherRanks.rawValue),
             "journals": .object(journalMembers),
+            "created": .bool(created),
             "history_lines": .int(historyLines),
             "tables": .array(tables.map(JSONValue.string)),
             "summary": .object(summary),
@@ -123,6 +129,7 @@ struct SyncState: Sendable, Equatable {
         self.minimumLevel = minimumLevel
         self.otherRanks = otherRanks
         self.journals = [:]
+        self.created = false
         self.historyLines = 0
         self.tables = []
         self.summary = [:]
@@ -178,6 +185,7 @@ struct SyncState: Sendable, Equatable {
         self.journals = journals
         guard let lines = json["history_lines"]?.intValue, lines >= 0 else { throw .invalid("\"history_lines\" missing") }
         self.historyLines = lines
+        self.created = json["created"]?.boolValue ?? (lines > 0)
         self.tables = json["tables"]?.arrayValue?.compactMap(\.stringValue) ?? []
         self.summary = json["summary"]?.objectValue ?? [:]
         self.userSummary = json["user_summary"]?.objectValue ?? [:]
