@@ -35,7 +35,7 @@ let package = Package(
         ),
 
         // Layer 2: git checkpoints and wandb sync, each over its C library.
-        .target(name: "NokoGit", dependencies: ["NokoCore", "CGit2"]),
+        .target(name: "NokoGit", dependencies: ["NokoCore", "CGit2", .product(name: "Logging", package: "swift-log")]),
         .target(name: "NokoWandb", dependencies: ["NokoCore", "CCurl"]),
         // A wandb server on 127.0.0.1 (fault injection, recording) for the wandb tests and
         // the upload benchmark; never shipped in a product.
@@ -61,12 +61,18 @@ let package = Package(
         ),
         .executableTarget(name: "noko-example", dependencies: ["Noko"]),
         .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoWandb", "NokoWandbTestSupport"]),
-        // A process the wandb tests kill -9 mid-upload (Tests/NokoWandbTests/WandbCrashResumeTests.swift).
-        .executableTarget(name: "noko-test-child", dependencies: ["NokoCore", "NokoWandb"]),
+        // A child process the tests start, signal and kill; not a product.
+        .executableTarget(name: "noko-test-child", dependencies: ["Noko", "NokoWandb"]),
 
-        .testTarget(name: "NokoCoreTests", dependencies: ["NokoCore"]),
-        .testTarget(name: "NokoGitTests", dependencies: ["NokoGit"]),
-        .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb", "NokoWandbTestSupport"]),
+        .testTarget(
+            name: "NokoCoreTests",
+            dependencies: [
+                "NokoCore", "noko-test-child", .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            exclude: ["python"]
+        ),
+        .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb", "NokoWandbTestSupport", "noko-test-child"]),
         .testTarget(name: "NokoTests", dependencies: ["Noko"]),
         .testTarget(name: "NokoCLITests", dependencies: ["NokoCLI", "Noko"]),
     ]

@@ -9,8 +9,9 @@ import NokoWandb
 import NokoWandbTestSupport
 import Testing
 
-/// A real process (noko-test-child) logs and syncs, is killed with SIGKILL while a request
-/// is in flight, and `WandbSync.syncRun` (what `noko-run sync` runs) finishes the upload.
+/// A real process (noko-test-child: noko's logger writes the journal, WandbSync uploads it)
+/// is killed with SIGKILL while a request is in flight, and `WandbSync.syncRun` (what
+/// `noko-run sync` runs) finishes the upload.
 @Suite struct WandbCrashResumeTests {
     /// The helper executable, built next to the test bundle by `swift build --build-tests`.
     private func childExecutable() throws -> URL {
@@ -35,13 +36,13 @@ import Testing
         // Two requests go through; the third is stored by the server but never answered:
         // the child dies not knowing it arrived.
         server.inject(.hold, on: .fileStream, after: 2)
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("noko-wandb-crash-\(UUID().uuidString.prefix(8))").appendingPathComponent("run")
+        let runsDir = FileManager.default.temporaryDirectory.appendingPathComponent("noko-wandb-crash-\(UUID().uuidString.prefix(8))")
+        let directory = runsDir.appendingPathComponent("run")
         let rows = 200
 
         let child = Process()
         child.executableURL = try childExecutable()
-        child.arguments = [directory.path, server.baseURL, "crashrun", String(rows)]
+        child.arguments = ["wandb", runsDir.path, "run", server.baseURL, "crashrun", String(rows)]
         child.environment = ["WANDB_API_KEY": server.apiKey, "HOME": "/nonexistent"]
         let output = Pipe()
         child.standardOutput = output
@@ -68,7 +69,7 @@ import Testing
         let requestsBeforeSync = server.requests.count
 
         let report = try WandbSync.syncRun(directory: directory, environment: ["WANDB_API_KEY": server.apiKey, "HOME": "/nonexistent"], messages: { _ in })
-        #expect(report.exitCode == 1)  // the run died: metadata still says "running"
+        #expect(report.exitCode == 1)  // the run died without finishing
         #expect(report.historyLines == Int64(rows))
 
         // The first request after the crash re-sent the unacknowledged lines at their offsets.

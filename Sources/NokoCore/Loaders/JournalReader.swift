@@ -4,21 +4,6 @@ import Glibc
 import Darwin
 #endif
 
-/// One complete line of a journal (`noko.ndjson`), parsed.
-public struct JournalRecord: Sendable {
-    /// Byte offset of the line's first byte in the file.
-    public let offset: Int64
-    /// Byte offset just past the line's `\n`: where the next line starts.
-    public let endOffset: Int64
-    /// The row's members in file order (`$table`, `$step`, … included as written).
-    public let members: [(key: String, value: JSONValue)]
-
-    /// The value of member `key`, or nil (a linear scan: rows are small).
-    public subscript(key: String) -> JSONValue? {
-        members.first { $0.key == key }?.value
-    }
-}
-
 /// One complete line of a journal, unparsed; valid only inside
 /// ``JournalReader/withNextLine(_:)``.
 public struct JournalLine {
@@ -28,14 +13,6 @@ public struct JournalLine {
     public let endOffset: Int64
     /// The line without its `\n`; it points into the reader's buffer.
     public let bytes: UnsafeRawBufferPointer
-}
-
-/// What ``JournalReader/next()`` found at the current offset.
-public enum JournalItem: Sendable {
-    /// A well-formed row.
-    case record(JournalRecord)
-    /// A complete line (it has its `\n`) that is not a JSON object; readers skip it with a warning.
-    case malformed(offset: Int64, endOffset: Int64, error: JSONParseError)
 }
 
 /// The journal could not be opened or read.
@@ -48,13 +25,15 @@ public struct JournalReadError: Error, Sendable, CustomStringConvertible {
     public var description: String { "\(path): \(message)" }
 }
 
-/// Streams rows out of a journal from a byte offset, the way a tailing reader must.
+/// Tails a journal from a byte offset, line by line, while its writer appends to it.
 ///
 /// The journal is appended to while it is read, one `write` per row, so its last line may
 /// be torn (no `\n` yet). The reader never consumes a line without its `\n`: it returns
-/// nil there and picks the completed line up on a later call. A journal that does not
-/// exist yet reads as empty. ``offset`` is always the start of the next unread line, so a
-/// caller can persist it and resume with `JournalReader(path:offset:)` after a crash.
+/// nil there and picks the completed line up on a later call (unlike ``JournalScan``,
+/// which reads a finished file once). A journal that does not exist yet reads as empty.
+/// ``offset`` is always the start of the next unread line, so a caller can persist it and
+/// resume with `JournalReader(path:offset:)` after a crash. Lines come unparsed: the
+/// wandb upload scans them itself.
 ///
 /// Not thread-safe: one reader per thread.
 public final class JournalReader {
@@ -84,12 +63,6 @@ public final class JournalReader {
 
     deinit {
         if descriptor >= 0 { close(descriptor) }
-    }
-
-    /// The next complete line, or nil when the journal ends here (or with a torn line).
-    public func next() throws(JournalReadError) -> JournalItem? {
-        guard let (lineStart, newline, start, end) = try advance() else { return nil }
-        return parse(from: lineStart, to: newline, start: start, end: end)
     }
 
     /// Calls `body` with the next complete line's bytes (without its `\n`) and returns its
@@ -142,22 +115,6 @@ public final class JournalReader {
             guard let hit = memchr(base, 0x0A, filled - cursor) else { return nil }
             return cursor + (UnsafeRawPointer(hit) - base)
         }
-    }
-
-    private func parse(from lineStart: Int, to newline: Int, start: Int64, end: Int64) -> JournalItem {
-        var members: [(key: String, value: JSONValue)] = []
-        members.reserveCapacity(24)
-        do {
-            try buffer.withUnsafeBytes { raw in
-                var parser = JSONParser(UnsafeRawBufferPointer(rebasing: raw[lineStart..<newline]))
-                try parser.parseFlatObject { key, value in members.append((key, value)) }
-            }
-        } catch let error as JSONParseError {
-            return .malformed(offset: start, endOffset: end, error: error)
-        } catch {
-            return .malformed(offset: start, endOffset: end, error: JSONParseError(offset: 0, message: "\(error)"))
-        }
-        return .record(JournalRecord(offset: start, endOffset: end, members: members))
     }
 
     /// Reads more of the file after the unread bytes; false when there is nothing new.

@@ -1,9 +1,10 @@
 /// A row after summarization: flat, typed, immutable, and ready for every output.
 ///
-/// Outputs receive these from the logger in one order. Besides the user's keys, every row
+/// Outputs receive these from the logger in one order. A class, so handing one row to
+/// several outputs (and keeping it in their buffers) costs one reference count each. Besides the user's keys, every row
 /// carries the bookkeeping columns noko writes as `$table`, `$step`, `$level`,
 /// `$localtime` and `$utc_timestamp`.
-public struct SummarizedRow: Sendable {
+public final class SummarizedRow: Sendable {
     /// The table the row was logged into.
     public let table: String
     /// The row's step: per table, counting from 0 unless the caller passed one.
@@ -16,11 +17,18 @@ public struct SummarizedRow: Sendable {
     public let schema: RowSchema
     /// One value per key of ``schema``.
     public let values: [Scalar]
+    /// The stem of this table's file names (`<stem>.csv`, `<stem>.parquet`): see
+    /// ``TableFileName``. The logger assigns it once per table.
+    public let fileStem: String
 
     /// Assembles a row; `values.count` must equal `schema.keys.count`.
-    public init(table: String, step: Int, level: LogLevel, time: RowTime, schema: RowSchema, values: [Scalar]) {
+    public init(
+        table: String, step: Int, level: LogLevel, time: RowTime, schema: RowSchema, values: [Scalar],
+        fileStem: String? = nil
+    ) {
         precondition(values.count == schema.keys.count, "a row needs one value per key")
         self.table = table
+        self.fileStem = fileStem ?? TableFileName.encode(table)
         self.step = step
         self.level = level
         self.time = time
