@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import NokoCore
 import NokoWandb
@@ -10,12 +5,11 @@ import NokoWandbTestSupport
 
 /// wandb sync benchmarks (issue 6).
 ///
-/// - `wandb-logrow`: the cost of a logged row on the writing thread with sync on, against a
-///   server that answers after 1 s and against no server at all, over the same with sync
-///   off (target ≤ 1.1). Rows are written the way the journal output writes them: a
-///   16-value row formatted as one strict-JSON line, one `write` per row. The engine never
-///   touches the writing thread (it reads the journal file), so any difference is
-///   contention for the machine's two cores.
+/// - `wandb-logrow`: `NokoLogger.logRow` (default outputs, the W1 row of baselines.md) with
+///   sync on, against a server that answers after 1 s and against no server at all, over
+///   the same with sync off (target ≤ 1.1). The engine never runs on the logging thread
+///   (it reads the journal file on its own thread), so any difference is contention for
+///   the machine's two cores.
 /// - `wandb-upload`: `noko-run sync` of a 200,000-row offline run to the loopback server,
 ///   zero transmit interval: rows per second (target ≥ 50,000).
 enum WandbBench {
@@ -24,8 +18,8 @@ enum WandbBench {
     // MARK: - wandb-logrow
 
     static func logRow(_ arguments: [String]) throws {
-        let rowsPerRepetition = 100_000
-        let repetitions = 7
+        let workload = RowWorkload(rows: 100_000)
+        let repetitions = 9
         let slow = try WandbTestServer(apiKey: apiKey, recordBodies: false)
         slow.setResponseDelay(.seconds(1), on: .any)
         let unreachable = try WandbTestServer(apiKey: apiKey, recordBodies: false)
@@ -36,50 +30,44 @@ enum WandbBench {
         // Interval 0.25 s rather than the default 15 s so that the engine reads and uploads
         // during the measurement instead of sleeping through it.
         let interval = Duration.milliseconds(250)
-        let disabled = (label: "sync off", run: { try loggingLoop(rows: rowsPerRepetition, baseURL: nil, interval: interval) })
+        let off = (label: "sync off", run: { try loggingLoop(workload, baseURL: nil, interval: interval) })
         for (label, baseURL) in [("server answers after 1 s", slow.baseURL), ("no server", deadPort)] {
             let result = try interleaved(
-                "wandb-logrow (\(label))", repetitions: repetitions, a: disabled,
-                b: (label: "sync on", run: { try loggingLoop(rows: rowsPerRepetition, baseURL: baseURL, interval: interval) }))
-            print(result.report(unit: "µs", scale: 1e6 / Double(rowsPerRepetition), per: "/row"))
+                "wandb-logrow (\(label))", repetitions: repetitions, a: off,
+                b: (label: "sync on", run: { try loggingLoop(workload, baseURL: baseURL, interval: interval) }))
+            print(result.report(unit: "µs", scale: 1e6 / Double(workload.rows), per: "/row"))
         }
         // The worst case for contention: a fast server and no rate limit, so the engine
         // parses and uploads the journal as fast as it is written.
         let busy = try interleaved(
-            "wandb-logrow (fast server, zero interval; informative)", repetitions: repetitions, a: disabled,
-            b: (label: "sync on", run: { try loggingLoop(rows: rowsPerRepetition, baseURL: fast.baseURL, interval: .zero) }))
-        print(busy.report(unit: "µs", scale: 1e6 / Double(rowsPerRepetition), per: "/row"))
+            "wandb-logrow (fast server, zero interval; informative)", repetitions: repetitions, a: off,
+            b: (label: "sync on", run: { try loggingLoop(workload, baseURL: fast.baseURL, interval: .zero) }))
+        print(busy.report(unit: "µs", scale: 1e6 / Double(workload.rows), per: "/row"))
         slow.stop()
         fast.stop()
     }
 
-    /// Seconds spent writing `rows` journal rows, with a sync engine running when `baseURL`
-    /// is given (its start and finish are not timed).
-    private static func loggingLoop(rows: Int, baseURL: String?, interval: Duration) throws -> Double {
+    /// Seconds spent in `logRow` for the workload, with a sync engine running when
+    /// `baseURL` is given (logger set-up and close, sync start and finish are not timed).
+    private static func loggingLoop(_ workload: RowWorkload, baseURL: String?, interval: Duration) throws -> Double {
         let directory = scratchDirectory("wandb-logrow")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let start = Date().timeIntervalSince1970
+        let logger = try defaultLogger(in: directory)
         var sync: WandbSync?
         if let baseURL {
             let options = WandbOptions(
                 project: "bench", entity: "e", baseURL: baseURL, mode: .online, transmitInterval: interval,
                 connectTimeout: .seconds(2))
             sync = WandbSync.start(
-                options: options, run: WandbRunInfo(directory: directory, runName: "bench", startTime: start),
+                options: options,
+                run: WandbRunInfo(directory: directory, runName: "bench", startTime: Date().timeIntervalSince1970),
                 environment: ["WANDB_API_KEY": apiKey], netrcPath: "/nonexistent", messages: { _ in })
             guard sync != nil else { throw BenchError("sync did not start") }
         }
-        let journal = open(directory.appendingPathComponent("noko.ndjson").path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        defer { close(journal) }
-        var generator = SystemRandomNumberGenerator()
-        var writer = JSONWriter(capacity: 1024)
         let seconds = time {
-            for i in 0..<rows {
-                writer.bytes.removeAll(keepingCapacity: true)
-                RowFormat.append(row: i, time: start + Double(i) * 1e-4, generator: &generator, to: &writer)
-                _ = writer.bytes.withUnsafeBytes { write(journal, $0.baseAddress!, $0.count) }
-            }
+            for i in 0..<workload.rows { logger.logRow("train", workload.row(i)) }
         }
+        logger.close()
         sync?.finish(exitCode: 0, timeout: .milliseconds(10))
         return seconds
     }
@@ -92,7 +80,11 @@ enum WandbBench {
         let source = scratchDirectory("wandb-upload-source")
         defer { try? FileManager.default.removeItem(at: source) }
         let journal = source.appendingPathComponent("noko.ndjson")
-        try writeJournal(rows: rows, to: journal)
+        let start = Date().timeIntervalSince1970
+        let logger = try defaultLogger(in: source)
+        let workload = RowWorkload(rows: rows)
+        for i in 0..<rows { logger.logRow("train", workload.row(i)) }
+        logger.close()
         let bytes = (try FileManager.default.attributesOfItem(atPath: journal.path)[.size] as? Int) ?? 0
         print("wandb-upload: \(rows) rows of 16 values, journal \(bytes / 1_000_000) MB")
 
@@ -100,7 +92,7 @@ enum WandbBench {
         var requestsPerRun = 0
         for repetition in 0..<repetitions {
             let server = try WandbTestServer(apiKey: apiKey, recordBodies: false)
-            let run = try offlineRun(journal: journal, runID: "upload\(repetition)")
+            let run = try offlineRun(journal: journal, runID: "upload\(repetition)", startTime: start)
             defer { try? FileManager.default.removeItem(at: run.deletingLastPathComponent()) }
             var report: WandbSyncReport?
             let elapsed = try time {
@@ -127,64 +119,21 @@ enum WandbBench {
 
     /// A run directory as an offline run leaves it: metadata, the journal (a symlink to a
     /// shared one) and an offline `sync/wandb.json`.
-    private static func offlineRun(journal: URL, runID: String) throws -> URL {
+    private static func offlineRun(journal: URL, runID: String, startTime: Double) throws -> URL {
         let directory = scratchDirectory("wandb-upload").appendingPathComponent("run")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: directory.appendingPathComponent("noko.ndjson"), withDestinationURL: journal)
         let metadata: JSONValue = [
-            "format_version": 1, "run_name": "bench", "status": "finished", "exit_code": 0, "start_time": 1_795_769_873.0,
+            "format_version": 1, "run_name": "bench", "status": "finished", "exit_code": 0, "start_time": .double(startTime),
         ]
         try Data(metadata.serializedBytes(pretty: true)).write(to: directory.appendingPathComponent("metadata.json"))
         let options = WandbOptions(project: "bench", entity: "e", runID: runID, mode: .offline)
         guard let sync = WandbSync.start(
-            options: options, run: WandbRunInfo(directory: directory, runName: "bench", startTime: 1_795_769_873.0, config: ["seed": 1]),
+            options: options, run: WandbRunInfo(directory: directory, runName: "bench", startTime: startTime, config: ["seed": 1]),
             environment: [:], netrcPath: "/nonexistent", messages: { _ in })
         else { throw BenchError("offline sync did not start") }
         _ = sync.finish()
         return directory
-    }
-
-    private static func writeJournal(rows: Int, to url: URL) throws {
-        var generator = SystemRandomNumberGenerator()
-        var writer = JSONWriter(capacity: 1 << 22)
-        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: url)
-        defer { try? handle.close() }
-        for i in 0..<rows {
-            RowFormat.append(row: i, time: 1_795_769_873.0 + Double(i) * 0.01, generator: &generator, to: &writer)
-            if writer.bytes.count > 1 << 22 {
-                try handle.write(contentsOf: writer.bytes)
-                writer.bytes.removeAll(keepingCapacity: true)
-            }
-        }
-        try handle.write(contentsOf: writer.bytes)
-    }
-}
-
-/// The baselines' W1 row (12 floats, 3 ints, 1 short string) as a journal line.
-private enum RowFormat {
-    static let floatKeys = (0..<12).map { "\"f\($0)\":" }.map { Array($0.utf8) }
-
-    static func append(row i: Int, time: Double, generator: inout SystemRandomNumberGenerator, to writer: inout JSONWriter) {
-        writer.append(0x7B)
-        for key in floatKeys {
-            writer.appendRaw(key)
-            writer.writeDouble(Double.random(in: 0..<1, using: &generator))
-            writer.append(0x2C)
-        }
-        writer.appendRaw(Array("\"epoch\":".utf8))
-        writer.writeInt(Int64(i / 1000))
-        writer.appendRaw(Array(",\"batch\":".utf8))
-        writer.writeInt(Int64(i % 1000))
-        writer.appendRaw(Array(",\"samples\":".utf8))
-        writer.writeInt(Int64(i * 32))
-        writer.appendRaw(Array(",\"phase\":".utf8))
-        writer.writeString(i % 10 == 0 ? "eval" : "train")
-        writer.appendRaw(Array(",\"$table\":\"train\",\"$step\":".utf8))
-        writer.writeInt(Int64(i))
-        writer.appendRaw(Array(",\"$level\":20,\"$localtime\":\"2026-11-27T10:00:00\",\"$utc_timestamp\":".utf8))
-        writer.writeDouble(time)
-        writer.appendRaw(Array("}\n".utf8))
     }
 }
 
