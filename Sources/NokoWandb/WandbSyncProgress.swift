@@ -50,8 +50,9 @@ public struct WandbSyncStatus: Sendable, Equatable {
     public var record: WandbRemoteRecord
     /// History lines the server acknowledged.
     public var historyLines: Int64
-    /// Journal bytes acknowledged, and the journals' size now (all ranks uploaded).
+    /// Journal bytes acknowledged (every journal that is uploaded).
     public var bytesUploaded: Int64
+    /// The size of those journals now.
     public var bytesTotal: Int64
     /// True once the remote run was marked complete.
     public var finished: Bool
