@@ -37,6 +37,9 @@ let package = Package(
         // Layer 2: git checkpoints and wandb sync, each over its C library.
         .target(name: "NokoGit", dependencies: ["NokoCore", "CGit2", .product(name: "Logging", package: "swift-log")]),
         .target(name: "NokoWandb", dependencies: ["NokoCore", "CCurl"]),
+        // A wandb server on 127.0.0.1 (fault injection, recording) for the wandb tests and
+        // the upload benchmark; never shipped in a product.
+        .target(name: "NokoWandbTestSupport", dependencies: ["NokoCore"]),
 
         // Layer 3: the run module (`Noko.initExtra`); re-exports NokoCore.
         .target(name: "Noko", dependencies: ["NokoCore", "NokoGit", "NokoWandb"]),
@@ -57,9 +60,9 @@ let package = Package(
             dependencies: ["NokoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "noko-example", dependencies: ["Noko"]),
-        .executableTarget(name: "noko-bench", dependencies: ["Noko"]),
+        .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoWandb", "NokoWandbTestSupport"]),
         // A child process the tests start, signal and kill; not a product.
-        .executableTarget(name: "noko-test-child", dependencies: ["Noko"]),
+        .executableTarget(name: "noko-test-child", dependencies: ["Noko", "NokoWandb"]),
 
         .testTarget(
             name: "NokoCoreTests",
@@ -69,7 +72,7 @@ let package = Package(
             exclude: ["python"]
         ),
         .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb"]),
+        .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb", "NokoWandbTestSupport", "noko-test-child"]),
         .testTarget(name: "NokoTests", dependencies: ["Noko"]),
         .testTarget(name: "NokoCLITests", dependencies: ["NokoCLI", "Noko"]),
     ]

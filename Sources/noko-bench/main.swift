@@ -10,6 +10,8 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("schema-growth", schemaGrowthBenchmark),
     ("tensorboard", tensorBoardBench),
     ("checkpoint", checkpointBenchmark),
+    ("wandb-logrow", WandbBench.logRow),
+    ("wandb-upload", WandbBench.upload),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -3,8 +3,14 @@
 //   noko-test-child log RUNS_DIR RUN_NAME [ROWS]
 //       initializes noko, logs ROWS rows (default: forever) into table `t`, printing
 //       "logged <i>" to stdout after each logRow returns.
+//   noko-test-child wandb RUNS_DIR RUN_NAME BASE_URL RUN_ID ROWS
+//       initializes noko, syncs the run to the wandb server at BASE_URL (key from
+//       WANDB_API_KEY) as run RUN_ID, logs ROWS rows (every fifth into table `eval`, the
+//       rest into `train`, key `i` = row number), prints "logged ROWS", then waits to be
+//       killed (Tests/NokoWandbTests/WandbCrashResumeTests.swift).
 import Foundation
 import Noko
+import NokoWandb
 
 /// One unbuffered line on stdout: the parent reads progress as it happens.
 func say(_ line: String) {
@@ -30,6 +36,29 @@ case "log":
         i += 1
     }
     Noko.close()
+case "wandb":
+    let runsDir = arguments[2], runName = arguments[3], baseURL = arguments[4], runID = arguments[5]
+    let rows = Int(arguments[6])!
+    let start = Date().timeIntervalSince1970
+    let directory = try Noko.initialize(runsDir: runsDir, runName: runName)
+    let options = WandbOptions(
+        project: "p", entity: "e", runID: runID, baseURL: baseURL, mode: .online, transmitInterval: .milliseconds(20),
+        retry: WandbRetryPolicy(minimumWait: .milliseconds(20), maximumWait: .milliseconds(200)))
+    guard let sync = WandbSync.start(
+        options: options, run: WandbRunInfo(directory: directory, runName: runName, startTime: start, config: ["seed": 7]),
+        messages: { message in FileHandle.standardError.write(Data("child: \(message)\n".utf8)) })
+    else {
+        say("sync did not start")
+        exit(3)
+    }
+    for i in 0..<rows {
+        Noko.logRow(i % 5 == 4 ? "eval" : "train", ["i": i, "loss": 1 / Double(i + 1)])
+        usleep(500)
+    }
+    say("logged \(rows)")
+    withExtendedLifetime(sync) {
+        while true { sleep(60) }
+    }
 default:
     FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))
     exit(2)

@@ -161,12 +161,15 @@ struct JSONParser {
     mutating func parseString() throws -> String {
         try expect(0x22, "expected a string")
         let start = position
-        // Fast path: no escapes, so the string is a slice of the input.
+        // Fast path: no escapes, so the string is a slice of the input. ASCII needs no
+        // UTF-8 validation (which is costly per call), so keys and most values skip it.
+        var ascii = true
         while position < bytes.count {
             let c = bytes[position]
             if c == 0x22 {
                 let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
                 position += 1
+                if ascii { return String(decoding: slice, as: UTF8.self) }
                 guard let s = String(validating: slice, as: UTF8.self) else {
                     throw JSONParseError(offset: start, message: "invalid UTF-8 in a string")
                 }
@@ -174,6 +177,7 @@ struct JSONParser {
             }
             if c == 0x5C { break }
             if c < 0x20 { throw error("control character in a string") }
+            if c >= 0x80 { ascii = false }
             position += 1
         }
         var utf8 = Array(UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
@@ -215,7 +219,14 @@ struct JSONParser {
                 }
             default:
                 if c < 0x20 { throw error("control character in a string") }
-                utf8.append(c)
+                // Copy the run up to the next quote, backslash or control character at once.
+                let runStart = position - 1
+                while position < bytes.count {
+                    let next = bytes[position]
+                    if next == 0x22 || next == 0x5C || next < 0x20 { break }
+                    position += 1
+                }
+                utf8.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart..<position]))
             }
         }
         throw JSONParseError(offset: start, message: "unterminated string")

@@ -1,0 +1,40 @@
+import Foundation
+import NokoCore
+
+/// One journal the upload reads: rank 0's `noko.ndjson` or a `rank-<N>/noko.ndjson`.
+final class JournalSource {
+    /// Path relative to the run directory: the key in `sync/wandb.json`.
+    let relativePath: String
+    let rank: Int
+    let reader: JournalReader
+    var warnedMalformed = false
+    var warnedInvalid = false
+
+    init(directory: URL, relativePath: String, rank: Int, offset: Int64) {
+        self.relativePath = relativePath
+        self.rank = rank
+        self.reader = JournalReader(path: directory.appendingPathComponent(relativePath).path, offset: offset)
+    }
+
+    /// The journal's size now, or 0 when it does not exist yet.
+    var fileSize: Int64 {
+        var info = stat()
+        return stat(reader.path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
+    static let mainJournal = "noko.ndjson"
+
+    /// The other ranks' journals in `directory`, by rank: `rank-<N>/noko.ndjson`, N > 0.
+    static func rankJournals(in directory: URL) -> [(rank: Int, relativePath: String)] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        var found: [(Int, String)] = []
+        for entry in entries where entry.hasPrefix("rank-") {
+            guard let rank = Int(entry.dropFirst(5)), rank > 0 else { continue }
+            let path = "\(entry)/\(mainJournal)"
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent(path).path) {
+                found.append((rank, path))
+            }
+        }
+        return found.sorted { $0.0 < $1.0 }
+    }
+}

@@ -1,2 +1,0 @@
-// wandb sync over libcurl: see issue 6.
-import NokoCore

@@ -1,0 +1,62 @@
+import NokoCore
+
+/// A file_stream request body (wandb-protocol.md §3.1):
+/// `{"files": {"wandb-history.jsonl": {"offset", "content"}, "wandb-summary.json":
+/// {"offset": 0, "content": [whole summary]}}, "complete": true, "exitcode": n}`, each
+/// part present only when it has something; `{}` is the heartbeat.
+enum FileStreamBody {
+    /// Assembles a body. `historyContent` holds the history lines already written as
+    /// comma-separated JSON string literals (``HistoryTranslator``).
+    static func make(
+        historyOffset: Int64, historyContent: [UInt8], historyLineCount: Int, summary: JSONValue?,
+        exitCode: Int64?
+    ) -> [UInt8] {
+        var writer = WireWriter(capacity: historyContent.count + 512)
+        writer.append(0x7B)
+        var needsComma = false
+        if historyLineCount > 0 || summary != nil {
+            writer.append("\"files\":{")
+            if historyLineCount > 0 {
+                writer.append("\"wandb-history.jsonl\":{\"offset\":")
+                writer.writeInt(historyOffset)
+                writer.append(",\"content\":[")
+                writer.bytes.append(contentsOf: historyContent)
+                writer.append("]}")
+            }
+            if let summary {
+                if historyLineCount > 0 { writer.append(0x2C) }
+                var line = WireWriter(capacity: 1024)
+                line.write(summary)
+                writer.append("\"wandb-summary.json\":{\"offset\":0,\"content\":[")
+                writer.writeEscaped(line.bytes)
+                writer.append("]}")
+            }
+            writer.append(0x7D)
+            needsComma = true
+        }
+        if let exitCode {
+            if needsComma { writer.append(0x2C) }
+            writer.append("\"complete\":true,\"exitcode\":")
+            writer.writeInt(exitCode)
+        }
+        writer.append(0x7D)
+        return writer.bytes
+    }
+
+    /// The summary object sent: derived values, the user's keys over them, and
+    /// `_wandb.runtime` in whole seconds as the SDK sends it.
+    static func summaryObject(derived: [String: JSONValue], user: [String: JSONValue]) -> JSONValue {
+        var members = derived
+        for (key, value) in user { members[key] = value }
+        if members["_wandb"] == nil, let runtime = derived["_runtime"]?.doubleValue, runtime.isFinite {
+            members["_wandb"] = .object(["runtime": .int(Int64(runtime.rounded(.down)))])
+        }
+        return .object(members)
+    }
+
+    /// Whether a file_stream answer asks the run to stop (`{"stopped": true}`, §3.6).
+    static func stopRequested(in response: [UInt8]) -> Bool {
+        guard !response.isEmpty, let json = try? JSONValue(parsing: response) else { return false }
+        return json["stopped"]?.boolValue == true
+    }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import NokoCore
+
+/// `sync/wandb.json`: how far the upload got, and everything needed to finish it from the
+/// run directory alone (DESIGN.md invariant 2).
+///
+/// It is rewritten atomically (temp file + rename) after every acknowledged request, so
+/// after any crash it says exactly what the server has: per journal the byte offset of the
+/// first row not acknowledged, the number of history lines (= the next `_step`), the
+/// summary as of that point, and the tables whose axes were declared. It holds no secret:
+/// the config in it was redacted by the run module, and the key is never stored.
+struct SyncState: Sendable, Equatable {
+    static let formatVersion: Int64 = 1
+
+    /// One journal's progress.
+    struct JournalProgress: Sendable, Equatable {
+        /// Byte offset of the first row not yet acknowledged.
+        var offset: Int64
+        /// Rows consumed up to `offset` (uploaded or skipped by level).
+        var rows: Int64
+    }
+
+    /// What the remote run is created with (first UpsertBucket of each session).
+    struct RunSpec: Sendable, Equatable {
+        var runName: String
+        var startTime: Double
+        var displayName: String?
+        var group: String?
+        var jobType: String?
+        var tags: [String]?
+        var notes: String?
+        var host: String?
+        var program: String?
+        var commit: String?
+        var repo: String?
+        var config: JSONValue
+    }
+
+    var mode: WandbOptions.Mode
+    var baseURL: String
+    var runID: String
+    var entity: String?
+    var project: String
+    var url: String?
+    var spec: RunSpec
+    var minimumLevel: Int?
+    var otherRanks: WandbOptions.OtherRanks
+    /// Keyed by path relative to the run directory: `noko.ndjson`, `rank-1/noko.ndjson`.
+    var journals: [String: JournalProgress]
+    /// True once the remote run exists and `historyLines` counts from its first line.
+    /// Until then a history the server already holds for this run ID belongs to someone
+    /// else and is appended to; after, lines beyond `historyLines` on the server are this
+    /// run's own unacknowledged ones, re-sent at their offsets.
+    var created: Bool
+    /// History lines the server has acknowledged; the next line's offset and `_step`.
+    var historyLines: Int64
+    /// Tables whose x-axis is declared, in declaration order (the order of `_wandb.m`).
+    var tables: [String]
+    /// The derived summary (last value of every uploaded key) as of the acknowledged rows.
+    var summary: [String: JSONValue]
+    /// Keys set with `run.summary[…] = …`; they win over derived ones.
+    var userSummary: [String: JSONValue]
+    /// True once the server acknowledged `complete`.
+    var finished: Bool
+    /// The exit code sent with `complete`.
+    var exitCode: Int64?
+    /// The last error that stopped an upload (for `noko-run show`), redacted.
+    var lastError: String?
+
+    static let fileName = "wandb.json"
+
+    static func url(in directory: URL) -> URL {
+        directory.appendingPathComponent("sync").appendingPathComponent(fileName)
+    }
+
+    // MARK: - JSON
+
+    var jsonValue: JSONValue {
+        var run: [String: JSONValue] = [
+            "run_name": .string(spec.runName), "start_time": .double(spec.startTime), "config": spec.config,
+        ]
+        run["display_name"] = optional(spec.displayName)
+        run["group"] = optional(spec.group)
+        run["job_type"] = optional(spec.jobType)
+        run["tags"] = spec.tags.map { .array($0.map(JSONValue.string)) } ?? .null
+        run["notes"] = optional(spec.notes)
+        run["host"] = optional(spec.host)
+        run["program"] = optional(spec.program)
+        run["commit"] = optional(spec.commit)
+        run["repo"] = optional(spec.repo)
+        var journalMembers: [String: JSONValue] = [:]
+        for (path, progress) in journals {
+            journalMembers[path] = .object(["offset": .int(progress.offset), "rows": .int(progress.rows)])
+        }
+        return .object([
+            "format_version": .int(SyncState.formatVersion),
+            "mode": .string(mode.rawValue),
+            "base_url": .string(baseURL),
+            "run_id": .string(runID),
+            "entity": optional(entity),
+            "project": .string(project),
+            "url": optional(url),
+            "run": .object(run),
+            "min_level": minimumLevel.map { .int(Int64($0)) } ?? .null,
+            "other_ranks": .string(otherRanks.rawValue),
+            "journals": .object(journalMembers),
+            "created": .bool(created),
+            "history_lines": .int(historyLines),
+            "tables": .array(tables.map(JSONValue.string)),
+            "summary": .object(summary),
+            "user_summary": .object(userSummary),
+            "finished": .bool(finished),
+            "exit_code": exitCode.map(JSONValue.int) ?? .null,
+            "last_error": optional(lastError),
+        ])
+    }
+
+    init(
+        mode: WandbOptions.Mode, baseURL: String, runID: String, entity: String?, project: String, url: String?,
+        spec: RunSpec, minimumLevel: Int?, otherRanks: WandbOptions.OtherRanks
+    ) {
+        self.mode = mode
+        self.baseURL = baseURL
+        self.runID = runID
+        self.entity = entity
+        self.project = project
+        self.url = url
+        self.spec = spec
+        self.minimumLevel = minimumLevel
+        self.otherRanks = otherRanks
+        self.journals = [:]
+        self.created = false
+        self.historyLines = 0
+        self.tables = []
+        self.summary = [:]
+        self.userSummary = [:]
+        self.finished = false
+        self.exitCode = nil
+        self.lastError = nil
+    }
+
+    /// Reads a state back; the error names what is missing or wrong.
+    init(json: JSONValue) throws(SyncStateError) {
+        guard let version = json["format_version"]?.intValue else { throw .invalid("no format_version") }
+        guard version <= SyncState.formatVersion else {
+            throw .invalid("format_version \(version) is newer than this noko understands (\(SyncState.formatVersion))")
+        }
+        func string(_ key: String) throws(SyncStateError) -> String {
+            guard let value = json[key]?.stringValue else { throw .invalid("\"\(key)\" missing or not a string") }
+            return value
+        }
+        guard let mode = WandbOptions.Mode(rawValue: try string("mode")), mode != .disabled else {
+            throw .invalid("\"mode\" is not online or offline")
+        }
+        self.mode = mode
+        self.baseURL = try string("base_url")
+        self.runID = try string("run_id")
+        self.project = try string("project")
+        self.entity = json["entity"]?.stringValue
+        self.url = json["url"]?.stringValue
+        guard let run = json["run"], run.objectValue != nil else { throw .invalid("\"run\" missing") }
+        self.spec = RunSpec(
+            runName: run["run_name"]?.stringValue ?? "",
+            startTime: run["start_time"]?.doubleValue ?? 0,
+            displayName: run["display_name"]?.stringValue,
+            group: run["group"]?.stringValue,
+            jobType: run["job_type"]?.stringValue,
+            tags: run["tags"]?.arrayValue?.compactMap(\.stringValue),
+            notes: run["notes"]?.stringValue,
+            host: run["host"]?.stringValue,
+            program: run["program"]?.stringValue,
+            commit: run["commit"]?.stringValue,
+            repo: run["repo"]?.stringValue,
+            config: run["config"] ?? .object([:])
+        )
+        self.minimumLevel = json["min_level"]?.intValue.map { Int($0) }
+        self.otherRanks = json["other_ranks"]?.stringValue.flatMap(WandbOptions.OtherRanks.init(rawValue:)) ?? .skip
+        var journals: [String: JournalProgress] = [:]
+        for (path, progress) in json["journals"]?.objectValue ?? [:] {
+            guard let offset = progress["offset"]?.intValue, offset >= 0 else {
+                throw .invalid("journal \"\(path)\" has no valid offset")
+            }
+            journals[path] = JournalProgress(offset: offset, rows: progress["rows"]?.intValue ?? 0)
+        }
+        self.journals = journals
+        guard let lines = json["history_lines"]?.intValue, lines >= 0 else { throw .invalid("\"history_lines\" missing") }
+        self.historyLines = lines
+        self.created = json["created"]?.boolValue ?? (lines > 0)
+        self.tables = json["tables"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        self.summary = json["summary"]?.objectValue ?? [:]
+        self.userSummary = json["user_summary"]?.objectValue ?? [:]
+        self.finished = json["finished"]?.boolValue ?? false
+        self.exitCode = json["exit_code"]?.intValue
+        self.lastError = json["last_error"]?.stringValue
+    }
+
+    // MARK: - Files
+
+    /// The state in `directory`, nil when there is none.
+    static func load(from directory: URL) throws(SyncStateError) -> SyncState? {
+        let file = url(in: directory)
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        do {
+            return try SyncState(json: try JSONValue(parsing: [UInt8](data)))
+        } catch let error as SyncStateError {
+            throw .invalid("\(file.path): \(error.reason)")
+        } catch {
+            throw .invalid("\(file.path): \(error)")
+        }
+    }
+
+    /// Writes the state atomically: readers see the old file or the new one, never half.
+    func save(to directory: URL) throws(SyncStateError) {
+        let file = SyncState.url(in: directory)
+        do {
+            try FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(jsonValue.serializedBytes(pretty: true)).write(to: file, options: .atomic)
+        } catch {
+            throw .unwritable("\(file.path): \(error.localizedDescription)")
+        }
+    }
+
+    var remoteRecord: WandbRemoteRecord {
+        WandbRemoteRecord(entity: entity, project: project, runID: runID, url: url, mode: mode.rawValue)
+    }
+}
+
+/// `sync/wandb.json` could not be read or written.
+enum SyncStateError: Error, Sendable, CustomStringConvertible {
+    case invalid(String)
+    case unwritable(String)
+
+    var reason: String {
+        switch self {
+        case .invalid(let reason), .unwritable(let reason): return reason
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .invalid(let reason): return "unreadable sync state: \(reason)"
+        case .unwritable(let reason): return "cannot write sync state: \(reason)"
+        }
+    }
+}
+
+private func optional(_ value: String?) -> JSONValue {
+    value.map(JSONValue.string) ?? .null
+}
