@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(name: "noko-example", dependencies: ["Noko"]),
         .executableTarget(name: "noko-bench", dependencies: ["Noko"]),
 
-        .testTarget(name: "NokoCoreTests", dependencies: ["NokoCore"]),
+        .testTarget(name: "NokoCoreTests", dependencies: ["NokoCore"], exclude: ["python"]),
         .testTarget(name: "NokoGitTests", dependencies: ["NokoGit"]),
         .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb"]),
         .testTarget(name: "NokoTests", dependencies: ["Noko"]),
