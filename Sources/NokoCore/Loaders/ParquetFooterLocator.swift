@@ -67,8 +67,9 @@ enum ParquetFooterLocator {
             guard rowGroup.numRows >= 0, rowGroup.columns.count == leaves else { return false }
             for chunk in rowGroup.columns {
                 guard chunk.filePath == nil, let meta = chunk.metaData, meta.numValues >= 0,
-                    meta.totalCompressedSize >= 0, meta.chunkStart >= 4,
-                    meta.chunkStart <= footerStart - meta.totalCompressedSize
+                    meta.totalCompressedSize >= 0,
+                    meta.totalCompressedSize == 0
+                        || (meta.chunkStart >= 4 && meta.chunkStart <= footerStart - meta.totalCompressedSize)
                 else { return false }
             }
             rows += rowGroup.numRows

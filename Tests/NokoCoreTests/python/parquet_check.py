@@ -73,14 +73,14 @@ def run_duckdb(path, column):
     import duckdb
     quoted = '"' + column.replace('"', '""') + '"'
     escaped = path.replace("'", "''")
-    count, total = duckdb.sql(f"SELECT count(*), sum({quoted}) FROM '{escaped}'").fetchone()
+    count, total = duckdb.connect().execute(f"SELECT count(*), sum({quoted}) FROM '{escaped}'").fetchone()
     print(json.dumps([count, total]))
 
 
 def duckdb_schema(path):
     import duckdb
     escaped = path.replace("'", "''")
-    rows = duckdb.sql(f"DESCRIBE SELECT * FROM '{escaped}'").fetchall()
+    rows = duckdb.connect().execute(f"DESCRIBE SELECT * FROM '{escaped}'").fetchall()
     print(json.dumps([[name, kind] for name, kind, *_ in rows]))
 
 

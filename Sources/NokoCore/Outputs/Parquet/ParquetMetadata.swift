@@ -47,7 +47,11 @@ struct ParquetColumnMetaData: Equatable {
 
     /// Where the chunk's bytes start: its dictionary page if it has one, else its first data page.
     var chunkStart: Int64 {
-        if let dictionaryPageOffset, dictionaryPageOffset > 0 { return min(dictionaryPageOffset, dataPageOffset) }
+        // Some writers leave `data_page_offset` at 0 in a chunk with no data page (pyarrow,
+        // for empty row groups), so 0 doesn't count as an offset.
+        if let dictionaryPageOffset, dictionaryPageOffset > 0, dataPageOffset <= 0 || dictionaryPageOffset < dataPageOffset {
+            return dictionaryPageOffset
+        }
         return dataPageOffset
     }
 
