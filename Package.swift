@@ -58,8 +58,16 @@ let package = Package(
         ),
         .executableTarget(name: "noko-example", dependencies: ["Noko"]),
         .executableTarget(name: "noko-bench", dependencies: ["Noko"]),
+        // A child process the tests start, signal and kill; not a product.
+        .executableTarget(name: "noko-test-child", dependencies: ["Noko"]),
 
-        .testTarget(name: "NokoCoreTests", dependencies: ["NokoCore"], exclude: ["python"]),
+        .testTarget(
+            name: "NokoCoreTests",
+            dependencies: [
+                "NokoCore", "noko-test-child", .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            exclude: ["python"]
+        ),
         .testTarget(name: "NokoGitTests", dependencies: ["NokoGit"]),
         .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb"]),
         .testTarget(name: "NokoTests", dependencies: ["Noko"]),

@@ -1,2 +1,147 @@
+// noko-example: logistic regression on generated data, logged with noko.
+//
+// Every gradient step logs a `grad_step` row at TRACE (loss, the weight and gradient
+// arrays, which noko summarizes to mean/min/max/std); every epoch logs an `epoch` row at
+// RESULTS (loss and accuracy on held-out data), which also reaches `noko_pprint.log`.
+import Foundation
 import Noko
-print("noko-example")
+
+struct Example {
+    var runsDir = "runs"
+    var epochs = 20
+    var samples = 2000
+    var features = 8
+    var learningRate = 0.5
+    var batchSize = 64
+    var seed: UInt64 = 42
+
+    init(arguments: [String]) {
+        var i = 1
+        while i < arguments.count {
+            let value = i + 1 < arguments.count ? arguments[i + 1] : ""
+            switch arguments[i] {
+            case "--runs-dir": runsDir = value
+            case "--epochs": epochs = Int(value) ?? epochs
+            case "--seed": seed = UInt64(value) ?? seed
+            case "--help", "-h":
+                print("usage: noko-example [--runs-dir DIR] [--epochs N] [--seed N]")
+                exit(0)
+            default:
+                FileHandle.standardError.write(Data("noko-example: unknown argument \(arguments[i])\n".utf8))
+                exit(2)
+            }
+            i += 2
+        }
+    }
+}
+
+/// SplitMix64: a tiny seedable generator so the data is the same on every run.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_CE4E_5B9B
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func sigmoid(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
+
+/// A logistic-regression model trained by minibatch gradient descent.
+struct Trainer {
+    let config: Example
+    var rng: SplitMix64
+    var weights: [Double]
+    var bias = 0.0
+    var train: [(x: [Double], y: Double)] = []
+    var test: [(x: [Double], y: Double)] = []
+
+    init(config: Example) {
+        self.config = config
+        rng = SplitMix64(state: config.seed)
+        weights = [Double](repeating: 0, count: config.features)
+        // Data: labels from a hidden linear rule plus noise.
+        let trueWeights = (0..<config.features).map { _ in Double.random(in: -2...2, using: &rng) }
+        train = (0..<config.samples).map { _ in sample(trueWeights) }
+        test = (0..<config.samples / 4).map { _ in sample(trueWeights) }
+    }
+
+    mutating func sample(_ trueWeights: [Double]) -> (x: [Double], y: Double) {
+        let x = (0..<config.features).map { _ in Double.random(in: -1...1, using: &rng) }
+        let z = zip(x, trueWeights).map(*).reduce(0, +) + Double.random(in: -0.3...0.3, using: &rng)
+        return (x, z > 0 ? 1 : 0)
+    }
+
+    func predict(_ x: [Double]) -> Double { sigmoid(zip(x, weights).map(*).reduce(bias, +)) }
+
+    func evaluate(_ data: [(x: [Double], y: Double)]) -> (loss: Double, accuracy: Double) {
+        var loss = 0.0, correct = 0
+        for (x, y) in data {
+            let p = predict(x)
+            loss -= y * log(max(p, 1e-12)) + (1 - y) * log(max(1 - p, 1e-12))
+            if (p > 0.5) == (y == 1) { correct += 1 }
+        }
+        return (loss / Double(data.count), Double(correct) / Double(data.count))
+    }
+
+    mutating func run() {
+        for epoch in 0..<config.epochs {
+            var order = Array(train.indices)
+            order.shuffle(using: &rng)
+            for batchStart in stride(from: 0, to: order.count, by: config.batchSize) {
+                step(epoch: epoch, batch: order[batchStart..<min(batchStart + config.batchSize, order.count)])
+            }
+            let trainMetrics = evaluate(train)
+            let testMetrics = evaluate(test)
+            Noko.logRow(
+                "epoch",
+                [
+                    "train_loss": trainMetrics.loss, "train_accuracy": trainMetrics.accuracy,
+                    "test_loss": testMetrics.loss, "test_accuracy": testMetrics.accuracy,
+                ],
+                step: epoch, level: .results)
+        }
+    }
+
+    mutating func step(epoch: Int, batch: ArraySlice<Int>) {
+        var gradient = [Double](repeating: 0, count: config.features)
+        var biasGradient = 0.0
+        var loss = 0.0
+        for i in batch {
+            let (x, y) = train[i]
+            let p = predict(x)
+            loss -= y * log(max(p, 1e-12)) + (1 - y) * log(max(1 - p, 1e-12))
+            for j in 0..<config.features { gradient[j] += (p - y) * x[j] / Double(batch.count) }
+            biasGradient += (p - y) / Double(batch.count)
+        }
+        for j in 0..<config.features { weights[j] -= config.learningRate * gradient[j] }
+        bias -= config.learningRate * biasGradient
+        // The whole step as one row: arrays become .mean/.min/.max/.std columns.
+        Noko.logRow(
+            "grad_step",
+            GradStep(
+                epoch: epoch, loss: loss / Double(batch.count), weights: weights, gradient: gradient,
+                bias: bias, biasGradient: biasGradient, learningRate: config.learningRate),
+            level: .trace)
+    }
+}
+
+struct GradStep {
+    var epoch: Int
+    var loss: Double
+    var weights: [Double]
+    var gradient: [Double]
+    var bias: Double
+    var biasGradient: Double
+    var learningRate: Double
+}
+
+let config = Example(arguments: CommandLine.arguments)
+let runDirectory = try Noko.initialize(runsDir: config.runsDir)
+print("noko-example: logging to \(runDirectory.path)")
+var trainer = Trainer(config: config)
+trainer.run()
+Noko.close()
+print("noko-example: done; files are in \(runDirectory.path)")

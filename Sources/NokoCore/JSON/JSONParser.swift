@@ -263,7 +263,7 @@ struct JSONParser {
             while let c = peek(), (0x30...0x39).contains(c) { position += 1 }
         }
         let digits = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
-        if isInteger, digits.count <= 19, let v = JSONParser.parseInt64(digits) {
+        if isInteger, digits.count <= 20, let v = JSONParser.parseInt64(digits) {
             return .int(v)
         }
         return .double(JSONParser.parseDouble(digits))
@@ -273,15 +273,17 @@ struct JSONParser {
         var i = 0
         let negative = digits[0] == 0x2D
         if negative { i = 1 }
+        // Accumulate downwards: Int64.min has no positive counterpart.
         var value: Int64 = 0
         while i < digits.count {
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(digits[i] - 0x30))
+            let (a, o2) = m.subtractingReportingOverflow(Int64(digits[i] - 0x30))
             if o1 || o2 { return nil }
             value = a
             i += 1
         }
-        return negative ? -value : value
+        if negative { return value }
+        return value == Int64.min ? nil : -value
     }
 
     /// strtod on a NUL-terminated copy; the grammar above already validated the text.

@@ -16,11 +16,18 @@ public struct SummarizedRow: Sendable {
     public let schema: RowSchema
     /// One value per key of ``schema``.
     public let values: [Scalar]
+    /// The stem of this table's file names (`<stem>.csv`, `<stem>.parquet`): see
+    /// ``TableFileName``. The logger assigns it once per table.
+    public let fileStem: String
 
     /// Assembles a row; `values.count` must equal `schema.keys.count`.
-    public init(table: String, step: Int, level: LogLevel, time: RowTime, schema: RowSchema, values: [Scalar]) {
+    public init(
+        table: String, step: Int, level: LogLevel, time: RowTime, schema: RowSchema, values: [Scalar],
+        fileStem: String? = nil
+    ) {
         precondition(values.count == schema.keys.count, "a row needs one value per key")
         self.table = table
+        self.fileStem = fileStem ?? TableFileName.encode(table)
         self.step = step
         self.level = level
         self.time = time

@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// noko's global API: a thin facade over a default ``NokoLogger``.
+///
+/// ```swift
+/// import Noko
+///
+/// for step in 0..<1000 {
+///     let loss = train()
+///     Noko.logRow("grad_step", ["loss": loss, "weights": weights], level: .trace)
+/// }
+/// ```
+///
+/// The first `logRow` without ``initialize(runsDir:runName:options:)`` initializes noko with
+/// its defaults, as Python noko's `log_row` does.
+public enum Noko {
+    /// noko's version, recorded in every run.
+    public static let version = "0.1.0"
+    /// The version of the run directory layout (`metadata.json`'s `format_version`).
+    public static let formatVersion = 1
+
+    private static let current = Mutex<NokoLogger?>(nil)
+    private static let exitHook = Mutex(false)
+
+    /// The default logger, initializing noko with defaults on first use.
+    public static var logger: NokoLogger {
+        if let logger = current.withLock({ $0 }) { return logger }
+        do {
+            try initialize()
+        } catch {
+            // logRow cannot throw: say why once and keep the program running.
+            let fallback = NokoLogger(outputs: [], flushInterval: nil)
+            fallback.messages.error("noko could not initialize its run directory: \(error); rows are not written")
+            return current.withLock { existing in
+                if let existing { return existing }
+                existing = fallback
+                return fallback
+            }
+        }
+        return current.withLock { $0! }
+    }
+
+    /// The default logger if noko is initialized, without initializing it.
+    public static var currentLogger: NokoLogger? { current.withLock { $0 } }
+
+    /// Python's `noko.init()`: a run directory with the default outputs.
+    ///
+    /// Calling it again keeps the first run (with a warning) and returns its directory.
+    /// - Parameters:
+    ///   - runsDir: where run directories go.
+    ///   - runName: the run directory's name; by default `<program>_<local time>`, made
+    ///     unique. An explicit name that exists is an error.
+    /// - Returns: the run directory.
+    @discardableResult
+    public static func initialize(runsDir: String = "runs", runName: String? = nil, options: OutputOptions = OutputOptions())
+        throws -> URL
+    {
+        if let existing = currentLogger, let directory = existing.directory {
+            existing.messages.warning("noko is already initialized with run directory \(directory.path); keeping it")
+            return directory
+        }
+        let runs = URL(fileURLWithPath: runsDir, isDirectory: true)
+        let created = try RunDirectory.create(
+            in: runs, name: runName ?? RunDirectory.defaultName(), collision: runName == nil ? .uniquify : .fail)
+        let metadata: JSONValue = [
+            "format_version": .int(Int64(formatVersion)),
+            "run_name": .string(created.name),
+            "run_dir": .string(created.url.standardizedFileURL.path),
+            "start_time": .double(RowClock.system.now()),
+            "program": .string(ProcessInfo.processInfo.processName),
+            "pid": .int(Int64(ProcessInfo.processInfo.processIdentifier)),
+            "noko_version": .string(version),
+        ]
+        try AtomicFile.write(metadata.serializedBytes(pretty: true), to: created.url.appendingPathComponent("metadata.json"))
+        let logger = try makeRunLogger(directory: created.url, options: options)
+        install(logger)
+        return created.url
+    }
+
+    /// A logger with the default outputs and a `debug.log`, writing into `directory`.
+    public static func makeRunLogger(
+        directory: URL, options: OutputOptions, extraOutputs: (Logging.Logger) throws -> [any LogOutput] = { _ in [] }
+    ) throws -> NokoLogger {
+        let debugLog = try DebugLogFile(url: directory.appendingPathComponent(DefaultOutputs.debugLogFile))
+        let messages = NokoMessages.logger(stderrLevel: options.stderrLevel, debugLog: debugLog)
+        let outputs = try DefaultOutputs.make(directory: directory, options: options, messages: messages) + extraOutputs(messages)
+        return NokoLogger(
+            directory: directory, outputs: outputs, flushInterval: options.flushInterval, messages: messages, debugLog: debugLog)
+    }
+
+    /// Makes `logger` the default; the previous default is closed. Normal process exit
+    /// closes the default logger (flushing and syncing every file).
+    public static func install(_ logger: NokoLogger) {
+        let previous = current.withLock { existing in
+            defer { existing = logger }
+            return existing
+        }
+        if let previous, previous !== logger { previous.close() }
+        exitHook.withLock { registered in
+            guard !registered else { return }
+            registered = true
+            atexit { Noko.currentLogger?.close() }
+        }
+    }
+
+    /// Logs one row into `table` through the default logger. See ``NokoLogger/logRow(_:_:step:level:)``.
+    public static func logRow(_ table: String, _ row: Any, step: Int? = nil, level: LogLevel = .info) {
+        logger.logRow(table, row, step: step, level: level)
+    }
+
+    /// Logs one row into a table named after the call site (`Module/File.swift:42`).
+    public static func logRow(_ row: Any, step: Int? = nil, level: LogLevel = .info, fileID: String = #fileID, line: Int = #line) {
+        logger.logRow(NokoLogger.callSiteTable(fileID: fileID, line: line), row, step: step, level: level)
+    }
+
+    /// Writes every buffered row of the default logger through to the OS.
+    public static func flush() { currentLogger?.flush() }
+
+    /// Flushes, syncs and closes the default logger.
+    public static func close() { currentLogger?.close() }
+
+    /// Registers a summarizer for a type you don't own; it receives the value, its key
+    /// prefix and the summary to add keys to. Declaring one again for the same type
+    /// replaces it, with a warning.
+    public static func declareSummarizer<T>(for type: T.Type, _ body: @escaping @Sendable (T, String, inout Summary) -> Void) {
+        if SummarizerRegistry.shared.declare(for: type, body) {
+            (currentLogger?.messages ?? NokoMessages.logger()).warning(
+                "a summarizer for \(String(reflecting: type)) was already declared; the new one replaces it")
+        }
+    }
+
+    /// Reads a `.ndjson` journal or a `.csv` table back. See ``LogFileLoader/load(_:keys:messages:)``.
+    public static func loadLogFile(_ path: String, keys: [String]? = nil) throws -> LogTable {
+        try LogFileLoader.load(path, keys: keys)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Logging
+
+/// Which outputs a run gets and at which levels: the defaults of `Noko.initialize` and
+/// `Noko.initExtra`, matching Python noko.
+public struct OutputOptions: Sendable {
+    /// The journal `noko.ndjson` (always on: it is the source of truth).
+    public var journalLevel: LogLevel = .trace
+    /// `<table>.csv`; nil turns CSV off.
+    public var csvLevel: LogLevel? = .trace
+    /// `noko_pprint.log`; nil turns it off.
+    public var prettyPrintLevel: LogLevel? = .results
+    /// Human-readable rows on standard output; off by default.
+    public var standardOutputLevel: LogLevel? = nil
+    /// `summary.json`, which `noko-run` reads; nil turns it off.
+    public var summaryLevel: LogLevel? = .trace
+    /// How often buffered views (CSV, TensorBoard, summary) reach the disk.
+    public var flushInterval: Duration = .seconds(1)
+    /// noko's own messages at this level and above go to stderr (all go to `debug.log`).
+    public var stderrLevel: Logging.Logger.Level = .warning
+
+    /// The defaults.
+    public init() {}
+}
+
+/// Builds the standard outputs of a run directory.
+public enum DefaultOutputs {
+    /// The journal's file name.
+    public static let journalFile = "noko.ndjson"
+    /// The pretty-printer's file name.
+    public static let prettyPrintFile = "noko_pprint.log"
+    /// The summary sidecar's file name.
+    public static let summaryFile = "summary.json"
+    /// noko's message log's file name.
+    public static let debugLogFile = "debug.log"
+
+    /// The outputs `options` asks for, writing into `directory`.
+    public static func make(
+        directory: URL, options: OutputOptions, messages: Logging.Logger,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> [any LogOutput] {
+        var outputs: [any LogOutput] = [
+            try NDJSONOutput(url: directory.appendingPathComponent(journalFile), level: options.journalLevel)
+        ]
+        if let level = options.csvLevel {
+            outputs.append(CSVOutput(directory: directory, level: level, messages: messages))
+        }
+        if let level = options.prettyPrintLevel {
+            outputs.append(try PrettyPrintOutput(url: directory.appendingPathComponent(prettyPrintFile), level: level))
+        }
+        if let level = options.standardOutputLevel {
+            outputs.append(PrettyPrintOutput(standardOutputAt: level))
+        }
+        if let level = options.summaryLevel {
+            outputs.append(SummaryOutput(url: directory.appendingPathComponent(summaryFile), level: level))
+        }
+        return outputs
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Logging
+
+/// Why a log file could not be read.
+public struct LogFileError: Error, Sendable, CustomStringConvertible {
+    /// The file.
+    public let path: String
+    /// The 1-based line, when the problem is on one line.
+    public let line: Int?
+    /// What was expected and what was found.
+    public let message: String
+
+    public init(path: String, line: Int? = nil, message: String) {
+        self.path = path
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        if let line { return "\(path):\(line): \(message)" }
+        return "\(path): \(message)"
+    }
+}
+
+/// Reads noko's log files back into tables.
+public enum LogFileLoader {
+    /// Reads a `.ndjson` journal or a `.csv` table (`.parquet` too, once registered).
+    ///
+    /// - Parameters:
+    ///   - keys: the columns to keep (all when nil); for a journal, as `table.key`.
+    ///   - messages: where warnings (a torn last line) go.
+    public static func load(_ path: String, keys: [String]? = nil, messages: Logging.Logger = NokoMessages.logger()) throws -> LogTable {
+        let wanted = keys.map(Set.init)
+        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
+        case "ndjson", "jsonl", "json": return try loadJournal(path, keys: wanted, messages: messages)
+        case "csv": return try loadCSV(path, keys: wanted, messages: messages)
+        default:
+            throw LogFileError(path: path, message: "unknown log file type; expected .ndjson or .csv")
+        }
+    }
+
+    /// Reads every row of a journal into one table whose columns are `table.key` (and
+    /// `table.$step`, `table.$level`, `table.$localtime`, `table.$utc_timestamp`), plus
+    /// `$table`; rows stay aligned with the journal's lines, as Python noko loads them.
+    static func loadJournal(_ path: String, keys: Set<String>?, messages: Logging.Logger) throws -> LogTable {
+        var builder = ColumnBuilder(keys: keys)
+        try JournalScan.forEachRecord(path, messages: messages) { record in
+            builder.beginRow()
+            builder.set("$table", .string(record.table))
+            for (key, value) in record.members where key != "$table" {
+                builder.set(record.table + "." + key, value)
+            }
+            builder.endRow()
+            return true
+        }
+        return builder.table
+    }
+
+    /// Reads one table's rows from a journal, with plain keys (and the `$` columns).
+    public static func loadTable(_ table: String, fromJournal path: String, messages: Logging.Logger = NokoMessages.logger()) throws -> LogTable {
+        var builder = ColumnBuilder(keys: nil)
+        try JournalScan.forEachRecord(path, messages: messages) { record in
+            guard record.table == table else { return true }
+            builder.beginRow()
+            for (key, value) in record.members { builder.set(key, value) }
+            builder.endRow()
+            return true
+        }
+        return builder.table
+    }
+
+    static func loadCSV(_ path: String, keys: Set<String>?, messages: Logging.Logger) throws -> LogTable {
+        let file = try FileDescriptor.open(path, .read)
+        defer { file.close() }
+        var scanner = CSVRecordScanner()
+        var header: [String]?
+        var keep: [Bool] = []
+        var columns: [[Scalar]] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var problem: LogFileError?
+        while problem == nil {
+            let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
+            if n == 0 { break }
+            chunk.withUnsafeBytes { bytes in
+                scanner.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { record in
+                    guard problem == nil else { return }
+                    guard let header else {
+                        let names = record.cells.indices.map(record.text)
+                        header = names
+                        keep = names.map { keys?.contains($0) ?? true }
+                        columns = Array(repeating: [], count: names.count)
+                        return
+                    }
+                    if record.cells.count > header.count {
+                        problem = LogFileError(
+                            path: path, line: record.firstLine,
+                            message: "expected \(header.count) cells as in the header, found \(record.cells.count)")
+                        return
+                    }
+                    for c in 0..<header.count where keep[c] {
+                        columns[c].append(c < record.cells.count ? record.value(c) : .null)
+                    }
+                }
+            }
+        }
+        if let problem { throw problem }
+        let torn = scanner.finish { _ in }
+        if torn > 0 {
+            messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line or is still writing it); skipped")
+        }
+        guard let header else { return LogTable() }
+        return LogTable(columns: header.indices.filter { keep[$0] }.map { (header[$0], columns[$0]) })
+    }
+}
+
+/// Builds row-aligned columns cheaply: a row's missing cells are filled in when the row ends.
+struct ColumnBuilder {
+    private let keys: Set<String>?
+    private var names: [String] = []
+    private var index: [String: Int] = [:]
+    private var columns: [[Scalar]] = []
+    private var rows = 0
+
+    init(keys: Set<String>?) {
+        self.keys = keys
+    }
+
+    mutating func beginRow() {}
+
+    mutating func set(_ key: String, _ value: Scalar) {
+        if let keys, !keys.contains(key) { return }
+        let c: Int
+        if let existing = index[key] {
+            c = existing
+        } else {
+            c = columns.count
+            index[key] = c
+            names.append(key)
+            columns.append(Array(repeating: .null, count: rows))
+        }
+        // A repeated key in one row keeps the last value.
+        if columns[c].count == rows + 1 {
+            columns[c][rows] = value
+        } else {
+            columns[c].append(value)
+        }
+    }
+
+    mutating func endRow() {
+        rows += 1
+        for c in columns.indices where columns[c].count < rows { columns[c].append(.null) }
+    }
+
+    var table: LogTable {
+        LogTable(columns: zip(names, columns).map { ($0, $1) })
+    }
+}
+
+/// One journal line, parsed.
+public struct JournalRecord: Sendable {
+    /// The row's table (`$table`).
+    public var table: String
+    /// Every member of the line in file order, `$` keys included, as scalars (the strings
+    /// `"NaN"`, `"Infinity"`, `"-Infinity"` read back as doubles).
+    public var members: [(String, Scalar)]
+    /// Byte offset of the line's start in the file.
+    public var offset: UInt64
+    /// Byte offset just past the line's newline.
+    public var endOffset: UInt64
+    /// 1-based line number.
+    public var line: Int
+
+    /// The value of a member, or nil.
+    public subscript(key: String) -> Scalar? { members.first { $0.0 == key }?.1 }
+
+    /// The row's step (`$step`), or nil.
+    public var step: Int? { if case .int(let v)? = self["$step"] { return Int(v) } else { return nil } }
+}
+
+/// Streams journal records.
+public enum JournalScan {
+    /// Calls `body` with each complete record from byte `offset` on; `body` returns false to
+    /// stop. A torn last line is skipped with a warning; any other malformed line throws an
+    /// error naming the file and line.
+    ///
+    /// - Returns: the offset just past the last complete line read.
+    @discardableResult
+    public static func forEachRecord(
+        _ path: String, from offset: UInt64 = 0, messages: Logging.Logger = NokoMessages.logger(),
+        _ body: (JournalRecord) throws -> Bool
+    ) throws -> UInt64 {
+        var reader = try LineReader(path: path, offset: offset)
+        defer { reader.close() }
+        var position = offset
+        let torn = try reader.forEachLine { line in
+            if line.bytes.isEmpty {
+                position = line.endOffset
+                return true
+            }
+            var members: [(String, Scalar)] = []
+            var parser = JSONParser(line.bytes)
+            do {
+                try parser.parseFlatObject { key, value in
+                    guard let scalar = value.scalar else {
+                        throw JSONParseError(offset: 0, message: "key '\(key)' holds a nested value; noko rows are flat")
+                    }
+                    members.append((key, scalar))
+                }
+            } catch let error as JSONParseError {
+                throw LogFileError(path: path, line: line.number, message: "not a noko journal line: \(error)")
+            }
+            guard case .string(let table)? = members.first(where: { $0.0 == "$table" })?.1 else {
+                throw LogFileError(path: path, line: line.number, message: "not a noko journal line: no \"$table\" string")
+            }
+            position = line.endOffset
+            return try body(JournalRecord(table: table, members: members, offset: line.offset, endOffset: line.endOffset, line: line.number))
+        }
+        if torn > 0 {
+            messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line or is still writing it); skipped")
+        }
+        return position
+    }
+}

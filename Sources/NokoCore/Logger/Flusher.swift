@@ -1,0 +1,40 @@
+import Foundation
+import Synchronization
+
+/// The logger's background thread: flushes the views every interval.
+///
+/// A plain thread, not a task: flushing does blocking file I/O, which must never occupy
+/// Swift's cooperative thread pool.
+final class Flusher: Sendable {
+    private let stopping = Atomic<Bool>(false)
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(interval: Duration, work: @escaping @Sendable () -> Void) {
+        let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
+        // The thread keeps the flusher alive until `stop()`.
+        let thread = Thread { [self] in
+            while !stopping.load(ordering: .acquiring) {
+                _ = wake.wait(timeout: .now() + .nanoseconds(max(1_000_000, nanoseconds)))
+                if stopping.load(ordering: .acquiring) { break }
+                work()
+            }
+            finished.signal()
+        }
+        thread.name = "noko-flush"
+        thread.start()
+    }
+
+    /// Asks the thread to stop without waiting (safe from the flusher thread itself).
+    func requestStop() {
+        stopping.store(true, ordering: .releasing)
+        wake.signal()
+    }
+
+    /// Stops the thread and waits until it has finished its current flush.
+    func stop() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        wake.signal()
+        finished.wait()
+    }
+}

@@ -1,0 +1,308 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Logs rows into tables and fans them out to outputs: noko's core.
+///
+/// `Noko.logRow` is a facade over a default instance; libraries and tests create their own,
+/// with their own outputs, clock and message logger, and never share global state.
+///
+/// ```swift
+/// let memory = InMemoryOutput()
+/// let logger = NokoLogger(outputs: [memory])
+/// logger.logRow("grad_step", ["loss": 0.25, "weights": weights], level: .trace)
+/// ```
+///
+/// Thread safety: `logRow` may be called from any thread. It summarizes the row on the
+/// caller's thread, then, under one lock, assigns the step and hands the row to every
+/// output, so all outputs see rows in the same order.
+public final class NokoLogger: Sendable {
+    /// The run directory the outputs write into, if any.
+    public let directory: URL?
+    /// noko's own messages (warnings about keys and values).
+    public let messages: Logging.Logger
+    /// The registry consulted for types with a custom summarizer.
+    public let summarizers: SummarizerRegistry
+
+    private let clock: RowClock
+    private let state: Mutex<State>
+    /// The lowest level any output accepts: rows below it skip summarization.
+    private let admissionLevel: Atomic<Int>
+    private let flusher: Mutex<Flusher?>
+    private let debugLog: DebugLogFile?
+
+    private struct State {
+        var outputs: [any LogOutput]
+        var tables: [String: TableState] = [:]
+        var closed = false
+        var localTime = LocalTimeFormatter()
+        /// Warnings already given, so each is given once.
+        var warned: Set<String> = []
+        /// Lower-cased file stems in use, to keep tables apart on case-insensitive disks.
+        var stems: [String: String] = [:]
+    }
+
+    private struct TableState {
+        var nextStep = 0
+        var rows = 0
+        var fileStem: String
+        /// The key list of the previous row, as summarized, and its interned schema.
+        var rawKeys: [String] = []
+        var schema: RowSchema?
+    }
+
+    /// Creates a logger.
+    ///
+    /// - Parameters:
+    ///   - directory: the run directory, if the outputs write files (for the record).
+    ///   - outputs: where rows go.
+    ///   - flushInterval: how often the background thread flushes buffered views; `nil`
+    ///     for no background thread (call ``flush()`` yourself).
+    ///   - messages: noko's own message logger; by default stderr at WARNING.
+    ///   - debugLog: a `debug.log` the logger closes when it closes.
+    ///   - summarizers: custom summarizers; the shared registry by default.
+    ///   - clock: where row timestamps come from.
+    public init(
+        directory: URL? = nil, outputs: [any LogOutput], flushInterval: Duration? = .seconds(1),
+        messages: Logging.Logger = NokoMessages.logger(), debugLog: DebugLogFile? = nil,
+        summarizers: SummarizerRegistry = .shared, clock: RowClock = .system
+    ) {
+        self.directory = directory
+        self.messages = messages
+        self.summarizers = summarizers
+        self.clock = clock
+        self.debugLog = debugLog
+        state = Mutex(State(outputs: outputs))
+        admissionLevel = Atomic(NokoLogger.lowestLevel(of: outputs))
+        flusher = Mutex(nil)
+        if let flushInterval {
+            let flusher = Flusher(interval: flushInterval) { [weak self] in self?.flush() }
+            self.flusher.withLock { $0 = flusher }
+        }
+    }
+
+    deinit {
+        // Not `stop()`: the last reference may be dropped on the flusher thread itself.
+        flusher.withLock { $0?.requestStop() }
+    }
+
+    private static func lowestLevel(of outputs: [any LogOutput]) -> Int {
+        outputs.map(\.level.value).min() ?? Int.max
+    }
+
+    /// The outputs rows go to.
+    public var outputs: [any LogOutput] { state.withLock { $0.outputs } }
+
+    /// Adds an output; it receives rows logged from now on.
+    public func add(_ output: any LogOutput) {
+        state.withLock { s in
+            s.outputs.append(output)
+            admissionLevel.store(NokoLogger.lowestLevel(of: s.outputs), ordering: .relaxed)
+        }
+    }
+
+    // MARK: - Logging rows
+
+    /// Logs one row into `table`.
+    ///
+    /// - Parameters:
+    ///   - table: the table's name; any string (it is mapped to a safe file name).
+    ///   - row: a dictionary (`[String: Any]`, `KeyValuePairs`), a struct or class whose
+    ///     stored properties become columns, or any value noko can summarize.
+    ///   - step: the row's step; by default one more than the table's previous step
+    ///     (starting at 0). An explicit step also moves the table's counter.
+    ///   - level: the row's importance; each output takes rows at or above its own level.
+    public func logRow(_ table: String, _ row: Any, step: Int? = nil, level: LogLevel = .info) {
+        guard level.value >= admissionLevel.load(ordering: .relaxed) else {
+            skip(table, step: step, level: level)
+            return
+        }
+        var summary = Summary(registry: summarizers.snapshot)
+        summary.summarizeRow(row)
+        var notes: [String] = []
+        state.withLock { s in
+            deliver(summary, table: table, step: step, level: level, state: &s, notes: &notes)
+        }
+        for note in notes { messages.warning("\(note)") }
+    }
+
+    /// Logs one row into a table named after the call site (`Module/File.swift:42`), as
+    /// Python noko's `log_row(row)` does.
+    public func logRow(
+        _ row: Any, step: Int? = nil, level: LogLevel = .info, fileID: String = #fileID, line: Int = #line
+    ) {
+        logRow(NokoLogger.callSiteTable(fileID: fileID, line: line), row, step: step, level: level)
+    }
+
+    /// Logs a row that is already summarized (keys must be unique), e.g. replayed from a journal.
+    public func logSummary(_ table: String, _ pairs: [(String, Scalar)], step: Int? = nil, level: LogLevel = .info) {
+        var summary = Summary(registry: [:])
+        for (key, value) in pairs { summary.add(key, value) }
+        var notes: [String] = []
+        state.withLock { s in
+            deliver(summary, table: table, step: step, level: level, state: &s, notes: &notes)
+        }
+        for note in notes { messages.warning("\(note)") }
+    }
+
+    /// The table name used for rows logged without one.
+    public static func callSiteTable(fileID: String, line: Int) -> String { "\(fileID):\(line)" }
+
+    private func deliver(
+        _ summary: Summary, table: String, step explicitStep: Int?, level: LogLevel, state s: inout State,
+        notes: inout [String]
+    ) {
+        if s.closed {
+            warnOnce("closed", "the logger is closed; rows are no longer written (table '\(table)')", &s, &notes)
+            return
+        }
+        let time = clock.now()
+        let localTime = s.localTime.format(time)
+        if s.tables[table] == nil {
+            s.tables[table] = TableState(fileStem: uniqueStem(for: table, &s, &notes))
+        }
+        let row: SummarizedRow = {
+            // Mutate the table state in place: no copy of its key list per row.
+            var t = s.tables[table]!
+            s.tables[table] = nil
+            defer { s.tables[table] = t }
+            let step = explicitStep ?? t.nextStep
+            if let explicitStep, explicitStep < t.nextStep - 1 {
+                warnOnce(
+                    "backwards|\(table)",
+                    "table '\(table)': step \(explicitStep) goes backwards (previous step \(t.nextStep - 1)); the row is kept",
+                    &s, &notes)
+            }
+            t.nextStep = step + 1
+            t.rows += 1
+            let schema: RowSchema
+            if let cached = t.schema, t.rawKeys == summary.keys {
+                schema = cached
+            } else {
+                schema = RowSchema(keys: resolveCollisions(summary.keys, table: table, &s, &notes))
+                t.rawKeys = summary.keys
+                t.schema = schema
+            }
+            return SummarizedRow(
+                table: table, step: step, level: level, time: RowTime(utcTimestamp: time, localTime: localTime),
+                schema: schema, values: summary.values, fileStem: t.fileStem)
+        }()
+        var delivered = false
+        for output in s.outputs where output.level <= level {
+            delivered = true
+            do {
+                try output.write(row)
+            } catch {
+                warnOnce("output|\(output.name)", "output '\(output.name)' failed to write a row: \(error)", &s, &notes)
+            }
+        }
+        if !delivered {
+            warnOnce("unrouted|\(table)", "table '\(table)': no output accepts level \(level); rows are not written", &s, &notes)
+        }
+        for warning in summary.warnings {
+            warnOnce("\(warning.kind)|\(table)|\(warning.key)", "table '\(table)', key '\(warning.key)': \(warning.message)", &s, &notes)
+        }
+    }
+
+    /// Counts a row that no output wants (its step still advances) without summarizing it.
+    private func skip(_ table: String, step: Int?, level: LogLevel) {
+        var notes: [String] = []
+        state.withLock { s in
+            if s.tables[table] == nil { s.tables[table] = TableState(fileStem: uniqueStem(for: table, &s, &notes)) }
+            s.tables[table]!.nextStep = (step ?? s.tables[table]!.nextStep) + 1
+            s.tables[table]!.rows += 1
+            warnOnce("unrouted|\(table)", "table '\(table)': no output accepts level \(level); rows are not written", &s, &notes)
+        }
+        for note in notes { messages.warning("\(note)") }
+    }
+
+    /// Makes keys unique: the second `a/b` becomes `a/b_1`, the third `a/b_2`; user keys may
+    /// not take the journal's bookkeeping names (`$step`…).
+    private func resolveCollisions(_ keys: [String], table: String, _ s: inout State, _ notes: inout [String]) -> [String] {
+        var seen = Set(SummarizedRow.bookkeepingKeys)
+        seen.reserveCapacity(keys.count + 5)
+        var result = keys
+        for i in result.indices where !seen.insert(result[i]).inserted {
+            var n = 1
+            while seen.contains("\(keys[i])_\(n)") { n += 1 }
+            result[i] = "\(keys[i])_\(n)"
+            seen.insert(result[i])
+            warnOnce(
+                "collision|\(table)|\(keys[i])",
+                "table '\(table)': two values map to key '\(keys[i])'; the later one is logged as '\(result[i])'", &s, &notes)
+        }
+        return result
+    }
+
+    private func uniqueStem(for table: String, _ s: inout State, _ notes: inout [String]) -> String {
+        let stem = TableFileName.encode(table)
+        var candidate = stem
+        var n = 1
+        while let owner = s.stems[candidate.lowercased()], owner != table {
+            n += 1
+            candidate = "\(stem)~\(n)"
+        }
+        if candidate != stem {
+            notes.append("table '\(table)' differs from table '\(s.stems[stem.lowercased()]!)' only in case; its files are named '\(candidate)'")
+        }
+        s.stems[candidate.lowercased()] = table
+        return candidate
+    }
+
+    private func warnOnce(_ id: String, _ message: String, _ s: inout State, _ notes: inout [String]) {
+        if s.warned.insert(id).inserted { notes.append(message) }
+    }
+
+    // MARK: - Flushing and closing
+
+    /// The step the next row of `table` gets by default (0 for a new table).
+    public func nextStep(of table: String) -> Int {
+        state.withLock { $0.tables[table]?.nextStep ?? 0 }
+    }
+
+    /// The names of the tables logged so far.
+    public var tableNames: [String] { state.withLock { Array($0.tables.keys) } }
+
+    /// Writes every output's buffered rows through to the OS.
+    public func flush() {
+        for output in outputs {
+            do {
+                try output.flush()
+            } catch {
+                report(failureOf: output, "flush", error)
+            }
+        }
+    }
+
+    /// Flushes, `fsync`s and closes every output; later rows are dropped with a warning.
+    /// Safe to call more than once.
+    public func close() {
+        let outputs: [any LogOutput]? = state.withLock { s in
+            guard !s.closed else { return nil }
+            s.closed = true
+            return s.outputs
+        }
+        guard let outputs else { return }
+        let flusher = self.flusher.withLock { f in
+            defer { f = nil }
+            return f
+        }
+        flusher?.stop()
+        for output in outputs {
+            do {
+                try output.close()
+            } catch {
+                report(failureOf: output, "close", error)
+            }
+        }
+        debugLog?.close()
+    }
+
+    /// True once ``close()`` has been called.
+    public var isClosed: Bool { state.withLock { $0.closed } }
+
+    private func report(failureOf output: any LogOutput, _ operation: String, _ error: any Error) {
+        let first = state.withLock { $0.warned.insert("\(operation)|\(output.name)").inserted }
+        if first { messages.warning("output '\(output.name)' failed to \(operation): \(error)") }
+    }
+}

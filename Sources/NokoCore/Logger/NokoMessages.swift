@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// noko's own messages (warnings about keys, new columns, non-finite values…).
+///
+/// They go through swift-log under the label `noko`: to stderr at WARNING and above by
+/// default, and into the run's `debug.log` at every level.
+public enum NokoMessages {
+    /// A logger writing to stderr at `stderrLevel` and above, and every message to `debugLog`.
+    public static func logger(stderrLevel: Logging.Logger.Level = .warning, debugLog: DebugLogFile? = nil) -> Logging.Logger {
+        var logger = Logging.Logger(label: "noko") { _ in
+            NokoMessageHandler(stderrLevel: stderrLevel, debugLog: debugLog)
+        }
+        logger.logLevel = .trace
+        return logger
+    }
+}
+
+/// An append-only text file for noko's (and, when bootstrapped, the program's) log lines.
+public final class DebugLogFile: Sendable {
+    private let file: Mutex<FileDescriptor?>
+    /// Where the file is.
+    public let url: URL
+
+    /// Opens (creating or appending to) `url`.
+    public init(url: URL) throws {
+        self.url = url
+        file = Mutex(try FileDescriptor.open(url.path, .append))
+    }
+
+    /// Appends one line (a newline is added).
+    public func append(_ line: String) {
+        var bytes = Array(line.utf8)
+        bytes.append(0x0A)
+        file.withLock { fd in try? fd?.writeAll(bytes) }
+    }
+
+    /// Flushes to disk and closes; later lines are dropped.
+    public func close() {
+        file.withLock { fd in
+            try? fd?.sync()
+            fd?.close()
+            fd = nil
+        }
+    }
+}
+
+/// Writes noko's messages to stderr (at a threshold) and to `debug.log` (everything).
+public struct NokoMessageHandler: LogHandler {
+    public var metadata: Logging.Logger.Metadata = [:]
+    public var metadataProvider: Logging.Logger.MetadataProvider?
+    public var logLevel: Logging.Logger.Level = .trace
+    /// Messages at this level and above also go to stderr.
+    public var stderrLevel: Logging.Logger.Level
+    /// The run's `debug.log`, if there is one.
+    public let debugLog: DebugLogFile?
+    /// The label printed before each message (swift-log's logger label).
+    public var label: String
+
+    /// A handler for `label`.
+    public init(label: String = "noko", stderrLevel: Logging.Logger.Level, debugLog: DebugLogFile?) {
+        self.label = label
+        self.stderrLevel = stderrLevel
+        self.debugLog = debugLog
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let suffix = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
+        let text = "\(event.message)\(suffix)"
+        if event.level >= stderrLevel {
+            let line = "\(label): \(event.level.rawValue): \(text)\n"
+            // One write(2) per line: unbuffered, and lines from threads never interleave.
+            var bytes = Array(line.utf8)
+            bytes.withUnsafeMutableBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+        }
+        if let debugLog {
+            let stamp = LocalTimeFormatter.localTime(Int(RowClock.system.now()))
+            debugLog.append("\(stamp) \(event.level.rawValue.uppercased()) \(label): \(text)")
+        }
+    }
+
+    public subscript(metadataKey key: String) -> Logging.Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+}

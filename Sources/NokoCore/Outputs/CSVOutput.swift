@@ -1,0 +1,238 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// One CSV file per table, `<table>.csv`, with a header of sorted keys (the `$` columns
+/// first). Compatible with Python noko's files and readable by pandas as is.
+///
+/// `write` only keeps the row; formatting and file I/O happen in ``flush()``, on the
+/// logger's background thread, at most one flush interval later. When rows bring keys the
+/// header lacks, the flush rewrites the file once (streamed to a temporary file, then
+/// renamed over the old one) with the new header: one rewrite per interval however many
+/// keys appear, at disk speed, never the whole-file-per-key rewrite of Python noko.
+public final class CSVOutput: LogOutput {
+    public let name = "csv"
+    public let level: LogLevel
+    /// The directory the files are written into.
+    public let directory: URL
+
+    /// Rows waiting for the next flush.
+    private let pending = Mutex<[SummarizedRow]>([])
+    /// File state; held for the whole of a flush, so flushes never overlap.
+    private let files: Mutex<[String: TableFile]>
+    private let messages: Logging.Logger
+    /// Above this many pending rows, `write` flushes inline, bounding memory.
+    private let maxPendingRows: Int
+
+    /// A CSV output writing into `directory`.
+    public init(
+        directory: URL, level: LogLevel = .trace, maxPendingRows: Int = 65_536,
+        messages: Logging.Logger = NokoMessages.logger()
+    ) {
+        self.directory = directory
+        self.level = level
+        self.maxPendingRows = maxPendingRows
+        self.messages = messages
+        files = Mutex([:])
+    }
+
+    public func write(_ row: SummarizedRow) throws {
+        let count = pending.withLock { rows in
+            rows.append(row)
+            return rows.count
+        }
+        if count >= maxPendingRows { try flush() }
+    }
+
+    public func flush() throws {
+        try files.withLock { files in
+            let rows = pending.withLock { rows in
+                defer { rows.removeAll(keepingCapacity: true) }
+                return rows
+            }
+            guard !rows.isEmpty else { return }
+            var order: [String] = []
+            var byTable: [String: [SummarizedRow]] = [:]
+            for row in rows {
+                if byTable[row.table] == nil { order.append(row.table) }
+                byTable[row.table, default: []].append(row)
+            }
+            var firstError: (any Error)?
+            for table in order {
+                let tableRows = byTable[table]!
+                var file = try files[table] ?? TableFile.open(url: directory.appendingPathComponent(tableRows[0].fileStem + ".csv"))
+                do {
+                    try file.write(tableRows, messages: messages)
+                } catch {
+                    firstError = firstError ?? error
+                }
+                files[table] = file
+            }
+            if let firstError { throw firstError }
+        }
+    }
+
+    public func close() throws {
+        try flush()
+        try files.withLock { files in
+            for file in files.values {
+                let fd = try FileDescriptor.open(file.url.path, .append)
+                defer { fd.close() }
+                try fd.sync()
+            }
+        }
+    }
+}
+
+/// One table's CSV file: its header and how each row schema maps onto it.
+private struct TableFile {
+    let url: URL
+    var header: [String] = []
+    var position: [String: Int] = [:]
+    /// For each schema id, the header position of each key.
+    var schemaPositions: [Int: [Int]] = [:]
+    /// Header positions of the bookkeeping columns, in `SummarizedRow.bookkeepingKeys` order.
+    var bookkeepingPositions: [Int] = []
+    /// True when the file on disk has a header (and possibly rows).
+    var exists = false
+    var slots: [Int] = []
+    var out: [UInt8] = []
+
+    /// Picks up an existing file's header (a resumed run), or prepares a new file.
+    static func open(url: URL) throws -> TableFile {
+        var file = TableFile(url: url)
+        if let header = try TableFile.readHeader(url), !header.isEmpty {
+            file.setHeader(header)
+            file.exists = true
+        }
+        return file
+    }
+
+    private static func readHeader(_ url: URL) throws -> [String]? {
+        guard let handle = try? FileDescriptor.open(url.path, .read) else { return nil }
+        defer { handle.close() }
+        var scanner = CSVRecordScanner()
+        var header: [String]?
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while header == nil {
+            let n = try chunk.withUnsafeMutableBytes { try handle.read(into: $0) }
+            if n == 0 { break }
+            chunk.withUnsafeBytes { bytes in
+                scanner.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { record in
+                    if header == nil { header = record.cells.indices.map(record.text) }
+                }
+            }
+        }
+        return header
+    }
+
+    private mutating func setHeader(_ newHeader: [String]) {
+        header = newHeader
+        position = Dictionary(newHeader.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        schemaPositions.removeAll()
+        bookkeepingPositions = SummarizedRow.bookkeepingKeys.map { position[$0] ?? -1 }
+    }
+
+    mutating func write(_ rows: [SummarizedRow], messages: Logging.Logger) throws {
+        var newKeys: Set<String> = []
+        var checked: Set<Int> = []
+        for row in rows where checked.insert(row.schema.id).inserted && schemaPositions[row.schema.id] == nil {
+            for key in row.keys where position[key] == nil { newKeys.insert(key) }
+        }
+        if !exists || !newKeys.isEmpty || bookkeepingPositions.contains(-1) {
+            let grown = Set(header).union(newKeys).union(SummarizedRow.bookkeepingKeys).sorted()
+            if exists {
+                messages.info(
+                    "table '\(rows[0].table)': \(newKeys.count) new column(s) \(newKeys.sorted().prefix(5).joined(separator: ", "))\(newKeys.count > 5 ? ", …" : ""); rewriting \(url.lastPathComponent)")
+                try rewrite(with: grown, appending: rows)
+            } else {
+                setHeader(grown)
+                out.removeAll(keepingCapacity: true)
+                appendHeader()
+                for row in rows { append(row) }
+                try AtomicFile.write(out, to: url)
+                exists = true
+            }
+            return
+        }
+        out.removeAll(keepingCapacity: true)
+        for row in rows { append(row) }
+        let fd = try FileDescriptor.open(url.path, .append)
+        defer { fd.close() }
+        try fd.writeAll(out)
+    }
+
+    /// Streams the old file into a new one with the grown header, appends `rows`, and
+    /// renames it over the old file.
+    private mutating func rewrite(with grown: [String], appending rows: [SummarizedRow]) throws {
+        let oldPosition = position
+        let mapping = grown.map { oldPosition[$0] ?? -1 }
+        let old = try FileDescriptor.open(url.path, .read)
+        defer { old.close() }
+        setHeader(grown)
+        try AtomicFile.write(to: url) { target in
+            out.removeAll(keepingCapacity: true)
+            appendHeader()
+            var scanner = CSVRecordScanner()
+            var sawHeader = false
+            var chunk = [UInt8](repeating: 0, count: 1 << 20)
+            while true {
+                let n = try chunk.withUnsafeMutableBytes { try old.read(into: $0) }
+                if n == 0 { break }
+                chunk.withUnsafeBytes { bytes in
+                    scanner.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { record in
+                        guard sawHeader else {
+                            sawHeader = true
+                            return
+                        }
+                        for (i, old) in mapping.enumerated() {
+                            if i > 0 { out.append(UInt8(ascii: ",")) }
+                            if old >= 0, old < record.cells.count { out.append(contentsOf: record.raw(old)) }
+                        }
+                        out.append(UInt8(ascii: "\n"))
+                    }
+                }
+                if out.count >= 1 << 20 {
+                    try target.writeAll(out)
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
+            // A torn final line (the process died mid-write) is dropped: it never was a row.
+            _ = scanner.finish { _ in }
+            for row in rows { append(row) }
+            try target.writeAll(out)
+        }
+    }
+
+    private mutating func appendHeader() {
+        for (i, key) in header.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            CSVFormat.appendString(key, to: &out)
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    private mutating func append(_ row: SummarizedRow) {
+        let positions = schemaPositions[row.schema.id] ?? {
+            let p = row.keys.map { position[$0]! }
+            if schemaPositions.count > 256 { schemaPositions.removeAll() }
+            schemaPositions[row.schema.id] = p
+            return p
+        }()
+        // slots[column] = index into row.values, or -2 - k for bookkeeping key k, or -1.
+        if slots.count != header.count { slots = Array(repeating: -1, count: header.count) }
+        for (k, p) in bookkeepingPositions.enumerated() where p >= 0 { slots[p] = -2 - k }
+        for (i, p) in positions.enumerated() { slots[p] = i }
+        for column in 0..<header.count {
+            if column > 0 { out.append(UInt8(ascii: ",")) }
+            let slot = slots[column]
+            if slot >= 0 {
+                CSVFormat.append(row.values[slot], to: &out)
+                slots[column] = -1
+            } else if slot <= -2 {
+                CSVFormat.append(row.bookkeepingValue(SummarizedRow.bookkeepingKeys[-2 - slot])!, to: &out)
+            }
+        }
+        out.append(UInt8(ascii: "\n"))
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Synchronization
+
+/// The journal, `noko.ndjson`: one strict-JSON object per row, one `write` per row.
+///
+/// Every row reaches the OS before `logRow` returns, so a `kill -9` loses no logged row;
+/// every other file of a run is a view that can be rebuilt from this one. A line holds the
+/// row's keys plus `$table`, `$step`, `$level`, `$localtime` and `$utc_timestamp`; NaN and
+/// ±Infinity are the strings `"NaN"`, `"Infinity"` and `"-Infinity"`.
+public final class NDJSONOutput: LogOutput {
+    public let name = "ndjson"
+    public let level: LogLevel
+    /// The file written.
+    public let url: URL
+
+    private struct State {
+        var file: FileDescriptor?
+        var writer = JSONWriter(capacity: 1024)
+        /// Per schema: `{"$table":"…",` and each `"key":` with its separator, encoded once.
+        var encodedKeys: [Int: (table: [UInt8], keys: [[UInt8]])] = [:]
+    }
+
+    private let state: Mutex<State>
+
+    /// Opens (appending to) the journal at `url`.
+    public init(url: URL, level: LogLevel = .trace) throws {
+        self.url = url
+        self.level = level
+        state = Mutex(State(file: try FileDescriptor.open(url.path, .append)))
+    }
+
+    public func write(_ row: SummarizedRow) throws {
+        try state.withLock { s throws(NokoFileError) in
+            guard let file = s.file else { return }
+            let encoded = s.encodedKeys[row.schema.id] ?? NDJSONOutput.encodeKeys(of: row, cache: &s.encodedKeys)
+            s.writer.bytes.removeAll(keepingCapacity: true)
+            s.writer.appendRaw(encoded.table)
+            s.writer.writeInt(Int64(row.step))
+            s.writer.appendRaw(NDJSONOutput.levelKey)
+            s.writer.writeInt(Int64(row.level.value))
+            s.writer.appendRaw(NDJSONOutput.localTimeKey)
+            s.writer.writeString(row.time.localTime)
+            s.writer.appendRaw(NDJSONOutput.timestampKey)
+            s.writer.writeDouble(row.time.utcTimestamp)
+            for i in 0..<row.values.count {
+                s.writer.appendRaw(encoded.keys[i])
+                s.writer.write(row.values[i])
+            }
+            s.writer.append(UInt8(ascii: "}"))
+            s.writer.append(UInt8(ascii: "\n"))
+            try file.writeAll(s.writer.bytes)
+        }
+    }
+
+    private static let levelKey = Array(",\"$level\":".utf8)
+    private static let localTimeKey = Array(",\"$localtime\":".utf8)
+    private static let timestampKey = Array(",\"$utc_timestamp\":".utf8)
+
+    private static func encodeKeys(
+        of row: SummarizedRow, cache: inout [Int: (table: [UInt8], keys: [[UInt8]])]
+    ) -> (table: [UInt8], keys: [[UInt8]]) {
+        var writer = JSONWriter()
+        writer.appendRaw(Array("{\"$table\":".utf8))
+        writer.writeString(row.table)
+        writer.appendRaw(Array(",\"$step\":".utf8))
+        let table = writer.bytes
+        let keys = row.keys.map { key -> [UInt8] in
+            var w = JSONWriter()
+            w.append(UInt8(ascii: ","))
+            w.writeString(key)
+            w.append(UInt8(ascii: ":"))
+            return w.bytes
+        }
+        // Schemas change only when a table's keys change; a small cache is plenty.
+        if cache.count > 256 { cache.removeAll() }
+        cache[row.schema.id] = (table, keys)
+        return (table, keys)
+    }
+
+    /// Nothing is buffered: rows are in the OS when `write` returns.
+    public func flush() throws {}
+
+    public func close() throws {
+        try state.withLock { s throws(NokoFileError) in
+            guard let file = s.file else { return }
+            s.file = nil
+            defer { file.close() }
+            try file.sync()
+        }
+    }
+}

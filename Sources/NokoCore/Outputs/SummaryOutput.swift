@@ -1,0 +1,310 @@
+import Foundation
+import Synchronization
+
+/// The `summary.json` sidecar: per table, the row count and step range, and per column the
+/// last value, min, max, NaN count and a downsampled series, so `noko-run show`, `list` and
+/// `report` answer in O(columns) instead of reading every row.
+///
+/// Each value costs O(1): the series has at most ``maxBuckets`` buckets of min/max/last;
+/// when they are full, neighbouring buckets merge pairwise and each bucket covers twice as
+/// many rows. The file is rewritten atomically at each flush; when it has grown large, at
+/// most as often as keeps writing it under 5 % of the time.
+public final class SummaryOutput: LogOutput {
+    public let name = "summary"
+    public let level: LogLevel
+    /// Where the sidecar is written.
+    public let url: URL
+    /// The most buckets a series keeps.
+    public static let maxBuckets = 1024
+    /// Version of the file's shape.
+    public static let formatVersion = 1
+
+    private struct State {
+        var tables: [String: TableSummary] = [:]
+        var dirty = false
+        var lastWrite = 0.0
+        var lastWriteDuration = 0.0
+    }
+    private let state = Mutex(State())
+    private let writing = Mutex(())
+
+    /// A sidecar written to `url`, summarizing rows at `level` and above.
+    public init(url: URL, level: LogLevel = .trace) {
+        self.url = url
+        self.level = level
+    }
+
+    public func write(_ row: SummarizedRow) throws {
+        state.withLock { s in
+            s.tables[row.table, default: TableSummary(fileStem: row.fileStem)].add(row)
+            s.dirty = true
+        }
+    }
+
+    public func flush() throws { try writeFile(force: false) }
+
+    public func close() throws { try writeFile(force: true) }
+
+    private func writeFile(force: Bool) throws {
+        try writing.withLock { _ in
+            let now = RowClock.system.now()
+            let bytes: [UInt8]? = state.withLock { s in
+                guard s.dirty else { return nil }
+                guard force || now - s.lastWrite >= 20 * s.lastWriteDuration else { return nil }
+                s.dirty = false
+                return SummaryOutput.encode(s.tables)
+            }
+            guard let bytes else { return }
+            try AtomicFile.write(bytes, to: url)
+            let duration = RowClock.system.now() - now
+            state.withLock { s in
+                s.lastWrite = now
+                s.lastWriteDuration = duration
+            }
+        }
+    }
+
+    /// The current summary as JSON text (what the file holds after the next flush).
+    public var currentJSON: String {
+        String(decoding: state.withLock { SummaryOutput.encode($0.tables) }, as: UTF8.self)
+    }
+
+    private static func encode(_ tables: [String: TableSummary]) -> [UInt8] {
+        var w = JSONWriter(capacity: 4096)
+        w.appendRaw(Array("{\"format_version\":".utf8))
+        w.writeInt(Int64(formatVersion))
+        w.appendRaw(Array(",\"tables\":{".utf8))
+        for (i, name) in tables.keys.sorted().enumerated() {
+            if i > 0 { w.append(UInt8(ascii: ",")) }
+            w.append(0x0A)
+            w.writeString(name)
+            w.append(UInt8(ascii: ":"))
+            tables[name]!.encode(into: &w)
+        }
+        w.appendRaw(Array("\n}}\n".utf8))
+        return w.bytes
+    }
+}
+
+/// One table's running summary.
+private struct TableSummary {
+    let fileStem: String
+    var rows = 0
+    var firstStep = 0
+    var lastStep = 0
+    var firstTime = 0.0
+    var lastTime = 0.0
+    /// Rows per bucket (a power of two).
+    var width = 1
+    /// The step of the last row in each bucket.
+    var bucketSteps: [Int] = []
+    var columns: [ColumnSummary] = []
+    var index: [String: Int] = [:]
+    var schemaColumns: [Int: [Int]] = [:]
+
+    init(fileStem: String) {
+        self.fileStem = fileStem
+    }
+
+    mutating func add(_ row: SummarizedRow) {
+        if rows == 0 {
+            firstStep = row.step
+            firstTime = row.time.utcTimestamp
+        }
+        var bucket = rows / width
+        if bucket == SummaryOutput.maxBuckets {
+            halve()
+            bucket = rows / width
+        }
+        if bucket == bucketSteps.count {
+            bucketSteps.append(row.step)
+            for c in columns.indices { columns[c].openBucket() }
+        }
+        bucketSteps[bucket] = row.step
+        rows += 1
+        lastStep = row.step
+        lastTime = row.time.utcTimestamp
+        let positions = schemaColumns[row.schema.id] ?? columnsOf(row)
+        for (i, c) in positions.enumerated() {
+            columns[c].add(row.values[i], bucket: bucket)
+        }
+    }
+
+    private mutating func columnsOf(_ row: SummarizedRow) -> [Int] {
+        let positions = row.keys.map { key -> Int in
+            if let c = index[key] { return c }
+            index[key] = columns.count
+            columns.append(ColumnSummary(name: key, buckets: bucketSteps.count))
+            return columns.count - 1
+        }
+        if schemaColumns.count > 256 { schemaColumns.removeAll() }
+        schemaColumns[row.schema.id] = positions
+        return positions
+    }
+
+    /// Merges neighbouring buckets: the series keeps its shape at half the resolution.
+    private mutating func halve() {
+        bucketSteps = stride(from: 1, to: bucketSteps.count, by: 2).map { bucketSteps[$0] }
+        for c in columns.indices { columns[c].halve() }
+        width *= 2
+    }
+
+    func encode(into w: inout JSONWriter) {
+        w.appendRaw(Array("{\"file\":".utf8))
+        w.writeString(fileStem)
+        w.appendRaw(Array(",\"rows\":".utf8))
+        w.writeInt(Int64(rows))
+        w.appendRaw(Array(",\"first_step\":".utf8))
+        w.writeInt(Int64(firstStep))
+        w.appendRaw(Array(",\"last_step\":".utf8))
+        w.writeInt(Int64(lastStep))
+        w.appendRaw(Array(",\"first_time\":".utf8))
+        w.writeDouble(firstTime)
+        w.appendRaw(Array(",\"last_time\":".utf8))
+        w.writeDouble(lastTime)
+        w.appendRaw(Array(",\"series_width\":".utf8))
+        w.writeInt(Int64(width))
+        w.appendRaw(Array(",\"series_step\":[".utf8))
+        for (i, step) in bucketSteps.enumerated() {
+            if i > 0 { w.append(UInt8(ascii: ",")) }
+            w.writeInt(Int64(step))
+        }
+        w.appendRaw(Array("],\"columns\":{".utf8))
+        for (i, column) in columns.sorted(by: { $0.name < $1.name }).enumerated() {
+            if i > 0 { w.append(UInt8(ascii: ",")) }
+            w.appendRaw(Array("\n ".utf8))
+            column.encode(into: &w)
+        }
+        w.appendRaw(Array("}}".utf8))
+    }
+}
+
+/// One column's running summary and series.
+private struct ColumnSummary {
+    let name: String
+    var count = 0
+    var nullCount = 0
+    var nanCount = 0
+    var sawInt = false, sawDouble = false, sawBool = false, sawString = false
+    var last: Scalar = .null
+    var minimum = Double.infinity
+    var maximum = -Double.infinity
+    /// Per bucket; NaN where the bucket had no non-NaN number.
+    var seriesMin: [Double]
+    var seriesMax: [Double]
+    /// Per bucket, the last number (NaN included); nil where the bucket had none.
+    var seriesLast: [Double?]
+
+    init(name: String, buckets: Int) {
+        self.name = name
+        seriesMin = Array(repeating: .nan, count: buckets)
+        seriesMax = Array(repeating: .nan, count: buckets)
+        seriesLast = Array(repeating: nil, count: buckets)
+    }
+
+    mutating func openBucket() {
+        seriesMin.append(.nan)
+        seriesMax.append(.nan)
+        seriesLast.append(nil)
+    }
+
+    mutating func add(_ value: Scalar, bucket: Int) {
+        count += 1
+        last = value
+        let number: Double
+        switch value {
+        case .null:
+            nullCount += 1
+            return
+        case .string:
+            sawString = true
+            return
+        case .bool(let b):
+            sawBool = true
+            number = b ? 1 : 0
+        case .int(let v):
+            sawInt = true
+            number = Double(v)
+        case .double(let v):
+            sawDouble = true
+            number = v
+        }
+        seriesLast[bucket] = number
+        if number.isNaN {
+            nanCount += 1
+            return
+        }
+        if number < minimum { minimum = number }
+        if number > maximum { maximum = number }
+        // NaN in the series means "no number yet", so compare against it explicitly.
+        if !(seriesMin[bucket] <= number) { seriesMin[bucket] = number }
+        if !(seriesMax[bucket] >= number) { seriesMax[bucket] = number }
+    }
+
+    mutating func halve() {
+        var mins: [Double] = [], maxs: [Double] = [], lasts: [Double?] = []
+        let pairs = seriesMin.count / 2
+        mins.reserveCapacity(pairs)
+        maxs.reserveCapacity(pairs)
+        lasts.reserveCapacity(pairs)
+        for p in 0..<pairs {
+            let a = 2 * p, b = 2 * p + 1
+            mins.append(seriesMin[a].isNaN ? seriesMin[b] : seriesMin[b].isNaN ? seriesMin[a] : Swift.min(seriesMin[a], seriesMin[b]))
+            maxs.append(seriesMax[a].isNaN ? seriesMax[b] : seriesMax[b].isNaN ? seriesMax[a] : Swift.max(seriesMax[a], seriesMax[b]))
+            lasts.append(seriesLast[b] ?? seriesLast[a])
+        }
+        seriesMin = mins
+        seriesMax = maxs
+        seriesLast = lasts
+    }
+
+    var typeName: String {
+        switch (sawInt, sawDouble, sawBool, sawString) {
+        case (_, _, _, true) where sawInt || sawDouble || sawBool: return "mixed"
+        case (_, _, _, true): return "string"
+        case (_, true, _, _): return "double"
+        case (true, false, _, _): return "int"
+        case (false, false, true, _): return "bool"
+        default: return "null"
+        }
+    }
+
+    var isNumeric: Bool { sawInt || sawDouble || sawBool }
+
+    func encode(into w: inout JSONWriter) {
+        w.writeString(name)
+        w.appendRaw(Array(":{\"type\":".utf8))
+        w.writeString(typeName)
+        w.appendRaw(Array(",\"count\":".utf8))
+        w.writeInt(Int64(count))
+        w.appendRaw(Array(",\"null_count\":".utf8))
+        w.writeInt(Int64(nullCount))
+        w.appendRaw(Array(",\"nan_count\":".utf8))
+        w.writeInt(Int64(nanCount))
+        w.appendRaw(Array(",\"last\":".utf8))
+        w.write(last)
+        if isNumeric {
+            w.appendRaw(Array(",\"min\":".utf8))
+            if minimum <= maximum { w.writeDouble(minimum) } else { w.write(Scalar.null) }
+            w.appendRaw(Array(",\"max\":".utf8))
+            if minimum <= maximum { w.writeDouble(maximum) } else { w.write(Scalar.null) }
+            w.appendRaw(Array(",\"series\":{\"min\":".utf8))
+            writeSeries(seriesMin.map { $0.isNaN ? nil : $0 }, &w)
+            w.appendRaw(Array(",\"max\":".utf8))
+            writeSeries(seriesMax.map { $0.isNaN ? nil : $0 }, &w)
+            w.appendRaw(Array(",\"last\":".utf8))
+            writeSeries(seriesLast, &w)
+            w.append(UInt8(ascii: "}"))
+        }
+        w.append(UInt8(ascii: "}"))
+    }
+
+    private func writeSeries(_ values: [Double?], _ w: inout JSONWriter) {
+        w.append(UInt8(ascii: "["))
+        for (i, v) in values.enumerated() {
+            if i > 0 { w.append(UInt8(ascii: ",")) }
+            if let v { w.writeDouble(v) } else { w.write(Scalar.null) }
+        }
+        w.append(UInt8(ascii: "]"))
+    }
+}

@@ -1,0 +1,83 @@
+/// A flat, ordered set of summary keys and values: what a row becomes before it is logged.
+///
+/// Custom summarizers receive one to fill (Python noko's `dst` dict). Call ``add(_:_:)``
+/// for scalars you compute and ``summarize(_:prefix:)`` to let noko summarize a nested value
+/// with its usual rules.
+///
+/// ```swift
+/// Noko.declareSummarizer(for: Point.self) { point, prefix, summary in
+///     summary.add("\(prefix).x", .double(point.x))
+///     summary.add("\(prefix).y", .double(point.y))
+///     summary.summarize(point.metadata, prefix: "\(prefix).metadata")
+/// }
+/// ```
+public struct Summary {
+    /// The keys added so far, in order. May contain duplicates until the logger resolves
+    /// collisions (`a/b`, `a/b_1`).
+    public private(set) var keys: [String] = []
+    /// One value per key.
+    public private(set) var values: [Scalar] = []
+
+    var warnings: [SummaryWarning] = []
+    /// Summarizers for types the user doesn't own (one snapshot per row).
+    let registry: SummarizerRegistry.Snapshot
+    /// The class instances being summarized above the current value, to stop at cycles.
+    var ancestors: [ObjectIdentifier] = []
+    /// How deep the current value is nested.
+    var depth = 0
+
+    init(registry: SummarizerRegistry.Snapshot) {
+        self.registry = registry
+        keys.reserveCapacity(16)
+        values.reserveCapacity(16)
+    }
+
+    /// Adds one scalar under `key`. Non-finite doubles are kept (and noted once per key).
+    public mutating func add(_ key: String, _ value: Scalar) {
+        if case .double(let d) = value, !d.isFinite {
+            warn(.nonFinite, key: key, "value \(Scalar.format(d)) is not finite; it is logged as \"\(Scalar.format(d))\"")
+        }
+        keys.append(key)
+        values.append(value)
+    }
+
+    /// Adds a value the caller has already vetted (and warned about).
+    mutating func appendUnchecked(_ key: String, _ value: Scalar) {
+        keys.append(key)
+        values.append(value)
+    }
+
+    /// Summarizes any value under `prefix` with noko's rules (nesting with `/`, numeric
+    /// collections to `.mean/.min/.max/.std`, registered summarizers…).
+    public mutating func summarize(_ value: Any, prefix: String) {
+        walk(value, key: prefix)
+    }
+
+    /// The value stored under `key`, if any (the first one, when a key repeats).
+    public subscript(key: String) -> Scalar? {
+        keys.firstIndex(of: key).map { values[$0] }
+    }
+
+    /// The number of keys.
+    public var count: Int { keys.count }
+
+    mutating func warn(_ kind: SummaryWarning.Kind, key: String, _ message: String) {
+        warnings.append(SummaryWarning(kind: kind, key: key, message: message))
+    }
+}
+
+/// Something noko noticed while summarizing a value; reported once per table and key.
+struct SummaryWarning: Sendable, Hashable {
+    enum Kind: Sendable, Hashable {
+        case nonFinite, nanInCollection, emptyCollection, unsupported, cycle, tooDeep, truncated
+    }
+    var kind: Kind
+    var key: String
+    var message: String
+
+    static func == (lhs: SummaryWarning, rhs: SummaryWarning) -> Bool { lhs.kind == rhs.kind && lhs.key == rhs.key }
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(kind)
+        hasher.combine(key)
+    }
+}

@@ -1,0 +1,293 @@
+import Foundation
+
+/// How many elements a non-numeric collection may have and still be logged element by
+/// element (`xs[0]`, `xs[1]`…); longer ones are logged as `xs.count` only, so a row never
+/// explodes into thousands of columns.
+public let maxIndexedElements = 16
+
+/// How deep values may nest before noko stops descending (with a warning).
+public let maxSummaryDepth = 32
+
+/// Containers whose entries become `prefix/key` (dictionaries, `KeyValuePairs`).
+protocol KeyedEntries {
+    /// Entries in a stable order: dictionaries sort by key, so journals are reproducible.
+    var nokoEntries: [(key: String, value: Any)] { get }
+}
+
+extension Dictionary: KeyedEntries {
+    var nokoEntries: [(key: String, value: Any)] {
+        var entries = map { (key: ($0.key as? String) ?? String(describing: $0.key), value: $0.value as Any) }
+        entries.sort { $0.key < $1.key }
+        return entries
+    }
+}
+
+extension KeyValuePairs: KeyedEntries {
+    var nokoEntries: [(key: String, value: Any)] {
+        map { (key: ($0.key as? String) ?? String(describing: $0.key), value: $0.value as Any) }
+    }
+}
+
+/// Ordered collections whose elements become `prefix[i]`.
+protocol IndexedElements {
+    var nokoCount: Int { get }
+    func nokoPrefix(_ n: Int) -> [Any]
+}
+
+extension Array: IndexedElements {
+    var nokoCount: Int { count }
+    func nokoPrefix(_ n: Int) -> [Any] { prefix(n).map { $0 as Any } }
+}
+extension ContiguousArray: IndexedElements {
+    var nokoCount: Int { count }
+    func nokoPrefix(_ n: Int) -> [Any] { prefix(n).map { $0 as Any } }
+}
+extension ArraySlice: IndexedElements {
+    var nokoCount: Int { count }
+    func nokoPrefix(_ n: Int) -> [Any] { prefix(n).map { $0 as Any } }
+}
+
+/// Lets the walker see through `Optional` inside an `Any`.
+protocol OptionalValue {
+    var nokoWrapped: Any? { get }
+}
+
+extension Optional: OptionalValue {
+    var nokoWrapped: Any? {
+        switch self {
+        case .some(let v): return v
+        case .none: return nil
+        }
+    }
+}
+
+extension Summary {
+    /// Summarizes a whole row: a keyed value (dictionary, struct, class) contributes its
+    /// entries as top-level keys; anything else is logged under `value`.
+    mutating func summarizeRow(_ row: Any) {
+        if let entry = registry[ObjectIdentifier(type(of: row))] {
+            entry.body(row, "", &self)
+            return
+        }
+        if let custom = row as? any NokoSummarizable {
+            custom.summarize(prefix: "", into: &self)
+            return
+        }
+        if let keyed = row as? any KeyedEntries {
+            walkEntries(keyed.nokoEntries, prefix: "")
+            return
+        }
+        let mirror = Mirror(reflecting: row)
+        if mirror.displayStyle == .struct || mirror.displayStyle == .class, !mirror.children.isEmpty {
+            walkFields(of: row, mirror: mirror, prefix: "")
+            return
+        }
+        walk(row, key: "value")
+    }
+
+    /// Summarizes `value` under `key` (already joined with its prefix).
+    mutating func walk(_ value: Any, key: String) {
+        // The common scalars first: this is the hot path of every row.
+        switch value {
+        case let v as Double: add(key, .double(v)); return
+        case let v as Int: add(key, .int(Int64(v))); return
+        case let v as String: add(key, .string(v)); return
+        case let v as Float: add(key, .double(Scalar.widen(v))); return
+        case let v as Bool: add(key, .bool(v)); return
+        default: break
+        }
+        if !registry.isEmpty, let entry = registry[ObjectIdentifier(type(of: value))] {
+            entry.body(value, key, &self)
+            return
+        }
+        if let scalar = Scalar.fromOtherScalar(value) {
+            add(key, scalar)
+            return
+        }
+        if let optional = value as? any OptionalValue {
+            if let wrapped = optional.nokoWrapped {
+                walk(wrapped, key: key)
+            } else {
+                add(key, .null)
+            }
+            return
+        }
+        if let numeric = value as? any NumericSummarizable {
+            addMoments(numeric.nokoMoments(), key: key)
+            return
+        }
+        guard depth < maxSummaryDepth else {
+            warn(.tooDeep, key: key, "nested deeper than \(maxSummaryDepth) levels; the rest of this value is not logged")
+            return
+        }
+        depth += 1
+        defer { depth -= 1 }
+        if let custom = value as? any NokoSummarizable {
+            custom.summarize(prefix: key, into: &self)
+            return
+        }
+        if let keyed = value as? any KeyedEntries {
+            walkEntries(keyed.nokoEntries, prefix: key)
+            return
+        }
+        if let indexed = value as? any IndexedElements {
+            walkIndexed(count: indexed.nokoCount, prefix: indexed.nokoPrefix(maxIndexedElements), key: key)
+            return
+        }
+        if let foundation = Scalar.fromFoundation(value) {
+            add(key, foundation)
+            return
+        }
+        let mirror = Mirror(reflecting: value)
+        switch mirror.displayStyle {
+        case .struct, .class:
+            if mirror.children.isEmpty, mirror.superclassMirror == nil {
+                // A type with no stored properties says nothing but its name.
+                add(key, .string(String(describing: value)))
+            } else {
+                walkFields(of: value, mirror: mirror, prefix: key)
+            }
+        case .enum:
+            walkEnum(value, mirror: mirror, key: key)
+        case .tuple:
+            for (i, child) in mirror.children.enumerated() {
+                let label = child.label.map { $0.hasPrefix(".") ? "\(key)[\(i)]" : key.nokoJoined($0) } ?? "\(key)[\(i)]"
+                walk(child.value, key: label)
+            }
+        case .collection, .set, .dictionary:
+            let children = Array(mirror.children.prefix(maxIndexedElements).map(\.value))
+            walkIndexed(count: mirror.children.count, prefix: children, key: key)
+        case .optional:
+            if let child = mirror.children.first { walk(child.value, key: key) } else { add(key, .null) }
+        default:
+            warn(.unsupported, key: key, "cannot summarize a value of type \(type(of: value)); key skipped")
+        }
+    }
+
+    private mutating func walkEntries(_ entries: [(key: String, value: Any)], prefix: String) {
+        for (entryKey, value) in entries {
+            let name = entryKey == "self" ? String(describing: type(of: value)) : entryKey
+            walk(value, key: prefix.nokoJoined(name))
+        }
+    }
+
+    private mutating func walkFields(of value: Any, mirror: Mirror, prefix: String) {
+        let isClass = mirror.displayStyle == .class
+        if isClass {
+            let id = ObjectIdentifier(value as AnyObject)
+            if ancestors.contains(id) {
+                warn(.cycle, key: prefix, "reference cycle: this object contains itself; the repeated reference is not logged")
+                return
+            }
+            ancestors.append(id)
+        }
+        defer { if isClass { ancestors.removeLast() } }
+        // Superclass fields first, as declared.
+        var mirrors = [mirror]
+        while let parent = mirrors.last!.superclassMirror { mirrors.append(parent) }
+        for m in mirrors.reversed() {
+            for child in m.children {
+                guard let label = child.label else { continue }
+                // `lazy var` storage and property-wrapper backing fields carry a prefix.
+                let name = label.hasPrefix("$__lazy_storage_$_") ? String(label.dropFirst(18)) : label
+                walk(child.value, key: prefix.nokoJoined(name == "self" ? String(describing: type(of: child.value)) : name))
+            }
+        }
+    }
+
+    private mutating func walkIndexed(count: Int, prefix elements: [Any], key: String) {
+        if count > maxIndexedElements {
+            warn(.truncated, key: key, "collection of \(count) non-numeric elements is logged as \(key).count only")
+            add(key + ".count", .int(Int64(count)))
+            return
+        }
+        for (i, element) in elements.enumerated() {
+            walk(element, key: "\(key)[\(i)]")
+        }
+    }
+
+    private mutating func walkEnum(_ value: Any, mirror: Mirror, key: String) {
+        // A case name is the useful part; associated values nest under it.
+        guard let payload = mirror.children.first else {
+            add(key, .string(String(describing: value)))
+            return
+        }
+        let caseName = payload.label ?? String(describing: value)
+        add(key, .string(caseName))
+        walk(payload.value, key: key.nokoJoined(caseName))
+    }
+
+    private mutating func addMoments(_ m: Moments, key: String) {
+        if m.count == 0 {
+            warn(.emptyCollection, key: key, "empty numeric collection; its .mean/.min/.max/.std are null")
+            for suffix in Summary.momentSuffixes { appendUnchecked(key + suffix, .null) }
+            return
+        }
+        let stats: [Scalar] = [.double(m.mean), .double(m.min), .double(m.max), .double(m.std)]
+        if m.hasNaN {
+            warn(.nanInCollection, key: key, "numeric collection contains NaN; its .mean/.min/.max/.std are NaN")
+            for (suffix, value) in zip(Summary.momentSuffixes, stats) { appendUnchecked(key + suffix, value) }
+        } else {
+            for (suffix, value) in zip(Summary.momentSuffixes, stats) { add(key + suffix, value) }
+        }
+    }
+
+    static let momentSuffixes = [".mean", ".min", ".max", ".std"]
+}
+
+extension Scalar {
+    /// A `Float` as the double with the same shortest decimal text, so `Float(0.1)` logs
+    /// as `0.1`, not `0.10000000149011612`.
+    static func widen<F: BinaryFloatingPoint & LosslessStringConvertible>(_ value: F) -> Double {
+        guard value.isFinite else { return Double(value) }
+        let exact = Double(value)
+        if exact == exact.rounded(), abs(exact) < 1e15 { return exact }
+        return Double(value.description) ?? exact
+    }
+
+    /// Integer, floating-point and text types beyond the hot few, or nil.
+    static func fromOtherScalar(_ value: Any) -> Scalar? {
+        switch value {
+        case let v as Int64: return .int(v)
+        case let v as Int32: return .int(Int64(v))
+        case let v as Int16: return .int(Int64(v))
+        case let v as Int8: return .int(Int64(v))
+        case let v as UInt: return v <= UInt(Int64.max) ? .int(Int64(v)) : .double(Double(v))
+        case let v as UInt64: return v <= UInt64(Int64.max) ? .int(Int64(v)) : .double(Double(v))
+        case let v as UInt32: return .int(Int64(v))
+        case let v as UInt16: return .int(Int64(v))
+        case let v as UInt8: return .int(Int64(v))
+        case let v as Substring: return .string(String(v))
+        case let v as Character: return .string(String(v))
+        default: break
+        }
+        #if !((os(macOS) || targetEnvironment(macCatalyst)) && arch(x86_64))
+        if let v = value as? Float16 { return .double(widen(v)) }
+        #endif
+        return nil
+    }
+
+    /// Foundation values with an obvious scalar form, or nil.
+    static func fromFoundation(_ value: Any) -> Scalar? {
+        switch value {
+        case let v as Date: return .double(v.timeIntervalSince1970)
+        case let v as UUID: return .string(v.uuidString)
+        case let v as URL: return .string(v.nokoRedacted)
+        case let v as Decimal: return .double(NSDecimalNumber(decimal: v).doubleValue)
+        case let v as Data: return .int(Int64(v.count))
+        default: return nil
+        }
+    }
+}
+
+extension URL {
+    /// The URL with any user name and password removed: noko never writes credentials.
+    var nokoRedacted: String {
+        guard user != nil || password != nil, var parts = URLComponents(url: self, resolvingAgainstBaseURL: false) else {
+            return absoluteString
+        }
+        parts.user = nil
+        parts.password = nil
+        return parts.string ?? absoluteString
+    }
+}

@@ -1,0 +1,36 @@
+// A child process for noko's own tests (kill -9, signals, crashes, ranks). Not installed.
+//
+//   noko-test-child log RUNS_DIR RUN_NAME [ROWS]
+//       initializes noko, logs ROWS rows (default: forever) into table `t`, printing
+//       "logged <i>" to stdout after each logRow returns.
+import Foundation
+import Noko
+
+/// One unbuffered line on stdout: the parent reads progress as it happens.
+func say(_ line: String) {
+    var bytes = Array((line + "\n").utf8)
+    bytes.withUnsafeMutableBytes { _ = write(1, $0.baseAddress, $0.count) }
+}
+
+let arguments = CommandLine.arguments
+guard arguments.count >= 2 else {
+    FileHandle.standardError.write(Data("usage: noko-test-child MODE ...\n".utf8))
+    exit(2)
+}
+
+switch arguments[1] {
+case "log":
+    let runsDir = arguments[2], runName = arguments[3]
+    let rows = arguments.count > 4 ? Int(arguments[4])! : Int.max
+    try Noko.initialize(runsDir: runsDir, runName: runName)
+    var i = 0
+    while i < rows {
+        Noko.logRow("t", ["i": i, "x": Double(i) * 0.5, "s": "row \(i)", "v": [1.0, 2.0, Double(i)]])
+        say("logged \(i)")
+        i += 1
+    }
+    Noko.close()
+default:
+    FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))
+    exit(2)
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import NokoCore
+
+@Suite struct NokoLoggerTests {
+    @Test func stepsCountPerTableFromZero() {
+        let (logger, output, _) = memoryLogger()
+        logger.logRow("a", ["x": 1])
+        logger.logRow("b", ["x": 1])
+        logger.logRow("a", ["x": 2])
+        #expect(output.rows(in: "a").map(\.step) == [0, 1])
+        #expect(output.rows(in: "b").map(\.step) == [0])
+    }
+
+    @Test func anExplicitStepMovesTheCounter() {
+        let (logger, output, _) = memoryLogger()
+        logger.logRow("a", ["x": 1])
+        logger.logRow("a", ["x": 1], step: 10)
+        logger.logRow("a", ["x": 1])
+        #expect(output.rows.map(\.step) == [0, 10, 11])
+        #expect(logger.nextStep(of: "a") == 12)
+    }
+
+    @Test func backwardsStepsAreKeptAndFlaggedOncePerTable() {
+        let (logger, output, messages) = memoryLogger()
+        logger.logRow("a", ["x": 1], step: 5)
+        logger.logRow("a", ["x": 1], step: 2)
+        logger.logRow("a", ["x": 1], step: 1)
+        logger.logRow("a", ["x": 1], step: 2)
+        #expect(output.rows.map(\.step) == [5, 2, 1, 2], "no row is dropped")
+        let warnings = messages.messages(atLeast: .warning).filter { $0.contains("backwards") }
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("'a'") == true)
+    }
+
+    @Test func repeatingAStepIsNotBackwards() {
+        let (logger, _, messages) = memoryLogger()
+        logger.logRow("a", ["x": 1], step: 3)
+        logger.logRow("a", ["x": 1], step: 3)
+        #expect(messages.messages().isEmpty)
+    }
+
+    @Test func levelsRouteRowsToOutputs() {
+        let trace = InMemoryOutput(name: "trace", level: .trace)
+        let results = InMemoryOutput(name: "results", level: .results)
+        let (messages, _) = recordingMessages()
+        let logger = NokoLogger(outputs: [trace, results], flushInterval: nil, messages: messages, summarizers: SummarizerRegistry())
+        logger.logRow("t", ["x": 1], level: .debug)
+        logger.logRow("t", ["x": 2], level: .results)
+        logger.logRow("t", ["x": 3], level: .critical)
+        logger.logRow("t", ["x": 4], level: LogLevel(36, name: "CUSTOM"))
+        #expect(trace.rows.count == 4)
+        #expect(results.rows.map { $0["x"] } == [.int(2), .int(3), .int(4)])
+        #expect(results.rows.map(\.level.name) == ["RESULTS", "CRITICAL", "CUSTOM"])
+    }
+
+    @Test func aRowNoOutputAcceptsWarnsOnceNamingTheTable() {
+        let (logger, output, messages) = memoryLogger(level: .info)
+        logger.logRow("quiet", ["x": 1], level: .trace)
+        logger.logRow("quiet", ["x": 2], level: .trace)
+        logger.logRow("quiet", ["x": 3], level: .info)
+        #expect(output.rows.map(\.step) == [2], "skipped rows still count steps")
+        let warnings = messages.messages(atLeast: .warning)
+        #expect(warnings.count == 1)
+        #expect(warnings[0].contains("'quiet'"))
+    }
+
+    @Test func collidingKeysGetSuffixesWithOneWarning() {
+        let (logger, output, messages) = memoryLogger()
+        for _ in 0..<3 { logger.logRow("t", ["a/b": 1, "a": ["b": 2, "b_1": 3]]) }
+        let row = output.rows[0]
+        // Dictionary keys are summarized in sorted order: "a" (nested) before "a/b".
+        #expect(row.keys == ["a/b", "a/b_1", "a/b_2"])
+        #expect(row.values == [.int(2), .int(3), .int(1)])
+        #expect(output.rows.allSatisfy { $0.schema === row.schema }, "the schema is interned per table")
+        let warnings = messages.messages(atLeast: .warning).filter { $0.contains("two values map") }
+        #expect(warnings == ["table 't': two values map to key 'a/b'; the later one is logged as 'a/b_2'"])
+    }
+
+    @Test func userKeysCannotTakeBookkeepingNames() {
+        let (logger, output, _) = memoryLogger()
+        logger.logRow("t", ["$step": 99])
+        #expect(output.rows[0].keys == ["$step_1"])
+        #expect(output.rows[0].step == 0)
+    }
+
+    @Test func summaryWarningsAreReportedOncePerTableAndKey() {
+        let (logger, _, messages) = memoryLogger()
+        for _ in 0..<5 { logger.logRow("t", ["x": Double.nan, "v": [Double]()]) }
+        logger.logRow("u", ["x": Double.nan])
+        let warnings = messages.messages(atLeast: .warning)
+        #expect(warnings.count == 3)
+        #expect(warnings.contains { $0.contains("table 't', key 'x'") })
+        #expect(warnings.contains { $0.contains("table 't', key 'v'") })
+        #expect(warnings.contains { $0.contains("table 'u', key 'x'") })
+    }
+
+    @Test func autoTableNamesComeFromTheCallSite() {
+        let (logger, output, _) = memoryLogger()
+        let line = #line + 1
+        logger.logRow(["x": 1])
+        #expect(output.rows[0].table == "NokoCoreTests/NokoLoggerTests.swift:\(line)")
+        #expect(!output.rows[0].fileStem.contains("/"))
+    }
+
+    @Test func tablesDifferingOnlyInCaseGetDistinctFiles() {
+        let (logger, output, _) = memoryLogger()
+        logger.logRow("Loss", ["x": 1])
+        logger.logRow("loss", ["x": 1])
+        #expect(output.rows[0].fileStem == "Loss")
+        #expect(output.rows[1].fileStem == "loss~2")
+    }
+
+    @Test func valuesAreSummarizedBeforeLogRowReturns() {
+        let (logger, output, _) = memoryLogger()
+        var weights = [1.0, 2.0]
+        logger.logRow("t", ["w": weights])
+        weights[0] = 100
+        #expect(output.rows[0]["w.max"] == .double(2))
+    }
+
+    @Test func rowsAfterCloseAreDroppedWithOneWarning() {
+        let (logger, output, messages) = memoryLogger()
+        logger.logRow("t", ["x": 1])
+        logger.close()
+        logger.close()
+        logger.logRow("t", ["x": 2])
+        logger.logRow("t", ["x": 3])
+        #expect(output.rows.count == 1)
+        #expect(output.isClosed)
+        #expect(messages.messages(atLeast: .warning).filter { $0.contains("closed") }.count == 1)
+    }
+
+    @Test func everyOutputSeesTheSameOrderUnderConcurrentWriters() async {
+        let a = InMemoryOutput(name: "a"), b = InMemoryOutput(name: "b")
+        let (messages, _) = recordingMessages()
+        let logger = NokoLogger(outputs: [a, b], flushInterval: .milliseconds(1), messages: messages, summarizers: SummarizerRegistry())
+        let threads = 8, rows = 2000
+        await withTaskGroup(of: Void.self) { group in
+            for t in 0..<threads {
+                group.addTask {
+                    for i in 0..<rows { logger.logRow("shared", ["thread": t, "i": i]) }
+                }
+            }
+        }
+        logger.close()
+        let orderA = a.rows.map { "\($0["thread"]!)-\($0["i"]!)" }
+        let orderB = b.rows.map { "\($0["thread"]!)-\($0["i"]!)" }
+        #expect(orderA.count == threads * rows)
+        #expect(orderA == orderB)
+        #expect(a.rows.map(\.step) == Array(0..<(threads * rows)), "steps follow the one order")
+        #expect(a.flushCount > 0 || true)
+    }
+
+    @Test func aFailingOutputIsReportedOnceAndOthersGoOn() {
+        final class Broken: LogOutput {
+            let name = "broken"
+            let level = LogLevel.trace
+            struct Failure: Error {}
+            func write(_ row: SummarizedRow) throws { throw Failure() }
+        }
+        let good = InMemoryOutput()
+        let (messages, handler) = recordingMessages()
+        let logger = NokoLogger(outputs: [Broken(), good], flushInterval: nil, messages: messages, summarizers: SummarizerRegistry())
+        logger.logRow("t", ["x": 1])
+        logger.logRow("t", ["x": 2])
+        #expect(good.rows.count == 2)
+        #expect(handler.messages(atLeast: .warning).filter { $0.contains("'broken'") }.count == 1)
+    }
+
+    @Test func theFlusherFlushesEveryInterval() async throws {
+        let output = InMemoryOutput()
+        let logger = NokoLogger(outputs: [output], flushInterval: .milliseconds(5), summarizers: SummarizerRegistry())
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(output.flushCount >= 3)
+        logger.close()
+    }
+
+    @Test func levelsCompareAndParse() {
+        let ordered: [LogLevel] = [.trace, .debug, .info, .warning, .results, .error, .critical]
+        #expect(ordered == ordered.sorted())
+        #expect(LogLevel.info < LogLevel.results)
+        #expect(LogLevel.builtIn.map(\.value) == [5, 10, 20, 30, 35, 40, 50])
+        #expect(LogLevel(parsing: "results") == .results)
+        #expect(LogLevel(parsing: "25")?.value == 25)
+        #expect(LogLevel(parsing: "loud") == nil)
+        #expect(LogLevel(value: 40).name == "ERROR")
+    }
+}

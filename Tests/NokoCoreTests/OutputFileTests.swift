@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import Testing
+
+@testable import NokoCore
+
+/// A logger writing the standard file outputs into a fresh directory.
+private func fileLogger(_ label: String = #function) throws -> (NokoLogger, URL, InMemoryLogHandlerBox) {
+    let dir = temporaryDirectory(label)
+    let (messages, handler) = recordingMessages()
+    var options = OutputOptions()
+    options.prettyPrintLevel = .results
+    let outputs = try DefaultOutputs.make(directory: dir, options: options, messages: messages)
+    let logger = NokoLogger(
+        directory: dir, outputs: outputs, flushInterval: nil, messages: messages, summarizers: SummarizerRegistry(),
+        clock: .stepping(from: 1_700_000_000.25, by: 0.5))
+    return (logger, dir, InMemoryLogHandlerBox(handler: handler))
+}
+
+struct InMemoryLogHandlerBox {
+    let handler: InMemoryLogHandlerType
+    func messages(atLeast level: Logging.Logger.Level = .trace) -> [String] { handler.messages(atLeast: level) }
+}
+
+import InMemoryLogging
+typealias InMemoryLogHandlerType = InMemoryLogHandler
+
+private func lines(_ url: URL) -> [String] {
+    readText(url).split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+}
+
+@Suite struct OutputFileTests {
+    @Test func theJournalHasOneStrictJSONLinePerRowBeforeLogRowReturns() throws {
+        let (logger, dir, _) = try fileLogger()
+        defer { logger.close() }
+        logger.logRow("t", ["x": 1.5, "nan": Double.nan, "inf": Double.infinity, "s": "a\"b\nc"])
+        let journal = lines(dir.appendingPathComponent("noko.ndjson"))
+        #expect(journal.count == 1, "written without any flush")
+        let row = try JSONValue(parsing: journal[0])
+        #expect(row["$table"] == "t")
+        #expect(row["$step"] == 0)
+        #expect(row["$level"] == 20)
+        #expect(row["$utc_timestamp"] == .double(1_700_000_000.25))
+        #expect(row["$localtime"]?.stringValue?.count == 19)
+        #expect(row["nan"] == "NaN")
+        #expect(row["inf"] == "Infinity")
+        #expect(row["s"] == "a\"b\nc")
+        #expect(row["x"] == 1.5)
+    }
+
+    @Test func csvQuotesWhatNeedsQuotingAndRoundTrips() throws {
+        let (logger, dir, _) = try fileLogger()
+        let tricky: [String: Any] = [
+            "comma": "a,b", "quote": "say \"hi\"", "newline": "line1\nline2", "crlf": "x\r\ny", "unicode": "温度 é 🎉",
+            "empty": "", "numberish": "1.5", "boolish": "True", "nanish": "nan", "spaces": " padded ",
+            "key,with,commas": 1, "key \"quoted\"": 2, "key\nnewline": 3, "ключ": 4, "int": -7, "bool": false,
+            "none": Optional<Int>.none as Any, "big": 1e300, "tiny": Double.leastNonzeroMagnitude,
+        ]
+        logger.logRow("q", tricky)
+        logger.close()
+        let table = try LogFileLoader.load(dir.appendingPathComponent("q.csv").path)
+        #expect(table.rowCount == 1)
+        let back = Dictionary(table.row(0), uniquingKeysWith: { a, _ in a })
+        #expect(back["comma"] == "a,b")
+        #expect(back["quote"] == "say \"hi\"")
+        #expect(back["newline"] == "line1\nline2")
+        #expect(back["crlf"] == "x\r\ny")
+        #expect(back["unicode"] == "温度 é 🎉")
+        #expect(table["empty"]?[0] == .string(""), "an empty string is not a missing cell")
+        #expect(back["numberish"] == "1.5", "a string that looks like a number stays a string")
+        #expect(back["boolish"] == "True")
+        #expect(back["nanish"] == "nan")
+        #expect(back["spaces"] == " padded ")
+        #expect(back["key,with,commas"] == 1)
+        #expect(back["key \"quoted\""] == 2)
+        #expect(back["key\nnewline"] == 3)
+        #expect(back["ключ"] == 4)
+        #expect(back["int"] == -7)
+        #expect(back["bool"] == false)
+        #expect(table["none"]?[0] == .null)
+        #expect(back["big"] == 1e300)
+        #expect(back["tiny"] == .double(.leastNonzeroMagnitude))
+        #expect(back["$step"] == 0)
+        #expect(back["$table"] == "q")
+    }
+
+    @Test func csvIsBufferedUntilFlush() throws {
+        let (logger, dir, _) = try fileLogger()
+        defer { logger.close() }
+        logger.logRow("t", ["x": 1])
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("t.csv").path))
+        logger.flush()
+        #expect(lines(dir.appendingPathComponent("t.csv")).count == 2)
+    }
+
+    @Test func newKeysRewriteTheCSVOncePerFlushKeepingEveryRow() throws {
+        let (logger, dir, messages) = try fileLogger()
+        for i in 0..<10 { logger.logRow("g", ["a": i]) }
+        logger.flush()
+        for i in 10..<20 { logger.logRow("g", ["a": i, "b\(i % 3)": Double(i)]) }
+        logger.flush()
+        logger.logRow("g", ["c": "late, with comma"])
+        logger.close()
+        let table = try LogFileLoader.load(dir.appendingPathComponent("g.csv").path)
+        #expect(table.rowCount == 21)
+        #expect(table["a"]?.prefix(20).map { $0 } == (0..<20).map { .int(Int64($0)) })
+        #expect(table["b0"]?[12] == .double(12))
+        #expect(table["b0"]?[0] == .null, "earlier rows get empty cells for new columns")
+        #expect(table["b1"]?[13] == .double(13))
+        #expect(table["c"]?[20] == "late, with comma")
+        #expect(table["$step"]?.last == 20)
+        let header = lines(dir.appendingPathComponent("g.csv"))[0]
+        #expect(header == "$level,$localtime,$step,$table,$utc_timestamp,a,b0,b1,b2,c")
+        #expect(messages.messages(atLeast: .info).filter { $0.contains("new column") }.count == 2)
+        #expect(messages.messages(atLeast: .warning).isEmpty)
+    }
+
+    @Test func aReopenedCSVContinuesWithItsHeader() throws {
+        let dir = temporaryDirectory()
+        for round in 0..<2 {
+            let csv = CSVOutput(directory: dir)
+            let logger = NokoLogger(outputs: [csv], flushInterval: nil, summarizers: SummarizerRegistry())
+            logger.logRow("r", round == 0 ? ["a": 1] : ["a": 2, "b": 3])
+            logger.close()
+        }
+        let table = try LogFileLoader.load(dir.appendingPathComponent("r.csv").path)
+        #expect(table.rowCount == 2)
+        #expect(table["a"] == [1, 2])
+        #expect(table["b"] == [.null, 3])
+    }
+
+    @Test func hostileTableNamesStayInsideTheRunDirectory() throws {
+        let (logger, dir, _) = try fileLogger()
+        for name in ["../escape", "a/b", "c:d", "/abs", ".hidden", "tab\tname"] { logger.logRow(name, ["x": 1]) }
+        logger.close()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+        #expect(files.contains("%2E.%2Fescape.csv"))
+        #expect(files.contains("a%2Fb.csv"))
+        #expect(files.contains("c%3Ad.csv"))
+        #expect(files.contains("%2Fabs.csv"))
+        #expect(files.contains("%2Ehidden.csv"))
+        #expect(!FileManager.default.fileExists(atPath: dir.deletingLastPathComponent().appendingPathComponent("escape.csv").path))
+        let summary = try JSONValue(parsing: readText(dir.appendingPathComponent("summary.json")))
+        #expect(summary["tables"]?["../escape"]?["file"] == "%2E.%2Fescape")
+    }
+
+    @Test func prettyPrintShowsResultsRows() throws {
+        let (logger, dir, _) = try fileLogger()
+        logger.logRow("train", ["loss": 0.5], level: .info)
+        logger.logRow("epoch", ["accuracy": 0.93, "loss": 0.25], step: 3, level: .results)
+        logger.close()
+        let text = readText(dir.appendingPathComponent("noko_pprint.log"))
+        #expect(!text.contains("train"))
+        #expect(text.hasPrefix("epoch · step 3 · RESULTS · "))
+        #expect(text.contains("\n  accuracy  0.93\n  loss      0.25\n"))
+    }
+
+    @Test func theSummarySidecarTracksEveryColumn() throws {
+        let (logger, dir, _) = try fileLogger()
+        for i in 0..<3000 {
+            logger.logRow("t", ["x": Double(i), "spike": i == 1234 ? 1e9 : 0.0, "n": i % 100 == 0 ? Double.nan : 1.0, "s": "v\(i)"])
+        }
+        logger.logRow("t", ["late": 1])
+        logger.close()
+        let summary = try JSONValue(parsing: readText(dir.appendingPathComponent("summary.json")))
+        let t = try #require(summary["tables"]?["t"])
+        #expect(t["rows"] == 3001)
+        #expect(t["first_step"] == 0)
+        #expect(t["last_step"] == 3000)
+        let width = try #require(t["series_width"]?.intValue)
+        let steps = try #require(t["series_step"]?.arrayValue)
+        #expect(steps.count <= SummaryOutput.maxBuckets)
+        #expect(width == 4, "3001 rows in at most 1024 buckets of a power-of-two width")
+        let x = try #require(t["columns"]?["x"])
+        #expect(x["min"]?.doubleValue == 0)
+        #expect(x["max"]?.doubleValue == 2999)
+        #expect(x["last"]?.doubleValue == 2999)
+        #expect(x["count"] == 3000)
+        #expect(x["series"]?["max"]?.arrayValue?.compactMap(\.doubleValue).last == 2999)
+        let spike = try #require(t["columns"]?["spike"])
+        #expect(spike["series"]?["max"]?.arrayValue?.compactMap(\.doubleValue).max() == 1e9, "spikes survive downsampling")
+        let n = try #require(t["columns"]?["n"])
+        #expect(n["nan_count"] == 30)
+        #expect(n["min"]?.doubleValue == 1)
+        #expect(t["columns"]?["s"]?["type"] == "string")
+        #expect(t["columns"]?["s"]?["last"] == "v2999")
+        let late = try #require(t["columns"]?["late"]?["series"]?["last"]?.arrayValue)
+        #expect(late.count == steps.count)
+        #expect(late.dropLast().allSatisfy { $0 == .null })
+    }
+
+    @Test func filesAreReadableByPythonJSONCSVAndPandas() throws {
+        guard let python = python(with: ["pandas"]) else {
+            Issue.record("python3 with pandas is required for this interop test (make test installs it)")
+            return
+        }
+        let (logger, dir, _) = try fileLogger()
+        var expected: [JSONValue] = []
+        for i in 0..<50 {
+            let x = i == 7 ? Double.nan : i == 8 ? Double.infinity : Double(i) / 3
+            logger.logRow("train", ["x": x, "i": i, "flag": i % 2 == 0, "phase": i < 25 ? "train, warm" : "eval \"q\"", "w": [1.0, Double(i)]])
+            expected.append([
+                "x": .double(x), "i": .int(Int64(i)), "flag": .bool(i % 2 == 0),
+                "phase": .string(i < 25 ? "train, warm" : "eval \"q\""), "w.max": .double(max(1, Double(i))),
+            ])
+        }
+        logger.close()
+        let spec: JSONValue = ["tables": ["train": .array(expected)], "files": ["train": "train"]]
+        let specURL = dir.appendingPathComponent("expected.json")
+        try spec.serialized().write(to: specURL, atomically: true, encoding: .utf8)
+        let result = try run(python, [pythonScript("check_files.py"), dir.path, specURL.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("OK"))
+    }
+}
