@@ -4,6 +4,7 @@ import Noko
 // `swift run -c release noko-bench [case…]`: runs the named cases (default: all).
 // Each case prints its figures as ratios against a baseline measured in the same run.
 let cases: [(name: String, run: ([String]) throws -> Void)] = [
+    ("parquet", parquetBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -5,7 +5,7 @@ import Testing
 @Suite("ParquetExport")
 struct ParquetExportTests {
     @Test func writesTheSameTableAsTheLiveOutput() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let rows = ParquetTestRows()
         let logged = (0..<50).map { i in
             rows.row(i < 20 ? ["loss": .double(1 / Double(i + 1))] : ["loss": .double(0.01), "acc": .int(Int64(i))], level: .debug)
@@ -26,17 +26,17 @@ struct ParquetExportTests {
     }
 
     @Test func widensAcrossRowGroupsWithOneWarning() throws {
-        let url = parquetScratchDirectory().appendingPathComponent("t.parquet")
+        let url = temporaryDirectory().appendingPathComponent("t.parquet")
         let rows = ParquetTestRows()
-        let messages = ParquetRecordedMessages()
+        let (messages, recorded) = recordingMessages()
         let logged = [rows.row(["v": 1]), rows.row(["v": 2]), rows.row(["v": "three"])]
-        try ParquetExport.write(rows: logged, table: "t", to: url, rowGroupRows: 2, messages: messages.logger)
+        try ParquetExport.write(rows: logged, table: "t", to: url, rowGroupRows: 2, messages: messages)
         #expect(try ParquetReader.readTable(at: url)["v"] == ["1", "2", "three"])
-        #expect(messages.all.count == 1)
+        #expect(recorded.messages().count == 1)
     }
 
     @Test func writesEmptyTablesWithTheBookkeepingColumns() throws {
-        let url = parquetScratchDirectory().appendingPathComponent("t.parquet")
+        let url = temporaryDirectory().appendingPathComponent("t.parquet")
         try ParquetExport.write(rows: [SummarizedRow](), table: "t", to: url)
         let info = try ParquetReader.info(at: url)
         #expect(info.rowCount == 0)
@@ -46,7 +46,7 @@ struct ParquetExportTests {
     }
 
     @Test func writesALoadedTableWithBookkeepingColumnsFirstAndNoTableColumn() throws {
-        let url = parquetScratchDirectory().appendingPathComponent("t.parquet")
+        let url = temporaryDirectory().appendingPathComponent("t.parquet")
         let table = LogTable(columns: [
             ("loss", [0.5, nil, .double(.infinity)]),
             ("$table", ["t", "t", "t"]),
@@ -54,21 +54,21 @@ struct ParquetExportTests {
             ("$localtime", ["2024-01-01T00:00:00", "2024-01-01T00:00:01", "2024-01-01T00:00:02"]),
             ("mixed", [1, "two", true]),
         ])
-        let messages = ParquetRecordedMessages()
-        try ParquetExport.write(table: table, name: "t", to: url, rowGroupRows: 2, messages: messages.logger)
+        let (messages, recorded) = recordingMessages()
+        try ParquetExport.write(table: table, name: "t", to: url, rowGroupRows: 2, messages: messages)
         let loaded = try ParquetReader.readTable(at: url)
         #expect(loaded.columnNames == ["$step", "$localtime", "loss", "mixed"])
         #expect(loaded["loss"] == [0.5, nil, .double(.infinity)])
         #expect(loaded["mixed"] == ["1", "two", "true"])
         #expect(try ParquetReader.info(at: url).rowGroupCount == 2)
-        #expect(messages.all.count == 1 && messages.all[0].contains("'mixed'"))
+        #expect(recorded.messages().count == 1 && recorded.messages()[0].contains("'mixed'"))
         let empty = url.deletingLastPathComponent().appendingPathComponent("empty.parquet")
         try ParquetExport.write(table: LogTable(columns: [("$step", []), ("x", [])]), name: "e", to: empty)
         #expect(try ParquetReader.info(at: empty).columns.map(\.name) == ["$step", "x"])
     }
 
     @Test func aFailedExportLeavesNoFileBehind() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let target = directory.appendingPathComponent("missing/t.parquet")
         #expect(throws: ParquetError.self) {
             try ParquetExport.write(rows: [ParquetTestRows().row(["a": 1])], table: "t", to: target)

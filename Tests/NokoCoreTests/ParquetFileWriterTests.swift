@@ -5,9 +5,8 @@ import Testing
 
 @Suite("ParquetFileWriter")
 struct ParquetFileWriterTests {
-    private func options(_ messages: ParquetRecordedMessages? = nil, compacted: Int = 131_072) -> ParquetFileWriter.Options {
-        let logger = messages?.logger
-        return ParquetFileWriter.Options(
+    private func options(_ logger: Logger? = nil, compacted: Int = 131_072) -> ParquetFileWriter.Options {
+        ParquetFileWriter.Options(
             compression: .snappy, footerAfterEveryRowGroup: true, compactedRowGroupRows: compacted, table: "t",
             warn: { logger?.warning("\($0)") })
     }
@@ -17,7 +16,7 @@ struct ParquetFileWriterTests {
     }
 
     @Test func everyAppendLeavesACompleteFile() throws {
-        let path = parquetScratchDirectory().appendingPathComponent("t.parquet").path
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         let rows = ParquetTestRows()
         let writer = try ParquetFileWriter(creating: path, options: options())
         for batch in 0..<5 {
@@ -36,7 +35,7 @@ struct ParquetFileWriterTests {
     }
 
     @Test func aKeyAppearingLaterIsNullInEarlierRows() throws {
-        let path = parquetScratchDirectory().appendingPathComponent("t.parquet").path
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         let rows = ParquetTestRows()
         let writer = try ParquetFileWriter(creating: path, options: options())
         try writer.append(ParquetBatchBuilder.build(rows: [rows.row(["a": 1]), rows.row(["a": 2])]))
@@ -51,9 +50,9 @@ struct ParquetFileWriterTests {
     }
 
     @Test func anAllNullColumnTakesItsFirstValuesTypeWithoutARewrite() throws {
-        let path = parquetScratchDirectory().appendingPathComponent("t.parquet").path
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         let rows = ParquetTestRows()
-        let messages = ParquetRecordedMessages()
+        let (messages, recorded) = recordingMessages()
         let writer = try ParquetFileWriter(creating: path, options: options(messages))
         try writer.append(ParquetBatchBuilder.build(rows: [rows.row(["m": nil])]))
         #expect(try ParquetReader.info(at: URL(fileURLWithPath: path)).columns.last?.type == .double)
@@ -62,13 +61,13 @@ struct ParquetFileWriterTests {
         #expect(info.columns.last?.type == .string)
         #expect(info.rowGroupCount == 2)
         #expect(try read(path)["m"] == [nil, "text"])
-        #expect(messages.all.isEmpty)
+        #expect(recorded.messages().isEmpty)
     }
 
     @Test func typeChangesWidenTheWholeColumnWithOneWarningEach() throws {
-        let path = parquetScratchDirectory().appendingPathComponent("t.parquet").path
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         let rows = ParquetTestRows()
-        let messages = ParquetRecordedMessages()
+        let (messages, recorded) = recordingMessages()
         let writer = try ParquetFileWriter(creating: path, options: options(messages))
         try writer.append(ParquetBatchBuilder.build(rows: [rows.row(["v": true]), rows.row(["v": 7])]))
         #expect(try read(path)["v"] == [1, 7])
@@ -77,7 +76,7 @@ struct ParquetFileWriterTests {
         try writer.append(ParquetBatchBuilder.build(rows: [rows.row(["v": 2])]))  // int again: no new warning
         try writer.append(ParquetBatchBuilder.build(rows: [rows.row(["v": "high"]), rows.row(["v": .double(.nan)])]))
         #expect(try read(path)["v"] == ["1.0", "7.0", "0.5", "2.0", "high", "NaN"])
-        let warnings = messages.all
+        let warnings = recorded.messages()
         #expect(warnings.count == 3)
         #expect(warnings[0].contains("'v'") && warnings[0].contains("boolean, int64") && warnings[0].contains("is int64"))
         #expect(warnings[1].contains("is double"))
@@ -87,7 +86,7 @@ struct ParquetFileWriterTests {
     }
 
     @Test func compactionMergesSmallRowGroupsAndDropsDeadFooters() throws {
-        let path = parquetScratchDirectory().appendingPathComponent("t.parquet").path
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         let rows = ParquetTestRows()
         let writer = try ParquetFileWriter(creating: path, options: options(compacted: 25))
         for _ in 0..<20 {
@@ -110,24 +109,69 @@ struct ParquetFileWriterTests {
         #expect(try read(path)["x"]?.last == 1.5)
     }
 
-    @Test func compactionIsDueWhenTheFileDoubled() throws {
-        let path = parquetScratchDirectory().appendingPathComponent("t.parquet").path
+    @Test func compactionIsDueWhenDeadFootersOutweighTheData() throws {
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         let rows = ParquetTestRows()
-        let writer = try ParquetFileWriter(creating: path, options: options())
+        var options = options()
+        options.minimumDeadBytes = 16 << 10
+        options.minimumGrowthBytes = 1 << 40
+        let writer = try ParquetFileWriter(creating: path, options: options)
+        // Slow logging: one row per append, so superseded footers soon outweigh the rows.
         var appends = 0
         while !writer.compactionIsDue {
-            try writer.append(
-                ParquetBatchBuilder.build(rows: (0..<500).map { _ in rows.row(["x": .double(.random(in: 0..<1))]) }))
+            try writer.append(ParquetBatchBuilder.build(rows: [rows.row(["x": .double(Double(appends))])]))
             appends += 1
         }
-        #expect(writer.end >= ParquetFileWriter.minimumCompactionBytes)
-        #expect(appends > 2)
+        #expect(writer.deadBytes >= 16 << 10)
+        #expect(writer.deadBytes * 2 >= writer.end)
+        #expect(appends > 10)
         try writer.compact()
+        #expect(writer.deadBytes == 0)
         #expect(!writer.compactionIsDue)
+        let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
+        #expect(Int64(size) == writer.end)
+        #expect(try read(path).rowCount == appends)
+    }
+
+    @Test func compactionIsDueWhenTheFileDoubled() throws {
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
+        let rows = ParquetTestRows()
+        var options = options()
+        options.minimumGrowthBytes = 64 << 10
+        let writer = try ParquetFileWriter(creating: path, options: options)
+        var sizes: [Int64] = []
+        for _ in 0..<60 {
+            try writer.append(
+                ParquetBatchBuilder.build(rows: (0..<200).map { _ in rows.row(["x": .double(.random(in: 0..<1))]) }))
+            if writer.compactionIsDue {
+                sizes.append(writer.end)
+                try writer.compact()
+            }
+        }
+        // Fast logging: compactions happen as the file doubles, not at every append.
+        #expect(sizes.count >= 3 && sizes.count <= 6)
+        for (earlier, later) in zip(sizes, sizes.dropFirst()) { #expect(later >= earlier * 3 / 2) }
+        #expect(try read(path).rowCount == 12_000)
+    }
+
+    @Test func closingLeavesFullRowGroupsAloneAndMergesSmallOnes() throws {
+        let directory = temporaryDirectory()
+        let rows = ParquetTestRows()
+        for (name, batchRows, expectedGroups) in [("full", 1000, 4), ("small", 10, 1)] {
+            let path = directory.appendingPathComponent("\(name).parquet").path
+            let writer = try ParquetFileWriter(creating: path, options: options(compacted: 4000))
+            for _ in 0..<4 {
+                try writer.append(
+                    ParquetBatchBuilder.build(rows: (0..<batchRows).map { _ in rows.row(["x": .double(.random(in: 0..<1))]) }))
+            }
+            #expect(writer.isUntidy == (expectedGroups == 1), "\(name)")
+            try writer.finish()
+            #expect(try ParquetReader.info(at: URL(fileURLWithPath: path)).rowGroupCount == expectedGroups, "\(name)")
+        }
     }
 
     @Test func aTornAppendLosesOnlyThatRowGroup() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let path = directory.appendingPathComponent("t.parquet").path
         let rows = ParquetTestRows()
         let writer = try ParquetFileWriter(creating: path, options: options())
@@ -148,7 +192,7 @@ struct ParquetFileWriterTests {
     }
 
     @Test func resumingRepairsATornTailAndAppendsAfterIt() throws {
-        let path = parquetScratchDirectory().appendingPathComponent("t.parquet").path
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         let rows = ParquetTestRows()
         let writer = try ParquetFileWriter(creating: path, options: options())
         try writer.append(ParquetBatchBuilder.build(rows: [rows.row(["a": 1])]))
@@ -159,11 +203,11 @@ struct ParquetFileWriterTests {
         try handle.truncate(to: writer.end - 5)
         try handle.close()
 
-        let messages = ParquetRecordedMessages()
+        let (messages, recorded) = recordingMessages()
         let resumed = try ParquetFileWriter(resuming: path, options: options(messages))
         #expect(resumed.end == validEnd)
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == Int(validEnd))
-        #expect(messages.all.count == 1 && messages.all[0].contains("repaired"))
+        #expect(recorded.messages().count == 1 && recorded.messages()[0].contains("repaired"))
         try resumed.append(ParquetBatchBuilder.build(rows: [rows.row(["a": 3, "c": 0.5])]))
         try resumed.finish()
         let table = try read(path)
@@ -173,17 +217,17 @@ struct ParquetFileWriterTests {
     }
 
     @Test func resumingAFileWithoutAFooterStartsItAnew() throws {
-        let path = parquetScratchDirectory().appendingPathComponent("t.parquet").path
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         try Data("PAR1 half a row group".utf8).write(to: URL(fileURLWithPath: path))
-        let messages = ParquetRecordedMessages()
+        let (messages, recorded) = recordingMessages()
         let writer = try ParquetFileWriter(resuming: path, options: options(messages))
-        #expect(messages.all.count == 1 && messages.all[0].contains("no complete footer"))
+        #expect(recorded.messages().count == 1 && recorded.messages()[0].contains("no complete footer"))
         try writer.append(ParquetBatchBuilder.build(rows: [ParquetTestRows().row(["a": 1])]))
         #expect(try read(path)["a"] == [1])
     }
 
     @Test func resumingAFileWithAForeignSchemaIsAnError() throws {
-        let path = parquetScratchDirectory().appendingPathComponent("t.parquet").path
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         let footer = ParquetFileMetaData(
             schema: [
                 ParquetSchemaElement(name: "schema", numChildren: 1),
@@ -202,8 +246,8 @@ struct ParquetFileWriterTests {
     }
 
     @Test func reservedKeysAreLeftOutWithAWarning() throws {
-        let path = parquetScratchDirectory().appendingPathComponent("t.parquet").path
-        let messages = ParquetRecordedMessages()
+        let path = temporaryDirectory().appendingPathComponent("t.parquet").path
+        let (messages, recorded) = recordingMessages()
         let rows = ParquetTestRows()
         let writer = try ParquetFileWriter(creating: path, options: options(messages))
         try writer.append(ParquetBatchBuilder.build(rows: [rows.row(["$step": 99, "ok": 1]), rows.row(["$step": 98, "ok": 2])]))
@@ -211,11 +255,11 @@ struct ParquetFileWriterTests {
         let table = try read(path)
         #expect(table["$step"] == [0, 1, 2])
         #expect(table["ok"] == [1, 2, 3])
-        #expect(messages.all.count == 1 && messages.all[0].contains("'$step'"))
+        #expect(recorded.messages().count == 1 && recorded.messages()[0].contains("'$step'"))
     }
 
     @Test func aLeftoverScratchFileIsRemovedWhenTheFileIsOpened() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let path = directory.appendingPathComponent("t.parquet").path
         let writer = try ParquetFileWriter(creating: path, options: options())
         try writer.append(ParquetBatchBuilder.build(rows: [ParquetTestRows().row(["a": 1])]))

@@ -45,7 +45,7 @@ struct ParquetInteropTests {
 
     @Test(arguments: [ParquetCompression.none, .snappy])
     func pyarrowReadsEveryValue(compression: ParquetCompression) throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let rows = Self.variedRows(ParquetTestRows(), count: 300)
         let output = ParquetOutput(directory: directory, rowGroupRows: 64, rowGroupInterval: .zero, compression: compression)
         for row in rows { output.write(row) }
@@ -67,7 +67,7 @@ struct ParquetInteropTests {
     }
 
     @Test func zeroAndOneRowTables() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let empty = directory.appendingPathComponent("empty.parquet")
         try ParquetExport.write(rows: [SummarizedRow](), table: "empty", to: empty)
         let result = try ParquetPython.expect(
@@ -87,7 +87,7 @@ struct ParquetInteropTests {
     }
 
     @Test func aHundredThousandRows() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let rows = ParquetTestRows()
         let schema = RowSchema(keys: ["loss", "epoch", "tag"])
         let n = 100_000
@@ -111,7 +111,7 @@ struct ParquetInteropTests {
     }
 
     @Test func aColumnAddedMidRunReadsAsOneTable() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let rows = ParquetTestRows()
         let output = ParquetOutput(directory: directory, rowGroupInterval: .zero)
         var logged: [SummarizedRow] = []
@@ -131,7 +131,7 @@ struct ParquetInteropTests {
     }
 
     @Test func aFileReadMidRunBetweenTwoRowGroups() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let rows = ParquetTestRows()
         let output = ParquetOutput(directory: directory, rowGroupInterval: .zero)
         let first = (0..<5).map { rows.row(["v": .int(Int64($0))]) }
@@ -148,9 +148,9 @@ struct ParquetInteropTests {
     }
 
     @Test func aWidenedColumnHasOneTypeForTheReaders() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let rows = ParquetTestRows()
-        let output = ParquetOutput(directory: directory, rowGroupInterval: .zero, messages: ParquetRecordedMessages().logger)
+        let output = ParquetOutput(directory: directory, rowGroupInterval: .zero, messages: recordingMessages().0)
         output.write(rows.row(["v": 1]))
         try output.flush()
         output.write(rows.row(["v": 2.5]))
@@ -163,7 +163,7 @@ struct ParquetInteropTests {
     }
 
     @Test func aTornFileIsReadByNokoAndRepairedForEveryone() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let rows = ParquetTestRows()
         let output = ParquetOutput(directory: directory, rowGroupInterval: .zero)
         let kept = (0..<4).map { rows.row(["v": .int(Int64($0))]) }
@@ -182,7 +182,7 @@ struct ParquetInteropTests {
 
     @Test(arguments: ["plain", "snappy-dictionary", "v2", "v2-plain", "many-pages", "required", "empty"])
     func nokoReadsFilesWrittenByPyarrow(variant: String) throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let file = directory.appendingPathComponent("\(variant).parquet")
         let dump = directory.appendingPathComponent("\(variant).json")
         _ = try ParquetPython.check(["write", file.path, variant, dump.path])
@@ -201,14 +201,14 @@ struct ParquetInteropTests {
 
     @Test(arguments: [("zstd", "ZSTD"), ("nested", "nested")])
     func nokoNamesWhatItCannotRead(variant: String, message: String) throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let file = directory.appendingPathComponent("\(variant).parquet")
         _ = try ParquetPython.check(["write", file.path, variant, directory.appendingPathComponent("x.json").path])
         #expect { try ParquetReader.readTable(at: file) } throws: { "\($0)".contains(message) && "\($0)".contains(file.path) }
     }
 
     @Test func snappyBlocksInterchangeWithPyarrow() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         for kind in ["random", "text", "doubles", "zeros"] {
             let input = SnappyCompressorTests.sample(kind, count: 200_000)
             let ours = directory.appendingPathComponent("\(kind).snappy")

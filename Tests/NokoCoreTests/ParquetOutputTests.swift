@@ -16,24 +16,26 @@ struct ParquetOutputTests {
         #expect(!ParquetOutput.isEnabled(environment: [:]))
     }
 
-    @Test func tableNamesBecomeSafeDistinctFileNames() {
-        let names = ["grad_step", "eval/val", "../up", ".hidden", "a.b", "", "%41", "A", "ünï"]
-        let files = names.map(parquetFileName(forTable:))
-        #expect(files[0] == "grad_step.parquet")
-        #expect(files[4] == "a.b.parquet")
-        for file in files {
-            #expect(!file.contains("/"))
-            #expect(!file.hasPrefix("."))
-        }
-        #expect(Set(files).count == names.count)
+    @Test func namesFilesWithTheStemTheLoggerGaveTheTable() throws {
+        let directory = temporaryDirectory()
+        let output = ParquetOutput(directory: directory, rowGroupInterval: .zero)
+        #expect(output.fileURL(forTable: "eval/val").lastPathComponent == "eval%2Fval.parquet")
+        let schema = RowSchema(keys: ["x"])
+        output.write(
+            SummarizedRow(
+                table: "Loss", step: 0, level: .info, time: ParquetTestRows.time(0), schema: schema, values: [1],
+                fileStem: "Loss~2"))
+        try output.close()
+        #expect(output.fileURL(forTable: "Loss").lastPathComponent == "Loss~2.parquet")
+        #expect(try ParquetReader.readTable(at: directory.appendingPathComponent("Loss~2.parquet"))["x"] == [1])
     }
 
     @Test func levelDefaultsToTrace() {
-        #expect(ParquetOutput(directory: parquetScratchDirectory()).level == .trace)
+        #expect(ParquetOutput(directory: temporaryDirectory()).level == .trace)
     }
 
     @Test func writesARowGroupInTheBackgroundWhenATableHasEnoughRows() async throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let output = ParquetOutput(directory: directory, rowGroupRows: 4, rowGroupInterval: .seconds(3600))
         let rows = ParquetTestRows()
         for i in 0..<10 { output.write(rows.row(["i": .int(Int64(i))])) }
@@ -51,7 +53,7 @@ struct ParquetOutputTests {
     }
 
     @Test func flushWritesRowsOnceTheyAreOldEnough() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let output = ParquetOutput(directory: directory, rowGroupRows: 1000, rowGroupInterval: .zero)
         let rows = ParquetTestRows()
         output.write(rows.row(["a": 1], table: "one"))
@@ -69,7 +71,7 @@ struct ParquetOutputTests {
     }
 
     @Test func closeWritesWaitingRowsAsOneCompactFile() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let output = ParquetOutput(directory: directory, rowGroupRows: 1000, rowGroupInterval: .zero)
         let rows = ParquetTestRows()
         for i in 0..<30 {
@@ -85,9 +87,9 @@ struct ParquetOutputTests {
     }
 
     @Test func aTableWhoseFileCannotBeOpenedIsSkippedWithOneWarning() throws {
-        let directory = parquetScratchDirectory()
-        let messages = ParquetRecordedMessages()
-        let output = ParquetOutput(directory: directory, rowGroupInterval: .zero, messages: messages.logger)
+        let directory = temporaryDirectory()
+        let (messages, recorded) = recordingMessages()
+        let output = ParquetOutput(directory: directory, rowGroupInterval: .zero, messages: messages)
         // A directory where the file should be.
         try FileManager.default.createDirectory(at: output.fileURL(forTable: "blocked"), withIntermediateDirectories: true)
         let rows = ParquetTestRows()
@@ -98,13 +100,13 @@ struct ParquetOutputTests {
         }
         try output.close()
         #expect(try rowCount(output.fileURL(forTable: "fine")) == 3)
-        let warnings = messages.all.filter { $0.contains("blocked") }
+        let warnings = recorded.messages().filter { $0.contains("blocked") }
         #expect(warnings.count == 1)
         #expect(warnings.first?.contains("cannot write table 'blocked'") == true)
     }
 
     @Test func aResumedRunAppendsToTheExistingFileAfterRepairingIt() throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let rows = ParquetTestRows()
         let first = ParquetOutput(directory: directory, rowGroupInterval: .zero)
         first.write(rows.row(["a": 1]))
@@ -119,18 +121,18 @@ struct ParquetOutputTests {
         try handle.close()
         #expect(try ParquetReader.readTable(at: url)["a"] == [1])
 
-        let messages = ParquetRecordedMessages()
-        let second = ParquetOutput(directory: directory, rowGroupInterval: .zero, messages: messages.logger)
+        let (messages, recorded) = recordingMessages()
+        let second = ParquetOutput(directory: directory, rowGroupInterval: .zero, messages: messages)
         second.write(rows.row(["a": 3, "b": true]))
         try second.close()
         let table = try ParquetReader.readTable(at: url)
         #expect(table["a"] == [1, 3])
         #expect(table["b"] == [nil, true])
-        #expect(messages.all.contains { $0.contains("repaired") })
+        #expect(recorded.messages().contains { $0.contains("repaired") })
     }
 
     @Test func repairCutsATornTail() throws {
-        let url = parquetScratchDirectory().appendingPathComponent("t.parquet")
+        let url = temporaryDirectory().appendingPathComponent("t.parquet")
         let rows = ParquetTestRows()
         try ParquetExport.write(rows: [rows.row(["a": 1])], table: "t", to: url)
         #expect(try ParquetOutput.repair(file: url) == ParquetRepairResult(outcome: .intact, removedBytes: 0, rowGroups: 1, rows: 1))
@@ -146,7 +148,7 @@ struct ParquetOutputTests {
     }
 
     @Test func concurrentWritersAndFlushesKeepEveryRowInOrder() async throws {
-        let directory = parquetScratchDirectory()
+        let directory = temporaryDirectory()
         let output = ParquetOutput(directory: directory, rowGroupRows: 97, rowGroupInterval: .zero, compactedRowGroupRows: 500)
         let schemas = [RowSchema(keys: ["x"]), RowSchema(keys: ["x", "y"])]
         let steps = Counter()

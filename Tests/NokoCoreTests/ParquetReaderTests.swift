@@ -6,7 +6,7 @@ import Testing
 struct ParquetReaderTests {
     /// A file whose footer is `metadata` after `body` (which follows the leading magic).
     private func file(_ metadata: ParquetFileMetaData, body: [UInt8] = []) throws -> URL {
-        let url = parquetScratchDirectory().appendingPathComponent("f.parquet")
+        let url = temporaryDirectory().appendingPathComponent("f.parquet")
         let footer = metadata.encoded()
         var bytes = parquetMagic + body + footer
         bytes += withUnsafeBytes(of: UInt32(footer.count).littleEndian, Array.init) + parquetMagic
@@ -15,20 +15,18 @@ struct ParquetReaderTests {
     }
 
     @Test func readsSelectedColumnsInTheOrderAsked() throws {
-        let url = parquetScratchDirectory().appendingPathComponent("t.parquet")
+        let url = temporaryDirectory().appendingPathComponent("t.parquet")
         let rows = ParquetTestRows()
         try ParquetExport.write(rows: [rows.row(["a": 1, "b": "x"]), rows.row(["a": 2, "b": nil])], table: "t", to: url)
         let table = try ParquetReader.readTable(at: url, columns: ["b", "$step"])
         #expect(table.columnNames == ["b", "$step"])
         #expect(table["b"] == ["x", nil])
         #expect(table["$step"] == [0, 1])
-        #expect {
-            try ParquetReader.readTable(at: url, columns: ["nope"])
-        } throws: { "\($0)".contains("no column 'nope'") && "\($0)".contains(url.path) }
+        #expect(try ParquetReader.readTable(at: url, columns: ["nope", "a"]).columnNames == ["a"])
     }
 
     @Test func namesTheFileWhenItIsNotParquet() throws {
-        let url = parquetScratchDirectory().appendingPathComponent("x.parquet")
+        let url = temporaryDirectory().appendingPathComponent("x.parquet")
         for contents in ["", "PAR1", "just some text that is long enough", "PAR1 garbage garbage PAR1"] {
             try Data(contents.utf8).write(to: url)
             #expect {
@@ -78,7 +76,7 @@ struct ParquetReaderTests {
     }
 
     @Test func reportsCorruptPagesWithTheColumnName() throws {
-        let url = parquetScratchDirectory().appendingPathComponent("t.parquet")
+        let url = temporaryDirectory().appendingPathComponent("t.parquet")
         try ParquetExport.write(
             rows: (0..<100).map { i in ParquetTestRows().row(["x": .double(Double(i))]) }, table: "t", to: url,
             compression: .snappy)

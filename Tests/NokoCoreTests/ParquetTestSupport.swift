@@ -1,37 +1,20 @@
 import Foundation
-import Logging
-import Synchronization
 @testable import NokoCore
 
 /// Runs `python/parquet_check.py` (pyarrow and DuckDB) for the Parquet interop tests.
 enum ParquetPython {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .appendingPathComponent("python/parquet_check.py").path
+    /// python3 with pyarrow and duckdb, or nil (the interop tests are then skipped).
+    static let interpreter: String? = python(with: ["pyarrow", "duckdb"])
 
-    /// Whether python3 can import pyarrow and duckdb; the interop tests are skipped otherwise.
-    static let isAvailable: Bool = {
-        (try? run(["-c", "import pyarrow, duckdb"], script: false).status) == 0
-    }()
-
-    /// Runs the check script with `arguments`; returns its exit status and output.
-    static func run(_ arguments: [String], script useScript: Bool = true) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + (useScript ? [script] : []) + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+    static var isAvailable: Bool { interpreter != nil }
 
     /// Runs the check script and parses its JSON output; a failing check throws its message.
     static func check(_ arguments: [String]) throws -> JSONValue {
-        let (status, output) = try run(arguments)
-        guard status == 0 else { throw ParquetError(file: nil, "parquet_check.py \(arguments.first ?? ""): \(output)") }
-        let lastLine = output.split(separator: "\n").last.map(String.init) ?? ""
+        let result = try run(interpreter ?? "python3", [pythonScript("parquet_check.py")] + arguments)
+        guard result.status == 0 else {
+            throw ParquetError(file: nil, "parquet_check.py \(arguments.first ?? ""): \(result.stdout)\(result.stderr)")
+        }
+        let lastLine = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
         return try JSONValue(parsing: lastLine)
     }
 
@@ -40,7 +23,10 @@ enum ParquetPython {
         let expected: JSONValue = [
             "columns": .array(
                 columns.map { column in
-                    ["name": .string(column.name), "type": .string(column.type.description), "values": .array(column.values.map(JSONValue.init))]
+                    [
+                        "name": .string(column.name), "type": .string(column.type.description),
+                        "values": .array(column.values.map(JSONValue.init)),
+                    ]
                 })
         ]
         let json = file.deletingPathExtension().appendingPathExtension("expected.json")
@@ -49,16 +35,7 @@ enum ParquetPython {
     }
 }
 
-/// A fresh empty directory for one test.
-func parquetScratchDirectory(_ label: String = #function) -> URL {
-    let safe = label.filter { $0.isLetter || $0.isNumber }
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("noko-parquet-tests-\(safe)-\(UUID().uuidString.prefix(8))")
-    try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-/// Makes rows the way the logger does: one shared schema per distinct key list.
+/// Makes rows the way the logger does: one shared schema per distinct key list, steps per table.
 final class ParquetTestRows {
     private var schemas: [[String]: RowSchema] = [:]
     private var steps: [String: Int] = [:]
@@ -80,28 +57,16 @@ final class ParquetTestRows {
     }
 }
 
-/// A swift-log logger whose messages a test can read back (warnings about type changes, repairs).
-final class ParquetRecordedMessages: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    /// Everything logged so far, as `level: message`.
-    var all: [String] { lines.withLock { $0 } }
-
-    /// A logger that records into this object.
-    var logger: Logger { Logger(label: "noko") { _ in Handler(recorder: self) } }
-
-    fileprivate func record(_ line: String) { lines.withLock { $0.append(line) } }
-
-    private struct Handler: LogHandler {
-        let recorder: ParquetRecordedMessages
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
+extension Scalar {
+    /// This value as the Parquet output stores it in a column of `type` (see ``ParquetColumnType``).
+    func converted(to type: ParquetColumnType) -> Scalar {
+        switch (self, type) {
+        case (.null, _): return .null
+        case (.bool(let v), .int64): return .int(v ? 1 : 0)
+        case (.bool(let v), .double): return .double(v ? 1 : 0)
+        case (.int(let v), .double): return .double(Double(v))
+        case (.bool, .string), (.int, .string), (.double, .string): return .string(description)
+        default: return self
         }
-
-        func log(event: LogEvent) { recorder.record("\(event.level): \(event.message)") }
     }
 }

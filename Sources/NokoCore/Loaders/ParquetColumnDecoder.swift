@@ -44,16 +44,43 @@ enum ParquetColumnDecoder {
     static func decode(
         chunk: UnsafeRawBufferPointer, column: ParquetColumnDescriptor, codec: Int32, numValues: Int64
     ) throws -> ParquetColumnData {
+        var noIndices: [UInt32]? = nil
         do {
-            return try decodePages(chunk: chunk, column: column, codec: codec, numValues: numValues)
+            return try decodePages(chunk: chunk, column: column, codec: codec, numValues: numValues, indices: &noIndices).data
         } catch let error as ParquetError {
             throw ParquetError(file: nil, "column '\(column.name)': \(error.message)")
         }
     }
 
-    private static func decodePages(
+    /// A string chunk whose data pages are all dictionary-encoded, as its dictionary and one
+    /// index per present row (without materializing a string per row); nil when some page
+    /// is not dictionary-encoded.
+    static func decodeDictionaryCoded(
         chunk: UnsafeRawBufferPointer, column: ParquetColumnDescriptor, codec: Int32, numValues: Int64
-    ) throws -> ParquetColumnData {
+    ) throws -> (present: [Bool], dictionary: StringDictionary)? {
+        var indices: [UInt32]? = []
+        do {
+            let (data, dictionary) = try decodePages(
+                chunk: chunk, column: column, codec: codec, numValues: numValues, indices: &indices)
+            guard case .strings(let entries)? = dictionary, let indices else { return nil }
+            return (data.present, StringDictionary(entries: entries, indices: indices))
+        } catch is NotDictionaryCoded {
+            return nil
+        } catch let error as ParquetError {
+            throw ParquetError(file: nil, "column '\(column.name)': \(error.message)")
+        }
+    }
+
+    /// Thrown inside ``decodeDictionaryCoded(chunk:column:codec:numValues:)`` at a page that
+    /// is not dictionary-encoded.
+    private struct NotDictionaryCoded: Error {}
+
+    /// Decodes the pages; with `indices` non-nil, dictionary indices are collected there
+    /// instead of being expanded into values.
+    private static func decodePages(
+        chunk: UnsafeRawBufferPointer, column: ParquetColumnDescriptor, codec: Int32, numValues: Int64,
+        indices: inout [UInt32]?
+    ) throws -> (data: ParquetColumnData, dictionary: ParquetValues?) {
         guard codec == 0 || codec == 1 else {
             throw ParquetError(
                 file: nil, "compression \(parquetCodecName(codec)) is not supported (noko reads uncompressed and SNAPPY)")
@@ -111,7 +138,7 @@ enum ParquetColumnDecoder {
                     let present = result.present[(result.rowCount - rows)...].reduce(0) { $1 ? $0 + 1 : $0 }
                     try appendValues(
                         bytes, &cursor, count: present, encoding: info.encoding, column: column, dictionary: dictionary,
-                        into: &result.values)
+                        into: &result.values, indices: &indices)
                 }
             case .dataPageV2:
                 guard let info = header.dataPageV2 else { throw ParquetError(file: nil, "data page v2 without its header") }
@@ -135,7 +162,7 @@ enum ParquetColumnDecoder {
                     var cursor = 0
                     try appendValues(
                         bytes, &cursor, count: present, encoding: info.encoding, column: column, dictionary: dictionary,
-                        into: &result.values)
+                        into: &result.values, indices: &indices)
                 }
             case .indexPage:
                 continue
@@ -143,10 +170,11 @@ enum ParquetColumnDecoder {
                 throw ParquetError(file: nil, "unknown page type \(header.type)")
             }
         }
-        guard result.values.count == result.present.reduce(0, { $1 ? $0 + 1 : $0 }) else {
+        let valueCount = indices?.count ?? result.values.count
+        guard valueCount == result.present.reduce(0, { $1 ? $0 + 1 : $0 }) else {
             throw ParquetError(file: nil, "value count does not match the definition levels")
         }
-        return result
+        return (result, dictionary)
     }
 
     private static func decompress(
@@ -183,10 +211,15 @@ enum ParquetColumnDecoder {
     }
 
     private static func appendValues(
-        _ bytes: UnsafeRawBufferPointer, _ cursor: inout Int, count: Int, encoding: Int32,
-        column: ParquetColumnDescriptor, dictionary: ParquetValues?, into values: inout ParquetValues
+        _ bytes: UnsafeRawBufferPointer, _ cursor: inout Int, count: Int, encoding rawEncoding: Int32,
+        column: ParquetColumnDescriptor, dictionary: ParquetValues?, into values: inout ParquetValues,
+        indices collected: inout [UInt32]?
     ) throws {
-        switch ParquetEncoding(rawValue: encoding) {
+        let encoding = ParquetEncoding(rawValue: rawEncoding)
+        if collected != nil && encoding != .plainDictionary && encoding != .rleDictionary && count > 0 {
+            throw NotDictionaryCoded()
+        }
+        switch encoding {
         case .plain:
             try appendPlain(bytes, &cursor, count: count, column: column, into: &values)
         case .plainDictionary, .rleDictionary:
@@ -203,6 +236,10 @@ enum ParquetColumnDecoder {
             guard indices.count == count else { throw ParquetError(file: nil, "dictionary indices end early") }
             guard indices.allSatisfy({ $0 < dictionary.count }) else {
                 throw ParquetError(file: nil, "dictionary index out of range")
+            }
+            if collected != nil {
+                collected!.append(contentsOf: indices.lazy.map { UInt32($0) })
+                return
             }
             switch (values, dictionary) {
             case (.booleans(var v), .booleans(let d)):
@@ -229,7 +266,7 @@ enum ParquetColumnDecoder {
             cursor += length
             values = .booleans(v)
         default:
-            throw ParquetError(file: nil, "values in \(parquetEncodingName(encoding)) are not supported")
+            throw ParquetError(file: nil, "values in \(parquetEncodingName(rawEncoding)) are not supported")
         }
     }
 

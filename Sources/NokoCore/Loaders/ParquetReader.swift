@@ -14,7 +14,8 @@ import Foundation
 /// every row group written completely. ``ParquetFileInfo/ignoredTailBytes`` says how much
 /// was skipped.
 public enum ParquetReader {
-    /// The table in the file at `url`; only `columns` when given (in that order).
+    /// The table in the file at `url`; only `columns` when given (in that order; names the
+    /// file doesn't have are ignored, as the other loaders ignore unknown keys).
     public static func readTable(at url: URL, columns: [String]? = nil) throws -> LogTable {
         try read(at: url, columns: columns).table
     }
@@ -26,18 +27,9 @@ public enum ParquetReader {
             let footer = try footer(of: file)
             let info = try ParquetFileInfo(footer: footer, fileSize: try file.size())
             let descriptors = try leafDescriptors(footer.metadata)
-            var wanted: [Int]
-            if let columns {
-                wanted = []
-                for name in columns {
-                    guard let index = descriptors.firstIndex(where: { $0.name == name }) else {
-                        throw ParquetError(file: nil, "no column '\(name)'")
-                    }
-                    wanted.append(index)
-                }
-            } else {
-                wanted = Array(descriptors.indices)
-            }
+            let wanted =
+                columns.map { names in names.compactMap { name in descriptors.firstIndex { $0.name == name } } }
+                ?? Array(descriptors.indices)
             var values = [[Scalar]](repeating: [], count: wanted.count)
             for rowGroup in footer.metadata.rowGroups {
                 for (slot, index) in wanted.enumerated() {

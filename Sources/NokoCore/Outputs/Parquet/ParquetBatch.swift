@@ -28,6 +28,12 @@ enum ParquetBatchBuilder {
 
     /// The columns of `rows`: the bookkeeping columns, then user keys in first-seen order.
     static func build(rows: [SummarizedRow]) -> ParquetBatch {
+        rows.withUnsafeBufferPointer { build(rows: $0) }
+    }
+
+    // Rows are read through a buffer pointer and by field, never copied whole: copying a
+    // `SummarizedRow` retains its six references, which would dominate the cost.
+    private static func build(rows: UnsafeBufferPointer<SummarizedRow>) -> ParquetBatch {
         let n = rows.count
         var steps: [Int64] = []
         var levels: [Int64] = []
@@ -37,11 +43,11 @@ enum ParquetBatchBuilder {
         levels.reserveCapacity(n)
         timestamps.reserveCapacity(n)
         localTimes.reserveCapacity(n)
-        for row in rows {
-            steps.append(Int64(row.step))
-            levels.append(Int64(row.level.value))
-            timestamps.append(row.time.utcTimestamp)
-            localTimes.append(row.time.localTime)
+        for r in 0..<n {
+            steps.append(Int64(rows[r].step))
+            levels.append(Int64(rows[r].level.value))
+            timestamps.append(rows[r].time.utcTimestamp)
+            localTimes.append(rows[r].time.localTime)
         }
         let allPresent = [Bool](repeating: true, count: n)
         var columns = [
@@ -59,19 +65,19 @@ enum ParquetBatchBuilder {
         var names: [String] = []
         var observed: [ParquetColumnTypeSet] = []
         var reserved: Set<String> = []
-        var schemaMaps: [Int: Int] = [:]  // schema id → index into keySlots
+        var mapOfSchema: [Int: Int] = [:]  // schema id → index into keySlots
         var keySlots: [[Int]] = []  // per schema: key position → column slot, -1 for reserved keys
-        var mapOfRow: [Int] = []
-        mapOfRow.reserveCapacity(n)
+        var mapOfRow = [Int](repeating: 0, count: n)
         var lastSchemaID = -1
         var lastMap = -1
-        for row in rows {
-            if row.schema.id != lastSchemaID {
-                lastSchemaID = row.schema.id
-                if let known = schemaMaps[lastSchemaID] {
+        for r in 0..<n {
+            let schema = rows[r].schema
+            if schema.id != lastSchemaID {
+                lastSchemaID = schema.id
+                if let known = mapOfSchema[lastSchemaID] {
                     lastMap = known
                 } else {
-                    let slots = row.schema.keys.map { key -> Int in
+                    let slots = schema.keys.map { key -> Int in
                         if reservedKeys.contains(key) {
                             reserved.insert(key)
                             return -1
@@ -83,31 +89,71 @@ enum ParquetBatchBuilder {
                         return names.count - 1
                     }
                     lastMap = keySlots.count
-                    schemaMaps[lastSchemaID] = lastMap
+                    mapOfSchema[lastSchemaID] = lastMap
                     keySlots.append(slots)
                 }
             }
-            mapOfRow.append(lastMap)
-            let slots = keySlots[lastMap]
-            for (position, value) in row.values.enumerated() {
-                let slot = slots[position]
-                if slot >= 0, let type = ParquetColumnType(of: value) { observed[slot].insert(type) }
+            mapOfRow[r] = lastMap
+            keySlots[lastMap].withUnsafeBufferPointer { slots in
+                rows[r].values.withUnsafeBufferPointer { values in
+                    for position in 0..<values.count {
+                        let slot = slots[position]
+                        if slot >= 0, let type = ParquetColumnType(of: values[position]) { observed[slot].insert(type) }
+                    }
+                }
             }
         }
 
-        // Pass 2: fill each column, converting values to its type.
-        let positions: [[Int]] = keySlots.map { slots in
-            var inverse = [Int](repeating: -1, count: names.count)
-            for (position, slot) in slots.enumerated() where slot >= 0 { inverse[slot] = position }
-            return inverse
-        }
-        for slot in names.indices {
-            let type = observed[slot].joined ?? untypedColumnType
-            let data = fill(rows: rows.indices, type: type) { r in
-                let position = positions[mapOfRow[r]][slot]
-                return position >= 0 ? rows[r].values[position] : .null
+        // Pass 2, row by row: each value goes to its column's array, converted to the
+        // column's type. One typed array per column; the others stay empty.
+        let types = observed.map { $0.joined ?? untypedColumnType }
+        let width = names.count
+        var present = [[Bool]](repeating: [Bool](repeating: false, count: n), count: width)
+        var booleans = [[Bool]](repeating: [], count: width)
+        var integers = [[Int64]](repeating: [], count: width)
+        var doubles = [[Double]](repeating: [], count: width)
+        var strings = [[String]](repeating: [], count: width)
+        for slot in 0..<width {
+            switch types[slot] {
+            case .boolean: booleans[slot].reserveCapacity(n)
+            case .int64: integers[slot].reserveCapacity(n)
+            case .double: doubles[slot].reserveCapacity(n)
+            case .string: strings[slot].reserveCapacity(n)
             }
-            columns.append(ParquetBatchColumn(name: names[slot], observed: observed[slot], data: data))
+        }
+        for r in 0..<n {
+            keySlots[mapOfRow[r]].withUnsafeBufferPointer { slots in
+                rows[r].values.withUnsafeBufferPointer { values in
+                    for position in 0..<values.count {
+                        let slot = slots[position]
+                        guard slot >= 0 else { continue }
+                        switch (types[slot], values[position]) {
+                        case (_, .null): continue
+                        case (.double, .double(let v)): doubles[slot].append(v)
+                        case (.int64, .int(let v)): integers[slot].append(v)
+                        case (.string, .string(let v)): strings[slot].append(v)
+                        case (.boolean, .bool(let v)): booleans[slot].append(v)
+                        case (.double, .int(let v)): doubles[slot].append(Double(v))
+                        case (.double, .bool(let v)), (.int64, .bool(let v)):
+                            if types[slot] == .double { doubles[slot].append(v ? 1 : 0) } else { integers[slot].append(v ? 1 : 0) }
+                        case (.string, let other): strings[slot].append(other.description)
+                        default: preconditionFailure("a value wider than its column's joined type")
+                        }
+                        present[slot][r] = true
+                    }
+                }
+            }
+        }
+        for slot in 0..<width {
+            let values: ParquetValues
+            switch types[slot] {
+            case .boolean: values = .booleans(booleans[slot])
+            case .int64: values = .int64s(integers[slot])
+            case .double: values = .doubles(doubles[slot])
+            case .string: values = .strings(strings[slot])
+            }
+            columns.append(
+                ParquetBatchColumn(name: names[slot], observed: observed[slot], data: ParquetColumnData(present: present[slot], values: values)))
         }
         return ParquetBatch(rowCount: n, columns: columns, reservedKeys: reserved)
     }

@@ -116,18 +116,3 @@ enum ParquetValues {
         }
     }
 }
-
-extension Scalar {
-    /// This non-null value converted to a column type at least as wide as its own
-    /// (see ``ParquetColumnType``).
-    func converted(to type: ParquetColumnType) -> Scalar {
-        switch (self, type) {
-        case (.bool(let v), .int64): return .int(v ? 1 : 0)
-        case (.bool(let v), .double): return .double(v ? 1 : 0)
-        case (.int(let v), .double): return .double(Double(v))
-        case (.string, _), (.bool, .boolean), (.int, .int64), (.double, .double), (.null, _): return self
-        case (_, .string): return .string(description)
-        default: preconditionFailure("cannot narrow \(self) to \(type)")
-        }
-    }
-}

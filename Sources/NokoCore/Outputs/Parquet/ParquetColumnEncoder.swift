@@ -4,66 +4,77 @@
 enum ParquetColumnEncoder {
     /// Rows per data page: 256 KiB of 8-byte values, small enough for readers to stream.
     static let pageRows = 32_768
-    /// A dictionary larger than this falls back to PLAIN.
-    static let maximumDictionaryBytes = 1 << 20
 
     static func encode(_ column: ParquetColumnData, compression: ParquetCompression) -> ParquetEncodedChunk {
-        var chunk = ParquetEncodedChunk(type: column.type, compression: compression, numValues: Int64(column.rowCount))
-        var dictionaryIndices: [UInt32]?
-        var dictionaryBitWidth = 0
-        if case .strings(let strings) = column.values, let dictionary = buildDictionary(strings) {
+        if case .strings(let strings) = column.values, let dictionary = StringDictionary(strings) {
+            return encode(present: column.present, dictionary: dictionary, compression: compression)
+        }
+        return encodePages(column.present, type: column.type, compression: compression, dictionary: nil) {
+            appendPlain(column.values, range: $0, into: &$1)
+        }
+    }
+
+    /// A string column given as a dictionary and one index per present row: how merged
+    /// dictionary chunks are re-encoded without materializing every string.
+    static func encode(present: [Bool], dictionary: StringDictionary, compression: ParquetCompression) -> ParquetEncodedChunk {
+        let bitWidth = max(1, RLEHybridEncoder.bitWidth(forMaximum: dictionary.entries.count - 1))
+        return encodePages(present, type: .string, compression: compression, dictionary: dictionary.entries) { range, body in
+            body.append(UInt8(bitWidth))
+            dictionary.indices.withUnsafeBufferPointer { indices in
+                RLEHybridEncoder.encode(count: range.count, bitWidth: bitWidth, into: &body) { indices[range.lowerBound + $0] }
+            }
+        }
+    }
+
+    /// The pages of a chunk: a dictionary page when `dictionary` is given, then data pages of
+    /// ``pageRows`` rows whose values `appendValues` encodes (given the range of values).
+    private static func encodePages(
+        _ present: [Bool], type: ParquetColumnType, compression: ParquetCompression, dictionary: [String]?,
+        appendValues: (Range<Int>, inout [UInt8]) -> Void
+    ) -> ParquetEncodedChunk {
+        var chunk = ParquetEncodedChunk(type: type, compression: compression, numValues: Int64(present.count))
+        if let dictionary {
             var body: [UInt8] = []
-            appendPlain(.strings(dictionary.entries), into: &body)
+            appendPlain(.strings(dictionary), into: &body)
             let header = ParquetPageHeader(
                 type: ParquetPageType.dictionaryPage.rawValue, uncompressedPageSize: 0, compressedPageSize: 0,
                 dictionaryPage: ParquetDictionaryPageHeader(
-                    numValues: Int32(dictionary.entries.count), encoding: ParquetEncoding.plain.rawValue))
+                    numValues: Int32(dictionary.count), encoding: ParquetEncoding.plain.rawValue))
             chunk.appendPage(header: header, body: body)
             chunk.dataPageOffset = chunk.bytes.count
             chunk.hasDictionaryPage = true
-            dictionaryIndices = dictionary.indices
-            dictionaryBitWidth = max(1, RLEHybridEncoder.bitWidth(forMaximum: dictionary.entries.count - 1))
         }
-        let valueEncoding: ParquetEncoding = dictionaryIndices == nil ? .plain : .rleDictionary
-        chunk.encodings = dictionaryIndices == nil
+        let valueEncoding: ParquetEncoding = dictionary == nil ? .plain : .rleDictionary
+        chunk.encodings =
+            dictionary == nil
             ? [ParquetEncoding.plain.rawValue, ParquetEncoding.rle.rawValue]
             : [ParquetEncoding.plain.rawValue, ParquetEncoding.rle.rawValue, ParquetEncoding.rleDictionary.rawValue]
 
         var firstValue = 0
         var pageStart = 0
-        repeat {
-            let pageEnd = min(pageStart + pageRows, column.rowCount)
-            var body: [UInt8] = [0, 0, 0, 0]
-            column.present.withUnsafeBufferPointer { present in
+        present.withUnsafeBufferPointer { present in
+            repeat {
+                let pageEnd = min(pageStart + pageRows, present.count)
+                var body: [UInt8] = [0, 0, 0, 0]
                 RLEHybridEncoder.encode(count: pageEnd - pageStart, bitWidth: 1, into: &body) {
                     present[pageStart + $0] ? 1 : 0
                 }
-            }
-            let levelsLength = UInt32(body.count - 4)
-            for b in 0..<4 { body[b] = UInt8(truncatingIfNeeded: levelsLength >> (8 * UInt32(b))) }
-            var valueCount = 0
-            for i in pageStart..<pageEnd where column.present[i] { valueCount += 1 }
-            let valueRange = firstValue..<(firstValue + valueCount)
-            if let indices = dictionaryIndices {
-                body.append(UInt8(dictionaryBitWidth))
-                indices.withUnsafeBufferPointer { indices in
-                    RLEHybridEncoder.encode(count: valueRange.count, bitWidth: dictionaryBitWidth, into: &body) {
-                        indices[valueRange.lowerBound + $0]
-                    }
-                }
-            } else {
-                appendPlain(column.values, range: valueRange, into: &body)
-            }
-            let header = ParquetPageHeader(
-                type: ParquetPageType.dataPage.rawValue, uncompressedPageSize: 0, compressedPageSize: 0,
-                dataPage: ParquetDataPageHeader(
-                    numValues: Int32(pageEnd - pageStart), encoding: valueEncoding.rawValue,
-                    definitionLevelEncoding: ParquetEncoding.rle.rawValue,
-                    repetitionLevelEncoding: ParquetEncoding.rle.rawValue))
-            chunk.appendPage(header: header, body: body)
-            firstValue += valueCount
-            pageStart = pageEnd
-        } while pageStart < column.rowCount
+                let levelsLength = UInt32(body.count - 4)
+                for b in 0..<4 { body[b] = UInt8(truncatingIfNeeded: levelsLength >> (8 * UInt32(b))) }
+                var valueCount = 0
+                for i in pageStart..<pageEnd where present[i] { valueCount += 1 }
+                appendValues(firstValue..<(firstValue + valueCount), &body)
+                let header = ParquetPageHeader(
+                    type: ParquetPageType.dataPage.rawValue, uncompressedPageSize: 0, compressedPageSize: 0,
+                    dataPage: ParquetDataPageHeader(
+                        numValues: Int32(pageEnd - pageStart), encoding: valueEncoding.rawValue,
+                        definitionLevelEncoding: ParquetEncoding.rle.rawValue,
+                        repetitionLevelEncoding: ParquetEncoding.rle.rawValue))
+                chunk.appendPage(header: header, body: body)
+                firstValue += valueCount
+                pageStart = pageEnd
+            } while pageStart < present.count
+        }
         return chunk
     }
 
@@ -98,19 +109,28 @@ enum ParquetColumnEncoder {
             }
         }
     }
+}
 
-    private struct StringDictionary {
-        var entries: [String]
-        var indices: [UInt32]
+/// The distinct strings of a column and, for each value, its position among them.
+struct StringDictionary {
+    var entries: [String]
+    var indices: [UInt32]
+
+    /// A dictionary larger than this falls back to PLAIN.
+    static let maximumBytes = 1 << 20
+
+    /// Whether a dictionary of `entries` distinct strings totalling `bytes` pays for `values`
+    /// values: at most one distinct string per two values, and under ``maximumBytes``.
+    static func pays(entries: Int, bytes: Int, values: Int) -> Bool {
+        entries * 2 <= values + 1 && bytes <= maximumBytes
     }
 
-    /// A dictionary for `strings` when it pays: at most one distinct value per two values and
-    /// under ``maximumDictionaryBytes``; nil otherwise.
-    private static func buildDictionary(_ strings: [String]) -> StringDictionary? {
+    /// The dictionary of `strings`, or nil when it doesn't pay (see ``pays(entries:bytes:values:)``).
+    init?(_ strings: [String]) {
         guard !strings.isEmpty else { return nil }
         var positions: [String: UInt32] = [:]
-        var entries: [String] = []
-        var indices: [UInt32] = []
+        entries = []
+        indices = []
         indices.reserveCapacity(strings.count)
         var bytes = 0
         var previous: String?
@@ -129,13 +149,17 @@ enum ParquetColumnEncoder {
                 positions[string] = index
                 entries.append(string)
                 bytes += string.utf8.count + 4
-                if entries.count * 2 > strings.count + 1 || bytes > maximumDictionaryBytes { return nil }
+                guard StringDictionary.pays(entries: entries.count, bytes: bytes, values: strings.count) else { return nil }
             }
             indices.append(index)
             previous = string
             previousIndex = index
         }
-        return StringDictionary(entries: entries, indices: indices)
+    }
+
+    init(entries: [String], indices: [UInt32]) {
+        self.entries = entries
+        self.indices = indices
     }
 }
 

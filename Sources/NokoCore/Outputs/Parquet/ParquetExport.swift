@@ -15,7 +15,7 @@ public enum ParquetExport {
     /// Writes `rows` (all of table `table`, in order) to `url`.
     public static func write<Rows: Sequence<SummarizedRow>>(
         rows: Rows, table: String, to url: URL, compression: ParquetCompression = .snappy,
-        rowGroupRows: Int = defaultRowGroupRows, messages: Logger = Logger(label: "noko")
+        rowGroupRows: Int = defaultRowGroupRows, messages: Logger = NokoMessages.logger()
     ) throws {
         try writeAtomically(to: url, table: table, compression: compression, rowGroupRows: rowGroupRows, messages: messages) {
             writer in
@@ -43,7 +43,7 @@ public enum ParquetExport {
     /// out. A column with values of several types is written as the widest, with one warning.
     public static func write(
         table: LogTable, name: String, to url: URL, compression: ParquetCompression = .snappy,
-        rowGroupRows: Int = defaultRowGroupRows, messages: Logger = Logger(label: "noko")
+        rowGroupRows: Int = defaultRowGroupRows, messages: Logger = NokoMessages.logger()
     ) throws {
         let types = ParquetBatchBuilder.observedTypes(of: table)
         try writeAtomically(to: url, table: name, compression: compression, rowGroupRows: rowGroupRows, messages: messages) {

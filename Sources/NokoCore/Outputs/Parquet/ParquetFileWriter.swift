@@ -14,11 +14,15 @@ import Foundation
 ///   so nothing already written is rewritten.
 /// - Type changes follow ``ParquetColumnType``: when a column must widen and already holds
 ///   values, the file is rewritten (temp file + rename) with the column converted.
-/// - Compaction: appends leave dead footers and, with a short row-group interval, many
-///   small row groups. When the bytes appended since the last compaction reach the size of
-///   the file at that time (and at least ``minimumCompactionBytes``), the file is rewritten
-///   with adjacent row groups merged up to ``Options/compactedRowGroupRows`` rows and no dead
-///   bytes. The geometric trigger keeps the total rewriting cost proportional to the data.
+/// - Compaction rewrites the file with adjacent row groups merged up to
+///   ``Options/compactedRowGroupRows`` rows and no dead bytes. Appends leave dead footers
+///   (each the size of the footer, which grows with the number of row groups), and fast
+///   logging leaves many row groups. A compaction runs when the dead bytes outweigh the live
+///   ones (at least ``Options/minimumDeadBytes``): slow logging with many tiny appends; or
+///   when the file has doubled since the last compaction (at least
+///   ``Options/minimumGrowthBytes``): fast logging, where merging keeps the row-group count,
+///   hence the footer, small. Both triggers are geometric, so the total rewriting stays
+///   proportional to the data written.
 ///
 /// Not thread-safe: its owner serializes calls.
 final class ParquetFileWriter {
@@ -32,6 +36,10 @@ final class ParquetFileWriter {
         var table: String
         /// Receives warnings (type changes, reserved keys).
         var warn: (String) -> Void = { _ in }
+        /// Dead bytes never trigger a compaction below this.
+        var minimumDeadBytes: Int64 = 1 << 20
+        /// Growth never triggers a compaction below this.
+        var minimumGrowthBytes: Int64 = 64 << 20
     }
 
     /// A column of the file.
@@ -42,8 +50,6 @@ final class ParquetFileWriter {
         var observed: ParquetColumnTypeSet
     }
 
-    /// Compaction never runs before this much has been appended since the last one.
-    static let minimumCompactionBytes: Int64 = 1 << 20
     /// The `created_by` string of files noko writes.
     static let createdBy = "noko-swift"
 
@@ -59,6 +65,10 @@ final class ParquetFileWriter {
     private(set) var end: Int64 = 0
     /// ``end`` right after the last compaction (or when the file was opened).
     private var endAtLastCompaction: Int64 = 0
+    /// The bytes of every live column chunk.
+    private var chunkBytes: Int64 = 0
+    /// The bytes of the last footer written, with its length and magic.
+    private var footerBytesWritten: Int64 = 0
     private var warnedTypeChanges: Set<String> = []
     private var warnedReservedKeys: Set<String> = []
 
@@ -122,6 +132,12 @@ final class ParquetFileWriter {
         encodedRowGroups = Array(repeating: nil, count: rowGroups.count)
         end = footer.end
         endAtLastCompaction = end
+        chunkBytes = ParquetFileWriter.chunkBytes(of: rowGroups)
+        footerBytesWritten = footer.end - footer.start
+    }
+
+    private static func chunkBytes(of rowGroups: [ParquetRowGroup]) -> Int64 {
+        rowGroups.reduce(0) { $0 + $1.columns.reduce(0) { $0 + ($1.metaData?.totalCompressedSize ?? 0) } }
     }
 
     /// Where rewrites are written before they replace the file: hidden, next to it.
@@ -183,10 +199,15 @@ final class ParquetFileWriter {
         }
     }
 
-    /// Whether enough was appended since the last compaction to pay for one.
+    /// Bytes no footer refers to any more: superseded footers and replaced chunks.
+    var deadBytes: Int64 { end == 0 ? 0 : end - 4 - chunkBytes - footerBytesWritten }
+
+    /// Whether a compaction would pay for itself (see the type's description).
     var compactionIsDue: Bool {
-        let appended = end - endAtLastCompaction
-        return appended >= max(endAtLastCompaction, ParquetFileWriter.minimumCompactionBytes) && rowGroups.count > 1
+        guard rowGroups.count > 1 else { return false }
+        let live = end - deadBytes
+        let grown = end - endAtLastCompaction
+        return deadBytes >= max(live, options.minimumDeadBytes) || grown >= max(endAtLastCompaction, options.minimumGrowthBytes)
     }
 
     /// Rewrites the file without dead bytes and with small row groups merged.
@@ -194,15 +215,24 @@ final class ParquetFileWriter {
         try rewrite(types: columns.map(\.type))
     }
 
-    /// Completes the file: writes the footer (exports), compacts a live file when the part
-    /// appended since the last compaction is worth it (at least an eighth of the file, or the
-    /// file is small), syncs and closes it.
+    /// Whether the file is worth compacting when it is closed: more than a sixteenth of it is
+    /// dead, or its row groups average under a sixteenth of the compacted size (slow logging
+    /// leaves many small ones). Row groups of ``ParquetOutput/rowGroupRows`` rows with a few
+    /// dead footers between them are left alone: readers don't mind, and rewriting a large
+    /// file at close would make closing slow.
+    var isUntidy: Bool {
+        guard !rowGroups.isEmpty else { return false }
+        let averageRows = rowCount / Int64(rowGroups.count)
+        return deadBytes * 16 > end || (rowGroups.count > 1 && averageRows * 16 < Int64(options.compactedRowGroupRows))
+    }
+
+    /// Completes the file: writes the footer (an export), or compacts a live file that
+    /// ``isUntidy``; then syncs and closes it.
     func finish(compactIfWorthwhile: Bool = true) throws {
         if !options.footerAfterEveryRowGroup {
             try writeFooter()
-        } else if compactIfWorthwhile && end > endAtLastCompaction && rowGroups.count > 1 {
-            let appended = end - endAtLastCompaction
-            if end <= 64 << 20 || appended * 8 >= end { try compact() }
+        } else if compactIfWorthwhile && isUntidy {
+            try compact()
         }
         try file.sync()
         try file.close()
@@ -251,6 +281,7 @@ final class ParquetFileWriter {
     private func appendRowGroup(_ batch: ParquetBatch, adding added: [Column]) throws {
         let base = end
         var buffer: [UInt8] = end == 0 ? parquetMagic : []
+        var addedChunkBytes: Int64 = 0
         func offset() -> Int64 { base + Int64(buffer.count) }
 
         for column in added {
@@ -263,6 +294,7 @@ final class ParquetFileWriter {
                 rowGroups[g].columns.append(ParquetColumnChunk(metaData: chunk.metaData(path: column.name, at: offset())))
                 rowGroups[g].totalByteSize += chunk.uncompressedSize
                 encodedRowGroups[g] = nil
+                addedChunkBytes += Int64(chunk.bytes.count)
                 buffer.append(contentsOf: chunk.bytes)
             }
         }
@@ -282,13 +314,21 @@ final class ParquetFileWriter {
             let chunk = ParquetColumnEncoder.encode(data, compression: options.compression)
             chunks.append(ParquetColumnChunk(metaData: chunk.metaData(path: column.name, at: offset())))
             totalByteSize += chunk.uncompressedSize
+            addedChunkBytes += Int64(chunk.bytes.count)
             buffer.append(contentsOf: chunk.bytes)
         }
         rowGroups.append(ParquetRowGroup(columns: chunks, totalByteSize: totalByteSize, numRows: Int64(batch.rowCount)))
         encodedRowGroups.append(nil)
-        if options.footerAfterEveryRowGroup { buffer.append(contentsOf: footerBytes()) }
+        var footerLength = footerBytesWritten
+        if options.footerAfterEveryRowGroup {
+            let footer = footerBytes()
+            footerLength = Int64(footer.count)
+            buffer.append(contentsOf: footer)
+        }
         try file.write(buffer, at: base)
         end = base + Int64(buffer.count)
+        chunkBytes += addedChunkBytes
+        footerBytesWritten = footerLength
     }
 
     /// The footer for the current state, with its length and closing magic.
@@ -316,6 +356,7 @@ final class ParquetFileWriter {
         let bytes = footerBytes()
         try file.write(bytes, at: end)
         end += Int64(bytes.count)
+        footerBytesWritten = Int64(bytes.count)
     }
 
     /// Rewrites the file into the scratch file with columns converted to `types` and adjacent
@@ -323,6 +364,8 @@ final class ParquetFileWriter {
     /// (and the scratch file, removed at the next open).
     private func rewrite(types: [ParquetColumnType]) throws {
         let scratch = try ParquetFileHandle(forUpdating: scratchPath, create: true)
+        var footerLength: Int64 = 0
+        var newEnd: Int64 = 0
         do {
             try scratch.truncate(to: 0)
             var output = ParquetRewriteOutput(file: scratch)
@@ -346,10 +389,17 @@ final class ParquetFileWriter {
             for i in columns.indices { columns[i].type = types[i] }
             rowGroups = merged
             encodedRowGroups = Array(repeating: nil, count: merged.count)
-            if options.footerAfterEveryRowGroup { output.append(footerBytes()) }
+            if options.footerAfterEveryRowGroup {
+                let footer = footerBytes()
+                footerLength = Int64(footer.count)
+                output.append(footer)
+            }
+            newEnd = output.offset
             do {
+                // No fsync here: the rename is atomic for readers and for a killed process, and
+                // the file is a view the journal can rebuild; ``finish(compactIfWorthwhile:)``
+                // syncs the final file.
                 try output.spill(all: true)
-                try scratch.sync()
                 try ParquetFileHandle.rename(scratchPath, to: path)
             } catch {
                 (columns, rowGroups, encodedRowGroups) = previous
@@ -362,8 +412,10 @@ final class ParquetFileWriter {
         }
         try? file.close()
         file = scratch
-        end = try scratch.size()
+        end = newEnd
         endAtLastCompaction = end
+        chunkBytes = ParquetFileWriter.chunkBytes(of: rowGroups)
+        footerBytesWritten = footerLength
     }
 
     /// Groups of adjacent row groups to merge: as many as fit in the compacted size.
@@ -414,6 +466,13 @@ final class ParquetFileWriter {
             return (meta, bytes)
         }
         let descriptor = try ParquetColumnDescriptor(column.type.schemaElement(name: column.name))
+        if type == .string && column.type == .string && sources.allSatisfy({ $0.dictionaryPageOffset != nil }),
+            let merged = try mergedDictionaries(sources, descriptor: descriptor)
+        {
+            let chunk = ParquetColumnEncoder.encode(
+                present: merged.present, dictionary: merged.dictionary, compression: options.compression)
+            return (chunk.metaData(path: column.name, at: offset), chunk.bytes)
+        }
         var data: ParquetColumnData?
         for source in sources {
             let bytes = try file.read(at: source.chunkStart, count: Int(source.totalCompressedSize))
@@ -426,6 +485,44 @@ final class ParquetFileWriter {
         }
         let chunk = ParquetColumnEncoder.encode(data!, compression: options.compression)
         return (chunk.metaData(path: column.name, at: offset), chunk.bytes)
+    }
+}
+
+extension ParquetFileWriter {
+    /// Dictionary-encoded string chunks merged at the dictionary level: each source's
+    /// dictionary is folded into one and its indices remapped, so a compaction hashes a few
+    /// distinct strings rather than every row's (`$localtime` is in every table). Nil when a
+    /// source is not entirely dictionary-encoded or the merged dictionary no longer pays.
+    fileprivate func mergedDictionaries(
+        _ sources: [ParquetColumnMetaData], descriptor: ParquetColumnDescriptor
+    ) throws -> (present: [Bool], dictionary: StringDictionary)? {
+        var present: [Bool] = []
+        var merged = StringDictionary(entries: [], indices: [])
+        var positions: [String: UInt32] = [:]
+        var bytes = 0
+        for source in sources {
+            let chunk = try file.read(at: source.chunkStart, count: Int(source.totalCompressedSize))
+            guard
+                let coded = try chunk.withUnsafeBytes({
+                    try ParquetColumnDecoder.decodeDictionaryCoded(
+                        chunk: $0, column: descriptor, codec: source.codec, numValues: source.numValues)
+                })
+            else { return nil }
+            let remap = coded.dictionary.entries.map { entry -> UInt32 in
+                if let known = positions[entry] { return known }
+                let index = UInt32(merged.entries.count)
+                positions[entry] = index
+                merged.entries.append(entry)
+                bytes += entry.utf8.count + 4
+                return index
+            }
+            merged.indices.append(contentsOf: coded.dictionary.indices.lazy.map { remap[Int($0)] })
+            present.append(contentsOf: coded.present)
+        }
+        guard StringDictionary.pays(entries: merged.entries.count, bytes: bytes, values: merged.indices.count) else {
+            return nil
+        }
+        return (present, merged)
     }
 }
 

@@ -47,6 +47,8 @@ public final class ParquetOutput: LogOutput {
     public let compactedRowGroupRows: Int
 
     private let messages: Logger
+    /// File stems of the tables seen, as the logger assigned them (``SummarizedRow/fileStem``).
+    private let stems = Mutex<[String: String]>([:])
     private let buffers: Mutex<Buffers>
     private let files: Mutex<[String: TableFile]>
     private let worker = DispatchQueue(label: "noko.parquet", qos: .utility)
@@ -61,6 +63,12 @@ public final class ParquetOutput: LogOutput {
     private struct WaitingRows {
         var rows: [SummarizedRow] = []
         var since: ContinuousClock.Instant
+
+        /// Appends `row`; returns how many rows now wait.
+        mutating func append(_ row: SummarizedRow) -> Int {
+            rows.append(row)
+            return rows.count
+        }
     }
 
     private enum TableFile {
@@ -81,7 +89,7 @@ public final class ParquetOutput: LogOutput {
     public init(
         directory: URL, level: LogLevel = .trace, rowGroupRows: Int = 10_000, rowGroupInterval: Duration = .seconds(10),
         compression: ParquetCompression = .snappy, compactedRowGroupRows: Int = 131_072,
-        messages: Logger = Logger(label: "noko")
+        messages: Logger = NokoMessages.logger()
     ) {
         precondition(rowGroupRows > 0 && compactedRowGroupRows > 0, "row group sizes must be positive")
         self.directory = directory
@@ -108,9 +116,11 @@ public final class ParquetOutput: LogOutput {
         try ParquetRepair.repair(file: file)
     }
 
-    /// The file a table is written to.
+    /// The file a table is written to: `<stem>.parquet`, with the stem the logger gave the
+    /// table's rows (``TableFileName`` unless two names collide on a case-insensitive disk).
     public func fileURL(forTable table: String) -> URL {
-        directory.appendingPathComponent(parquetFileName(forTable: table))
+        let stem = stems.withLock { $0[table] } ?? TableFileName.encode(table)
+        return directory.appendingPathComponent(stem + ".parquet")
     }
 
     // MARK: - LogOutput
@@ -118,8 +128,8 @@ public final class ParquetOutput: LogOutput {
     public func write(_ row: SummarizedRow) {
         let wakeWorker = buffers.withLock { buffers -> Bool in
             guard !buffers.closed else { return false }
-            buffers.waiting[row.table, default: WaitingRows(since: .now)].rows.append(row)
-            guard buffers.waiting[row.table]!.rows.count >= rowGroupRows else { return false }
+            let waiting = buffers.waiting[row.table, default: WaitingRows(since: .now)].append(row)
+            guard waiting >= rowGroupRows else { return false }
             let full = buffers.waiting.removeValue(forKey: row.table)!
             buffers.ready.append((row.table, full.rows))
             guard !buffers.workerScheduled else { return false }
@@ -188,12 +198,17 @@ public final class ParquetOutput: LogOutput {
         let failures = files.withLock { files -> [String] in
             var failures: [String] = []
             while let (table, rows) = buffers.withLock({ $0.ready.isEmpty ? nil : $0.ready.removeFirst() }) {
+                guard let writer = writer(for: table, stem: rows[0].fileStem, in: &files) else { continue }
                 do {
-                    guard let writer = try writer(for: table, in: &files) else { continue }
                     try writer.append(ParquetBatchBuilder.build(rows: rows))
-                    if writer.compactionIsDue { try writer.compact() }
                 } catch {
                     failures.append("table '\(table)': \(error) (\(rows.count) rows not written to Parquet)")
+                    continue
+                }
+                do {
+                    if writer.compactionIsDue { try writer.compact() }
+                } catch {
+                    failures.append("table '\(table)': compaction failed, the file stays as it was: \(error)")
                 }
             }
             return failures
@@ -202,12 +217,13 @@ public final class ParquetOutput: LogOutput {
     }
 
     /// The open file of `table`, opening (or resuming) it on first use; nil once it failed.
-    private func writer(for table: String, in files: inout [String: TableFile]) throws -> ParquetFileWriter? {
+    private func writer(for table: String, stem: String, in files: inout [String: TableFile]) -> ParquetFileWriter? {
         switch files[table] {
         case .open(let writer): return writer
         case .failed: return nil
         case nil: break
         }
+        stems.withLock { $0[table] = stem }
         let path = fileURL(forTable: table).path
         let messages = messages
         let options = ParquetFileWriter.Options(
@@ -227,24 +243,4 @@ public final class ParquetOutput: LogOutput {
             return nil
         }
     }
-}
-
-/// The file name of a table: the name itself when it is plainly safe, else percent-encoded so
-/// that no name can leave the directory (`../x`), hide (`.x`) or collide with another.
-///
-/// TODO: switch to the shared `TableFileName` mapping (NokoCore/Logger) once it lands on main,
-/// so every output names a table's files the same way.
-func parquetFileName(forTable table: String) -> String {
-    var name = ""
-    for byte in table.utf8 {
-        let isSafe =
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-            || byte == 0x5F || byte == 0x2D || (byte == 0x2E && !name.isEmpty)
-        if isSafe {
-            name.append(Character(Unicode.Scalar(byte)))
-        } else {
-            name += String(format: "%%%02X", byte)
-        }
-    }
-    return (name.isEmpty ? "%" : name) + ".parquet"
 }
