@@ -35,7 +35,7 @@ let package = Package(
         ),
 
         // Layer 2: git checkpoints and wandb sync, each over its C library.
-        .target(name: "NokoGit", dependencies: ["NokoCore", "CGit2"]),
+        .target(name: "NokoGit", dependencies: ["NokoCore", "CGit2", .product(name: "Logging", package: "swift-log")]),
         .target(name: "NokoWandb", dependencies: ["NokoCore", "CCurl"]),
 
         // Layer 3: the run module (`Noko.initExtra`); re-exports NokoCore.
@@ -68,7 +68,7 @@ let package = Package(
             ],
             exclude: ["python"]
         ),
-        .testTarget(name: "NokoGitTests", dependencies: ["NokoGit"]),
+        .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb"]),
         .testTarget(name: "NokoTests", dependencies: ["Noko"]),
         .testTarget(name: "NokoCLITests", dependencies: ["NokoCLI", "Noko"]),

@@ -1,9 +1,15 @@
 import Foundation
 import Noko
+import Synchronization
 
 // `swift run -c release noko-bench [case…]`: runs the named cases (default: all).
 // Each case prints its figures as ratios against a baseline measured in the same run.
 let cases: [(name: String, run: ([String]) throws -> Void)] = [
+    ("rows", rowsBenchmark),
+    ("summarize", summarizeBenchmark),
+    ("schema-growth", schemaGrowthBenchmark),
+    ("tensorboard", tensorBoardBench),
+    ("checkpoint", checkpointBenchmark),
     ("parquet", parquetBenchmark),
 ]
 

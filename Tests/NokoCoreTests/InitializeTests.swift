@@ -54,7 +54,7 @@ import Glibc
         // Let it log for more than one flush interval, then kill it mid-flight.
         var seen = Data()
         let start = Date()
-        while seen.count < 100_000 || Date().timeIntervalSince(start) < 1.5 {
+        while seen.count < 100_000 || Date().timeIntervalSince(start) < 2.5 {
             let chunk = out.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             seen.append(chunk)

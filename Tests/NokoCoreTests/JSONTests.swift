@@ -51,3 +51,16 @@ import Testing
         #expect(try JSONValue(parsing: #""\ud83c\udf89""#) == .string("🎉"))
     }
 }
+
+@Suite struct DoubleTextTests {
+    @Test func matchesDescriptionForManyValues() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 1, 0.1, 1e-5, 1e16, 123456789012345680, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -2.5]
+        values += (0..<5000).map { _ in Double(bitPattern: rng.next()) }.filter(\.isFinite)
+        for v in values {
+            var bytes: [UInt8] = []
+            DoubleText.append(v, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == v.description)
+        }
+    }
+}

@@ -31,8 +31,7 @@ enum CSVFormat {
             if v < 0 { out.append(UInt8(ascii: "-")) }
             out.append(contentsOf: [0x69, 0x6E, 0x66])
         } else {
-            var text = v.description
-            text.withUTF8 { out.append(contentsOf: $0) }
+            DoubleText.append(v, to: &out)
         }
     }
 

@@ -63,43 +63,50 @@ struct CSVRecordScanner {
         var inQuotes = false
         var newlinesInRecord = 0
         var i = start
-        while i < count {
-            let byte = pending[i]
-            if inQuotes {
-                if byte == UInt8(ascii: "\"") {
-                    if i + 1 < count, pending[i + 1] == UInt8(ascii: "\"") {
-                        i += 2
-                        continue
+        // Scan raw bytes (no bounds checks in the loop); records are handed out as slices.
+        let records: [(Range<Int>, [Range<Int>], Int)] = pending.withUnsafeBufferPointer { bytes in
+            var found: [(Range<Int>, [Range<Int>], Int)] = []
+            var line = self.line
+            while i < count {
+                let byte = bytes[i]
+                if inQuotes {
+                    if byte == UInt8(ascii: "\"") {
+                        if i + 1 >= count { break }  // need the next byte to decide
+                        if bytes[i + 1] == UInt8(ascii: "\"") {
+                            i += 2
+                            continue
+                        }
+                        inQuotes = false
+                    } else if byte == UInt8(ascii: "\n") {
+                        newlinesInRecord += 1
                     }
-                    if i + 1 >= count { break }  // need the next byte to decide
-                    inQuotes = false
+                    i += 1
+                    continue
+                }
+                if byte == UInt8(ascii: ",") {
+                    cells.append(cellStart..<i)
+                    cellStart = i + 1
                 } else if byte == UInt8(ascii: "\n") {
-                    newlinesInRecord += 1
+                    var end = i
+                    if end > cellStart, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                    cells.append(cellStart..<end)
+                    found.append((start..<end, cells, line))
+                    line += 1 + newlinesInRecord
+                    newlinesInRecord = 0
+                    cells.removeAll(keepingCapacity: true)
+                    start = i + 1
+                    cellStart = start
+                    consumed = start
+                } else if byte == UInt8(ascii: "\"") {
+                    inQuotes = true
                 }
                 i += 1
-                continue
             }
-            switch byte {
-            case UInt8(ascii: "\""):
-                inQuotes = true
-            case UInt8(ascii: ","):
-                cells.append(cellStart..<i)
-                cellStart = i + 1
-            case UInt8(ascii: "\n"):
-                var end = i
-                if end > cellStart, pending[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-                cells.append(cellStart..<end)
-                try body(Record(bytes: pending[start..<end], cells: cells, firstLine: line))
-                line += 1 + newlinesInRecord
-                newlinesInRecord = 0
-                cells.removeAll(keepingCapacity: true)
-                start = i + 1
-                cellStart = start
-                consumed = start
-            default:
-                break
-            }
-            i += 1
+            self.line = line
+            return found
+        }
+        for (range, cells, line) in records {
+            try body(Record(bytes: pending[range], cells: cells, firstLine: line))
         }
     }
 

@@ -84,7 +84,7 @@ public enum Noko {
         directory: URL, options: OutputOptions, extraOutputs: (Logging.Logger) throws -> [any LogOutput] = { _ in [] }
     ) throws -> NokoLogger {
         let debugLog = try DebugLogFile(url: directory.appendingPathComponent(DefaultOutputs.debugLogFile))
-        let messages = NokoMessages.logger(stderrLevel: options.stderrLevel, debugLog: debugLog)
+        let messages = NokoMessages.logger(stderrLevel: options.stderrLevel.swiftLogLevel, debugLog: debugLog)
         let outputs = try DefaultOutputs.make(directory: directory, options: options, messages: messages) + extraOutputs(messages)
         return NokoLogger(
             directory: directory, outputs: outputs, flushInterval: options.flushInterval, messages: messages, debugLog: debugLog)

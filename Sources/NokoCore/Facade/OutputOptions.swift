@@ -17,7 +17,7 @@ public struct OutputOptions: Sendable {
     /// How often buffered views (CSV, TensorBoard, summary) reach the disk.
     public var flushInterval: Duration = .seconds(1)
     /// noko's own messages at this level and above go to stderr (all go to `debug.log`).
-    public var stderrLevel: Logging.Logger.Level = .warning
+    public var stderrLevel: LogLevel = .warning
 
     /// The defaults.
     public init() {}

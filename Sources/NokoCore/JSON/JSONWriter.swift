@@ -77,10 +77,9 @@ public struct JSONWriter: Sendable {
             bytes.append(contentsOf: value.isNaN ? JSONWriter.nanToken : value > 0 ? JSONWriter.infToken : JSONWriter.negInfToken)
             return
         }
-        // `description` is the shortest text that round-trips; it may use exponent form
-        // (`1e-05`), which JSON accepts.
-        var text = value.description
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        // The shortest text that round-trips; it may use exponent form (`1e-05`), which
+        // JSON accepts.
+        DoubleText.append(value, to: &bytes)
     }
 
     static let nanToken: [UInt8] = Array("\"NaN\"".utf8)

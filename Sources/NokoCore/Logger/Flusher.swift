@@ -25,6 +25,11 @@ final class Flusher: Sendable {
         thread.start()
     }
 
+    /// Starts a flush now instead of at the end of the interval.
+    func wakeEarly() {
+        wake.signal()
+    }
+
     /// Asks the thread to stop without waiting (safe from the flusher thread itself).
     func requestStop() {
         stopping.store(true, ordering: .releasing)

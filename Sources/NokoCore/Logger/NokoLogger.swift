@@ -40,15 +40,61 @@ public final class NokoLogger: Sendable {
         var warned: Set<String> = []
         /// Lower-cased file stems in use, to keep tables apart on case-insensitive disks.
         var stems: [String: String] = [:]
+        /// Rows since the flusher last started, to wake it early when views pile up.
+        var rowsSinceFlush = 0
     }
+
+    /// After this many rows in one interval, the flusher starts early, so views' buffers
+    /// stay small without making `logRow` flush inline.
+    static let earlyFlushRows = 16_384
 
     private struct TableState {
         var nextStep = 0
         var rows = 0
         var fileStem: String
-        /// The key list of the previous row, as summarized, and its interned schema.
+        /// The key list of the previous row, as summarized, its interned schema, and where
+        /// each raw key sits in the schema (nil when the orders agree).
         var rawKeys: [String] = []
         var schema: RowSchema?
+        var permutation: [Int]?
+        /// Recently used schemas, most recent first, so rows alternating between a few key
+        /// sets keep their schemas (and the outputs' per-schema caches).
+        var recentSchemas: [RowSchema] = []
+
+        init(fileStem: String) {
+            self.fileStem = fileStem
+        }
+
+        /// Assigns the step and the schema of the next row.
+        mutating func makeRow(
+            _ summary: Summary, table: String, step explicitStep: Int?, level: LogLevel, time: RowTime,
+            collisions: inout [(key: String, renamed: String)]
+        ) -> (row: SummarizedRow, backwards: Bool, previousStep: Int) {
+            let previousStep = nextStep - 1
+            let step = explicitStep ?? nextStep
+            let backwards = explicitStep.map { $0 < previousStep } ?? false
+            nextStep = step + 1
+            rows += 1
+            if schema == nil || rawKeys != summary.keys {
+                rawKeys = summary.keys
+                if let (known, permutation) = recentSchemas.lazy.compactMap({ known in
+                    known.permutation(from: summary.keys).map { (known, $0) }
+                }).first {
+                    schema = known
+                    self.permutation = permutation.enumerated().allSatisfy { $0 == $1 } ? nil : permutation
+                } else {
+                    let fresh = RowSchema(keys: NokoLogger.resolveCollisions(summary.keys, &collisions))
+                    schema = fresh
+                    permutation = nil
+                    recentSchemas.insert(fresh, at: 0)
+                    if recentSchemas.count > 4 { recentSchemas.removeLast() }
+                }
+            }
+            let values = permutation.map { RowSchema.apply($0, to: summary.values) } ?? summary.values
+            let row = SummarizedRow(
+                table: table, step: step, level: level, time: time, schema: schema!, values: values, fileStem: fileStem)
+            return (row, backwards, previousStep)
+        }
     }
 
     /// Creates a logger.
@@ -120,9 +166,12 @@ public final class NokoLogger: Sendable {
         var summary = Summary(registry: summarizers.snapshot)
         summary.summarizeRow(row)
         var notes: [String] = []
-        state.withLock { s in
+        let wakeFlusher = state.withLock { s in
             deliver(summary, table: table, step: step, level: level, state: &s, notes: &notes)
+            s.rowsSinceFlush += 1
+            return s.rowsSinceFlush == NokoLogger.earlyFlushRows
         }
+        if wakeFlusher { flusher.withLock { $0?.wakeEarly() } }
         for note in notes { messages.warning("\(note)") }
     }
 
@@ -161,32 +210,23 @@ public final class NokoLogger: Sendable {
         if s.tables[table] == nil {
             s.tables[table] = TableState(fileStem: uniqueStem(for: table, &s, &notes))
         }
-        let row: SummarizedRow = {
-            // Mutate the table state in place: no copy of its key list per row.
-            var t = s.tables[table]!
-            s.tables[table] = nil
-            defer { s.tables[table] = t }
-            let step = explicitStep ?? t.nextStep
-            if let explicitStep, explicitStep < t.nextStep - 1 {
-                warnOnce(
-                    "backwards|\(table)",
-                    "table '\(table)': step \(explicitStep) goes backwards (previous step \(t.nextStep - 1)); the row is kept",
-                    &s, &notes)
-            }
-            t.nextStep = step + 1
-            t.rows += 1
-            let schema: RowSchema
-            if let cached = t.schema, t.rawKeys == summary.keys {
-                schema = cached
-            } else {
-                schema = RowSchema(keys: resolveCollisions(summary.keys, table: table, &s, &notes))
-                t.rawKeys = summary.keys
-                t.schema = schema
-            }
-            return SummarizedRow(
-                table: table, step: step, level: level, time: RowTime(utcTimestamp: time, localTime: localTime),
-                schema: schema, values: summary.values, fileStem: t.fileStem)
-        }()
+        var collisions: [(key: String, renamed: String)] = []
+        // One in-place access to the table's state per row.
+        let made = s.tables[table]!.makeRow(
+            summary, table: table, step: explicitStep, level: level,
+            time: RowTime(utcTimestamp: time, localTime: localTime), collisions: &collisions)
+        if let explicitStep, made.backwards {
+            warnOnce(
+                "backwards|\(table)",
+                "table '\(table)': step \(explicitStep) goes backwards (previous step \(made.previousStep)); the row is kept",
+                &s, &notes)
+        }
+        for (key, renamed) in collisions {
+            warnOnce(
+                "collision|\(table)|\(key)",
+                "table '\(table)': two values map to key '\(key)'; the later one is logged as '\(renamed)'", &s, &notes)
+        }
+        let row = made.row
         var delivered = false
         for output in s.outputs where output.level <= level {
             delivered = true
@@ -218,7 +258,7 @@ public final class NokoLogger: Sendable {
 
     /// Makes keys unique: the second `a/b` becomes `a/b_1`, the third `a/b_2`; user keys may
     /// not take the journal's bookkeeping names (`$step`…).
-    private func resolveCollisions(_ keys: [String], table: String, _ s: inout State, _ notes: inout [String]) -> [String] {
+    fileprivate static func resolveCollisions(_ keys: [String], _ collisions: inout [(key: String, renamed: String)]) -> [String] {
         var seen = Set(SummarizedRow.bookkeepingKeys)
         seen.reserveCapacity(keys.count + 5)
         var result = keys
@@ -227,9 +267,7 @@ public final class NokoLogger: Sendable {
             while seen.contains("\(keys[i])_\(n)") { n += 1 }
             result[i] = "\(keys[i])_\(n)"
             seen.insert(result[i])
-            warnOnce(
-                "collision|\(table)|\(keys[i])",
-                "table '\(table)': two values map to key '\(keys[i])'; the later one is logged as '\(result[i])'", &s, &notes)
+            collisions.append((keys[i], result[i]))
         }
         return result
     }
@@ -265,6 +303,10 @@ public final class NokoLogger: Sendable {
 
     /// Writes every output's buffered rows through to the OS.
     public func flush() {
+        let outputs = state.withLock { s in
+            s.rowsSinceFlush = 0
+            return s.outputs
+        }
         for output in outputs {
             do {
                 try output.flush()

@@ -93,3 +93,17 @@ public struct NokoMessageHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 }
+
+extension LogLevel {
+    /// The swift-log level for noko's own messages at this level.
+    public var swiftLogLevel: Logging.Logger.Level {
+        switch value {
+        case ..<LogLevel.debug.value: return .trace
+        case ..<LogLevel.info.value: return .debug
+        case ..<LogLevel.warning.value: return .info
+        case ..<LogLevel.error.value: return .warning
+        case ..<LogLevel.critical.value: return .error
+        default: return .critical
+        }
+    }
+}

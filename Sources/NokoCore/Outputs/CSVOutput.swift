@@ -9,7 +9,10 @@ import Synchronization
 /// logger's background thread, at most one flush interval later. When rows bring keys the
 /// header lacks, the flush rewrites the file once (streamed to a temporary file, then
 /// renamed over the old one) with the new header: one rewrite per interval however many
-/// keys appear, at disk speed, never the whole-file-per-key rewrite of Python noko.
+/// keys appear, never the whole-file-per-key rewrite of Python noko. While keys keep
+/// appearing in a large file, rewrites are spaced so that they take at most a tenth of the
+/// time (the file then trails the journal by more than one interval; `close()` and
+/// `noko-run export` always bring it up to date).
 public final class CSVOutput: LogOutput {
     public let name = "csv"
     public let level: LogLevel
@@ -21,12 +24,13 @@ public final class CSVOutput: LogOutput {
     /// File state; held for the whole of a flush, so flushes never overlap.
     private let files: Mutex<[String: TableFile]>
     private let messages: Logging.Logger
-    /// Above this many pending rows, `write` flushes inline, bounding memory.
+    /// Above this many pending rows, `write` flushes inline, bounding memory (the logger
+    /// wakes its flusher long before, so this only happens when flushing falls behind).
     private let maxPendingRows: Int
 
     /// A CSV output writing into `directory`.
     public init(
-        directory: URL, level: LogLevel = .trace, maxPendingRows: Int = 65_536,
+        directory: URL, level: LogLevel = .trace, maxPendingRows: Int = 131_072,
         messages: Logging.Logger = NokoMessages.logger()
     ) {
         self.directory = directory
@@ -44,15 +48,17 @@ public final class CSVOutput: LogOutput {
         if count >= maxPendingRows { try flush() }
     }
 
-    public func flush() throws {
+    public func flush() throws { try flush(force: false) }
+
+    private func flush(force: Bool) throws {
         try files.withLock { files in
             let rows = pending.withLock { rows in
                 defer { rows.removeAll(keepingCapacity: true) }
                 return rows
             }
-            guard !rows.isEmpty else { return }
-            var order: [String] = []
-            var byTable: [String: [SummarizedRow]] = [:]
+            guard !rows.isEmpty || files.values.contains(where: { !$0.deferred.isEmpty }) else { return }
+            var order: [String] = files.keys.filter { !files[$0]!.deferred.isEmpty }
+            var byTable: [String: [SummarizedRow]] = Dictionary(uniqueKeysWithValues: order.map { ($0, []) })
             for row in rows {
                 if byTable[row.table] == nil { order.append(row.table) }
                 byTable[row.table, default: []].append(row)
@@ -60,9 +66,16 @@ public final class CSVOutput: LogOutput {
             var firstError: (any Error)?
             for table in order {
                 let tableRows = byTable[table]!
-                var file = try files[table] ?? TableFile.open(url: directory.appendingPathComponent(tableRows[0].fileStem + ".csv"))
+                // Taken out of the dictionary while it is written, so its buffers are not
+                // copied on write.
+                var file = try files.removeValue(forKey: table)
+                    ?? TableFile.open(url: directory.appendingPathComponent(tableRows[0].fileStem + ".csv"))
+                if tableRows.isEmpty && file.deferred.isEmpty {
+                    files[table] = file
+                    continue
+                }
                 do {
-                    try file.write(tableRows, messages: messages)
+                    try file.write(tableRows, force: force, maxDeferred: maxPendingRows, messages: messages)
                 } catch {
                     firstError = firstError ?? error
                 }
@@ -73,7 +86,7 @@ public final class CSVOutput: LogOutput {
     }
 
     public func close() throws {
-        try flush()
+        try flush(force: true)
         try files.withLock { files in
             for file in files.values {
                 let fd = try FileDescriptor.open(file.url.path, .append)
@@ -97,6 +110,10 @@ private struct TableFile {
     var exists = false
     var slots: [Int] = []
     var out: [UInt8] = []
+    /// Rows held back while a rewrite would come too soon after the last one.
+    var deferred: [SummarizedRow] = []
+    var lastRewriteEnd = 0.0
+    var lastRewriteDuration = 0.0
 
     /// Picks up an existing file's header (a resumed run), or prepares a new file.
     static func open(url: URL) throws -> TableFile {
@@ -133,7 +150,9 @@ private struct TableFile {
         bookkeepingPositions = SummarizedRow.bookkeepingKeys.map { position[$0] ?? -1 }
     }
 
-    mutating func write(_ rows: [SummarizedRow], messages: Logging.Logger) throws {
+    mutating func write(_ newRows: [SummarizedRow], force: Bool, maxDeferred: Int, messages: Logging.Logger) throws {
+        let rows = deferred.isEmpty ? newRows : deferred + newRows
+        deferred.removeAll()
         var newKeys: Set<String> = []
         var checked: Set<Int> = []
         for row in rows where checked.insert(row.schema.id).inserted && schemaPositions[row.schema.id] == nil {
@@ -142,9 +161,16 @@ private struct TableFile {
         if !exists || !newKeys.isEmpty || bookkeepingPositions.contains(-1) {
             let grown = Set(header).union(newKeys).union(SummarizedRow.bookkeepingKeys).sorted()
             if exists {
+                let now = RowClock.system.now()
+                if !force, now - lastRewriteEnd < 10 * lastRewriteDuration, rows.count < maxDeferred {
+                    deferred = rows
+                    return
+                }
                 messages.info(
                     "table '\(rows[0].table)': \(newKeys.count) new column(s) \(newKeys.sorted().prefix(5).joined(separator: ", "))\(newKeys.count > 5 ? ", …" : ""); rewriting \(url.lastPathComponent)")
                 try rewrite(with: grown, appending: rows)
+                lastRewriteEnd = RowClock.system.now()
+                lastRewriteDuration = lastRewriteEnd - now
             } else {
                 setHeader(grown)
                 out.removeAll(keepingCapacity: true)
@@ -173,32 +199,18 @@ private struct TableFile {
         try AtomicFile.write(to: url) { target in
             out.removeAll(keepingCapacity: true)
             appendHeader()
-            var scanner = CSVRecordScanner()
-            var sawHeader = false
+            try target.writeAll(out)
+            var inserter = CSVColumnInserter(mapping: mapping, oldCount: oldPosition.count)
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
             while true {
                 let n = try chunk.withUnsafeMutableBytes { try old.read(into: $0) }
                 if n == 0 { break }
-                chunk.withUnsafeBytes { bytes in
-                    scanner.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { record in
-                        guard sawHeader else {
-                            sawHeader = true
-                            return
-                        }
-                        for (i, old) in mapping.enumerated() {
-                            if i > 0 { out.append(UInt8(ascii: ",")) }
-                            if old >= 0, old < record.cells.count { out.append(contentsOf: record.raw(old)) }
-                        }
-                        out.append(UInt8(ascii: "\n"))
-                    }
-                }
-                if out.count >= 1 << 20 {
-                    try target.writeAll(out)
-                    out.removeAll(keepingCapacity: true)
-                }
+                chunk.withUnsafeBytes { inserter.process(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                if inserter.completeCount >= 1 << 20 { try target.writeAll(inserter.takeComplete()) }
             }
             // A torn final line (the process died mid-write) is dropped: it never was a row.
-            _ = scanner.finish { _ in }
+            try target.writeAll(inserter.takeComplete())
+            out.removeAll(keepingCapacity: true)
             for row in rows { append(row) }
             try target.writeAll(out)
         }

@@ -4,7 +4,8 @@ import Synchronization
 /// Human-readable rows, to a file (`noko_pprint.log`) or standard output.
 ///
 /// RESULTS and above by default: the rows worth reading as they happen. Each row is one
-/// block with aligned keys, written with one `write`, so blocks from threads never mix.
+/// block with aligned keys in sorted order, written with one `write`, so blocks from threads
+/// never mix.
 ///
 /// ```
 /// epoch · step 3 · RESULTS · 2026-11-27T10:27:38
@@ -40,7 +41,7 @@ public final class PrettyPrintOutput: LogOutput {
     public static func format(_ row: SummarizedRow) -> String {
         var text = "\(row.table) · step \(row.step) · \(row.level) · \(row.time.localTime)\n"
         let width = row.keys.map(\.count).max() ?? 0
-        for (key, value) in row.pairs {
+        for (key, value) in row.pairs.sorted(by: { $0.0 < $1.0 }) {
             let shown: String
             if case .string(let s) = value {
                 shown = s.contains("\n") ? s.debugDescription : s

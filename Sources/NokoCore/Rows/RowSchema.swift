@@ -8,17 +8,43 @@ public final class RowSchema: Sendable, Hashable {
     public let id: Int
     /// The keys, in the order the values of a row are stored.
     public let keys: [String]
+    private let positions: [String: Int]
 
     /// Creates a schema; keys must be unique (the logger guarantees this for its rows).
     public init(keys: [String]) {
         self.keys = keys
         self.id = RowSchema.nextID.add(1)
+        positions = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     private static let nextID = AtomicCounter()
 
     /// The position of `key`, or nil.
-    public func index(of key: String) -> Int? { keys.firstIndex(of: key) }
+    public func index(of key: String) -> Int? { positions[key] }
+
+    /// Where each of `other` sits in this schema, when `other` is a permutation of this
+    /// schema's keys; nil otherwise.
+    ///
+    /// Dictionaries iterate in a different order for every instance, so rows built the same
+    /// way arrive with their keys shuffled; this maps them onto one schema.
+    func permutation(from other: [String]) -> [Int]? {
+        guard other.count == keys.count else { return nil }
+        var result = [Int](repeating: 0, count: other.count)
+        var filled = [Bool](repeating: false, count: keys.count)
+        for (i, key) in other.enumerated() {
+            guard let p = positions[key], !filled[p] else { return nil }
+            filled[p] = true
+            result[i] = p
+        }
+        return result
+    }
+
+    /// `values` moved to their positions in this schema (see ``permutation(from:)``).
+    static func apply(_ permutation: [Int], to values: [Scalar]) -> [Scalar] {
+        var result = values
+        for (i, p) in permutation.enumerated() { result[p] = values[i] }
+        return result
+    }
 
     public static func == (lhs: RowSchema, rhs: RowSchema) -> Bool { lhs === rhs }
     public func hash(into hasher: inout Hasher) { hasher.combine(id) }

@@ -1,9 +1,10 @@
 /// A row after summarization: flat, typed, immutable, and ready for every output.
 ///
-/// Outputs receive these from the logger in one order. Besides the user's keys, every row
+/// Outputs receive these from the logger in one order. A class, so handing one row to
+/// several outputs (and keeping it in their buffers) costs one reference count each. Besides the user's keys, every row
 /// carries the bookkeeping columns noko writes as `$table`, `$step`, `$level`,
 /// `$localtime` and `$utc_timestamp`.
-public struct SummarizedRow: Sendable {
+public final class SummarizedRow: Sendable {
     /// The table the row was logged into.
     public let table: String
     /// The row's step: per table, counting from 0 unless the caller passed one.

@@ -9,22 +9,34 @@ public let maxIndexedElements = 16
 public let maxSummaryDepth = 32
 
 /// Containers whose entries become `prefix/key` (dictionaries, `KeyValuePairs`).
+///
+/// A dictionary's entries are visited in its iteration order, which differs between
+/// instances (the logger maps shuffled keys back onto the table's schema): sorting every
+/// row's keys would cost more than the rest of `logRow`. When a key contains a separator
+/// (`/`, `.`, `[`) or is `self`, two entries may land on the same flat key, and the entries
+/// are sorted first, so which one gets the `_1` suffix is the same in every row.
 protocol KeyedEntries {
-    /// Entries in a stable order: dictionaries sort by key, so journals are reproducible.
-    var nokoEntries: [(key: String, value: Any)] { get }
+    func nokoForEach(_ body: (String, Any) -> Void)
 }
 
 extension Dictionary: KeyedEntries {
-    var nokoEntries: [(key: String, value: Any)] {
-        var entries = map { (key: ($0.key as? String) ?? String(describing: $0.key), value: $0.value as Any) }
-        entries.sort { $0.key < $1.key }
-        return entries
+    func nokoForEach(_ body: (String, Any) -> Void) {
+        if let strings = self as? [String: Value], strings.keys.contains(where: mayCollide) {
+            for key in strings.keys.sorted() { body(key, strings[key]!) }
+            return
+        }
+        for (key, value) in self { body((key as? String) ?? String(describing: key), value) }
     }
 }
 
+/// True when the flat keys of this entry could equal another entry's.
+func mayCollide(_ key: String) -> Bool {
+    key == "self" || key.utf8.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "[") }
+}
+
 extension KeyValuePairs: KeyedEntries {
-    var nokoEntries: [(key: String, value: Any)] {
-        map { (key: ($0.key as? String) ?? String(describing: $0.key), value: $0.value as Any) }
+    func nokoForEach(_ body: (String, Any) -> Void) {
+        for (key, value) in self { body((key as? String) ?? String(describing: key), value) }
     }
 }
 
@@ -73,8 +85,13 @@ extension Summary {
             custom.summarize(prefix: "", into: &self)
             return
         }
+        if let dictionary = row as? [String: Any], !dictionary.keys.contains(where: mayCollide) {
+            // The common row: a specialized loop, no existential dispatch per entry.
+            for (key, value) in dictionary { walkEntry(key, value, prefix: "") }
+            return
+        }
         if let keyed = row as? any KeyedEntries {
-            walkEntries(keyed.nokoEntries, prefix: "")
+            keyed.nokoForEach { walkEntry($0, $1, prefix: "") }
             return
         }
         let mirror = Mirror(reflecting: row)
@@ -127,7 +144,7 @@ extension Summary {
             return
         }
         if let keyed = value as? any KeyedEntries {
-            walkEntries(keyed.nokoEntries, prefix: key)
+            keyed.nokoForEach { walkEntry($0, $1, prefix: key) }
             return
         }
         if let indexed = value as? any IndexedElements {
@@ -164,11 +181,9 @@ extension Summary {
         }
     }
 
-    private mutating func walkEntries(_ entries: [(key: String, value: Any)], prefix: String) {
-        for (entryKey, value) in entries {
-            let name = entryKey == "self" ? String(describing: type(of: value)) : entryKey
-            walk(value, key: prefix.nokoJoined(name))
-        }
+    private mutating func walkEntry(_ entryKey: String, _ value: Any, prefix: String) {
+        let name = entryKey == "self" ? String(describing: type(of: value)) : entryKey
+        walk(value, key: prefix.nokoJoined(name))
     }
 
     private mutating func walkFields(of value: Any, mirror: Mirror, prefix: String) {

@@ -1,0 +1,83 @@
+/// Streams CSV records while inserting empty columns: what a header that grew needs.
+///
+/// Both headers are sorted and the old columns are a subset of the new, so every record
+/// keeps its bytes in order and only gains commas at fixed cell positions. The old file is
+/// copied in runs, with no per-cell work: rewriting runs at memory-copy speed.
+struct CSVColumnInserter {
+    /// `inserts[k]`: empty cells to insert before old cell `k` (`k == oldCount`: at the end).
+    private let inserts: [Int]
+    private var inQuotes = false
+    private var cell = 0
+    private var inHeader = true
+    /// The converted records; the first ``completeCount`` bytes are whole records.
+    private(set) var output: [UInt8] = []
+    private(set) var completeCount = 0
+
+    /// `mapping[j]` is the old position of new column `j`, or -1 for a new column.
+    init(mapping: [Int], oldCount: Int) {
+        var inserts = [Int](repeating: 0, count: oldCount + 1)
+        var nextOld = 0
+        for old in mapping {
+            if old < 0 { inserts[nextOld] += 1 } else { nextOld = old + 1 }
+        }
+        self.inserts = inserts
+    }
+
+    /// Converts `chunk` (the old file's next bytes; its header record is dropped).
+    mutating func process(_ chunk: UnsafeRawBufferPointer) {
+        var runStart = 0
+        let count = chunk.count
+        let last = inserts.count - 1
+        for i in 0..<count {
+            let byte = chunk[i]
+            if byte == UInt8(ascii: "\"") {
+                inQuotes.toggle()
+                continue
+            }
+            if inQuotes { continue }
+            if byte == UInt8(ascii: ","), !inHeader {
+                cell += 1
+                if cell <= last, inserts[cell] > 0 {
+                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[runStart...i]))
+                    output.append(contentsOf: repeatElement(UInt8(ascii: ","), count: inserts[cell]))
+                    runStart = i + 1
+                }
+            } else if byte == UInt8(ascii: "\n") {
+                if inHeader {
+                    inHeader = false
+                } else {
+                    var end = i
+                    if end > runStart, chunk[end - 1] == UInt8(ascii: "\r") {
+                        end -= 1
+                    } else if end == runStart, output.last == UInt8(ascii: "\r") {
+                        output.removeLast()  // the "\r" ended the previous chunk
+                    }
+                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[runStart..<end]))
+                    // Records shorter than the old header get their missing cells too.
+                    let missing = max(0, last - 1 - cell) + inserts[last]
+                    output.append(contentsOf: repeatElement(UInt8(ascii: ","), count: missing))
+                    output.append(UInt8(ascii: "\n"))
+                    completeCount = output.count
+                }
+                // The next record starts here: its leading inserted cells come first.
+                output.append(contentsOf: repeatElement(UInt8(ascii: ","), count: inserts[0]))
+                cell = 0
+                runStart = i + 1
+            }
+        }
+        if !inHeader, runStart < count {
+            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[runStart..<count]))
+        }
+    }
+
+    /// Removes and returns the whole records converted so far.
+    mutating func takeComplete() -> [UInt8] {
+        let complete = Array(output[0..<completeCount])
+        output.removeSubrange(0..<completeCount)
+        completeCount = 0
+        return complete
+    }
+
+    /// Bytes of an unterminated final record (a torn line), which are dropped.
+    var tornBytes: Int { max(0, output.count - completeCount - inserts[0]) }
+}

@@ -1,0 +1,250 @@
+import Foundation
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// TensorBoard scalars, written without Python or TensorFlow.
+///
+/// Every row at ``level`` (INFO by default) and above becomes one `Event` in
+/// `events.out.tfevents.<unix time>.<host>.<pid>.<n>` in the run directory: the row's
+/// Unix time as `wall_time`, its step, and one scalar per numeric key, tagged
+/// `<table>/<key>` with `:` replaced by `_` (TensorBoard's tag rules). Booleans become 0
+/// and 1; strings and nulls are skipped; NaN and ±infinity are written as they are
+/// (TensorBoard shows them). Scalars are 32-bit floats, as in every TensorBoard writer.
+///
+/// The file is a view of the journal (`noko.ndjson`): ``write(_:)`` only keeps the row, and
+/// ``flush()`` (every flush interval, from the logger's flusher) encodes the rows and
+/// appends them as whole TFRecords. So a `kill -9` leaves a readable file that trails the
+/// journal by at most one interval. When more than ``maxPendingRows`` rows or
+/// ``maxPendingValues`` values are waiting, ``write(_:)`` flushes itself, which bounds memory.
+///
+/// ``writeHyperparameters(_:metricTags:startTime:)`` adds the run's config for TensorBoard's
+/// HParams dashboard, and ``writeSessionEnd(status:endTime:)`` how the run ended.
+public final class TensorBoardOutput: LogOutput {
+    /// `"tensorboard"`.
+    public let name = "tensorboard"
+    /// The lowest level written.
+    public let level: LogLevel
+    /// The event file.
+    public let fileURL: URL
+
+    /// Rows waiting for ``flush()`` beyond which ``write(_:)`` flushes by itself.
+    public static let maxPendingRows = 65_536
+    /// Values (across waiting rows) beyond which ``write(_:)`` flushes by itself: about
+    /// 24 MiB of retained cells.
+    public static let maxPendingValues = 1 << 20
+
+    /// Encoded bytes written to the file at a time during a flush.
+    private static let writeChunkSize = 1 << 20
+
+    private let messages: Logging.Logger
+    private let clock: @Sendable () -> Double
+    private let pending = Mutex(PendingRows())
+    private let sink: Mutex<EventSink>
+
+    private struct PendingRows {
+        var rows: [SummarizedRow] = []
+        var valueCount = 0
+        var isClosed = false
+    }
+
+    /// What only one flush at a time may touch: the file, the encoder and its buffer.
+    private struct EventSink {
+        let file: AppendOnlyFile
+        var encoder = ScalarEventEncoder()
+        var records = TFRecordWriter(capacity: 1 << 16)
+        var isClosed = false
+
+        mutating func writeRecords() throws(NokoFileError) {
+            defer { records.removeAll() }
+            try file.append(records.bytes)
+        }
+    }
+
+    /// Creates the event file in `directory` (made if missing) and writes its first record.
+    ///
+    /// - Parameters:
+    ///   - directory: The run directory.
+    ///   - level: The lowest level written; INFO, as in Python noko.
+    ///   - messages: Where warnings go (noko's own logger, label `noko`).
+    ///   - hostName: The host in the file name; the machine's host name by default.
+    ///   - processID: The pid in the file name; this process's by default.
+    ///   - clock: Unix time in seconds, for the file name and the first event; tests inject one.
+    public init(
+        directory: URL, level: LogLevel = .info, messages: Logging.Logger = NokoMessages.logger(), hostName: String? = nil,
+        processID: Int32? = nil, clock: (@Sendable () -> Double)? = nil
+    ) throws {
+        let clock = clock ?? { Date().timeIntervalSince1970 }
+        self.level = level
+        self.messages = messages
+        self.clock = clock
+        try createDirectory(directory)
+
+        let now = clock()
+        let host = (hostName ?? Self.machineHostName()).replacingOccurrences(of: "/", with: "_")
+        let prefix = "events.out.tfevents.\(Int64(now.rounded(.down))).\(host).\(processID ?? getpid())."
+        // The counter makes names unique within the process; O_EXCL settles races with others.
+        var created: (file: AppendOnlyFile, url: URL)?
+        while created == nil {
+            let url = directory.appendingPathComponent(prefix + String(Self.fileCounter.add(1)))
+            created = try AppendOnlyFile(creatingNewOrNil: url.path).map { ($0, url) }
+        }
+        let (file, url) = created!
+        fileURL = url
+
+        var header = TFRecordWriter(capacity: 64)
+        header.appendRecord { TensorBoardEvents.writeFileVersionEvent(wallTime: now, to: &$0) }
+        try file.append(header.bytes)
+        sink = Mutex(EventSink(file: file))
+    }
+
+    private static let fileCounter = AtomicCounter()
+
+    /// Keeps the row for the next ``flush()``.
+    public func write(_ row: SummarizedRow) throws {
+        let overBound = try pending.withLock { pending in
+            guard !pending.isClosed else {
+                throw TensorBoardOutputError(
+                    "tensorboard: row of table '\(row.table)' at step \(row.step) arrived after close(); not written")
+            }
+            pending.rows.append(row)
+            pending.valueCount += row.values.count
+            return pending.rows.count >= Self.maxPendingRows || pending.valueCount >= Self.maxPendingValues
+        }
+        if overBound { try flush() }
+    }
+
+    /// Encodes the waiting rows and appends them to the file as whole records.
+    public func flush() throws {
+        try drain(appending: nil)
+    }
+
+    /// Flushes, then `fsync`s and closes the file. Closing twice does nothing.
+    public func close() throws {
+        pending.withLock { $0.isClosed = true }
+        try drain(appending: nil)
+        try sink.withLock { (sink) throws(NokoFileError) in
+            guard !sink.isClosed else { return }
+            sink.isClosed = true
+            try sink.file.sync()
+            try sink.file.close()
+        }
+    }
+
+    /// Writes the run's config for TensorBoard's HParams dashboard (the hparams plugin's
+    /// `session_start_info` summary), after every row written so far.
+    ///
+    /// TensorBoard then lists the run with these values next to its metrics (the last value
+    /// of each scalar tag). Ints and doubles become numbers, booleans booleans, strings
+    /// strings; null values have no hparams type and are left out.
+    ///
+    /// - Parameters:
+    ///   - hyperparameters: The flattened config, for example `[("opt/lr", 0.1), ("seed", 1)]`.
+    ///   - metricTags: When given, also writes the plugin's `experiment` summary, which fixes
+    ///     the dashboard's columns to these hyperparameters and these scalar tags. TensorBoard
+    ///     uses the first experiment summary it finds for a whole log directory, so pass this
+    ///     only when this run is the only one there or every run declares the same columns;
+    ///     without it TensorBoard derives the columns from all runs' configs and scalar tags.
+    ///   - startTime: Unix time of the start of the run; now by default.
+    public func writeHyperparameters(
+        _ hyperparameters: [(key: String, value: Scalar)], metricTags: [String]? = nil, startTime: Double? = nil
+    ) throws {
+        let time = startTime ?? clock()
+        let experiment = metricTags.map {
+            TensorBoardEvents.experimentContent(hyperparameters: hyperparameters, metricTags: $0, timeCreated: time)
+        }
+        let start = TensorBoardEvents.sessionStartContent(hyperparameters: hyperparameters, startTime: time)
+        try drain { records in
+            if let experiment {
+                records.appendRecord {
+                    TensorBoardEvents.writeHParamsEvent(
+                        tag: TensorBoardEvents.experimentTag, pluginContent: experiment, wallTime: time, to: &$0)
+                }
+            }
+            records.appendRecord {
+                TensorBoardEvents.writeHParamsEvent(
+                    tag: TensorBoardEvents.sessionStartInfoTag, pluginContent: start, wallTime: time, to: &$0)
+            }
+        }
+    }
+
+    /// Writes how the run ended (the hparams plugin's `session_end_info` summary), after every
+    /// row written so far; the HParams dashboard shows it as the run's status.
+    public func writeSessionEnd(status: TensorBoardSessionStatus, endTime: Double? = nil) throws {
+        let time = endTime ?? clock()
+        let end = TensorBoardEvents.sessionEndContent(status: status, endTime: time)
+        try drain { records in
+            records.appendRecord {
+                TensorBoardEvents.writeHParamsEvent(
+                    tag: TensorBoardEvents.sessionEndInfoTag, pluginContent: end, wallTime: time, to: &$0)
+            }
+        }
+    }
+
+    /// Encodes the waiting rows, then whatever `extra` appends, and writes it all; one
+    /// drain at a time, so records reach the file in the order rows were written.
+    private func drain(appending extra: ((inout TFRecordWriter) -> Void)?) throws {
+        let (warnings, failure) = sink.withLock { sink -> ([String], TensorBoardOutputError?) in
+            let rows = pending.withLock { pending in
+                defer {
+                    pending.rows = []
+                    pending.valueCount = 0
+                }
+                return pending.rows
+            }
+            guard !sink.isClosed else {
+                let what = extra == nil ? "\(rows.count) rows" : "hyperparameters"
+                return rows.isEmpty && extra == nil
+                    ? ([], nil) : ([], TensorBoardOutputError("tensorboard: \(what) arrived after close(); not written"))
+            }
+            var rowsWritten = 0
+            do throws(NokoFileError) {
+                for (index, row) in rows.enumerated() {
+                    sink.encoder.appendEvent(for: row, to: &sink.records)
+                    if sink.records.bytes.count >= Self.writeChunkSize {
+                        try sink.writeRecords()
+                        rowsWritten = index + 1
+                    }
+                }
+                extra?(&sink.records)
+                if sink.records.recordCount > 0 { try sink.writeRecords() }
+                return (sink.encoder.takeWarnings(), nil)
+            } catch {
+                let lost = rows.count - rowsWritten
+                let what = extra == nil ? "\(lost) rows" : "\(lost) rows and the hyperparameters"
+                return (
+                    sink.encoder.takeWarnings(),
+                    TensorBoardOutputError(
+                        "tensorboard: \(error); \(what) are missing from the event file (the journal has them), "
+                            + "which still ends on a whole record")
+                )
+            }
+        }
+        for warning in warnings { messages.warning("\(warning)") }
+        if let failure { throw failure }
+    }
+
+    private static func machineHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
+    }
+}
+
+/// A TensorBoard output problem, with a message naming what was lost and why.
+public struct TensorBoardOutputError: Error, CustomStringConvertible {
+    /// What went wrong.
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+
+/// Materializes a run's checkpoint commit so the exact code can be rebuilt and rerun.
+///
+/// Both entry points refuse a directory that exists and is not empty, and never touch the
+/// repository's HEAD, index or working tree.
+public enum GitCheckout {
+    /// Adds a `git worktree` at `directory` with HEAD detached at `commit`, like
+    /// `git worktree add --detach <directory> <commit>`. Remove it later with
+    /// `git worktree remove <directory>`.
+    ///
+    /// - Parameters:
+    ///   - repository: any path inside the repository (a run's `git.root`).
+    ///   - commit: the full commit id (a run's `git.checkpoint`).
+    ///   - directory: where to put the worktree; created if missing, must be empty if present.
+    public static func worktree(repository: URL, commit: String, at directory: URL) throws(GitError) {
+        let (repo, id) = try open(repository, commit: commit)
+        let target = try prepare(directory)
+        // git names a worktree after its directory; keep the name unique in .git/worktrees.
+        let base = sanitizedName(directory.lastPathComponent)
+        var name = base
+        var suffix = 1
+        while repo.hasWorktree(named: name) {
+            suffix += 1
+            name = "\(base)-\(suffix)"
+        }
+        // libgit2 creates the directory itself and wants it absent.
+        try? FileManager.default.removeItem(atPath: target)
+        try repo.addDetachedWorktree(name: name, path: target, commit: id)
+    }
+
+    /// Writes the files of `commit` into `directory` as a plain copy, without `.git`.
+    ///
+    /// - Parameters:
+    ///   - repository: any path inside the repository (a run's `git.root`).
+    ///   - commit: the full commit id (a run's `git.checkpoint`).
+    ///   - directory: created if missing, must be empty if present.
+    public static func export(repository: URL, commit: String, to directory: URL) throws(GitError) {
+        let (repo, id) = try open(repository, commit: commit)
+        let tree = try repo.commit(id).tree()
+        let target = try prepare(directory)
+        try repo.export(tree, to: target)
+    }
+
+    /// Where `noko-run checkout` puts a worktree by default: next to the repository, named
+    /// `<repository>-<run name>`.
+    public static func defaultWorktreeDirectory(repositoryRoot: URL, runName: String) -> URL {
+        let root = repositoryRoot.standardizedFileURL
+        return root.deletingLastPathComponent()
+            .appendingPathComponent("\(root.lastPathComponent)-\(sanitizedName(runName))", isDirectory: true)
+    }
+
+    private static func open(_ repository: URL, commit: String) throws(GitError) -> (GitRepository, ObjectID) {
+        let path = FilePaths.canonical(repository)
+        guard let repo = try GitRepository.discover(containing: path) else {
+            throw GitError(operation: "check out \(commit)", message: "\(path) is not in a git repository")
+        }
+        let id = try ObjectID(hex: commit)
+        _ = try repo.commit(id)
+        return (repo, id)
+    }
+
+    /// Checks that `directory` is absent or empty, creates it (and its parents), and returns
+    /// its canonical path.
+    private static func prepare(_ directory: URL) throws(GitError) -> String {
+        let path = FilePaths.canonical(directory)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw GitError(operation: "check out into \(path)", message: "it exists and is not a directory")
+            }
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            guard contents.isEmpty else {
+                throw GitError(
+                    operation: "check out into \(path)",
+                    message: "the directory is not empty (\(contents.count) entries); choose a new or empty directory")
+            }
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw GitError(operation: "create \(path)", message: error.localizedDescription)
+        }
+        return path
+    }
+
+    /// `name` with characters git does not allow in worktree or branch names replaced by `-`.
+    private static func sanitizedName(_ name: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+        var result = String(name.map { allowed.contains($0) ? $0 : "-" })
+        while result.hasPrefix(".") || result.hasPrefix("-") { result.removeFirst() }
+        while result.hasSuffix(".") || result.hasSuffix(".lock") { result.removeLast() }
+        result = result.replacingOccurrences(of: "..", with: "-")
+        return result.isEmpty ? "checkout" : result
+    }
+}

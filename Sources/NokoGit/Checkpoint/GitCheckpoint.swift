@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A git checkpoint of the exact code a run uses: the working tree (tracked files as they
+/// are on disk, untracked non-ignored files, within size caps) committed onto the branch
+/// `noko-checkpoints`, plus two patches in the run directory.
+///
+/// HEAD, the index, the working tree and hooks are never touched; the only things written
+/// to the repository are objects and the checkpoint branch (with its reflog).
+/// All calls block (file system, hashing): call them from a plain thread, not from Swift's
+/// cooperative pool.
+public enum GitCheckpoint {
+    /// Name of the patch from HEAD's tree to the checkpoint, in the run directory.
+    public static let fromHeadFileName = "from_head.diff"
+    /// Name of the patch from the previous checkpoint to this one, in the run directory.
+    public static let fromLastCheckpointFileName = "from_last_checkpoint.diff"
+
+    /// Whether the environment turns checkpoints off (`NOKO_NO_CHECKPOINT=1`, or `true`/`yes`).
+    public static func isDisabled(environment: [String: String]) -> Bool {
+        guard let value = environment["NOKO_NO_CHECKPOINT"]?.lowercased() else { return false }
+        return ["1", "true", "yes", "on"].contains(value)
+    }
+
+    /// Checkpoints the repository containing `options.searchPath` and writes
+    /// `from_head.diff` and `from_last_checkpoint.diff` into `runDirectory` (made if missing).
+    ///
+    /// - Returns: what goes under `"git"` in `metadata.json`, or nil (after one warning on
+    ///   `messages`) when the search path is in no repository or in a bare one.
+    /// - Throws: `GitError` when the repository cannot be read or the checkpoint cannot be
+    ///   written (the branch stayed locked for 10 s, a corrupt object…). The caller should
+    ///   warn and let the run go on.
+    public static func checkpoint(
+        runDirectory: URL, runName: String, options: CheckpointOptions, messages: Logger
+    ) throws(GitError) -> GitCheckpointRecord? {
+        let branchReference = "refs/heads/" + options.branch
+        guard GitRepository.isValidReferenceName(branchReference) else {
+            throw GitError(operation: "checkpoint", message: "'\(options.branch)' is not a valid branch name")
+        }
+        let searchPath = FilePaths.canonical(options.searchPath)
+        guard let repository = try GitRepository.discover(containing: searchPath) else {
+            messages.warning("\(searchPath) is not in a git repository: no code checkpoint for this run.")
+            return nil
+        }
+        guard let workdir = repository.workdir.map(FilePaths.canonical(directory:)) else {
+            messages.warning("\(searchPath) is in a bare git repository (no working tree): no code checkpoint.")
+            return nil
+        }
+
+        let head = try repository.head()
+        let runDirectoryPath = FilePaths.canonical(runDirectory)
+        let excluded = try excludedDirectories(
+            repository: repository, workdir: workdir, runDirectory: runDirectoryPath, options: options,
+            messages: messages)
+        let snapshot = try WorkingTreeSnapshot.make(
+            repository: repository, workdir: workdir, excluding: excluded.directories, options: options,
+            messages: messages)
+        if !excluded.warned, let first = snapshot.unignoredRunDirectories.first {
+            messages.warning(
+                "noko run directories inside the repository are not ignored (e.g. \(first)); they are left out of checkpoints. Add their parent directory (e.g. `runs/`) to .gitignore.")
+        }
+
+        let tree = try repository.tree(snapshot.tree)
+        let headTree = try head.commit.map { id throws(GitError) in try repository.commit(id).tree() }
+        let identity = try CheckpointIdentity(config: repository.configSnapshot())
+        let runLocation = FilePaths.relative(runDirectoryPath, to: workdir) ?? runDirectoryPath
+        let message = "noko checkpoint of \(runLocation)\n\nRun: \(runName)\n"
+        let landed = try commitWithRetry(
+            repository: repository, reference: branchReference, tree: tree, head: head.commit,
+            message: message, signature: identity.signature())
+
+        let fromHead = try GitDiff.trees(in: repository, from: headTree, to: tree)
+        let previousTree = try landed.previous.map { id throws(GitError) in try repository.commit(id).tree() }
+        let fromLast = try GitDiff.trees(in: repository, from: previousTree, to: tree)
+        do {
+            try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw GitError(operation: "create \(runDirectory.path)", message: error.localizedDescription)
+        }
+        let fromHeadStats = try write(fromHead, to: runDirectory.appendingPathComponent(fromHeadFileName))
+        let fromLastStats = try write(fromLast, to: runDirectory.appendingPathComponent(fromLastCheckpointFileName))
+
+        let branch: String?
+        switch head {
+        case .unborn(let name), .branch(let name, _): branch = name
+        case .detached: branch = nil
+        }
+        // A remote is a nicety: a broken remote configuration must not cost the checkpoint.
+        let remoteURL = (try? repository.remoteURL())?.map(RemoteURL.strippingCredentials)
+        let treeDiffers = headTree.map { $0.id != snapshot.tree } ?? (snapshot.files > 0)
+        return GitCheckpointRecord(
+            root: String(workdir.dropLast()), branch: branch, detached: branch == nil,
+            head: head.commit?.hex, dirty: treeDiffers || !snapshot.skipped.isEmpty,
+            checkpoint: landed.commit.hex, checkpointBranch: options.branch,
+            previousCheckpoint: landed.previous?.hex, files: snapshot.files, bytes: snapshot.bytes,
+            skipped: snapshot.skipped, remoteURL: remoteURL, fromHead: fromHeadStats,
+            fromLastCheckpoint: fromLastStats)
+    }
+
+    private static func write(_ diff: GitDiff, to url: URL) throws(GitError) -> GitDiffStats {
+        let file = try AtomicStreamFile(url)
+        let stats = try diff.writePatch(to: file)
+        try file.commit()
+        return stats
+    }
+
+    /// The runs directory and this run's directory, when inside the working tree; warns once
+    /// when one of them is not ignored.
+    private static func excludedDirectories(
+        repository: GitRepository, workdir: String, runDirectory: String, options: CheckpointOptions,
+        messages: Logger
+    ) throws(GitError) -> (directories: ExcludedDirectories, warned: Bool) {
+        var excluded = ExcludedDirectories()
+        var warned = false
+        let runsDirectory = options.runsDirectory.map(FilePaths.canonical)
+        for path in [runsDirectory, runDirectory].compactMap({ $0 }) {
+            guard let relative = FilePaths.relative(path, to: workdir) else { continue }
+            if excluded.contains(relative + "/") { continue }
+            excluded.insert(relative)
+            if !warned, try !repository.isIgnored(relative + "/") {
+                warned = true
+                messages.warning(
+                    "\(relative)/ is inside the repository and not ignored; noko leaves it out of checkpoints, but git sees it. Add `\(relative)/` to .gitignore.")
+            }
+        }
+        return (excluded, warned)
+    }
+
+    /// Writes the checkpoint commit and moves the branch to it with compare-and-swap,
+    /// retrying when another checkpoint moved or locked the branch meanwhile, so concurrent
+    /// runs land as one linear chain.
+    private static func commitWithRetry(
+        repository: GitRepository, reference: String, tree: GitTree, head: ObjectID?, message: String,
+        signature: GitSignature
+    ) throws(GitError) -> (commit: ObjectID, previous: ObjectID?) {
+        let deadline = DispatchTime.now().uptimeNanoseconds + 10_000_000_000
+        var attempt = 0
+        while true {
+            let previous = try repository.referenceTarget(reference)
+            let parent = previous ?? head
+            let parents = try parent.map { id throws(GitError) in [try repository.commit(id)] } ?? []
+            let commit = try repository.createCommit(tree: tree, parents: parents, message: message, signature: signature)
+            do {
+                try repository.compareAndSwapReference(
+                    reference, to: commit, expected: previous, logMessage: "noko checkpoint")
+                return (commit, previous)
+            } catch where error.isContention && DispatchTime.now().uptimeNanoseconds < deadline {
+                attempt += 1
+                // Exponential backoff with jitter, capped: contenders rarely collide twice.
+                let base = min(1 << min(attempt, 7), 100)
+                usleep(UInt32(base * 1000 + Int.random(in: 0..<2000)))
+            }
+        }
+    }
+}
+
+extension FilePaths {
+    /// A directory path from libgit2 (ending in `/`), canonical and still ending in `/`.
+    static func canonical(directory: String) -> String {
+        let resolved = canonical(URL(fileURLWithPath: directory, isDirectory: true))
+        return resolved.hasSuffix("/") ? resolved : resolved + "/"
+    }
+}

@@ -1,2 +1,0 @@
-// libgit2 checkpoints: see issue 5.
-import NokoCore

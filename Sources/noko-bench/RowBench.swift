@@ -1,0 +1,175 @@
+import Foundation
+import Noko
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The W1 workload of ../shared/reference/baselines.md: rows of 16 values (12 Double,
+/// 3 Int, 1 short String) logged to table `train`.
+struct RowWorkload {
+    let rows: Int
+    let doubles: [Double]
+
+    init(rows: Int) {
+        self.rows = rows
+        var rng = SystemRandomNumberGenerator()
+        doubles = (0..<(rows * 12)).map { _ in Double.random(in: 0..<1, using: &rng) }
+    }
+
+    static let doubleKeys = (0..<12).map { "metric_\($0)" }
+
+    /// The row as a user would build it.
+    func row(_ i: Int) -> [String: Any] {
+        var row: [String: Any] = ["epoch": i / 1000, "batch": i % 1000, "samples": i * 32, "phase": i % 10 == 0 ? "eval" : "train"]
+        for k in 0..<12 { row[RowWorkload.doubleKeys[k]] = doubles[i * 12 + k] }
+        return row
+    }
+}
+
+/// The floor: a hand-written loop that formats the same journal bytes and issues the same
+/// `write` calls, with nothing else.
+func floorLoop(_ w: RowWorkload, into directory: URL) -> Double {
+    let fd = open(directory.appendingPathComponent("floor.ndjson").path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    defer { close(fd) }
+    var keys = ["batch", "epoch", "phase", "samples"] + RowWorkload.doubleKeys
+    keys.sort()
+    var buffer: [UInt8] = []
+    buffer.reserveCapacity(1024)
+    return time {
+        for i in 0..<w.rows {
+            buffer.removeAll(keepingCapacity: true)
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            let now = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+            buffer.append(contentsOf: "{\"$table\":\"train\",\"$step\":\(i),\"$level\":20,\"$localtime\":\"2026-11-27T10:00:00\",\"$utc_timestamp\":\(now)".utf8)
+            buffer.append(contentsOf: ",\"batch\":\(i % 1000),\"epoch\":\(i / 1000)".utf8)
+            for k in 0..<12 {
+                buffer.append(contentsOf: ",\"\(RowWorkload.doubleKeys[k])\":".utf8)
+                buffer.append(contentsOf: w.doubles[i * 12 + k].description.utf8)
+            }
+            buffer.append(contentsOf: ",\"phase\":\"\(i % 10 == 0 ? "eval" : "train")\",\"samples\":\(i * 32)}\n".utf8)
+            _ = buffer.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        }
+    }
+}
+
+/// The rows through a logger with `outputs`; returns (loop seconds, seconds including close).
+func nokoLoop(_ w: RowWorkload, logger: NokoLogger) -> (loop: Double, withClose: Double) {
+    var loop = 0.0
+    let total = time {
+        loop = time {
+            for i in 0..<w.rows { logger.logRow("train", w.row(i)) }
+        }
+        logger.close()
+    }
+    return (loop, total)
+}
+
+/// Default outputs (journal, CSV, pprint file, summary) in a fresh run directory.
+func defaultLogger(in directory: URL, extra: [any LogOutput] = []) throws -> NokoLogger {
+    var options = OutputOptions()
+    options.stderrLevel = .error
+    return try Noko.makeRunLogger(directory: directory, options: options) { _ in extra }
+}
+
+func rowsBenchmark(_ arguments: [String]) throws {
+    let rows = 100_000
+    let workload = RowWorkload(rows: rows)
+    var withClose: [Double] = []
+    let result = try interleaved(
+        "rows (100,000 × 16 values, default outputs without TensorBoard)", repetitions: 7,
+        a: ("floor", { floorLoop(workload, into: scratchDirectory("floor")) }),
+        b: ("noko", {
+            let run = try nokoLoop(workload, logger: defaultLogger(in: scratchDirectory("rows")))
+            withClose.append(run.withClose)
+            return run.loop
+        }))
+    print(result.report(unit: "µs", scale: 1e6 / Double(rows), per: "/row"))
+    let perRow = result.medianB * 1e6 / Double(rows)
+    // The noko loop also builds each row's [String: Any], which the floor does not.
+    var keep = 0
+    let building = median((0..<7).map { _ in time { for i in 0..<rows { keep &+= workload.row(i).count } } })
+    let buildPerRow = building * 1e6 / Double(rows)
+    print(String(format: "  of which building the [String: Any] rows: %.3g µs/row; noko without it: %.3g µs/row, ratio %.3f (%d)",
+                 buildPerRow, perRow - buildPerRow, (perRow - buildPerRow) / (result.medianA * 1e6 / Double(rows)), keep % 2))
+    print(String(format: "  noko incl. close (final CSV/summary flush and fsync): %.3g µs/row", median(withClose) * 1e6 / Double(rows)))
+    print(String(format: "  Python noko (baselines.md, default outputs without TensorBoard): 104.6 µs/row -> %.1f× faster", 104.6 / perRow))
+    print("  target: noko/floor ≤ 2.0")
+}
+
+func summarizeBenchmark(_ arguments: [String]) throws {
+    var rng = SystemRandomNumberGenerator()
+    let floats = (0..<1_000_000).map { _ in Float.random(in: -1...1, using: &rng) }
+    let matrix = (0..<1000).map { _ in (0..<1000).map { _ in Double.random(in: -1...1, using: &rng) } }
+    let bytes = Double(floats.count * 4 + 1_000_000 * 8)
+    let sink = CountingOutput()
+    let logger = NokoLogger(outputs: [sink], flushInterval: nil)
+    var checksum = 0.0
+    let result = try interleaved(
+        "summarize ([Float] × 1,000,000 and [[Double]] 1000×1000, per row)", repetitions: 21,
+        a: ("four-pass Swift", {
+            time {
+                for stats in [fourPass(floats.map(Double.init)), fourPass(matrix.flatMap { $0 })] { checksum += stats.reduce(0, +) }
+            }
+        }),
+        b: ("noko logRow", { time { logger.logRow("w", ["floats": floats, "matrix": matrix]) } }))
+        
+    print(result.report(unit: "ms", scale: 1e3))
+    print(String(format: "  noko: %.2f GB/s; four-pass: %.2f GB/s (checksum %.3g)", bytes / result.medianB / 1e9, bytes / result.medianA / 1e9, checksum))
+    print(String(format: "  Python noko (baselines.md): 13.1 ms per row (numpy directly: 3.0 ms) -> noko %.1f× faster than Python noko, %.1f× faster than numpy", 13.1e-3 / result.medianB, 3.0e-3 / result.medianB))
+    print("  target: noko ≤ four-pass (ratio ≤ 1.0)")
+}
+
+/// The straightforward way: one pass per statistic (the baseline to beat).
+func fourPass(_ values: [Double]) -> [Double] {
+    let n = Double(values.count)
+    let mean = values.reduce(0, +) / n
+    let minimum = values.min()!
+    let maximum = values.max()!
+    let std = (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / n).squareRoot()
+    return [mean, minimum, maximum, std]
+}
+
+/// Counts rows and keeps nothing.
+final class CountingOutput: LogOutput {
+    let name = "count"
+    let level = LogLevel.trace
+    private let count = Mutex(0)
+    func write(_ row: SummarizedRow) throws { count.withLock { $0 += 1 } }
+}
+
+func schemaGrowthBenchmark(_ arguments: [String]) throws {
+    let extraKeys = (0..<200).map { "x_\($0)" }
+    func run(rows: Int, flushInterval: Duration) throws -> Double {
+        let directory = scratchDirectory("growth")
+        var options = OutputOptions()
+        options.stderrLevel = .error
+        options.flushInterval = flushInterval
+        let logger = try Noko.makeRunLogger(directory: directory, options: options)
+        let workload = RowWorkload(rows: rows)
+        return time {
+            for i in 0..<rows {
+                var row = workload.row(i)
+                row.reserveCapacity(16 + i / 200)
+                for k in 0..<(i / 200) { row[extraKeys[k]] = Double(k) }
+                logger.logRow("train", row)
+            }
+            logger.close()
+        }
+    }
+    for interval in [Duration.seconds(1), .milliseconds(10)] {
+        let result = try interleaved(
+            "schema growth (a new key every 200 rows, flush interval \(interval))", repetitions: 3,
+            a: ("20,000 rows", { try run(rows: 20_000, flushInterval: interval) }),
+            b: ("40,000 rows", { try run(rows: 40_000, flushInterval: interval) }))
+        print(result.report())
+        // Row i has 16 + i/200 values: doubling the rows multiplies the cells by 3.5.
+        func cells(_ n: Int) -> Double { Double(16 * n + 200 * (n / 200) * (n / 200 - 1) / 2) }
+        print(String(format: "  per cell: %.0f ns at 20,000 rows (%.2fM cells), %.0f ns at 40,000 rows (%.2fM cells)",
+                     result.medianA / cells(20_000) * 1e9, cells(20_000) / 1e6, result.medianB / cells(40_000) * 1e9, cells(40_000) / 1e6))
+        print("  target: 40,000 rows < 1 s, and ratio ≤ 3")
+    }
+    print("  Python noko (baselines.md): 36.5 s at 20,000 rows, 231 s at 40,000")
+}

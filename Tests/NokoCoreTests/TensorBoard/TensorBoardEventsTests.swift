@@ -1,0 +1,86 @@
+import Testing
+
+@testable import NokoCore
+
+/// Expected bytes come from TensorBoard's own protobuf classes (`event_pb2`, `summary_pb2`,
+/// the hparams plugin's `plugin_data_pb2` and `api_pb2`, serialized by protobuf 7.36), so
+/// they are facts about the format, not outputs of this code.
+@Suite struct TensorBoardEventsTests {
+    private func encoded(_ body: (inout ProtobufWriter) -> Void) -> [UInt8] {
+        var writer = ProtobufWriter()
+        body(&writer)
+        return writer.bytes
+    }
+
+    @Test func fileVersionEvent() {
+        // Event(wall_time=1700000000.25, file_version="brain.Event:2")
+        let expected: [UInt8] = [
+            0x09, 0x00, 0x00, 0x10, 0x40, 0xFC, 0x54, 0xD9, 0x41, 0x1A, 0x0D, 0x62, 0x72, 0x61, 0x69, 0x6E, 0x2E,
+            0x45, 0x76, 0x65, 0x6E, 0x74, 0x3A, 0x32,
+        ]
+        #expect(encoded { TensorBoardEvents.writeFileVersionEvent(wallTime: 1_700_000_000.25, to: &$0) } == expected)
+    }
+
+    @Test func sessionStartWithOneNumber() {
+        // HParamsPluginData(session_start_info=SessionStartInfo(hparams={"lr": 0.1}, start_time_secs=1700000000.5))
+        let expected: [UInt8] = [
+            0x1A, 0x1A, 0x0A, 0x0F, 0x0A, 0x02, 0x6C, 0x72, 0x12, 0x09, 0x11, 0x9A, 0x99, 0x99, 0x99, 0x99, 0x99,
+            0xB9, 0x3F, 0x29, 0x00, 0x00, 0x20, 0x40, 0xFC, 0x54, 0xD9, 0x41,
+        ]
+        #expect(TensorBoardEvents.sessionStartContent(hyperparameters: [("lr", 0.1)], startTime: 1_700_000_000.5) == expected)
+    }
+
+    @Test func sessionStartWithEveryTypeSkipsNull() {
+        // hparams {"a": bool_value False, "b": string_value "adam", "c": number_value 3}, serialized
+        // deterministically (map keys sorted); the Swift side passes them in that order.
+        let expected: [UInt8] = [
+            0x1A, 0x2F, 0x0A, 0x07, 0x0A, 0x01, 0x61, 0x12, 0x02, 0x20, 0x00, 0x0A, 0x0B, 0x0A, 0x01, 0x62, 0x12,
+            0x06, 0x1A, 0x04, 0x61, 0x64, 0x61, 0x6D, 0x0A, 0x0E, 0x0A, 0x01, 0x63, 0x12, 0x09, 0x11, 0x00, 0x00,
+            0x00, 0x00, 0x00, 0x00, 0x08, 0x40, 0x29, 0x00, 0x00, 0x20, 0x40, 0xFC, 0x54, 0xD9, 0x41,
+        ]
+        let config: [(key: String, value: Scalar)] = [("a", false), ("b", "adam"), ("c", 3), ("d", nil)]
+        #expect(TensorBoardEvents.sessionStartContent(hyperparameters: config, startTime: 1_700_000_000.5) == expected)
+    }
+
+    @Test func experiment() {
+        // Experiment(time_created_secs=1700000000.5, hparam_infos=[lr FLOAT64, opt STRING,
+        // nesterov BOOL], metric_infos=[MetricName(tag="train/loss")])
+        let expected: [UInt8] = [
+            0x12, 0x38, 0x19, 0x00, 0x00, 0x20, 0x40, 0xFC, 0x54, 0xD9, 0x41, 0x22, 0x06, 0x0A, 0x02, 0x6C, 0x72,
+            0x20, 0x03, 0x22, 0x07, 0x0A, 0x03, 0x6F, 0x70, 0x74, 0x20, 0x01, 0x22, 0x0C, 0x0A, 0x08, 0x6E, 0x65,
+            0x73, 0x74, 0x65, 0x72, 0x6F, 0x76, 0x20, 0x02, 0x2A, 0x0E, 0x0A, 0x0C, 0x12, 0x0A, 0x74, 0x72, 0x61,
+            0x69, 0x6E, 0x2F, 0x6C, 0x6F, 0x73, 0x73,
+        ]
+        let config: [(key: String, value: Scalar)] = [("lr", 0.1), ("opt", "sgd"), ("nesterov", true), ("note", nil)]
+        let content = TensorBoardEvents.experimentContent(
+            hyperparameters: config, metricTags: ["train/loss"], timeCreated: 1_700_000_000.5)
+        #expect(content == expected)
+    }
+
+    @Test func sessionEndEvent() {
+        // Event(wall_time=1700000100, summary=Summary(value=[Value(tag="_hparams_/session_end_info",
+        // metadata=create_summary_metadata(session_end_info(STATUS_SUCCESS, 1700000100)), tensor=NULL_TENSOR)]))
+        let expected: [UInt8] = [
+            0x09, 0x00, 0x00, 0x00, 0x59, 0xFC, 0x54, 0xD9, 0x41, 0x2A, 0x42, 0x0A, 0x40, 0x0A, 0x1A, 0x5F, 0x68,
+            0x70, 0x61, 0x72, 0x61, 0x6D, 0x73, 0x5F, 0x2F, 0x73, 0x65, 0x73, 0x73, 0x69, 0x6F, 0x6E, 0x5F, 0x65,
+            0x6E, 0x64, 0x5F, 0x69, 0x6E, 0x66, 0x6F, 0x42, 0x06, 0x08, 0x01, 0x12, 0x02, 0x12, 0x00, 0x4A, 0x1A,
+            0x0A, 0x18, 0x0A, 0x07, 0x68, 0x70, 0x61, 0x72, 0x61, 0x6D, 0x73, 0x12, 0x0D, 0x22, 0x0B, 0x08, 0x01,
+            0x11, 0x00, 0x00, 0x00, 0x59, 0xFC, 0x54, 0xD9, 0x41,
+        ]
+        let content = TensorBoardEvents.sessionEndContent(status: .success, endTime: 1_700_000_100)
+        #expect(content == [0x22, 0x0B, 0x08, 0x01, 0x11, 0x00, 0x00, 0x00, 0x59, 0xFC, 0x54, 0xD9, 0x41])
+        let event = encoded {
+            TensorBoardEvents.writeHParamsEvent(
+                tag: TensorBoardEvents.sessionEndInfoTag, pluginContent: content, wallTime: 1_700_000_100, to: &$0)
+        }
+        #expect(event == expected)
+    }
+
+    @Test func hparamsTypes() {
+        #expect(TensorBoardEvents.dataType(of: true) == .bool)
+        #expect(TensorBoardEvents.dataType(of: 3) == .float64)
+        #expect(TensorBoardEvents.dataType(of: 0.5) == .float64)
+        #expect(TensorBoardEvents.dataType(of: "x") == .string)
+        #expect(TensorBoardEvents.dataType(of: nil) == nil)
+    }
+}
