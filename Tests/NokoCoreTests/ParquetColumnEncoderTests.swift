@@ -45,6 +45,29 @@ struct ParquetColumnEncoderTests {
         #expect(repetitive.bytes.count * 10 < unique.bytes.count)
     }
 
+    @Test func longStringsSplitPagesByBytes() throws {
+        let big = String(repeating: "x", count: 5 << 20)
+        let column = ParquetColumnData(
+            present: (0..<40).map { $0 % 3 != 0 }, values: .strings((0..<26).map { "\($0)" + big }))
+        let chunk = ParquetColumnEncoder.encode(column, compression: .none)
+        let decoded = try decode(chunk)
+        #expect(decoded.present == column.present)
+        #expect(decoded.scalars() == column.scalars())
+        // 26 strings of 5 MiB in pages of at most 64 MiB (plus one value): at least three pages.
+        var pages = 0
+        var position = 0
+        try chunk.bytes.withUnsafeBytes { raw in
+            while position < raw.count {
+                var reader = ThriftCompactReader(raw, position: position)
+                let header = try ParquetPageHeader(reading: &reader)
+                #expect(header.uncompressedPageSize < 80 << 20)
+                position = reader.position + Int(header.compressedPageSize)
+                pages += 1
+            }
+        }
+        #expect(pages >= 3)
+    }
+
     @Test func allNullChunksAreTheSameBytesForEveryType() {
         let encodings = ParquetColumnType.allCases.map {
             ParquetColumnEncoder.encode(.allNull(rowCount: 1234, type: $0), compression: .snappy)

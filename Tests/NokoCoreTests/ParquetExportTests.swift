@@ -43,6 +43,10 @@ struct ParquetExportTests {
         #expect(info.rowGroupCount == 0)
         #expect(info.columns.map(\.name) == ParquetBatchBuilder.bookkeepingColumns)
         #expect(info.columns.map(\.type) == [.int64, .int64, .double, .string])
+        // One footer and nothing else: the magic, the footer, its length, the magic.
+        let bytes = [UInt8](try Data(contentsOf: url))
+        let footerLength = Int(bytes[bytes.count - 8]) | Int(bytes[bytes.count - 7]) << 8
+        #expect(bytes.count == 4 + footerLength + 8)
     }
 
     @Test func writesALoadedTableWithBookkeepingColumnsFirstAndNoTableColumn() throws {

@@ -86,7 +86,8 @@ enum ParquetColumnDecoder {
                 file: nil, "compression \(parquetCodecName(codec)) is not supported (noko reads uncompressed and SNAPPY)")
         }
         var result = ParquetColumnData(present: [], values: .empty(column.valueType))
-        result.present.reserveCapacity(Int(clamping: numValues))
+        // Not more: a corrupt footer may claim any count.
+        result.present.reserveCapacity(Int(clamping: min(numValues, 1 << 20)))
         var dictionary: ParquetValues?
         var position = 0
         while Int64(result.rowCount) < numValues {

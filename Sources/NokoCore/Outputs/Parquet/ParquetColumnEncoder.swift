@@ -9,7 +9,11 @@ enum ParquetColumnEncoder {
         if case .strings(let strings) = column.values, let dictionary = StringDictionary(strings) {
             return encode(present: column.present, dictionary: dictionary, compression: compression)
         }
-        return encodePages(column.present, type: column.type, compression: compression, dictionary: nil) {
+        var pageBytes: ((Int) -> Int)?
+        if case .strings(let strings) = column.values {
+            pageBytes = { 4 + strings[$0].utf8.count }
+        }
+        return encodePages(column.present, type: column.type, compression: compression, dictionary: nil, valueBytes: pageBytes) {
             appendPlain(column.values, range: $0, into: &$1)
         }
     }
@@ -26,11 +30,16 @@ enum ParquetColumnEncoder {
         }
     }
 
+    /// Values per data page stop growing past this many bytes (long strings), keeping every
+    /// page far below the format's 2 GiB limit.
+    static let pageBytes = 64 << 20
+
     /// The pages of a chunk: a dictionary page when `dictionary` is given, then data pages of
-    /// ``pageRows`` rows whose values `appendValues` encodes (given the range of values).
+    /// ``pageRows`` rows (fewer when `valueBytes`, the encoded size of value `i`, adds up to
+    /// ``pageBytes``) whose values `appendValues` encodes, given the range of values.
     private static func encodePages(
         _ present: [Bool], type: ParquetColumnType, compression: ParquetCompression, dictionary: [String]?,
-        appendValues: (Range<Int>, inout [UInt8]) -> Void
+        valueBytes: ((Int) -> Int)? = nil, appendValues: (Range<Int>, inout [UInt8]) -> Void
     ) -> ParquetEncodedChunk {
         var chunk = ParquetEncodedChunk(type: type, compression: compression, numValues: Int64(present.count))
         if let dictionary {
@@ -54,7 +63,19 @@ enum ParquetColumnEncoder {
         var pageStart = 0
         present.withUnsafeBufferPointer { present in
             repeat {
-                let pageEnd = min(pageStart + pageRows, present.count)
+                var pageEnd = min(pageStart + pageRows, present.count)
+                if let valueBytes {
+                    var bytes = 0
+                    var value = firstValue
+                    for row in pageStart..<pageEnd where present[row] {
+                        bytes += valueBytes(value)
+                        value += 1
+                        if bytes >= pageBytes {
+                            pageEnd = row + 1
+                            break
+                        }
+                    }
+                }
                 var body: [UInt8] = [0, 0, 0, 0]
                 RLEHybridEncoder.encode(count: pageEnd - pageStart, bitWidth: 1, into: &body) {
                     present[pageStart + $0] ? 1 : 0

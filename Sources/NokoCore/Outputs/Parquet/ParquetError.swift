@@ -5,6 +5,7 @@ public struct ParquetError: Error, Sendable, CustomStringConvertible {
     /// What went wrong.
     public let message: String
 
+    /// An error about `file` (nil where the file is not known; callers up the stack add it).
     public init(file: String?, _ message: String) {
         self.file = file
         self.message = message

@@ -33,7 +33,7 @@ public enum ParquetExport {
             if !batch.isEmpty {
                 try writer.append(ParquetBatchBuilder.build(rows: batch))
             } else if !wroteAny {
-                try writer.writeEmpty(columns: ParquetBatchBuilder.build(rows: []).columns)
+                writer.declareColumns(ParquetBatchBuilder.build(rows: []).columns)
             }
         }
     }
@@ -49,7 +49,7 @@ public enum ParquetExport {
         try writeAtomically(to: url, table: name, compression: compression, rowGroupRows: rowGroupRows, messages: messages) {
             writer in
             guard table.rowCount > 0 else {
-                try writer.writeEmpty(columns: ParquetBatchBuilder.build(table: table, rows: 0..<0, types: types).columns)
+                writer.declareColumns(ParquetBatchBuilder.build(table: table, rows: 0..<0, types: types).columns)
                 return
             }
             for start in stride(from: 0, to: table.rowCount, by: rowGroupRows) {

@@ -238,17 +238,14 @@ final class ParquetFileWriter {
         try file.close()
     }
 
-    /// Writes a footer-only file (no row groups) describing `batch`'s columns: how an empty
-    /// table is exported.
-    func writeEmpty(columns batchColumns: [ParquetBatchColumn]) throws {
-        precondition(rowGroups.isEmpty && end == 0, "only a new file can be written empty")
+    /// Gives an export with no rows its columns, so that ``finish(compactIfWorthwhile:)``
+    /// writes a footer-only file with the table's schema.
+    func declareColumns(_ batchColumns: [ParquetBatchColumn]) {
+        precondition(rowGroups.isEmpty && !options.footerAfterEveryRowGroup, "only an empty export declares columns")
         for column in batchColumns where columnIndex[column.name] == nil {
             columnIndex[column.name] = columns.count
             columns.append(Column(name: column.name, type: column.data.type, observed: column.observed))
         }
-        try file.write(parquetMagic, at: 0)
-        end = 4
-        try writeFooter()
     }
 
     // MARK: - Internals

@@ -2,6 +2,7 @@ import Foundation
 
 /// What ``ParquetOutput/repair(file:)`` found and did.
 public struct ParquetRepairResult: Sendable, Equatable {
+    /// What the file's end looked like.
     public enum Outcome: Sendable, Equatable {
         /// The file ended with a valid footer; nothing was changed.
         case intact
@@ -12,6 +13,7 @@ public struct ParquetRepairResult: Sendable, Equatable {
         case noValidFooter
     }
 
+    /// What was found.
     public var outcome: Outcome
     /// Bytes removed from the end.
     public var removedBytes: Int64
