@@ -3,6 +3,9 @@
 //   noko-test-child log RUNS_DIR RUN_NAME [ROWS]
 //       initializes noko, logs ROWS rows (default: forever) into table `t`, printing
 //       "logged <i>" to stdout after each logRow returns.
+//   noko-test-child parquet DIR
+//       logs rows forever into DIR/noko.ndjson and DIR/t.parquet (tiny row groups, so that
+//       a kill is likely to land in the middle of an append), printing "logged <i>".
 import Foundation
 import Noko
 
@@ -30,6 +33,20 @@ case "log":
         i += 1
     }
     Noko.close()
+case "parquet":
+    let directory = URL(fileURLWithPath: arguments[2])
+    let logger = NokoLogger(
+        directory: directory,
+        outputs: [
+            try NDJSONOutput(url: directory.appendingPathComponent("noko.ndjson"), level: .trace),
+            ParquetOutput(directory: directory, rowGroupRows: 7, rowGroupInterval: .zero),
+        ], flushInterval: .milliseconds(2))
+    var i = 0
+    while true {
+        logger.logRow("t", ["i": i, "x": Double(i) * 0.5, "s": "row \(i)"])
+        say("logged \(i)")
+        i += 1
+    }
 default:
     FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))
     exit(2)

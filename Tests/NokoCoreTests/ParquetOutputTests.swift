@@ -131,6 +131,61 @@ struct ParquetOutputTests {
         #expect(recorded.messages().contains { $0.contains("repaired") })
     }
 
+    @Test func aChildKilledWhileAppendingLeavesAFileTheLoaderReadsAResumeRepairsAndTheJournalRebuilds() throws {
+        for attempt in 0..<6 {
+            let directory = temporaryDirectory("parquetKill\(attempt)")
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: builtProduct("noko-test-child"))
+            child.arguments = ["parquet", directory.path]
+            let out = Pipe()
+            child.standardOutput = out
+            try child.run()
+            // Let it append row groups for a while (a different while each time), then kill it.
+            var seen = Data()
+            let target = 2_000 + 1_500 * attempt
+            while true {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                seen.append(chunk)
+                let lines = seen.split(separator: UInt8(ascii: "\n"))
+                if lines.count >= 2, let last = Int(String(decoding: lines[lines.count - 2].dropFirst(7), as: UTF8.self)),
+                    last >= target
+                { break }
+            }
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            #expect(child.terminationReason == .uncaughtSignal)
+
+            let url = directory.appendingPathComponent("t.parquet")
+            let journal = try LogFileLoader.loadTable("t", fromJournal: directory.appendingPathComponent("noko.ndjson").path)
+            // The loader reads every complete row group: a prefix of the journal's rows.
+            let result = try ParquetReader.read(at: url)
+            let kept = result.table.rowCount
+            #expect(kept > 0 && kept <= journal.rowCount)
+            #expect(result.table["i"].map(Array.init) == journal["i"].map { Array($0.prefix(kept)) })
+            #expect(result.table["$step"].map(Array.init) == journal["$step"].map { Array($0.prefix(kept)) })
+
+            // The next start of the run repairs the file and appends after the last good row.
+            let (messages, _) = recordingMessages()
+            let resumed = ParquetOutput(directory: directory, rowGroupInterval: .zero, messages: messages)
+            resumed.write(ParquetTestRows().row(["i": .int(Int64(kept))], step: kept))
+            try resumed.close()
+            let after = try ParquetReader.read(at: url)
+            #expect(after.info.ignoredTailBytes == 0)
+            #expect(after.table["i"]?.last == .int(Int64(kept)))
+            #expect(after.table.rowCount == kept + 1)
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".rewrite") }
+            #expect(leftovers.isEmpty)
+
+            // And the journal rebuilds a complete file (what `noko-run export --format parquet` does).
+            let rebuilt = directory.appendingPathComponent("rebuilt.parquet")
+            try ParquetExport.write(table: journal, name: "t", to: rebuilt)
+            let table = try ParquetReader.readTable(at: rebuilt)
+            #expect(table.rowCount == journal.rowCount)
+            for name in ["$step", "i", "x", "s"] { #expect(table[name] == journal[name], "\(name)") }
+        }
+    }
+
     @Test func repairCutsATornTail() throws {
         let url = temporaryDirectory().appendingPathComponent("t.parquet")
         let rows = ParquetTestRows()
