@@ -2,12 +2,6 @@
 /// uncompressed length, then literals and back-references). Corrupt input throws
 /// ``SnappyError``; nothing is read or written out of bounds.
 enum SnappyDecompressor {
-    /// The uncompressed length a block announces.
-    static func uncompressedLength(of input: UnsafeRawBufferPointer) throws(SnappyError) -> Int {
-        var position = 0
-        return try readLength(input, &position)
-    }
-
     /// Decompresses one block.
     static func decompress(_ input: UnsafeRawBufferPointer) throws(SnappyError) -> [UInt8] {
         var position = 0
