@@ -24,12 +24,15 @@ import Synchronization
 /// the journal at any time.
 ///
 /// **Readable while the run goes, and after a crash.** Each row group is appended together
-/// with a fresh footer listing every row group so far, so after each append the file is a
-/// complete Parquet file with every row written. A `kill -9` in the middle of an append
+/// with a fresh footer listing every row group so far, in one `pwrite`, so after each append
+/// the file is a complete Parquet file with every row written, and a `kill -9` finds it
+/// complete. An append cut short (power loss, a full disk, a write split by the kernel)
 /// leaves a torn tail: ``ParquetReader`` (and `Noko.loadLogFile`) use the last valid footer
 /// and get every complete row group; reopening the file (a resumed run) cuts the torn tail
 /// off (see ``repair(file:)``). Superseded footers and small row groups are cleaned up by a
-/// compaction when the file has doubled since the last one, and at ``close()``.
+/// compaction (a rewrite to a hidden file, renamed over the old one) when the dead footers
+/// outweigh the data or the file has doubled since the last compaction, and at ``close()``
+/// when its row groups are small.
 public final class ParquetOutput: LogOutput {
     public let name = "parquet"
     public let level: LogLevel
@@ -40,6 +43,9 @@ public final class ParquetOutput: LogOutput {
     /// append) stays small next to the data.
     public let rowGroupRows: Int
     /// The longest a row waits before its row group is written (checked at each flush).
+    /// Every append rewrites the footer, which grows with the number of row groups, so a
+    /// shorter interval makes the file fresher at the price of more rewriting; 10 s keeps a
+    /// slowly logged table's overhead negligible.
     public let rowGroupInterval: Duration
     /// The codec of every page.
     public let compression: ParquetCompression
