@@ -12,6 +12,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("checkpoint", checkpointBenchmark),
     ("wandb-logrow", WandbBench.logRow),
     ("wandb-upload", WandbBench.upload),
+    ("parquet", parquetBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -8,6 +8,9 @@
 //       WANDB_API_KEY) as run RUN_ID, logs ROWS rows (every fifth into table `eval`, the
 //       rest into `train`, key `i` = row number), prints "logged ROWS", then waits to be
 //       killed (Tests/NokoWandbTests/WandbCrashResumeTests.swift).
+//   noko-test-child parquet DIR
+//       logs rows forever into DIR/noko.ndjson and DIR/t.parquet (tiny row groups, so that
+//       a kill is likely to land in the middle of an append), printing "logged <i>".
 import Foundation
 import Noko
 import NokoWandb
@@ -58,6 +61,20 @@ case "wandb":
     say("logged \(rows)")
     withExtendedLifetime(sync) {
         while true { sleep(60) }
+    }
+case "parquet":
+    let directory = URL(fileURLWithPath: arguments[2])
+    let logger = NokoLogger(
+        directory: directory,
+        outputs: [
+            try NDJSONOutput(url: directory.appendingPathComponent("noko.ndjson"), level: .trace),
+            ParquetOutput(directory: directory, rowGroupRows: 7, rowGroupInterval: .zero),
+        ], flushInterval: .milliseconds(2))
+    var i = 0
+    while true {
+        logger.logRow("t", ["i": i, "x": Double(i) * 0.5, "s": "row \(i)"])
+        say("logged \(i)")
+        i += 1
     }
 default:
     FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))

@@ -131,7 +131,7 @@ public enum Noko {
         }
     }
 
-    /// Reads a `.ndjson` journal or a `.csv` table back. See ``LogFileLoader/load(_:keys:messages:)``.
+    /// Reads a `.ndjson` journal, a `.csv` table or a `.parquet` table back. See ``LogFileLoader/load(_:keys:messages:)``.
     public static func loadLogFile(_ path: String, keys: [String]? = nil) throws -> LogTable {
         try LogFileLoader.load(path, keys: keys)
     }

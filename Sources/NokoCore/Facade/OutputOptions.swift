@@ -16,6 +16,8 @@ public struct OutputOptions: Sendable {
     public var summaryLevel: LogLevel? = .trace
     /// `events.out.tfevents.*`: TensorBoard scalars tagged `<table>/<key>`; nil turns it off.
     public var tensorBoardLevel: LogLevel? = .info
+    /// `<table>.parquet`; off by default, on with `.trace` here or `NOKO_PARQUET=1`.
+    public var parquetLevel: LogLevel? = nil
     /// Also write the run's config to TensorBoard's HParams dashboard (`initExtra`); off by
     /// default, as Python noko's `tb_log_hparams`.
     public var tensorBoardHyperparameters = false
@@ -58,6 +60,9 @@ public enum DefaultOutputs {
         }
         if let level = options.summaryLevel {
             outputs.append(SummaryOutput(url: directory.appendingPathComponent(summaryFile), level: level))
+        }
+        if let level = options.parquetLevel ?? (ParquetOutput.isEnabled(environment: environment) ? .trace : nil) {
+            outputs.append(ParquetOutput(directory: directory, level: level, messages: messages))
         }
         if let level = options.tensorBoardLevel {
             outputs.append(try TensorBoardOutput(directory: directory, level: level, messages: messages))

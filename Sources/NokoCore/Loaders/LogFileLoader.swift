@@ -24,7 +24,7 @@ public struct LogFileError: Error, Sendable, CustomStringConvertible {
 
 /// Reads noko's log files back into tables.
 public enum LogFileLoader {
-    /// Reads a `.ndjson` journal or a `.csv` table (`.parquet` too, once registered).
+    /// Reads a `.ndjson` journal, a `.csv` table or a `.parquet` table.
     ///
     /// - Parameters:
     ///   - keys: the columns to keep (all when nil); for a journal, as `table.key`.
@@ -34,8 +34,14 @@ public enum LogFileLoader {
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "ndjson", "jsonl", "json": return try loadJournal(path, keys: wanted, messages: messages)
         case "csv": return try loadCSV(path, keys: wanted, messages: messages)
+        case "parquet":
+            do {
+                return try ParquetReader.readTable(at: URL(fileURLWithPath: path), columns: keys)
+            } catch let error as ParquetError {
+                throw LogFileError(path: path, message: error.message)
+            }
         default:
-            throw LogFileError(path: path, message: "unknown log file type; expected .ndjson or .csv")
+            throw LogFileError(path: path, message: "unknown log file type; expected .ndjson, .csv or .parquet")
         }
     }
 

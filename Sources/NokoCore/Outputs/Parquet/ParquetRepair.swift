@@ -1,0 +1,49 @@
+import Foundation
+
+/// What ``ParquetOutput/repair(file:)`` found and did.
+public struct ParquetRepairResult: Sendable, Equatable {
+    /// What the file's end looked like.
+    public enum Outcome: Sendable, Equatable {
+        /// The file ended with a valid footer; nothing was changed.
+        case intact
+        /// A torn tail after the last valid footer was removed.
+        case truncated
+        /// No valid footer was found (empty, not Parquet, or torn before its first row group);
+        /// the file was left as it is.
+        case noValidFooter
+    }
+
+    /// What was found.
+    public var outcome: Outcome
+    /// Bytes removed from the end.
+    public var removedBytes: Int64
+    /// Row groups in the file afterwards.
+    public var rowGroups: Int
+    /// Rows in the file afterwards.
+    public var rows: Int64
+}
+
+enum ParquetRepair {
+    static func repair(file url: URL) throws -> ParquetRepairResult {
+        let file = try ParquetFileHandle(forUpdating: url.path, create: false)
+        do {
+            let size = try file.size()
+            guard let footer = try ParquetFooterLocator.locate(in: file, size: size) else {
+                return ParquetRepairResult(outcome: .noValidFooter, removedBytes: 0, rowGroups: 0, rows: 0)
+            }
+            let metadata = footer.metadata
+            guard footer.end < size else {
+                return ParquetRepairResult(
+                    outcome: .intact, removedBytes: 0, rowGroups: metadata.rowGroups.count, rows: metadata.numRows)
+            }
+            try file.truncate(to: footer.end)
+            try file.sync()
+            try file.close()
+            return ParquetRepairResult(
+                outcome: .truncated, removedBytes: size - footer.end, rowGroups: metadata.rowGroups.count,
+                rows: metadata.numRows)
+        } catch let error as ParquetError {
+            throw error.naming(url.path)
+        }
+    }
+}

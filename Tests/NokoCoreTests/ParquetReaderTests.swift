@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+@testable import NokoCore
+
+@Suite("ParquetReader")
+struct ParquetReaderTests {
+    /// A file whose footer is `metadata` after `body` (which follows the leading magic).
+    private func file(_ metadata: ParquetFileMetaData, body: [UInt8] = []) throws -> URL {
+        let url = temporaryDirectory().appendingPathComponent("f.parquet")
+        let footer = metadata.encoded()
+        var bytes = parquetMagic + body + footer
+        bytes += withUnsafeBytes(of: UInt32(footer.count).littleEndian, Array.init) + parquetMagic
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    @Test func readsSelectedColumnsInTheOrderAsked() throws {
+        let url = temporaryDirectory().appendingPathComponent("t.parquet")
+        let rows = ParquetTestRows()
+        try ParquetExport.write(rows: [rows.row(["a": 1, "b": "x"]), rows.row(["a": 2, "b": nil])], table: "t", to: url)
+        let table = try ParquetReader.readTable(at: url, columns: ["b", "$step"])
+        #expect(table.columnNames == ["b", "$step"])
+        #expect(table["b"] == ["x", nil])
+        #expect(table["$step"] == [0, 1])
+        #expect(try ParquetReader.readTable(at: url, columns: ["nope", "a"]).columnNames == ["a"])
+    }
+
+    @Test func namesTheFileWhenItIsNotParquet() throws {
+        let url = temporaryDirectory().appendingPathComponent("x.parquet")
+        for contents in ["", "PAR1", "just some text that is long enough", "PAR1 garbage garbage PAR1"] {
+            try Data(contents.utf8).write(to: url)
+            #expect {
+                try ParquetReader.readTable(at: url)
+            } throws: { "\($0)".contains(url.path) && "\($0)".contains("not a Parquet file") }
+        }
+        #expect(throws: ParquetError.self) {
+            try ParquetReader.readTable(at: url.appendingPathExtension("missing"))
+        }
+    }
+
+    @Test func rejectsNestedSchemas() throws {
+        let url = try file(
+            ParquetFileMetaData(
+                schema: [
+                    ParquetSchemaElement(name: "schema", numChildren: 1),
+                    ParquetSchemaElement(repetition: 1, name: "group", numChildren: 1),
+                    ParquetSchemaElement(type: 2, repetition: 1, name: "leaf"),
+                ], numRows: 0, rowGroups: []))
+        #expect { try ParquetReader.readTable(at: url) } throws: { "\($0)".contains("nested") }
+    }
+
+    @Test func rejectsCodecsItDoesNotImplement() throws {
+        let chunk = ParquetColumnEncoder.encode(
+            ParquetColumnData(present: [true], values: .int64s([1])), compression: .none)
+        var meta = chunk.metaData(path: "n", at: 4)
+        meta.codec = 6
+        let url = try file(
+            ParquetFileMetaData(
+                schema: [ParquetSchemaElement(name: "schema", numChildren: 1), ParquetColumnType.int64.schemaElement(name: "n")],
+                numRows: 1,
+                rowGroups: [ParquetRowGroup(columns: [ParquetColumnChunk(metaData: meta)], totalByteSize: 10, numRows: 1)]),
+            body: chunk.bytes)
+        #expect { try ParquetReader.readTable(at: url) } throws: { "\($0)".contains("ZSTD") && "\($0)".contains("'n'") }
+    }
+
+    @Test func rejectsAFooterWhoseChunksLieOutsideTheFile() throws {
+        let chunk = ParquetColumnEncoder.encode(ParquetColumnData(present: [true], values: .int64s([1])), compression: .none)
+        let meta = chunk.metaData(path: "n", at: 1_000_000)
+        let url = try file(
+            ParquetFileMetaData(
+                schema: [ParquetSchemaElement(name: "schema", numChildren: 1), ParquetColumnType.int64.schemaElement(name: "n")],
+                numRows: 1,
+                rowGroups: [ParquetRowGroup(columns: [ParquetColumnChunk(metaData: meta)], totalByteSize: 10, numRows: 1)]),
+            body: chunk.bytes)
+        #expect { try ParquetReader.readTable(at: url) } throws: { "\($0)".contains("not a Parquet file") }
+    }
+
+    @Test func reportsCorruptPagesWithTheColumnName() throws {
+        let url = temporaryDirectory().appendingPathComponent("t.parquet")
+        try ParquetExport.write(
+            rows: (0..<100).map { i in ParquetTestRows().row(["x": .double(Double(i))]) }, table: "t", to: url,
+            compression: .snappy)
+        var bytes = try Data(contentsOf: url)
+        // Damage the middle of the data (the footer stays valid, so the reader gets to the pages).
+        let info = try ParquetReader.info(at: url)
+        #expect(info.rowCount == 100)
+        for i in 40..<60 { bytes[i] ^= 0x5A }
+        try bytes.write(to: url)
+        #expect(throws: ParquetError.self) { try ParquetReader.readTable(at: url) }
+    }
+}
