@@ -64,16 +64,13 @@ public enum Noko {
         let runs = URL(fileURLWithPath: runsDir, isDirectory: true)
         let created = try RunDirectory.create(
             in: runs, name: runName ?? RunDirectory.defaultName(), collision: runName == nil ? .uniquify : .fail)
-        let metadata: JSONValue = [
-            "format_version": .int(Int64(formatVersion)),
-            "run_name": .string(created.name),
-            "run_dir": .string(created.url.standardizedFileURL.path),
-            "start_time": .double(RowClock.system.now()),
-            "program": .string(ProcessInfo.processInfo.processName),
-            "pid": .int(Int64(ProcessInfo.processInfo.processIdentifier)),
-            "noko_version": .string(version),
-        ]
-        try AtomicFile.write(metadata.serializedBytes(pretty: true), to: created.url.appendingPathComponent("metadata.json"))
+        var metadata = RunMetadata(runName: created.name)
+        metadata.runDir = created.url.standardizedFileURL.path
+        metadata.startTime = RowClock.system.now()
+        metadata.program = ProcessInfo.processInfo.processName
+        metadata.pid = Int(ProcessInfo.processInfo.processIdentifier)
+        metadata.nokoVersion = version
+        try metadata.write(to: created.url)
         let logger = try makeRunLogger(directory: created.url, options: options)
         install(logger)
         return created.url

@@ -1,0 +1,120 @@
+import Foundation
+
+/// `metadata.json`: everything about a run that is not a row. Its presence marks a noko run
+/// directory; `noko-run` reads it, the run module keeps it current (atomically rewritten).
+///
+/// Every field but ``formatVersion`` and ``runName`` is optional, so files written by
+/// `Noko.initialize` (minimal) and by older or newer versions all decode; readers should
+/// refuse a ``formatVersion`` greater than ``Noko/formatVersion``.
+public struct RunMetadata: Codable, Sendable, Equatable {
+    /// The layout version of the run directory.
+    public var formatVersion: Int
+    /// The run's name (its directory's name).
+    public var runName: String
+    /// The run directory's absolute path when it was created.
+    public var runDir: String?
+    /// The noko version that wrote the run.
+    public var nokoVersion: String?
+    /// `running`, `finished`, `failed` or `killed` (see ``RunStatus``).
+    public var status: String?
+    /// The process's exit code, once it has exited.
+    public var exitCode: Int?
+    /// The signal that ended the run (`SIGTERM`, `SIGINT`…), for `killed` runs.
+    public var signal: String?
+    /// Why the run failed, when noko knows (`Noko.withRun`'s thrown error).
+    public var error: String?
+    /// Start, end and last heartbeat as Unix seconds.
+    public var startTime: Double?
+    public var endTime: Double?
+    public var heartbeat: Double?
+    /// Seconds between heartbeats; a `running` run whose heartbeat is older than three of
+    /// these reads as `stale`.
+    public var heartbeatInterval: Double?
+    /// The command line, the program's name and the working directory.
+    public var argv: [String]?
+    public var program: String?
+    public var cwd: String?
+    /// Where and by whom the run ran.
+    public var host: String?
+    public var user: String?
+    public var pid: Int?
+    /// Operating system name and version, kernel release, and the Swift compiler that built
+    /// the program.
+    public var os: String?
+    public var kernel: String?
+    public var swiftVersion: String?
+    /// Distributed runs: this process's rank and the number of processes.
+    public var rank: Int?
+    public var worldSize: Int?
+    /// The root seed (see `seeds.json` for every derived seed).
+    public var seed: Int64?
+    /// Allow-listed environment variables (`CUDA_VISIBLE_DEVICES`, `SLURM_JOB_ID`…).
+    public var environment: [String: String]?
+    /// The git checkpoint record, or null outside a repository.
+    public var git: JSONValue?
+    /// Remote mirrors, e.g. `{"wandb": {"entity": …, "project": …, "run_id": …, "url": …}}`.
+    public var remotes: [String: JSONValue]?
+
+    /// A record with only the required fields.
+    public init(formatVersion: Int = Noko.formatVersion, runName: String) {
+        self.formatVersion = formatVersion
+        self.runName = runName
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", runName = "run_name", runDir = "run_dir", nokoVersion = "noko_version"
+        case status, exitCode = "exit_code", signal, error, startTime = "start_time", endTime = "end_time", heartbeat
+        case heartbeatInterval = "heartbeat_interval", argv, program, cwd, host, user, pid, os, kernel
+        case swiftVersion = "swift_version", rank, worldSize = "world_size", seed, environment, git, remotes
+    }
+
+    /// The file's name in a run directory.
+    public static let fileName = "metadata.json"
+    /// The crash marker's name in a run directory.
+    public static let crashFileName = "crash"
+
+    /// Reads `metadata.json` from a run directory.
+    public static func read(from runDirectory: URL) throws -> RunMetadata {
+        let url = runDirectory.appendingPathComponent(fileName)
+        let data = try Data(contentsOf: url)
+        do {
+            return try JSONDecoder().decode(RunMetadata.self, from: data)
+        } catch {
+            throw LogFileError(path: url.path, message: "not a noko metadata file: \(error)")
+        }
+    }
+
+    /// The canonical JSON bytes (sorted keys, pretty).
+    public func encoded() throws -> [UInt8] {
+        let data = try JSONEncoder().encode(self)
+        return try JSONValue(parsing: [UInt8](data)).serializedBytes(pretty: true)
+    }
+
+    /// Writes the record atomically into a run directory.
+    public func write(to runDirectory: URL) throws {
+        try AtomicFile.write(try encoded(), to: runDirectory.appendingPathComponent(RunMetadata.fileName))
+    }
+}
+
+/// What a run is doing or how it ended, as `noko-run` reports it.
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+    case running, finished, failed, killed
+    /// `running` on record, but its heartbeat stopped: the process died without a word
+    /// (`kill -9`, power loss).
+    case stale
+    /// No status recorded (a run made by `Noko.initialize`, or by Python noko).
+    case unknown
+
+    /// The status of a run directory: a `crash` file means `failed` at once; a `running`
+    /// run whose heartbeat is older than three intervals is `stale`.
+    public static func of(_ metadata: RunMetadata?, crashFileExists: Bool, now: Double = RowClock.system.now()) -> RunStatus {
+        if crashFileExists { return .failed }
+        guard let metadata, let recorded = metadata.status.flatMap(RunStatus.init(rawValue:)) else { return .unknown }
+        if recorded == .running, let interval = metadata.heartbeatInterval,
+            let beat = metadata.heartbeat ?? metadata.startTime, now - beat > 3 * interval
+        {
+            return .stale
+        }
+        return recorded
+    }
+}
