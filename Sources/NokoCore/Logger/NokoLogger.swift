@@ -29,7 +29,8 @@ public final class NokoLogger: Sendable {
     /// The lowest level any output accepts: rows below it skip summarization.
     private let admissionLevel: Atomic<Int>
     private let flusher: Mutex<Flusher?>
-    private let debugLog: DebugLogFile?
+    /// The run's `debug.log`, which the logger closes when it closes.
+    public let debugLog: DebugLogFile?
 
     private struct State {
         var outputs: [any LogOutput]
