@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(name: "noko-example", dependencies: ["Noko"]),
         .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoWandb", "NokoWandbTestSupport"]),
         // A child process the tests start, signal and kill; not a product.
-        .executableTarget(name: "noko-test-child", dependencies: ["Noko", "NokoWandb"]),
+        .executableTarget(name: "noko-test-child", dependencies: ["Noko", .product(name: "Logging", package: "swift-log"), "NokoWandb"]),
 
         .testTarget(
             name: "NokoCoreTests",

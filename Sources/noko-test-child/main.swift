@@ -12,6 +12,7 @@
 //       logs rows forever into DIR/noko.ndjson and DIR/t.parquet (tiny row groups, so that
 //       a kill is likely to land in the middle of an append), printing "logged <i>".
 import Foundation
+import Logging
 import Noko
 import NokoWandb
 
@@ -61,6 +62,11 @@ case "extra":
     options.runName = name
     options.checkpoint = false
     options.heartbeatInterval = .milliseconds(Int(ProcessInfo.processInfo.environment["NOKO_TEST_HEARTBEAT_MS"] ?? "30000")!)
+    options.resume = ProcessInfo.processInfo.environment["NOKO_TEST_RESUME"] == "1"
+    if ProcessInfo.processInfo.environment["NOKO_TEST_BOOTSTRAP"] == "1" {
+        Noko.bootstrapLogging()
+        Logger(label: "app").info("before the run: stderr only")
+    }
     if then == "throw" {
         struct Failure: Error, CustomStringConvertible { var description: String { "the experiment diverged" } }
         do {
@@ -74,6 +80,8 @@ case "extra":
     }
     let run = try Noko.initExtra(config: Config(), options: options)
     say("run \(run.directory.path)")
+    Logger(label: "app").info("hello from the app")
+    Logger(label: "app").warning("a warning from the app")
     var i = 0
     while i < rows {
         Noko.logRow("t", ["i": i, "x": Double(i) * 0.5, "r": Double.random(in: 0..<1, using: &Noko.random)])

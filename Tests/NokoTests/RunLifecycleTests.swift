@@ -157,6 +157,37 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("rank-1/config.json").path), "rank 0 owns the config")
     }
 
+    @Test func resumingContinuesStepsAndTheSummary() throws {
+        let runs = temporaryDirectory()
+        #expect(try Child(["extra", runs.path, "long", "5", "exit 1"]).wait() == 1)
+        let refused = try Child(["extra", runs.path, "long", "3"])
+        #expect(refused.wait() != 0, "without resume, an existing name is an error")
+        let resumed = try Child(["extra", runs.path, "long", "3"], environment: ["NOKO_TEST_RESUME": "1"])
+        #expect(resumed.wait() == 0, "\(resumed.stderr)")
+        let dir = runs.appendingPathComponent("long")
+        let journal = try LogFileLoader.loadTable("t", fromJournal: dir.appendingPathComponent("noko.ndjson").path)
+        #expect(journal["$step"] == (0..<8).map { .int(Int64($0)) }, "steps continue where the first process stopped")
+        let csv = try LogFileLoader.load(dir.appendingPathComponent("t.csv").path)
+        #expect(csv.rowCount == 8)
+        let summary = try readJSON(dir.appendingPathComponent("summary.json"))
+        #expect(summary["tables"]?["t"]?["rows"] == 8)
+        #expect(summary["tables"]?["t"]?["last_step"] == 7)
+        let m = try metadata(dir)
+        #expect(m.status == "finished")
+    }
+
+    @Test func bootstrapLoggingSendsTheProgramsMessagesToDebugLog() throws {
+        let runs = temporaryDirectory()
+        let child = try Child(["extra", runs.path, "logs", "1"], environment: ["NOKO_TEST_BOOTSTRAP": "1"])
+        #expect(child.wait() == 0)
+        let debugLog = try String(contentsOf: runs.appendingPathComponent("logs/debug.log"), encoding: .utf8)
+        #expect(debugLog.contains("INFO app: hello from the app"))
+        #expect(debugLog.contains("WARNING app: a warning from the app"))
+        #expect(!debugLog.contains("before the run"))
+        #expect(child.stderr.contains("app: warning: a warning from the app"))
+        #expect(!child.stderr.contains("hello from the app"), "info stays out of stderr")
+    }
+
     @Test func initExtraAdoptsAnAutoInitializedRunAndReturnsItTwice() throws {
         let cwd = temporaryDirectory()
         let child = Process()

@@ -114,8 +114,10 @@ private struct RunStarter {
         let tree = try ConfigRecord.tree(config)
         let (directory, name, adopted) = try runDirectory()
         let logDirectory = distributed.rank == 0 ? directory : directory.appendingPathComponent("rank-\(distributed.rank)")
+        let previous = adopted ? nil : try? RunMetadata.read(from: logDirectory)
         let logger = try makeLogger(logDirectory: logDirectory, adopted: adopted)
         let messages = logger.messages
+        if previous != nil { try resume(logger, in: logDirectory) }
 
         let (recorded, redactedPaths) = options.redactSecrets ? ConfigRecord.redacted(tree) : (tree, [])
         for path in redactedPaths {
@@ -129,7 +131,9 @@ private struct RunStarter {
             try AtomicFile.write(seedRecord.json.serializedBytes(pretty: true), to: logDirectory.appendingPathComponent("seeds.json"))
         }
 
-        let metadata = MetadataStore(initialMetadata(name: name, directory: directory, seed: seedRecord?.root), directory: logDirectory)
+        var initial = initialMetadata(name: name, directory: directory, seed: seedRecord?.root)
+        initial.startTime = previous?.startTime ?? initial.startTime
+        let metadata = MetadataStore(initial, directory: logDirectory)
         try metadata.update { _ in }
         let crashMarker = CrashMarker(directory: logDirectory)
         if crashMarker == nil { messages.warning("could not arm the crash marker in \(logDirectory.path)") }
@@ -193,6 +197,24 @@ private struct RunStarter {
         let logger = try Noko.makeRunLogger(directory: logDirectory, options: options.outputs)
         Noko.install(logger)
         return logger
+    }
+
+    /// Continues an existing run directory: the summary sidecar covers the rows already
+    /// logged, and every table's steps continue where they stopped.
+    private func resume(_ logger: NokoLogger, in directory: URL) throws {
+        let journal = directory.appendingPathComponent(DefaultOutputs.journalFile).path
+        guard FileManager.default.fileExists(atPath: journal) else { return }
+        let summary = logger.outputs.lazy.compactMap { $0 as? SummaryOutput }.first
+        let nextSteps = try summary?.replay(journal: journal) ?? {
+            var steps: [String: Int] = [:]
+            try JournalScan.forEachRecord(journal) { record in
+                if let step = record.step { steps[record.table] = step + 1 }
+                return true
+            }
+            return steps
+        }()
+        logger.continueSteps(nextSteps)
+        logger.messages.info("resuming run in \(directory.path); tables continue at steps \(nextSteps.sorted { $0.key < $1.key })")
     }
 
     /// Seeds the registered generators per the policy; rank N > 0 gets its own root seed.

@@ -294,6 +294,17 @@ public final class NokoLogger: Sendable {
 
     // MARK: - Flushing and closing
 
+    /// Sets where tables' step counters continue (a resumed run continues its tables).
+    public func continueSteps(_ nextSteps: [String: Int]) {
+        var notes: [String] = []
+        state.withLock { s in
+            for (table, step) in nextSteps {
+                if s.tables[table] == nil { s.tables[table] = TableState(fileStem: uniqueStem(for: table, &s, &notes)) }
+                s.tables[table]!.nextStep = max(s.tables[table]!.nextStep, step)
+            }
+        }
+    }
+
     /// The step the next row of `table` gets by default (0 for a new table).
     public func nextStep(of table: String) -> Int {
         state.withLock { $0.tables[table]?.nextStep ?? 0 }
