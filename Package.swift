@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "NokoCLI",
             dependencies: [
-                "Noko",
+                "Noko", "NokoGit", "NokoWandb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
@@ -60,7 +60,7 @@ let package = Package(
             dependencies: ["NokoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "noko-example", dependencies: ["Noko"]),
-        .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoWandb", "NokoWandbTestSupport"]),
+        .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoWandb", "NokoWandbTestSupport", "NokoCLI"]),
         // A child process the tests start, signal and kill; not a product.
         .executableTarget(name: "noko-test-child", dependencies: ["Noko", "NokoWandb"]),
 
@@ -74,7 +74,11 @@ let package = Package(
         .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb", "NokoWandbTestSupport", "noko-test-child"]),
         .testTarget(name: "NokoTests", dependencies: ["Noko"]),
-        .testTarget(name: "NokoCLITests", dependencies: ["NokoCLI", "Noko"]),
+        .testTarget(
+            name: "NokoCLITests",
+            dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example"],
+            exclude: ["Golden"]
+        ),
     ]
 )
 

@@ -1,0 +1,41 @@
+/// A Unicode sparkline (`▁▂▃▅▇█`) of a series, one character per group of points.
+public enum Sparkline {
+    /// The eight block heights, lowest first.
+    public static let blocks: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+
+    /// Draws `values` in at most `width` characters.
+    ///
+    /// Longer series are resampled: each character shows the last value of its group of
+    /// points (the series are already per-bucket "last" values, so the line keeps the
+    /// curve's end exact). Missing points (nil, NaN, ±inf) are blanks. A constant series
+    /// is a flat line at the lowest block. Returns "" when no point is finite.
+    public static func draw(_ values: [Double?], width: Int) -> String {
+        let finite = values.compactMap { $0 }.filter(\.isFinite)
+        guard width > 0, let low = finite.min(), let high = finite.max() else { return "" }
+        let points = resample(values, to: width)
+        let span = high - low
+        var line = ""
+        for point in points {
+            guard let v = point, v.isFinite else {
+                line.append(" ")
+                continue
+            }
+            let level = span > 0 ? Int(((v - low) / span * Double(blocks.count - 1)).rounded()) : 0
+            line.append(blocks[min(max(level, 0), blocks.count - 1)])
+        }
+        return line
+    }
+
+    /// `values` reduced to at most `width` points, each the last finite value of its group.
+    static func resample(_ values: [Double?], to width: Int) -> [Double?] {
+        guard values.count > width else { return values }
+        var points: [Double?] = []
+        points.reserveCapacity(width)
+        for i in 0..<width {
+            let start = i * values.count / width
+            let end = (i + 1) * values.count / width
+            points.append(values[start..<end].last(where: { $0?.isFinite == true }) ?? nil)
+        }
+        return points
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+
+/// Rebuilds what `summary.json` would hold by reading a run's rows: for runs that have no
+/// sidecar (Python noko's run directories, a run killed before its first flush).
+///
+/// The rows go through ``SummaryOutput`` itself, so a rebuilt summary has exactly the
+/// shape and semantics of the sidecar. Reading is streamed: memory stays O(columns).
+public enum SummaryRebuild {
+    /// The summary JSON of every table in a journal.
+    ///
+    /// - Parameters:
+    ///   - allowsNonFiniteLiterals: accept the bare `NaN`/`Infinity` of Python noko.
+    ///   - fileStem: the file stem recorded for a table (default ``TableFileName/encode(_:)``).
+    public static func fromJournal(
+        _ path: String, allowsNonFiniteLiterals: Bool = false, fileStem: (String) -> String = TableFileName.encode,
+        messages: Logging.Logger = NokoMessages.logger()
+    ) throws -> String {
+        let output = SummaryOutput(url: URL(fileURLWithPath: "/dev/null"))
+        var builder = RowBuilder()
+        var stems: [String: String] = [:]
+        try JournalScan.forEachRecord(path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, messages: messages) { record in
+            let stem = stems[record.table] ?? {
+                let s = fileStem(record.table)
+                stems[record.table] = s
+                return s
+            }()
+            try output.write(builder.row(table: record.table, fileStem: stem, members: record.members, fallbackStep: nil))
+            return true
+        }
+        return output.currentJSON
+    }
+
+    /// The summary JSON of CSV tables, one file per table (noko's and Python noko's `<table>.csv`).
+    ///
+    /// The `$step` and `$utc_timestamp` columns give each row's step and time; without
+    /// them a row's step is its index.
+    public static func fromCSV(
+        _ files: [(table: String, path: String)], messages: Logging.Logger = NokoMessages.logger()
+    ) throws -> String {
+        let output = SummaryOutput(url: URL(fileURLWithPath: "/dev/null"))
+        var builder = RowBuilder()
+        for (table, path) in files {
+            let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            try scanCSV(path, messages: messages) { index, members in
+                try output.write(builder.row(table: table, fileStem: stem, members: members, fallbackStep: index))
+            }
+        }
+        return output.currentJSON
+    }
+
+    /// Calls `body` with each CSV record's (header key, value) pairs, empty cells left out.
+    static func scanCSV(_ path: String, messages: Logging.Logger, _ body: (Int, [(String, Scalar)]) throws -> Void) throws {
+        let file = try FileDescriptor.open(path, .read)
+        defer { file.close() }
+        var scanner = CSVRecordScanner()
+        var header: [String]?
+        var index = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var members: [(String, Scalar)] = []
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
+            if n == 0 { break }
+            try chunk.withUnsafeBytes { bytes in
+                try scanner.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { record in
+                    guard let names = header else {
+                        header = record.cells.indices.map(record.text)
+                        return
+                    }
+                    if record.cells.count > names.count {
+                        throw LogFileError(
+                            path: path, line: record.firstLine,
+                            message: "expected \(names.count) cells as in the header, found \(record.cells.count)")
+                    }
+                    members.removeAll(keepingCapacity: true)
+                    for c in 0..<record.cells.count {
+                        let value = record.value(c)
+                        if !value.isNull { members.append((names[c], value)) }
+                    }
+                    try body(index, members)
+                    index += 1
+                }
+            }
+        }
+        let torn = scanner.finish { _ in }
+        if torn > 0 {
+            messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line or is still writing it); skipped")
+        }
+    }
+}
+
+/// Turns (key, value) pairs read back from a file into rows, sharing one schema per table
+/// while the keys stay the same (so ``SummaryOutput`` maps columns once per schema).
+private struct RowBuilder {
+    private var schemas: [String: RowSchema] = [:]
+    private var keys: [String] = []
+    private var values: [Scalar] = []
+
+    mutating func row(table: String, fileStem: String, members: [(String, Scalar)], fallbackStep: Int?) -> SummarizedRow {
+        keys.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        var step = fallbackStep ?? 0
+        var level = LogLevel.info
+        var utc = 0.0
+        var local = ""
+        for (key, value) in members {
+            guard key.utf8.first == UInt8(ascii: "$") else {
+                keys.append(key)
+                values.append(value)
+                continue
+            }
+            switch (key, value) {
+            case ("$step", .int(let v)): step = Int(v)
+            case ("$step", .double(let v)) where v.isFinite && v == v.rounded(): step = Int(v)
+            case ("$level", .int(let v)): level = LogLevel.builtIn.first { $0.value == Int(v) } ?? LogLevel(Int(v), name: "LEVEL\(v)")
+            case ("$utc_timestamp", let v): utc = v.doubleValue ?? utc
+            case ("$localtime", .string(let s)): local = s
+            default: break
+            }
+        }
+        let schema: RowSchema
+        if let known = schemas[table], known.keys == keys {
+            schema = known
+        } else {
+            // A repeated key would break the schema's one-value-per-key rule; keep the last.
+            if Set(keys).count != keys.count { dropRepeatedKeys() }
+            schema = RowSchema(keys: keys)
+            schemas[table] = schema
+        }
+        return SummarizedRow(
+            table: table, step: step, level: level, time: RowTime(utcTimestamp: utc, localTime: local), schema: schema,
+            values: values, fileStem: fileStem)
+    }
+
+    private mutating func dropRepeatedKeys() {
+        var seen: [String: Int] = [:]
+        var newKeys: [String] = []
+        var newValues: [Scalar] = []
+        for (key, value) in zip(keys, values) {
+            if let at = seen[key] {
+                newValues[at] = value
+            } else {
+                seen[key] = newKeys.count
+                newKeys.append(key)
+                newValues.append(value)
+            }
+        }
+        keys = newKeys
+        values = newValues
+    }
+}
