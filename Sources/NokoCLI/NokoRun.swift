@@ -38,7 +38,8 @@ public struct NokoRun: ParsableCommand {
             """,
         version: Noko.version,
         subcommands: [
-            ShowCommand.self
+            ShowCommand.self, ListCommand.self, CompareCommand.self, ExportCommand.self, DiffCommand.self,
+            CheckoutCommand.self, SyncCommand.self,
         ]
     )
 
