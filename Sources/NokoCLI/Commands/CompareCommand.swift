@@ -80,7 +80,7 @@ public struct CompareCommand: NokoCommand {
             return
         }
         let model = textContext(runs, configRows: configRows, metricRows: metricRows, context: context)
-        context.write(try Templates.render("compare.txt", context: model, templateFile: render.template))
+        context.write(try Templates.render("compare.txt", context: model, templateFile: render.templatePath(in: context)))
     }
 
     /// Per table (in any run), the columns to compare: those matching `--columns`, else the

@@ -148,7 +148,7 @@ public struct ListCommand: NokoCommand {
             return
         }
         let model = textContext(entries, directory: directory, configKeys: configKeys, metrics: metrics, context: context)
-        context.write(try Templates.render("list.txt", context: model, templateFile: render.template))
+        context.write(try Templates.render("list.txt", context: model, templateFile: render.templatePath(in: context)))
     }
 
     /// The config keys shown: those matching `--config`, else those whose values differ.

@@ -129,7 +129,7 @@ public final class CommandContext: Sendable {
         if path.hasPrefix("~/"), let home = environment["HOME"] {
             return URL(fileURLWithPath: home + path.dropFirst(), isDirectory: isDirectory).standardizedFileURL
         }
-        return URL(fileURLWithPath: path, isDirectory: isDirectory, relativeTo: workingDirectory).standardizedFileURL
+        return URL(fileURLWithPath: workingDirectory.path + "/" + path, isDirectory: isDirectory).standardizedFileURL
     }
 }
 

@@ -10,9 +10,10 @@ public enum Sparkline {
     /// points (nil, NaN, ±inf) are blanks. A constant series is a flat line at the lowest
     /// block. Returns "" when no point is finite.
     public static func draw(_ values: [Double?], width: Int) -> String {
-        let finite = values.compactMap { $0 }.filter(\.isFinite)
-        guard width > 0, let low = finite.min(), let high = finite.max() else { return "" }
+        guard width > 0 else { return "" }
         let points = resample(values, to: width)
+        let finite = points.compactMap { $0 }.filter(\.isFinite)
+        guard let low = finite.min(), let high = finite.max() else { return "" }
         let span = high - low
         var line = ""
         for point in points {
