@@ -75,6 +75,13 @@ no runs in {{runs_dir}} (a run directory has a metadata.json)
   {{key}}{{pad}}  {{value}}
 {{/config}}
 {{/has_config}}
+{{#summary}}
+
+{{#bold}}summary{{/bold}}
+{{#fields}}
+  {{label}}{{pad}}  {{value}}
+{{/fields}}
+{{/summary}}
 {{#git}}
 
 {{#bold}}git{{/bold}}

@@ -5,7 +5,8 @@ import Synchronization
 /// last value, min, max, NaN count and a downsampled series, so `noko-run show`, `list` and
 /// `report` answer in O(columns) instead of reading every row.
 ///
-/// Each value costs O(1): the series has at most ``maxBuckets`` buckets of min/max/last;
+/// `write` only keeps the row; the rows are summarized at the next flush, on the logger's
+/// background thread. Each value costs O(1): the series has at most ``maxBuckets`` buckets of min/max/last;
 /// when they are full, neighbouring buckets merge pairwise and each bucket covers twice as
 /// many rows. The file is rewritten atomically at each flush; when it has grown large, at
 /// most as often as keeps writing it under 5 % of the time.
@@ -27,6 +28,10 @@ public final class SummaryOutput: LogOutput {
     }
     private let state = Mutex(State())
     private let writing = Mutex(())
+    /// Rows not yet summarized; kept apart so `write` never waits for a summary being built.
+    private let pending = Mutex<[SummarizedRow]>([])
+    /// Above this many pending rows, `write` summarizes them inline, bounding memory.
+    private static let maxPendingRows = 65_536
 
     /// A sidecar written to `url`, summarizing rows at `level` and above.
     public init(url: URL, level: LogLevel = .trace) {
@@ -35,17 +40,70 @@ public final class SummaryOutput: LogOutput {
     }
 
     public func write(_ row: SummarizedRow) throws {
+        let count = pending.withLock { rows in
+            rows.append(row)
+            return rows.count
+        }
+        if count >= SummaryOutput.maxPendingRows { absorbPending() }
+    }
+
+    /// Summarizes the pending rows, in order.
+    private func absorbPending() {
         state.withLock { s in
-            s.tables[row.table, default: TableSummary(fileStem: row.fileStem)].add(row)
+            let rows = pending.withLock { rows in
+                defer { rows.removeAll(keepingCapacity: true) }
+                return rows
+            }
+            guard !rows.isEmpty else { return }
+            for row in rows {
+                s.tables[row.table, default: TableSummary(fileStem: row.fileStem)].add(row)
+            }
             s.dirty = true
         }
     }
 
     public func flush() throws { try writeFile(force: false) }
 
+    /// Summarizes the rows of an existing journal (a resumed run), so the sidecar covers the
+    /// whole run, not only what this process logs.
+    ///
+    /// - Returns: the step each table continues from (one past its last).
+    @discardableResult
+    public func replay(journal path: String) throws -> [String: Int] {
+        var schemas: [[String]: RowSchema] = [:]
+        var nextSteps: [String: Int] = [:]
+        try JournalScan.forEachRecord(path) { record in
+            var keys: [String] = []
+            var values: [Scalar] = []
+            var step = 0, level = LogLevel.info, time = 0.0, local = ""
+            for (key, value) in record.members {
+                switch key {
+                case "$table": continue
+                case "$step": step = Int(value.doubleValue ?? 0)
+                case "$level": level = LogLevel(value: Int(value.doubleValue ?? 20))
+                case "$utc_timestamp": time = value.doubleValue ?? 0
+                case "$localtime": local = value.stringValue ?? ""
+                default:
+                    keys.append(key)
+                    values.append(value)
+                }
+            }
+            guard level >= self.level else { return true }
+            let schema = schemas[keys] ?? RowSchema(keys: keys)
+            schemas[keys] = schema
+            try write(SummarizedRow(
+                table: record.table, step: step, level: level, time: RowTime(utcTimestamp: time, localTime: local),
+                schema: schema, values: values))
+            nextSteps[record.table] = step + 1
+            return true
+        }
+        return nextSteps
+    }
+
     public func close() throws { try writeFile(force: true) }
 
     private func writeFile(force: Bool) throws {
+        absorbPending()
         try writing.withLock { _ in
             let now = RowClock.system.now()
             let bytes: [UInt8]? = state.withLock { s in
@@ -66,7 +124,8 @@ public final class SummaryOutput: LogOutput {
 
     /// The current summary as JSON text (what the file holds after the next flush).
     public var currentJSON: String {
-        String(decoding: state.withLock { SummaryOutput.encode($0.tables) }, as: UTF8.self)
+        absorbPending()
+        return String(decoding: state.withLock { SummaryOutput.encode($0.tables) }, as: UTF8.self)
     }
 
     private static func encode(_ tables: [String: TableSummary]) -> [UInt8] {
