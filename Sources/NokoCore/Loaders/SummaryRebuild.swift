@@ -16,12 +16,17 @@ public enum SummaryRebuild {
         _ path: String, allowsNonFiniteLiterals: Bool = false, fileStem: @escaping (String) -> String = TableFileName.encode,
         messages: Logging.Logger = NokoMessages.logger()
     ) throws -> String {
-        let output = SummaryOutput(url: URL(fileURLWithPath: "/dev/null"))
+        let output = SummaryOutput(url: unwritableURL)
         var scanner = JournalRowScanner(path: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, fileStem: fileStem)
         var reader = try LineReader(path: path)
         defer { reader.close() }
+        var rows = 0
         let torn = try reader.forEachLine { line in
-            if !line.bytes.isEmpty { try output.write(scanner.row(line.bytes, number: line.number)) }
+            guard !line.bytes.isEmpty else { return true }
+            try output.write(scanner.row(line.bytes, number: line.number))
+            rows += 1
+            // Summarize as we go: memory stays O(columns), and the rows are still in cache.
+            if rows % 256 == 0 { output.absorbPending() }
             return true
         }
         if torn > 0 {
@@ -37,15 +42,22 @@ public enum SummaryRebuild {
     public static func fromCSV(
         _ files: [(table: String, path: String)], messages: Logging.Logger = NokoMessages.logger()
     ) throws -> String {
-        let output = SummaryOutput(url: URL(fileURLWithPath: "/dev/null"))
+        let output = SummaryOutput(url: unwritableURL)
         var builder = RowBuilder()
         for (table, path) in files {
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             try scanCSV(path, messages: messages) { index, members in
                 try output.write(builder.row(table: table, fileStem: stem, members: members, fallbackStep: index))
+                if index % 256 == 255 { output.absorbPending() }
             }
         }
         return output.currentJSON
+    }
+
+    /// Where the rebuilding ``SummaryOutput`` would write if it were ever flushed: a file in a
+    /// directory that does not exist, so nothing can be written by mistake.
+    static var unwritableURL: URL {
+        URL(fileURLWithPath: "/nonexistent-noko-summary-rebuild-\(UInt64.random(in: 0...UInt64.max))/summary.json")
     }
 
     /// Calls `body` with each CSV record's (header key, value) pairs, empty cells left out.
