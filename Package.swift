@@ -53,7 +53,7 @@ let package = Package(
         .target(
             name: "NokoCLI",
             dependencies: [
-                "Noko",
+                "Noko", "NokoGit", "NokoWandb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
@@ -63,7 +63,7 @@ let package = Package(
             dependencies: ["NokoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "noko-example", dependencies: ["Noko"]),
-        .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoWandb", "NokoWandbTestSupport"]),
+        .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoWandb", "NokoWandbTestSupport", "NokoCLI"]),
         // A child process the tests start, signal and kill; not a product.
         .executableTarget(name: "noko-test-child", dependencies: ["Noko", .product(name: "Logging", package: "swift-log"), "NokoWandb"]),
 
@@ -80,7 +80,11 @@ let package = Package(
             name: "NokoTests",
             dependencies: ["Noko", "noko-test-child", .product(name: "InMemoryLogging", package: "swift-log")]
         ),
-        .testTarget(name: "NokoCLITests", dependencies: ["NokoCLI", "Noko"]),
+        .testTarget(
+            name: "NokoCLITests",
+            dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example", "noko-run"],
+            exclude: ["Golden"]
+        ),
     ]
 )
 

@@ -24,9 +24,13 @@ struct JSONParser {
     private(set) var position = 0
     /// Nesting deeper than this is an error, so hostile input cannot overflow the stack.
     private let maxDepth = 512
+    /// Accept the bare tokens `NaN`, `Infinity` and `-Infinity` as doubles: Python's `json`
+    /// writes them, so journals from Python noko have them. Off by default (strict JSON).
+    let allowsNonFiniteLiterals: Bool
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    init(_ bytes: UnsafeRawBufferPointer, allowsNonFiniteLiterals: Bool = false) {
         self.bytes = bytes
+        self.allowsNonFiniteLiterals = allowsNonFiniteLiterals
     }
 
     mutating func parseDocument() throws -> JSONValue {
@@ -98,6 +102,12 @@ struct JSONParser {
         case 0x74: try literal("true"); return .bool(true)
         case 0x66: try literal("false"); return .bool(false)
         case 0x6E: try literal("null"); return .null
+        case 0x4E where allowsNonFiniteLiterals: try literal("NaN"); return .double(.nan)
+        case 0x49 where allowsNonFiniteLiterals: try literal("Infinity"); return .double(.infinity)
+        case 0x2D where allowsNonFiniteLiterals && position + 1 < bytes.count && bytes[position + 1] == 0x49:
+            position += 1
+            try literal("Infinity")
+            return .double(-.infinity)
         case 0x2D, 0x30...0x39: return try parseNumber()
         default: throw error("unexpected character '\(Character(Unicode.Scalar(c)))'")
         }
@@ -276,6 +286,12 @@ struct JSONParser {
         let digits = UnsafeRawBufferPointer(rebasing: bytes[start..<position])
         if isInteger, digits.count <= 20, let v = JSONParser.parseInt64(digits) {
             return .int(v)
+        }
+        // The grammar is validated above; DecimalNumber converts most numbers without strtod.
+        if let (scalar, end) = DecimalNumber.parse(bytes, from: start, to: position), end == position,
+            case .double(let v) = scalar
+        {
+            return .double(v)
         }
         return .double(JSONParser.parseDouble(digits))
     }

@@ -63,9 +63,14 @@ public enum LogFileLoader {
     }
 
     /// Reads one table's rows from a journal, with plain keys (and the `$` columns).
-    public static func loadTable(_ table: String, fromJournal path: String, messages: Logging.Logger = NokoMessages.logger()) throws -> LogTable {
+    ///
+    /// `allowsNonFiniteLiterals` accepts the bare `NaN`/`Infinity` of Python noko's journals.
+    public static func loadTable(
+        _ table: String, fromJournal path: String, allowsNonFiniteLiterals: Bool = false,
+        messages: Logging.Logger = NokoMessages.logger()
+    ) throws -> LogTable {
         var builder = ColumnBuilder(keys: nil)
-        try JournalScan.forEachRecord(path, messages: messages) { record in
+        try JournalScan.forEachRecord(path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, messages: messages) { record in
             guard record.table == table else { return true }
             builder.beginRow()
             for (key, value) in record.members { builder.set(key, value) }
@@ -189,11 +194,13 @@ public enum JournalScan {
     /// stop. A torn last line is skipped with a warning; any other malformed line throws an
     /// error naming the file and line.
     ///
+    /// - Parameter allowsNonFiniteLiterals: accept the bare `NaN`, `Infinity` and
+    ///   `-Infinity` of journals written by Python noko (not strict JSON; off by default).
     /// - Returns: the offset just past the last complete line read.
     @discardableResult
     public static func forEachRecord(
-        _ path: String, from offset: UInt64 = 0, messages: Logging.Logger = NokoMessages.logger(),
-        _ body: (JournalRecord) throws -> Bool
+        _ path: String, from offset: UInt64 = 0, allowsNonFiniteLiterals: Bool = false,
+        messages: Logging.Logger = NokoMessages.logger(), _ body: (JournalRecord) throws -> Bool
     ) throws -> UInt64 {
         var reader = try LineReader(path: path, offset: offset)
         defer { reader.close() }
@@ -204,7 +211,7 @@ public enum JournalScan {
                 return true
             }
             var members: [(String, Scalar)] = []
-            var parser = JSONParser(line.bytes)
+            var parser = JSONParser(line.bytes, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
             do {
                 try parser.parseFlatObject { key, value in
                     guard let scalar = value.scalar else {

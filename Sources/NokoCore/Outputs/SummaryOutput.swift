@@ -47,8 +47,9 @@ public final class SummaryOutput: LogOutput {
         if count >= SummaryOutput.maxPendingRows { absorbPending() }
     }
 
-    /// Summarizes the pending rows, in order.
-    private func absorbPending() {
+    /// Summarizes the pending rows, in order (`SummaryRebuild` calls it to keep few rows
+    /// pending while it reads a whole journal).
+    func absorbPending() {
         state.withLock { s in
             let rows = pending.withLock { rows in
                 defer { rows.removeAll(keepingCapacity: true) }

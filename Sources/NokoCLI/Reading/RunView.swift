@@ -1,0 +1,365 @@
+import Foundation
+import NokoCore
+import NokoGit
+import NokoWandb
+
+/// One run as `show` presents it: the JSON document and the template context, built from
+/// the same facts so the two never disagree.
+public struct RunView {
+    /// The run.
+    public let run: LoadedRun
+    /// Its tables.
+    public let summary: RunSummary
+    /// Where the tables came from.
+    public let summarySource: LoadedRun.SummarySource
+    /// Clock, zone, terminal.
+    public let context: CommandContext
+    /// Problems met while reading optional parts (an unreadable git record…), as notes.
+    public private(set) var problems: [String] = []
+    private let git: GitCheckpointRecord?
+    private let wandbStatus: WandbSyncStatus?
+
+    /// A view of `run` at `context.now`.
+    public init(run: LoadedRun, summary: RunSummary, summarySource: LoadedRun.SummarySource, context: CommandContext) {
+        self.run = run
+        self.summary = summary
+        self.summarySource = summarySource
+        self.context = context
+        var problems: [String] = []
+        git = run.gitRecord { problems.append($0) }
+        wandbStatus = run.wandbSyncStatus { problems.append($0) }
+        self.problems = problems
+    }
+
+    /// The inferred status.
+    public var status: RunStatus { run.status(now: context.now) }
+
+    /// The start time: `metadata.json`'s, else the first row's (Python noko).
+    public var startTime: Double? {
+        run.metadata?.startTime ?? summary.tables.map(\.firstTime).filter(\.isFinite).min()
+    }
+
+    /// The end time, when the run ended.
+    public var endTime: Double? {
+        if let end = run.metadata?.endTime { return end }
+        if run.source == .pythonNoko { return summary.tables.map(\.lastTime).filter(\.isFinite).max() }
+        return nil
+    }
+
+    /// The duration (to `now` while running).
+    public var duration: Double? {
+        if let d = run.duration(now: context.now) { return d }
+        guard let start = startTime, let end = endTime else { return nil }
+        return end - start
+    }
+
+    /// The run's path as people should see it: relative to the working directory when
+    /// inside it.
+    public var displayPath: String {
+        let base = context.workingDirectory.standardizedFileURL.path
+        let path = run.url.standardizedFileURL.path
+        if path.hasPrefix(base + "/") { return String(path.dropFirst(base.count + 1)) }
+        return path
+    }
+
+    // MARK: - JSON
+
+    /// The `--json` document of `show` (see its help for the shape).
+    public func json() -> JSONValue {
+        var object: [String: JSONValue] = [
+            "name": .string(run.name), "path": .string(run.url.path), "source": .string(run.source.rawValue),
+            "status": .string(status.rawValue), "start_time": startTime.map(JSONValue.double) ?? .null,
+            "end_time": endTime.map(JSONValue.double) ?? .null, "duration": duration.map(JSONValue.double) ?? .null,
+            "metadata": run.metadataJSON ?? .null, "config": run.config.map(ConfigFlattening.flattenedObject) ?? .null,
+            "seeds": run.seeds ?? .null, "git": gitJSON ?? .null, "remote": remoteJSON ?? .null,
+            "summary_source": .string(summarySource.rawValue),
+        ]
+        object["tables"] = .array(summary.tables.map { RunView.tableJSON($0, columnCount: $0.columns.count) })
+        return .object(object)
+    }
+
+    var gitJSON: JSONValue? {
+        guard let git = run.metadata?.git, git != .null else { return nil }
+        return git
+    }
+
+    var remoteJSON: JSONValue? {
+        guard run.wandbRecord != nil || wandbStatus != nil else { return nil }
+        var wandb: [String: JSONValue] = run.wandbRecord?.objectValue ?? wandbStatus?.record.jsonValue.objectValue ?? [:]
+        wandb["sync"] = wandbStatus.map(RunView.syncJSON) ?? .null
+        return .object(["wandb": .object(wandb)])
+    }
+
+    static func syncJSON(_ status: WandbSyncStatus) -> JSONValue {
+        [
+            "history_lines": .int(status.historyLines), "bytes_uploaded": .int(status.bytesUploaded),
+            "bytes_total": .int(status.bytesTotal), "finished": .bool(status.finished), "complete": .bool(status.isComplete),
+            "exit_code": status.exitCode.map(JSONValue.int) ?? .null, "last_error": status.lastError.map(JSONValue.string) ?? .null,
+        ]
+    }
+
+    /// A table in `--json`: its counts and every column's statistics (no series).
+    public static func tableJSON(_ table: SummaryTable, columnCount: Int) -> JSONValue {
+        [
+            "name": .string(table.name), "file": .string(table.fileStem), "rows": .int(Int64(table.rows)),
+            "first_step": .int(Int64(table.firstStep)), "last_step": .int(Int64(table.lastStep)),
+            "first_time": table.firstTime.isFinite ? .double(table.firstTime) : .null,
+            "last_time": table.lastTime.isFinite ? .double(table.lastTime) : .null,
+            "column_count": .int(Int64(columnCount)),
+            "columns": .array(table.columns.map(columnJSON)),
+        ]
+    }
+
+    /// A column in `--json`.
+    public static func columnJSON(_ column: SummaryColumn) -> JSONValue {
+        [
+            "name": .string(column.name), "type": .string(column.type), "count": .int(Int64(column.count)),
+            "null_count": .int(Int64(column.nullCount)), "nan_count": .int(Int64(column.nanCount)),
+            "last": JSONValue(column.last), "min": column.min.map(JSONValue.double) ?? .null,
+            "max": column.max.map(JSONValue.double) ?? .null,
+        ]
+    }
+
+    // MARK: - Text
+
+    /// The template context of `show` (see templates/README.md).
+    public func textContext() -> [String: Any] {
+        var model = TemplateContext.styles(context.terminal)
+        model["name"] = run.name
+        model["status"] = status.rawValue
+        model["status_style"] = TemplateContext.lambda(context.terminal, Terminal.style(forStatus: status.rawValue))
+        if let detail = statusDetail { model["status_detail"] = detail }
+        model["fields"] = TemplateContext.fields(headerFields())
+        let config = run.config.map(ConfigFlattening.flatten) ?? []
+        model["has_config"] = !config.isEmpty
+        model["config"] = TemplateContext.fields(config.map { ($0.key.isEmpty ? "(config)" : $0.key, DisplayFormat.json($0.value)) })
+            .map { entry -> [String: Any] in
+                var e = entry
+                e["key"] = entry["label"]
+                return e
+            }
+        if let git { model["git"] = ["fields": TemplateContext.fields(gitFields(git))] }
+        let remote = remoteFields()
+        if !remote.isEmpty { model["remote"] = ["fields": TemplateContext.fields(remote)] }
+        // Values the program set with `run.summary[key] = value`.
+        if let values = run.metadata?.summary, !values.isEmpty {
+            model["summary"] = ["fields": TemplateContext.fields(values.keys.sorted().map { ($0, DisplayFormat.json(values[$0]!)) })]
+        }
+        var notes = problems
+        switch summarySource {
+        case .sidecar, .none: break
+        case .journal: notes.append("no summary.json: tables rebuilt by reading noko.ndjson")
+        case .csv: notes.append("no summary.json or noko.ndjson: tables rebuilt by reading the CSV files")
+        }
+        model["notes"] = notes
+        model["has_notes"] = !notes.isEmpty
+        return model
+    }
+
+    var statusDetail: String? {
+        let metadata = run.metadata
+        switch status {
+        case .finished:
+            return metadata?.exitCode.map { "exit \($0)" }
+        case .failed:
+            var parts: [String] = []
+            if let crash = run.crash { parts.append(crash.isEmpty ? "crashed" : "crashed: \(crash)") }
+            if let code = metadata?.exitCode { parts.append("exit \(code)") }
+            if let signal = metadata?.signal, run.crash == nil { parts.append(signal) }
+            return parts.isEmpty ? nil : parts.joined(separator: ", ")
+        case .killed:
+            let parts = [metadata?.signal, metadata?.exitCode.map { "exit \($0)" }].compactMap { $0 }
+            return parts.isEmpty ? nil : parts.joined(separator: ", ")
+        case .stale:
+            guard let beat = metadata?.heartbeat ?? metadata?.startTime else { return nil }
+            return "no heartbeat for \(DisplayFormat.duration(context.now - beat)): the process died without a word"
+        case .running:
+            guard let beat = metadata?.heartbeat else { return nil }
+            return "heartbeat \(DisplayFormat.duration(max(0, context.now - beat))) ago"
+        case .unknown:
+            return run.source == .pythonNoko ? "a Python noko run: no metadata.json" : "no status recorded"
+        }
+    }
+
+    func headerFields() -> [(String, String)] {
+        var fields: [(String, String)] = [("path", displayPath)]
+        let metadata = run.metadata
+        if let start = startTime { fields.append(("started", DisplayFormat.time(start, timeZone: context.timeZone))) }
+        if let end = endTime { fields.append(("ended", DisplayFormat.time(end, timeZone: context.timeZone))) }
+        if let duration {
+            fields.append(("duration", DisplayFormat.duration(duration) + (status == .running ? " so far" : "")))
+        }
+        if let error = metadata?.error { fields.append(("error", error)) }
+        if let argv = metadata?.argv, !argv.isEmpty { fields.append(("command", ShellQuote.line(argv))) }
+        if let cwd = metadata?.cwd { fields.append(("cwd", cwd)) }
+        if let host = metadata?.host {
+            let who = [metadata?.user.map { "user \($0)" }, metadata?.pid.map { "pid \($0)" }].compactMap { $0 }
+            fields.append(("host", host + (who.isEmpty ? "" : " (\(who.joined(separator: ", ")))")))
+        }
+        if let world = metadata?.worldSize, world > 1 { fields.append(("rank", "\(metadata?.rank ?? 0) of \(world)")) }
+        let rootSeed = metadata?.seed.map { String($0) } ?? run.seeds?["root_seed"].map(DisplayFormat.json)
+        if let rootSeed { fields.append(("seed", rootSeed)) }
+        if let generators = run.seeds?["generators"]?.objectValue, !generators.isEmpty {
+            fields.append(("seeds", generators.keys.sorted().map { "\($0)=\(DisplayFormat.json(generators[$0]!))" }.joined(separator: ", ")))
+        }
+        let system = [
+            metadata?.os, metadata?.swiftVersion.map { "Swift \($0)" }, metadata?.nokoVersion.map { "noko \($0)" },
+        ].compactMap { $0 }
+        if !system.isEmpty { fields.append(("system", system.joined(separator: ", "))) }
+        if let environment = metadata?.environment, !environment.isEmpty {
+            fields.append(("env", environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }.joined(separator: " ")))
+        }
+        return fields
+    }
+
+    func gitFields(_ git: GitCheckpointRecord) -> [(String, String)] {
+        func short(_ id: String?) -> String { id.map { String($0.prefix(10)) } ?? "none" }
+        func stats(_ s: GitDiffStats) -> String {
+            "\(s.filesChanged) file\(s.filesChanged == 1 ? "" : "s"), +\(s.insertions) -\(s.deletions)"
+        }
+        var fields: [(String, String)] = []
+        let branch = git.branch ?? "detached HEAD"
+        fields.append(("branch", git.head.map { "\(branch) at \(short($0))" } ?? "\(branch) (no commit yet)"))
+        fields.append(("working tree", git.dirty ? "dirty: \(stats(git.fromHead)) from HEAD" : "clean"))
+        fields.append((
+            "checkpoint",
+            "\(short(git.checkpoint)) on \(git.checkpointBranch) (\(DisplayFormat.count(git.files)) files, \(DisplayFormat.bytes(git.bytes)))"
+        ))
+        if let previous = git.previousCheckpoint {
+            fields.append(("since previous", "\(stats(git.fromLastCheckpoint)) from \(short(previous))"))
+        }
+        if !git.skipped.isEmpty {
+            let shown = git.skipped.prefix(3).map { "\($0.path) (\($0.reason.rawValue.replacingOccurrences(of: "_", with: " ")), \(DisplayFormat.bytes($0.size)))" }
+            let more = git.skipped.count > 3 ? ", and \(git.skipped.count - 3) more" : ""
+            fields.append(("skipped", shown.joined(separator: ", ") + more))
+        }
+        if let remote = git.remoteURL { fields.append(("remote", remote)) }
+        fields.append(("repository", git.root))
+        return fields
+    }
+
+    func remoteFields() -> [(String, String)] {
+        guard run.wandbRecord != nil || wandbStatus != nil else { return [] }
+        let record = run.wandbRecord
+        let project = record?["project"]?.stringValue ?? wandbStatus?.record.project
+        let runID = record?["run_id"]?.stringValue ?? wandbStatus?.record.runID
+        let entity = record?["entity"]?.stringValue ?? wandbStatus?.record.entity
+        let url = record?["url"]?.stringValue ?? wandbStatus?.record.url
+        let mode = record?["mode"]?.stringValue ?? wandbStatus?.record.mode
+        let place = url ?? [entity ?? "?", project ?? "?", runID ?? "?"].joined(separator: "/")
+        var fields: [(String, String)] = [("wandb", place + (mode.map { " (\($0))" } ?? ""))]
+        let command = ShellQuote.line(["noko-run", "sync", displayPath])
+        if let sync = wandbStatus {
+            let rows = "\(DisplayFormat.count(Int(sync.historyLines))) rows"
+            if sync.isComplete {
+                fields.append(("sync", "complete: \(rows) uploaded"))
+            } else if sync.bytesUploaded >= sync.bytesTotal {
+                fields.append(("sync", "\(rows) uploaded; the remote run is not marked finished yet"))
+            } else {
+                let percent = sync.bytesTotal > 0 ? Int(Double(sync.bytesUploaded) / Double(sync.bytesTotal) * 100) : 0
+                fields.append((
+                    "sync",
+                    "behind: \(DisplayFormat.bytes(sync.bytesUploaded)) of \(DisplayFormat.bytes(sync.bytesTotal)) uploaded (\(percent) %), \(rows)"
+                ))
+            }
+            if let error = sync.lastError { fields.append(("last error", error)) }
+            if !sync.isComplete && status != .running { fields.append(("finish with", command)) }
+        } else {
+            fields.append(("sync", "nothing uploaded yet" + (status == .running ? "" : "; upload with: \(command)")))
+        }
+        return fields
+    }
+
+    // MARK: - Tables
+
+    /// A table in the overview: counts, and its most informative columns (or, with
+    /// `allColumns`, every column given) as aligned lines.
+    public static func overviewTableContext(
+        _ table: SummaryTable, top: Int, allColumns: Bool, terminal: Terminal, columnCount: Int
+    ) -> [String: Any] {
+        // A single row has no trend: its values are the story (a config or results table).
+        let shown = allColumns ? table.columns
+            : table.rows == 1 ? Array(table.columns.prefix(top)) : ColumnRanking.informative(table.columns, limit: top)
+        var model = tableHeader(table, columnCount: columnCount)
+        if !allColumns && shown.count < columnCount {
+            model["hidden_note"] = shown.isEmpty
+                ? "no varying numeric column; --table \(ShellQuote.word(table.name)) lists all"
+                : "showing \(shown.count) of \(columnCount); --table \(ShellQuote.word(table.name)) lists all"
+        }
+        let lines: [String]
+        if table.rows == 1 && !allColumns {
+            let rows = shown.map { [TextWidth.truncate($0.name, to: 40), TextWidth.truncate(DisplayFormat.scalar($0.last), to: 48)] }
+            lines = TemplateContext.alignedRows([["column", "value"]] + rows)
+        } else {
+            let header = ["column", "last", "min", "max", ""]
+            let rows = shown.map { column -> [String] in
+                [
+                    TextWidth.truncate(column.name, to: 40), TextWidth.truncate(DisplayFormat.scalar(column.last), to: 24),
+                    column.min.map(DisplayFormat.number) ?? "", column.max.map(DisplayFormat.number) ?? "",
+                    sparkline(column, width: 24),
+                ]
+            }
+            lines = TemplateContext.alignedRows([header] + rows, rightAligned: [false, true, true, true, false])
+        }
+        if !shown.isEmpty { model["column_header"] = lines[0].trimmingTrailingSpaces() }
+        model["columns"] = zip(shown, lines.dropFirst()).map { column, line in
+            columnContext(column, line: line.trimmingTrailingSpaces())
+        }
+        return model
+    }
+
+    /// A table with every (filtered) column and all its statistics, for `show --table`.
+    public static func fullTableContext(_ table: SummaryTable, terminal: Terminal, columnCount: Int) -> [String: Any] {
+        var model = tableHeader(table, columnCount: columnCount)
+        let header = ["column", "type", "count", "nulls", "NaN", "last", "min", "max", ""]
+        let rows = table.columns.map { column -> [String] in
+            [
+                TextWidth.truncate(column.name, to: 48), column.type, DisplayFormat.count(column.count),
+                DisplayFormat.count(column.nullCount), DisplayFormat.count(column.nanCount),
+                TextWidth.truncate(DisplayFormat.scalar(column.last), to: 24), column.min.map(DisplayFormat.number) ?? "",
+                column.max.map(DisplayFormat.number) ?? "", sparkline(column, width: 32),
+            ]
+        }
+        let lines = TemplateContext.alignedRows(
+            [header] + rows, rightAligned: [false, false, true, true, true, true, true, true, false])
+        model["column_header"] = lines[0].trimmingTrailingSpaces()
+        model["columns"] = zip(table.columns, lines.dropFirst()).map { column, line in
+            columnContext(column, line: line.trimmingTrailingSpaces())
+        }
+        return model
+    }
+
+    static func tableHeader(_ table: SummaryTable, columnCount: Int) -> [String: Any] {
+        let steps = table.rows == 0 ? "no rows" : table.firstStep == table.lastStep ? "step \(table.firstStep)" : "steps \(table.firstStep)–\(table.lastStep)"
+        return [
+            "name": table.name, "file": table.fileStem, "rows": DisplayFormat.count(table.rows),
+            "rows_text": "\(DisplayFormat.count(table.rows)) row\(table.rows == 1 ? "" : "s")", "steps_text": steps,
+            "first_step": table.firstStep, "last_step": table.lastStep, "column_count": columnCount,
+            "columns_text": "\(columnCount) column\(columnCount == 1 ? "" : "s")",
+        ]
+    }
+
+    static func columnContext(_ column: SummaryColumn, line: String) -> [String: Any] {
+        var model: [String: Any] = [
+            "name": column.name, "type": column.type, "count": column.count, "null_count": column.nullCount,
+            "nan_count": column.nanCount, "last": DisplayFormat.scalar(column.last), "line": line,
+        ]
+        if let low = column.min { model["min"] = DisplayFormat.number(low) }
+        if let high = column.max { model["max"] = DisplayFormat.number(high) }
+        return model
+    }
+
+    /// The column's sparkline from its per-bucket last values.
+    public static func sparkline(_ column: SummaryColumn, width: Int) -> String {
+        guard let series = column.series else { return "" }
+        return Sparkline.draw(series.last, width: width)
+    }
+}
+
+extension String {
+    func trimmingTrailingSpaces() -> String {
+        var s = Substring(self)
+        while s.last == " " { s.removeLast() }
+        return String(s)
+    }
+}

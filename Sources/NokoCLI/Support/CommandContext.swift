@@ -1,0 +1,157 @@
+import Foundation
+import NokoCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Everything a command needs from the world: where output goes, what the terminal can
+/// show, the clock, the time zone and the environment.
+///
+/// `noko-run` uses ``standard()``; tests make a ``capturing(terminal:now:timeZone:environment:)``
+/// context so output, "now" and the time zone are fixed and golden files do not depend on
+/// the machine.
+public final class CommandContext: Sendable {
+    /// How standard output renders (colour, width).
+    public let terminal: Terminal
+    /// The current time as Unix seconds: durations of running runs and `stale` detection.
+    public let now: Double
+    /// The zone start times are shown in.
+    public let timeZone: TimeZone
+    /// Environment variables (`NO_COLOR`, `PAGER`, `WANDB_*`…).
+    public let environment: [String: String]
+    /// The directory relative paths are resolved against.
+    public let workingDirectory: URL
+    private let sink: Sink
+
+    private enum Sink: Sendable {
+        case standard
+        case capture(CaptureBuffer)
+    }
+
+    private final class CaptureBuffer: Sendable {
+        let bytes = Mutex<(out: [UInt8], err: [UInt8])>(([], []))
+    }
+
+    private init(
+        terminal: Terminal, now: Double, timeZone: TimeZone, environment: [String: String], workingDirectory: URL,
+        sink: Sink
+    ) {
+        self.terminal = terminal
+        self.now = now
+        self.timeZone = timeZone
+        self.environment = environment
+        self.workingDirectory = workingDirectory
+        self.sink = sink
+    }
+
+    /// The real process: standard output and error, the system clock, the local zone.
+    public static func standard() -> CommandContext {
+        let environment = ProcessInfo.processInfo.environment
+        return CommandContext(
+            terminal: .standardOutput(environment: environment), now: RowClock.system.now(), timeZone: .current,
+            environment: environment,
+            workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true),
+            sink: .standard)
+    }
+
+    /// A context that keeps what commands write (read it with ``capturedOutput`` and
+    /// ``capturedError``).
+    public static func capturing(
+        terminal: Terminal = .plain, now: Double, timeZone: TimeZone = TimeZone(identifier: "UTC")!,
+        environment: [String: String] = [:],
+        workingDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    ) -> CommandContext {
+        CommandContext(
+            terminal: terminal, now: now, timeZone: timeZone, environment: environment, workingDirectory: workingDirectory,
+            sink: .capture(CaptureBuffer()))
+    }
+
+    /// The same context with another terminal (commands use it to turn colour off for `--json`).
+    public func with(terminal: Terminal) -> CommandContext {
+        CommandContext(
+            terminal: terminal, now: now, timeZone: timeZone, environment: environment, workingDirectory: workingDirectory,
+            sink: sink)
+    }
+
+    /// Writes text to standard output as is (add the newline yourself).
+    public func write(_ text: String) {
+        write(bytes: Array(text.utf8))
+    }
+
+    /// Writes bytes to standard output.
+    public func write(bytes: [UInt8]) {
+        switch sink {
+        case .standard: FileOutput.write(bytes, to: STDOUT_FILENO)
+        case .capture(let buffer): buffer.bytes.withLock { $0.out.append(contentsOf: bytes) }
+        }
+    }
+
+    /// Writes a line to standard error (notes and warnings that are not data); `newline:
+    /// false` writes the text as it is (a progress bar redrawn with `\r`).
+    public func note(_ text: String, newline: Bool = true) {
+        let bytes = Array((!newline || text.hasSuffix("\n") ? text : text + "\n").utf8)
+        switch sink {
+        case .standard: FileOutput.write(bytes, to: STDERR_FILENO)
+        case .capture(let buffer): buffer.bytes.withLock { $0.err.append(contentsOf: bytes) }
+        }
+    }
+
+    /// Whether output really reaches the process's standard output (a pager may be started).
+    public var writesToStandardOutput: Bool {
+        if case .standard = sink { return true }
+        return false
+    }
+
+    /// What was written to standard output (capturing contexts only).
+    public var capturedOutput: String {
+        String(decoding: capturedOutputBytes, as: UTF8.self)
+    }
+
+    /// The bytes written to standard output (capturing contexts only).
+    public var capturedOutputBytes: [UInt8] {
+        if case .capture(let buffer) = sink { return buffer.bytes.withLock { $0.out } }
+        return []
+    }
+
+    /// What was written to standard error (capturing contexts only).
+    public var capturedError: String {
+        if case .capture(let buffer) = sink { return String(decoding: buffer.bytes.withLock { $0.err }, as: UTF8.self) }
+        return ""
+    }
+
+    /// `path` as given, or relative to ``workingDirectory``.
+    public func url(forPath path: String, isDirectory: Bool = false) -> URL {
+        if path.hasPrefix("/") { return URL(fileURLWithPath: path, isDirectory: isDirectory).standardizedFileURL }
+        if path.hasPrefix("~/"), let home = environment["HOME"] {
+            return URL(fileURLWithPath: home + path.dropFirst(), isDirectory: isDirectory).standardizedFileURL
+        }
+        return URL(fileURLWithPath: workingDirectory.path + "/" + path, isDirectory: isDirectory).standardizedFileURL
+    }
+}
+
+/// Whole writes to a file descriptor, retried on short writes and EINTR.
+enum FileOutput {
+    static func write(_ bytes: [UInt8], to descriptor: Int32) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = systemWrite(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return  // a closed pipe (`| head`): nothing more can be said
+                }
+                offset += n
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+private let systemWrite = Glibc.write
+#elseif canImport(Darwin)
+private let systemWrite = Darwin.write
+#endif

@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Shell-style patterns for `--columns`: `*`, `?` and `[…]`, matched by `fnmatch(3)`.
+///
+/// `*` also crosses `/`, so `weights*` matches `weights.mean` and `weights/x`; several
+/// patterns separated by commas match when any one does (`loss,acc*`).
+public struct Glob: Sendable, Equatable {
+    /// The patterns, any of which may match.
+    public let patterns: [String]
+
+    /// Parses `text`: comma-separated patterns; a pattern without wildcards matches only
+    /// exactly.
+    public init(_ text: String) {
+        patterns = text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
+    }
+
+    /// Whether `name` matches one of the patterns.
+    public func matches(_ name: String) -> Bool {
+        patterns.contains { fnmatch($0, name, 0) == 0 }
+    }
+}
+
+extension String {
+    /// The text without leading and trailing spaces and tabs.
+    func trimmingWhitespace() -> String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return String(s)
+    }
+}

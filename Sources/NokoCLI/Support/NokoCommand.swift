@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import NokoCore
+
+/// A `noko-run` subcommand. Its work happens in ``run(in:)`` against a
+/// ``CommandContext``, so tests can drive it with captured output, a fixed clock and a fixed
+/// time zone; `run()` uses the real process.
+///
+/// Adding a command is one file: a struct conforming to this protocol, and its type in
+/// ``NokoRun``'s `subcommands`.
+public protocol NokoCommand: ParsableCommand {
+    /// Does the command's work, writing through `context`.
+    func run(in context: CommandContext) throws
+}
+
+extension NokoCommand {
+    public mutating func run() throws {
+        try run(in: .standard())
+    }
+}
+
+/// `--json` and `--template FILE`, for commands that print data.
+public struct RenderOptions: ParsableArguments {
+    /// Print JSON instead of text.
+    @Flag(name: .long, help: "Print JSON (a stable shape, documented in the help and the README) instead of text.")
+    public var json = false
+
+    /// A Mustache template file to render with instead of the built-in one.
+    @Option(
+        name: .long, help: ArgumentHelp("Render the text with this Mustache template instead of the built-in one.", valueName: "file"),
+        completion: .file(extensions: ["mustache"]))
+    public var template: String?
+
+    public init() {}
+
+    /// The template file's path resolved against the working directory, or nil.
+    public func templatePath(in context: CommandContext) -> String? {
+        template.map { context.url(forPath: $0).path }
+    }
+
+    public func validate() throws {
+        if json && template != nil { throw ValidationError("--json and --template cannot be combined") }
+    }
+}
+
+/// Finds run directories from what the user typed.
+public enum RunLocator {
+    /// `argument` as a path (relative to the working directory), else as a name under
+    /// `runs/`; an error says where it looked.
+    public static func resolve(_ argument: String, in context: CommandContext) throws -> URL {
+        let direct = context.url(forPath: argument, isDirectory: true)
+        if FileManager.default.fileExists(atPath: direct.path) { return direct }
+        if !argument.contains("/") {
+            let underRuns = context.url(forPath: "runs/" + argument, isDirectory: true)
+            if FileManager.default.fileExists(atPath: underRuns.path) { return underRuns }
+            throw CLIError("\(argument): no such run directory (looked for \(direct.path) and \(underRuns.path))")
+        }
+        throw CLIError("\(direct.path): no such run directory")
+    }
+
+    /// Opens the run `argument` names.
+    public static func open(_ argument: String, in context: CommandContext) throws -> LoadedRun {
+        try LoadedRun.open(resolve(argument, in: context))
+    }
+}
+
+/// Writing `--json` output: canonical (sorted keys), pretty, one document and a newline.
+public enum JSONOutput {
+    /// Writes `value` to the context's standard output.
+    public static func write(_ value: JSONValue, to context: CommandContext) {
+        context.write(bytes: value.serializedBytes(pretty: true))
+    }
+}
