@@ -38,7 +38,8 @@ public struct NokoRun: ParsableCommand {
             """,
         version: Noko.version,
         subcommands: [
-            ShowCommand.self
+            ShowCommand.self,
+            ReportCommand.self,
         ]
     )
 

@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import NokoCore
+
+/// The runs of a report with their charts: everything the page shows, before it becomes HTML.
+struct ReportData: Sendable {
+    /// One table's charts, grouped by key prefix.
+    struct TableCharts: Sendable {
+        let name: String
+        /// Rows per run (nil where the run lacks the table).
+        let rows: [Int?]
+        let groups: [(name: String, figures: [ChartFigure])]
+    }
+
+    let runs: [LoadedRun]
+    let tables: [TableCharts]
+    /// Each run's summary (nil with `--full`, which reads rows instead): the header's start
+    /// time for runs without metadata comes from it.
+    let summaries: [RunSummary?]
+    /// Where each run's series came from (`summary.json`, `noko.ndjson`, `csv`, `none`).
+    let sources: [String]
+    /// Problems met on the way (also printed to standard error).
+    let warnings: [String]
+
+    /// Reads the runs' series and draws one chart per selected numeric column.
+    ///
+    /// Throws when a run cannot be read at all, or when the request selects nothing (a table
+    /// no run has, a pattern no column matches): a report without charts is almost always a
+    /// typo, and an empty page would hide it.
+    init(runs: [LoadedRun], request: ReportRequest, messages: Logging.Logger) throws {
+        var warnings: [String] = []
+        var perRun: [[String: TableSeries]] = []
+        var sources: [String] = []
+        var summaries: [RunSummary?] = []
+        let wantedTables = request.tables.map(Set.init)
+        for run in runs {
+            if request.full {
+                perRun.append(try FullSeriesReader.series(of: run, tables: wantedTables, smoothing: request.smoothing, messages: messages))
+                summaries.append(nil)
+                sources.append(run.journalPath != nil ? LoadedRun.SummarySource.journal.rawValue : LoadedRun.SummarySource.csv.rawValue)
+            } else {
+                let (summary, source) = try run.loadSummary(messages: messages)
+                let path = source == .sidecar ? run.url.appendingPathComponent(LoadedRun.summaryFileName).path : run.url.path
+                var tables: [String: TableSeries] = [:]
+                for table in summary.tables where wantedTables?.contains(table.name) ?? true {
+                    tables[table.name] = SummarySeriesReader.series(
+                        of: table, path: path, smoothing: request.smoothing, warn: { warnings.append($0) })
+                }
+                perRun.append(tables)
+                summaries.append(summary)
+                sources.append(source.rawValue)
+            }
+        }
+        let present = Set(perRun.flatMap(\.keys))
+        if let wanted = request.tables {
+            let missing = wanted.filter { !present.contains($0) }
+            if missing.count == wanted.count {
+                throw CLIError("no run has the table\(wanted.count == 1 ? "" : "s") \(wanted.map { "\"\($0)\"" }.joined(separator: ", "))")
+            }
+            for table in missing { warnings.append("no run has the table \"\(table)\"; left out") }
+        }
+        var tables: [TableCharts] = []
+        var charted = 0
+        for name in present.sorted() {
+            let keys = Set(perRun.flatMap { $0[name]?.columns.keys.map { $0 } ?? [] })
+                .filter { request.selects(table: name, key: $0) }
+            let groups = ColumnGroups.group(Array(keys)).map { group in
+                (name: group.name, figures: group.keys.map { key in
+                    ChartFigure(
+                        table: name, key: key,
+                        columns: runs.indices.compactMap { i in
+                            perRun[i][name]?.columns[key].map { ChartFigure.RunColumn(run: i, name: runs[i].name, series: $0) }
+                        },
+                        smoothed: request.smoothing != nil)
+                })
+            }
+            charted += keys.count
+            if keys.isEmpty && request.columns != nil { continue }
+            tables.append(TableCharts(name: name, rows: perRun.map { $0[name]?.rows }, groups: groups))
+        }
+        if let columns = request.columns, charted == 0 {
+            throw CLIError(
+                "--columns '\(columns.patterns.joined(separator: ","))' matches no numeric column of the selected tables")
+        }
+        self.runs = runs
+        self.tables = tables
+        self.sources = sources
+        self.summaries = summaries
+        self.warnings = warnings
+    }
+}
