@@ -38,10 +38,26 @@ public struct NokoRun: ParsableCommand {
             """,
         version: Noko.version,
         subcommands: [
-            ShowCommand.self,
+            ShowCommand.self, ListCommand.self, CompareCommand.self, ExportCommand.self, DiffCommand.self,
+            CheckoutCommand.self, SyncCommand.self,
             ReportCommand.self,
         ]
     )
 
     public init() {}
+
+    /// Parses `arguments` (without the program name) into the subcommand they name, with
+    /// validation; throws what `main()` would report (see ``exitStatus(for:)``).
+    public static func parseCommand(_ arguments: [String]) throws -> any NokoCommand {
+        let parsed = try parseAsRoot(arguments)
+        guard let command = parsed as? any NokoCommand else {
+            throw CLIError("\(arguments.joined(separator: " ")): expected a subcommand; see noko-run --help")
+        }
+        return command
+    }
+
+    /// The exit status `main()` uses for `error`: 1 for runtime failures, 64 for usage errors.
+    public static func exitStatus(for error: any Error) -> Int32 {
+        exitCode(for: error).rawValue
+    }
 }

@@ -176,7 +176,10 @@ public struct LoadedRun: Sendable {
         if let journal = journalPath {
             let text: String
             do {
-                text = try SummaryRebuild.fromJournal(journal, allowsNonFiniteLiterals: source == .pythonNoko, messages: messages)
+                // Python noko names its CSV files after the tables as they are.
+                let python = source == .pythonNoko
+                text = try SummaryRebuild.fromJournal(
+                    journal, allowsNonFiniteLiterals: python, fileStem: python ? { $0 } : TableFileName.encode, messages: messages)
             } catch let error as LogFileError {
                 throw CLIError(error.description)
             }

@@ -90,9 +90,10 @@ public final class CommandContext: Sendable {
         }
     }
 
-    /// Writes a line to standard error (notes and warnings that are not data).
-    public func note(_ text: String) {
-        let bytes = Array((text.hasSuffix("\n") ? text : text + "\n").utf8)
+    /// Writes a line to standard error (notes and warnings that are not data); `newline:
+    /// false` writes the text as it is (a progress bar redrawn with `\r`).
+    public func note(_ text: String, newline: Bool = true) {
+        let bytes = Array((!newline || text.hasSuffix("\n") ? text : text + "\n").utf8)
         switch sink {
         case .standard: FileOutput.write(bytes, to: STDERR_FILENO)
         case .capture(let buffer): buffer.bytes.withLock { $0.err.append(contentsOf: bytes) }
@@ -128,7 +129,7 @@ public final class CommandContext: Sendable {
         if path.hasPrefix("~/"), let home = environment["HOME"] {
             return URL(fileURLWithPath: home + path.dropFirst(), isDirectory: isDirectory).standardizedFileURL
         }
-        return URL(fileURLWithPath: path, isDirectory: isDirectory, relativeTo: workingDirectory).standardizedFileURL
+        return URL(fileURLWithPath: workingDirectory.path + "/" + path, isDirectory: isDirectory).standardizedFileURL
     }
 }
 

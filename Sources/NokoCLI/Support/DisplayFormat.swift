@@ -67,6 +67,16 @@ public enum DisplayFormat {
         }
     }
 
+    /// A value as it must be typed to match it: strings bare, numbers in full (shortest
+    /// round-trip text), arrays and objects as compact JSON.
+    public static func jsonExact(_ value: JSONValue) -> String {
+        switch value {
+        case .double(let v): return Scalar.format(v)
+        case .string(let s): return s
+        default: return json(value)
+        }
+    }
+
     /// A byte count: `512 B`, `4.2 kB`, `1.3 MB`, `2.0 GB`.
     public static func bytes(_ count: Int64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB"]

@@ -33,6 +33,11 @@ public struct RenderOptions: ParsableArguments {
 
     public init() {}
 
+    /// The template file's path resolved against the working directory, or nil.
+    public func templatePath(in context: CommandContext) -> String? {
+        template.map { context.url(forPath: $0).path }
+    }
+
     public func validate() throws {
         if json && template != nil { throw ValidationError("--json and --template cannot be combined") }
     }

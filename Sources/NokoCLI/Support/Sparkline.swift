@@ -5,14 +5,15 @@ public enum Sparkline {
 
     /// Draws `values` in at most `width` characters.
     ///
-    /// Longer series are resampled: each character shows the last value of its group of
-    /// points (the series are already per-bucket "last" values, so the line keeps the
-    /// curve's end exact). Missing points (nil, NaN, ±inf) are blanks. A constant series
-    /// is a flat line at the lowest block. Returns "" when no point is finite.
+    /// Longer series are resampled: each character shows the mean of the finite values in
+    /// its group of points, so a noisy curve (a loss per step) shows its trend. Missing
+    /// points (nil, NaN, ±inf) are blanks. A constant series is a flat line at the lowest
+    /// block. Returns "" when no point is finite.
     public static func draw(_ values: [Double?], width: Int) -> String {
-        let finite = values.compactMap { $0 }.filter(\.isFinite)
-        guard width > 0, let low = finite.min(), let high = finite.max() else { return "" }
+        guard width > 0 else { return "" }
         let points = resample(values, to: width)
+        let finite = points.compactMap { $0 }.filter(\.isFinite)
+        guard let low = finite.min(), let high = finite.max() else { return "" }
         let span = high - low
         var line = ""
         for point in points {
@@ -26,7 +27,7 @@ public enum Sparkline {
         return line
     }
 
-    /// `values` reduced to at most `width` points, each the last finite value of its group.
+    /// `values` reduced to at most `width` points, each the mean of its group's finite values.
     static func resample(_ values: [Double?], to width: Int) -> [Double?] {
         guard values.count > width else { return values }
         var points: [Double?] = []
@@ -34,7 +35,8 @@ public enum Sparkline {
         for i in 0..<width {
             let start = i * values.count / width
             let end = (i + 1) * values.count / width
-            points.append(values[start..<end].last(where: { $0?.isFinite == true }) ?? nil)
+            let finite = values[start..<end].compactMap { $0 }.filter(\.isFinite)
+            points.append(finite.isEmpty ? nil : finite.reduce(0, +) / Double(finite.count))
         }
         return points
     }

@@ -6,6 +6,47 @@
 /// `.mustache`).
 enum EmbeddedTemplates {
     static let all: [String: String] = [
+        "compare.txt": #"""
+{{#bold}}{{run_header}}{{/bold}}
+{{#run_lines}}
+{{.}}
+{{/run_lines}}
+
+{{#bold}}config{{/bold}}  {{#dim}}({{differing_count}} differ, marked *){{/dim}}
+{{#has_config}}
+{{#dim}}{{config_header}}{{/dim}}
+{{#config_lines}}
+{{.}}
+{{/config_lines}}
+{{/has_config}}
+{{^has_config}}
+  (no config)
+{{/has_config}}
+
+{{#bold}}metrics{{/bold}}
+{{#has_metrics}}
+{{#dim}}{{metric_header}}{{/dim}}
+{{#metric_lines}}
+{{.}}
+{{/metric_lines}}
+{{/has_metrics}}
+{{^has_metrics}}
+  (no numeric columns to compare)
+{{/has_metrics}}
+
+"""#,
+        "list.txt": #"""
+{{#has_runs}}
+{{#dim}}{{header}}{{/dim}}
+{{#runs}}
+{{line}}
+{{/runs}}
+{{/has_runs}}
+{{^has_runs}}
+no runs in {{runs_dir}} (a run directory has a metadata.json)
+{{/has_runs}}
+
+"""#,
         "report.html": #"""
 {{! noko-run report: one self-contained page (no external scripts, fonts or styles).
     The charts are SVG computed by noko-run; this template arranges them. It works with

@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import NokoCore
+
+/// `noko-run compare RUN RUN…`: config and final metrics side by side.
+public struct CompareCommand: NokoCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Config side by side with differences highlighted, and final metrics side by side.",
+        discussion: """
+            Config rows whose values differ are marked with * (and coloured on a terminal). \
+            Metrics are each table's most informative columns (as in show) across the runs, or \
+            the columns matching --columns; values are the last logged.
+
+            EXAMPLES
+              noko-run compare runs/a runs/b runs/c
+              noko-run compare A B --differences              only the config keys that differ
+              noko-run compare A B --columns 'test_*' --json
+
+            JSON (--json): {"runs": [{name, path, status, start_time, duration}], "config": \
+            [{key, values: [value or null per run], differs}], "metrics": [{table, column, \
+            values: [last value or null per run], differs}]}
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Two or more run directories (paths, or names under ./runs).", valueName: "run"))
+    public var runPaths: [String]
+
+    @Flag(name: .long, help: "Only the config keys whose values differ.")
+    public var differences = false
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Compare the columns matching these shell patterns, comma-separated.", valueName: "glob"))
+    public var columns: String?
+
+    @Option(name: .long, help: "How many columns of each table to compare when --columns is not given.")
+    public var top: Int = 8
+
+    @OptionGroup public var render: RenderOptions
+
+    public init() {}
+
+    public func validate() throws {
+        if runPaths.count < 2 { throw ValidationError("compare needs at least two runs, got \(runPaths.count)") }
+        if top < 0 { throw ValidationError("--top must be 0 or more, got \(top)") }
+    }
+
+    struct Row {
+        var key: String
+        var values: [JSONValue?]
+        var differs: Bool
+    }
+
+    struct MetricRow {
+        var table: String
+        var column: String
+        var values: [Scalar?]
+        var differs: Bool
+    }
+
+    public func run(in context: CommandContext) throws {
+        let messages = CLIMessages.logger(context)
+        let runs = try runPaths.map { try RunLocator.open($0, in: context) }
+        let summaries = try runs.map { try $0.loadSummary(messages: messages).summary }
+
+        let configs = runs.map { run in
+            Dictionary((run.config.map(ConfigFlattening.flatten) ?? []).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        }
+        let keys = Set(configs.flatMap(\.keys)).sorted()
+        var configRows = keys.map { key -> Row in
+            let values = configs.map { $0[key] }
+            return Row(key: key, values: values, differs: Set(values.map { $0 ?? .null }).count > 1)
+        }
+        if differences { configRows = configRows.filter(\.differs) }
+
+        let metricRows = self.metricRows(summaries)
+        if render.json {
+            JSONOutput.write(json(runs, configRows: configRows, metricRows: metricRows, now: context.now), to: context)
+            return
+        }
+        let model = textContext(runs, configRows: configRows, metricRows: metricRows, context: context)
+        context.write(try Templates.render("compare.txt", context: model, templateFile: render.templatePath(in: context)))
+    }
+
+    /// Per table (in any run), the columns to compare: those matching `--columns`, else the
+    /// union of each run's most informative ones.
+    func metricRows(_ summaries: [RunSummary]) -> [MetricRow] {
+        let glob = columns.map(Glob.init)
+        let tableNames = Set(summaries.flatMap { $0.tables.map(\.name) }).sorted()
+        var rows: [MetricRow] = []
+        for name in tableNames {
+            let tables = summaries.map { $0.table(name) }
+            var chosen: [String] = []
+            if let glob {
+                chosen = Set(tables.compactMap { $0 }.flatMap { $0.columns.map(\.name) }).filter(glob.matches).sorted()
+            } else {
+                for table in tables.compactMap({ $0 }) {
+                    for column in ColumnRanking.informative(table.columns, limit: top) where !chosen.contains(column.name) {
+                        chosen.append(column.name)
+                    }
+                }
+                chosen = Array(chosen.prefix(top))
+            }
+            for column in chosen {
+                let values = tables.map { $0?.column(column)?.last }
+                rows.append(MetricRow(table: name, column: column, values: values, differs: Set(values.map { $0 ?? .null }).count > 1))
+            }
+        }
+        return rows
+    }
+
+    func json(_ runs: [LoadedRun], configRows: [Row], metricRows: [MetricRow], now: Double) -> JSONValue {
+        [
+            "runs": .array(runs.map { run in
+                [
+                    "name": .string(run.name), "path": .string(run.url.path), "status": .string(run.status(now: now).rawValue),
+                    "start_time": run.metadata?.startTime.map(JSONValue.double) ?? .null,
+                    "duration": run.duration(now: now).map(JSONValue.double) ?? .null,
+                ]
+            }),
+            "config": .array(configRows.map { row in
+                ["key": .string(row.key), "values": .array(row.values.map { $0 ?? .null }), "differs": .bool(row.differs)]
+            }),
+            "metrics": .array(metricRows.map { row in
+                [
+                    "table": .string(row.table), "column": .string(row.column),
+                    "values": .array(row.values.map { $0.map(JSONValue.init) ?? .null }), "differs": .bool(row.differs),
+                ]
+            }),
+        ]
+    }
+
+    func textContext(_ runs: [LoadedRun], configRows: [Row], metricRows: [MetricRow], context: CommandContext) -> [String: Any] {
+        let terminal = context.terminal
+        let names = runs.map { TextWidth.truncate($0.name, to: 36) }
+        let statusRow = ["status"] + runs.map {
+            let s = $0.status(now: context.now).rawValue
+            return terminal.paint(s, Terminal.style(forStatus: s))
+        }
+        let startRow = ["started"] + runs.map { $0.metadata?.startTime.map { DisplayFormat.time($0, timeZone: context.timeZone) } ?? "" }
+        let durationRow = ["duration"] + runs.map { $0.duration(now: context.now).map(DisplayFormat.duration) ?? "" }
+        let right = [false] + runs.map { _ in false }
+        let runLines = TemplateContext.alignedRows([["run"] + names, statusRow, startRow, durationRow], rightAligned: right)
+
+        let configCells = configRows.map { row -> [String] in
+            let marker = row.differs ? "* " : "  "
+            let cells = row.values.map { $0.map { TextWidth.truncate(DisplayFormat.json($0), to: 32) } ?? "-" }
+            return [marker + row.key] + cells.map { row.differs ? terminal.paint($0, .yellow) : $0 }
+        }
+        let configLines = TemplateContext.alignedRows([["  key"] + names] + configCells, rightAligned: right)
+
+        let metricCells = metricRows.map { row -> [String] in
+            [row.table + "/" + row.column] + row.values.map { $0.map { TextWidth.truncate(DisplayFormat.scalar($0), to: 24) } ?? "-" }
+        }
+        let metricLines = TemplateContext.alignedRows(
+            [["metric (last)"] + names] + metricCells, rightAligned: [false] + runs.map { _ in true })
+
+        var model = TemplateContext.styles(terminal)
+        model["runs"] = runs.map { ["name": $0.name, "path": $0.url.path] }
+        model["run_header"] = runLines[0].trimmingTrailingSpaces()
+        model["run_lines"] = runLines.dropFirst().map { $0.trimmingTrailingSpaces() }
+        model["has_config"] = !configRows.isEmpty
+        model["config_header"] = configLines[0].trimmingTrailingSpaces()
+        model["config_lines"] = configLines.dropFirst().map { $0.trimmingTrailingSpaces() }
+        model["differing_count"] = configRows.filter(\.differs).count
+        model["has_metrics"] = !metricRows.isEmpty
+        model["metric_header"] = metricLines[0].trimmingTrailingSpaces()
+        model["metric_lines"] = metricLines.dropFirst().map { $0.trimmingTrailingSpaces() }
+        return model
+    }
+}

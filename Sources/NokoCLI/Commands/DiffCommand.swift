@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import NokoCore
+import NokoGit
+
+/// `noko-run diff RUN`: the code change the run ran with.
+public struct DiffCommand: NokoCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Print the diff from HEAD to the run's git checkpoint (or from the previous checkpoint).",
+        discussion: """
+            The diff is the run's from_head.diff (what was not committed when the run started) \
+            or, with --from-last, from_last_checkpoint.diff (what changed since the previous \
+            run's checkpoint). On a terminal it is coloured and paged through $GIT_PAGER, \
+            $PAGER or less -FRX; bytes are printed as they are (files need not be UTF-8).
+
+            EXAMPLES
+              noko-run diff RUN
+              noko-run diff RUN --from-last | git apply --stat
+            """
+    )
+
+    @Argument(help: ArgumentHelp("The run directory: a path, or a name under ./runs.", valueName: "run"))
+    public var runPath: String
+
+    @Flag(name: .long, help: "The diff from the previous checkpoint instead of from HEAD.")
+    public var fromLast = false
+
+    @Flag(name: .long, help: "Never start a pager.")
+    public var noPager = false
+
+    public init() {}
+
+    public func run(in context: CommandContext) throws {
+        let run = try RunLocator.open(runPath, in: context)
+        let name = fromLast ? GitCheckpoint.fromLastCheckpointFileName : GitCheckpoint.fromHeadFileName
+        let url = run.url.appendingPathComponent(name)
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            if run.metadata?.git == nil || run.metadata?.git == .null {
+                throw CLIError(
+                    "\(run.url.path): the run has no git checkpoint (metadata.json has no \"git\" record: it ran outside a git repository, or checkpoints were off), so there is no \(name)")
+            }
+            throw CLIError("\(url.path): missing, though metadata.json records a checkpoint")
+        }
+        let bytes = [UInt8](data)
+        if bytes.isEmpty {
+            let what = fromLast ? "the checkpoint equals the previous one" : "the checkpoint equals HEAD (nothing uncommitted)"
+            context.note("\(name) is empty: \(what)")
+            return
+        }
+        let output = context.terminal.colour ? DiffColouring.colour(bytes) : bytes
+        if !noPager, context.terminal.isInteractive, context.writesToStandardOutput, Pager.page(output, environment: context.environment) {
+            return
+        }
+        context.write(bytes: output)
+    }
+}
+
+/// Colours a unified diff line by line, by its first bytes, leaving the bytes themselves
+/// untouched (a diff of a Latin-1 file stays Latin-1).
+public enum DiffColouring {
+    /// The diff with ANSI colours: file headers bold, hunk headers cyan, additions green,
+    /// removals red.
+    public static func colour(_ diff: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(diff.count + diff.count / 8)
+        var start = 0
+        while start < diff.count {
+            let end = diff[start...].firstIndex(of: 0x0A) ?? diff.count
+            let line = diff[start..<end]
+            if let code = code(for: line) {
+                out.append(contentsOf: Array("\u{1B}[\(code)m".utf8))
+                out.append(contentsOf: line)
+                out.append(contentsOf: Array("\u{1B}[0m".utf8))
+            } else {
+                out.append(contentsOf: line)
+            }
+            if end < diff.count { out.append(0x0A) }
+            start = end + 1
+        }
+        return out
+    }
+
+    static func code(for line: ArraySlice<UInt8>) -> String? {
+        func starts(_ prefix: String) -> Bool { line.starts(with: prefix.utf8) }
+        if starts("diff --git") || starts("index ") || starts("--- ") || starts("+++ ") || starts("new file")
+            || starts("deleted file") || starts("similarity") || starts("rename ") || starts("old mode") || starts("new mode")
+            || starts("Binary files")
+        {
+            return "1"
+        }
+        if starts("@@") { return "36" }
+        if starts("+") { return "32" }
+        if starts("-") { return "31" }
+        return nil
+    }
+}
+
+/// Pages output the way git does: `$GIT_PAGER`, else `$PAGER`, else `less -FRX`, through
+/// `sh -c`, only when standard output is a terminal.
+public enum Pager {
+    /// Sends `bytes` to the pager and waits for it; false when no pager could be started
+    /// (the caller prints the bytes itself) or the pager is `cat`.
+    public static func page(_ bytes: [UInt8], environment: [String: String]) -> Bool {
+        let command = (environment["GIT_PAGER"] ?? environment["PAGER"] ?? "less -FRX").trimmingCharacters(in: .whitespaces)
+        guard !command.isEmpty, command != "cat" else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        var env = environment
+        if env["LESS"] == nil { env["LESS"] = "FRX" }
+        process.environment = env
+        let pipe = Pipe()
+        process.standardInput = pipe
+        do {
+            try process.run()
+        } catch {
+            return false
+        }
+        // A pager quit early (q in less) closes the pipe: stop writing, without SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        try? pipe.fileHandleForWriting.write(contentsOf: bytes)
+        try? pipe.fileHandleForWriting.close()
+        process.waitUntilExit()
+        return true
+    }
+}

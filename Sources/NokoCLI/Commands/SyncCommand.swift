@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import NokoCore
+import NokoWandb
+
+/// `noko-run sync RUN…`: upload runs to wandb, resuming where the last upload stopped.
+public struct SyncCommand: NokoCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Upload runs to wandb: continue from sync/wandb.json, or create the remote run.",
+        discussion: """
+            Uploads every journal row the server has not acknowledged, then marks the remote \
+            run finished with the run's exit code. Safe to repeat: a run already uploaded is \
+            left alone. Needs an API key (WANDB_API_KEY or ~/.netrc); WANDB_BASE_URL, \
+            WANDB_ENTITY and WANDB_PROJECT apply to runs that never synced. A progress bar is \
+            drawn on a terminal.
+
+            EXAMPLES
+              noko-run sync runs/train_2026-11-27T102738
+              noko-run sync runs/*                      every run; exit 1 if any failed
+
+            JSON (--json): {"runs": [{run, path, ok, url, entity, project, run_id, \
+            rows_uploaded, history_lines, already_synced, exit_code, error}]}
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Run directories (paths, or names under ./runs).", valueName: "run"))
+    public var runPaths: [String]
+
+    @Flag(name: .long, help: "Print the outcome per run as JSON.")
+    public var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        if runPaths.isEmpty { throw ValidationError("sync needs at least one run") }
+    }
+
+    public func run(in context: CommandContext) throws {
+        var results: [JSONValue] = []
+        var failures: [String] = []
+        for path in runPaths {
+            let name = URL(fileURLWithPath: path).lastPathComponent
+            do {
+                let url = try RunLocator.resolve(path, in: context)
+                let report = try sync(url, context: context)
+                results.append(Self.json(report, run: name, path: url.path))
+                if !json { context.write(Self.describe(report, run: name) + "\n") }
+            } catch {
+                let message = error is WandbSyncError ? "\(name): \(error)" : "\(error)"
+                failures.append(message)
+                results.append(["run": .string(name), "path": .string(path), "ok": false, "error": .string("\(error)")])
+                context.note("error: \(message)")
+            }
+        }
+        if json { JSONOutput.write(["runs": .array(results)], to: context) }
+        if !failures.isEmpty {
+            throw CLIError("\(failures.count) of \(runPaths.count) run\(runPaths.count == 1 ? "" : "s") did not sync")
+        }
+    }
+
+    private func sync(_ url: URL, context: CommandContext) throws -> WandbSyncReport {
+        let drawsBar = context.terminal.isInteractive && !json
+        var progress: (@Sendable (WandbSyncProgress) -> Void)?
+        if drawsBar {
+            progress = { (p: WandbSyncProgress) in context.note("\r" + p.bar(width: 30) + "\u{1B}[K", newline: false) }
+        }
+        defer { if drawsBar { context.note("") } }
+        return try WandbSync.syncRun(
+            directory: url, environment: context.environment,
+            messages: { message in
+                guard message.level >= .info else { return }
+                context.note("\(message.level >= .warning ? "warning: " : "")\(message)")
+            },
+            progress: progress)
+    }
+
+    static func describe(_ report: WandbSyncReport, run: String) -> String {
+        let place = report.record.url ?? "\(report.record.entity ?? "?")/\(report.record.project)/\(report.record.runID)"
+        if report.alreadySynced { return "\(run): already synced (\(DisplayFormat.count(Int(report.historyLines))) rows) \(place)" }
+        return "\(run): uploaded \(DisplayFormat.count(Int(report.rowsUploaded))) rows (\(DisplayFormat.count(Int(report.historyLines))) in total), finished with exit code \(report.exitCode): \(place)"
+    }
+
+    static func json(_ report: WandbSyncReport, run: String, path: String) -> JSONValue {
+        [
+            "run": .string(run), "path": .string(path), "ok": true, "url": report.record.url.map(JSONValue.string) ?? .null,
+            "entity": report.record.entity.map(JSONValue.string) ?? .null, "project": .string(report.record.project),
+            "run_id": .string(report.record.runID), "rows_uploaded": .int(report.rowsUploaded),
+            "history_lines": .int(report.historyLines), "already_synced": .bool(report.alreadySynced),
+            "exit_code": .int(Int64(report.exitCode)), "error": .null,
+        ]
+    }
+}

@@ -1,0 +1,57 @@
+import NokoCore
+
+/// A column of a table named on the command line: `table/key`, optionally with the
+/// statistic to take (`min:table/key`, `max:table/key`; the last value by default).
+///
+/// Table names and keys may both contain `/`: the reference is split at the first `/`
+/// whose left side is a table of the run.
+public struct MetricReference: Sendable, Equatable, CustomStringConvertible {
+    /// Which number of the column.
+    public enum Statistic: String, Sendable, CaseIterable {
+        case last, min, max
+    }
+
+    /// What the user typed (without the statistic prefix).
+    public let path: String
+    /// The statistic.
+    public let statistic: Statistic
+
+    /// Parses `text`; a missing `/` is a usage error.
+    public init(_ text: String) throws {
+        var path = Substring(text)
+        var statistic = Statistic.last
+        for candidate in Statistic.allCases where path.hasPrefix(candidate.rawValue + ":") {
+            statistic = candidate
+            path = path.dropFirst(candidate.rawValue.count + 1)
+        }
+        guard path.contains("/"), !path.hasPrefix("/"), !path.hasSuffix("/") else {
+            throw CLIError("metric \"\(text)\": expected table/key (e.g. epoch/test_accuracy, or max:epoch/test_accuracy)")
+        }
+        self.path = String(path)
+        self.statistic = statistic
+    }
+
+    public var description: String { statistic == .last ? path : "\(statistic.rawValue):\(path)" }
+
+    /// The table and column this reference names in `summary`, or nil.
+    public func locate(in summary: RunSummary) -> (table: SummaryTable, column: SummaryColumn)? {
+        var index = path.startIndex
+        while let slash = path[index...].firstIndex(of: "/") {
+            let tableName = String(path[..<slash])
+            let key = String(path[path.index(after: slash)...])
+            if let table = summary.table(tableName), let column = table.column(key) { return (table, column) }
+            index = path.index(after: slash)
+        }
+        return nil
+    }
+
+    /// The value in `summary`, or nil when the run has no such column.
+    public func value(in summary: RunSummary) -> Scalar? {
+        guard let (_, column) = locate(in: summary) else { return nil }
+        switch statistic {
+        case .last: return column.last
+        case .min: return column.min.map(Scalar.double) ?? .null
+        case .max: return column.max.map(Scalar.double) ?? .null
+        }
+    }
+}
