@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(
             name: "NokoCLITests",
             dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example"],
-            exclude: ["Golden"]
+            exclude: ["Golden", "python"]
         ),
     ]
 )

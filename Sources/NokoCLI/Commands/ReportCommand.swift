@@ -27,7 +27,7 @@ public struct ReportCommand: NokoCommand {
     )
 
     @Argument(help: ArgumentHelp("Run directories: paths, or names under ./runs.", valueName: "run"))
-    public var runPaths: [String]
+    public var runPaths: [String] = []
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the page ('-' for standard output).", valueName: "file"))
     public var output = "report.html"
@@ -59,8 +59,11 @@ public struct ReportCommand: NokoCommand {
 
     public func validate() throws {
         if let smooth, smooth < 1 { throw ValidationError("--smooth must be 1 or more rows, got \(smooth)") }
-        if runPaths.isEmpty, let table = tables.first(where: { FileManager.default.fileExists(atPath: $0) }) {
-            throw ValidationError("'\(table)' looks like a run, not a table: put the runs before --tables, or write --tables a,b")
+        if runPaths.isEmpty {
+            if let table = tables.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+                throw ValidationError("'\(table)' looks like a run, not a table: put the runs before --tables, or write --tables a,b")
+            }
+            throw ValidationError("give at least one run directory")
         }
     }
 
@@ -79,6 +82,7 @@ public struct ReportCommand: NokoCommand {
         }
         let url = context.url(forPath: output)
         do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try AtomicFile.write(bytes, to: url)
         } catch {
             throw CLIError("\(url.path): cannot write the report: \(error)")

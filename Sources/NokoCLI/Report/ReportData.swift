@@ -21,6 +21,8 @@ struct ReportData: Sendable {
     let sources: [String]
     /// Problems met on the way (also printed to standard error).
     let warnings: [String]
+    /// Facts about how the charts were made that the reader should know.
+    let notes: [String]
 
     /// Reads the runs' series and draws one chart per selected numeric column.
     ///
@@ -29,6 +31,7 @@ struct ReportData: Sendable {
     /// typo, and an empty page would hide it.
     init(runs: [LoadedRun], request: ReportRequest, messages: Logging.Logger) throws {
         var warnings: [String] = []
+        var notes: [String] = []
         var perRun: [[String: TableSeries]] = []
         var sources: [String] = []
         var summaries: [RunSummary?] = []
@@ -45,6 +48,15 @@ struct ReportData: Sendable {
                 for table in summary.tables where wantedTables?.contains(table.name) ?? true {
                     tables[table.name] = SummarySeriesReader.series(
                         of: table, path: path, smoothing: request.smoothing, warn: { warnings.append($0) })
+                }
+                // NaN must show where it happened; when the summary only counts some, those
+                // tables' rows are read (streamed) to place them.
+                let unplaced = Set(tables.filter(\.value.hasUnplacedNaN).keys)
+                if !unplaced.isEmpty {
+                    let reread = try FullSeriesReader.series(of: run, tables: unplaced, smoothing: request.smoothing, messages: messages)
+                    tables.merge(reread) { _, rows in rows }
+                    notes.append(
+                        "\(run.name): \(unplaced.sorted().joined(separator: ", ")) read row by row to place NaN values that summary.json only counts")
                 }
                 perRun.append(tables)
                 summaries.append(summary)
@@ -87,5 +99,6 @@ struct ReportData: Sendable {
         self.sources = sources
         self.summaries = summaries
         self.warnings = warnings
+        self.notes = notes
     }
 }

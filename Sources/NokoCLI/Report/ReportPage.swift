@@ -7,7 +7,7 @@ import NokoGit
 ///
 /// Top level: `title`, `generated` (time), `noko_version`, `source_note`, `smoothing`
 /// (text or absent), `runs`, `has_config`, `config_rows`, `config_differs` (count text),
-/// `tables`, `warnings`, `has_warnings`.
+/// `tables`, `warnings`, `has_warnings`, `notes` (how some charts were made).
 /// - `runs[]`: `index`, `colour`, `dash` (SVG dash pattern or ""), `name`, `path`, `status`,
 ///   `status_detail`, `started`, `duration`, `host`, `seed`, `branch`, `commit`,
 ///   `commit_short`, `head_short`, `dirty`, `source`.
@@ -33,6 +33,7 @@ struct ReportPage {
             "runs": runs,
             "tables": tables,
             "warnings": warnings,
+            "notes": data.notes,
             "has_warnings": !warnings.isEmpty,
         ]
         if let smoothing = request.smoothing {

@@ -12,6 +12,7 @@ enum SummarySeriesReader {
     static func series(of table: SummaryTable, path: String, smoothing: Int?, warn: (String) -> Void) -> TableSeries {
         let width = max(1, table.seriesWidth)
         var columns: [String: ColumnSeries] = [:]
+        var unplaced = false
         for column in table.columns {
             guard let series = column.series else { continue }  // not numeric
             let counts = [series.min.count, series.max.count, series.last.count]
@@ -23,12 +24,14 @@ enum SummarySeriesReader {
                 continue
             }
             var parsed = columnSeries(series, steps: table.seriesSteps, column: column)
+            let placed = parsed.buckets.filter { $0.marks.contains(.nan) }.count
+            if column.nanCount > placed * width { unplaced = true }
             if let smoothing {
                 parsed.buckets = MovingAverage.smooth(parsed.buckets, window: (smoothing + width - 1) / width)
             }
             columns[column.name] = parsed
         }
-        return TableSeries(rows: table.rows, rowsPerBucket: width, columns: columns)
+        return TableSeries(rows: table.rows, rowsPerBucket: width, columns: columns, hasUnplacedNaN: unplaced)
     }
 
     private static func columnSeries(_ series: SummarySeries, steps: [Int], column: SummaryColumn) -> ColumnSeries {

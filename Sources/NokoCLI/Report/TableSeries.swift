@@ -19,4 +19,7 @@ struct TableSeries: Sendable {
     var rowsPerBucket: Int
     /// The numeric columns, by key.
     var columns: [String: ColumnSeries]
+    /// Whether some NaN cannot be placed on the x axis: a summary bucket records a NaN only
+    /// when it is the bucket's last value, so NaNs amid finite rows are only counted.
+    var hasUnplacedNaN = false
 }

@@ -133,6 +133,9 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 <header>
 <h1>noko report: {{title}}</h1>
 <p class="meta">Generated {{generated}} by noko-run report {{noko_version}}. Charts from {{source_note}}{{#smoothing}}; smoothed: {{smoothing}}, raw series faint behind{{/smoothing}}.</p>
+{{#notes}}
+<p class="meta">{{.}}</p>
+{{/notes}}
 <p class="meta">Hover a chart for values · click a run's name to hide or show it · <b>log</b> switches a chart to a log scale · shaded bands: the min–max of the rows behind each point · ○ NaN, ▲ +∞, ▼ −∞ (the line breaks there)</p>
 </header>
 {{#has_warnings}}
