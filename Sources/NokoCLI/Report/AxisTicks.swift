@@ -45,7 +45,8 @@ struct AxisTicks: Equatable, Sendable {
         let every = [1, 2, 3, 5, 10, 20, 50, 100].first { (span + $0 - 1) / $0 <= maxTicks } ?? 100
         // Start on a multiple of `every`, so 10^0 = 1 is a tick whenever it is in range.
         let start = Int((Double(firstExponent) / Double(every)).rounded(.up)) * every
-        let values = stride(from: start, through: lastExponent, by: every).map { pow(10, Double($0)) }
+        // 1 / 10ⁿ, not pow(10, -n): one correctly rounded division gives the double nearest 0.001.
+        let values = stride(from: start, through: lastExponent, by: every).map { $0 < 0 ? 1 / pow(10, Double(-$0)) : pow(10, Double($0)) }
         return AxisTicks(values: values, step: Double(every))
     }
 
