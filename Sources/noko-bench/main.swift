@@ -13,6 +13,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("wandb-logrow", WandbBench.logRow),
     ("wandb-upload", WandbBench.upload),
     ("parquet", parquetBenchmark),
+    ("report", reportBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -10,7 +10,9 @@ struct RowSeriesAccumulator {
     let smoothing: Int?
     private(set) var rows = 0
     private(set) var rowsPerBucket = 1
-    private var columns: [String: ColumnState] = [:]
+    private var names: [String] = []
+    private var index: [String: Int] = [:]
+    private var columns: [ColumnState] = []
 
     private struct ColumnState {
         var buckets: [SeriesBucket] = []
@@ -23,18 +25,17 @@ struct RowSeriesAccumulator {
         mutating func record(_ value: Double, step: Double, bucket: Int) {
             var smoothed: Double?
             if average != nil { smoothed = average!.add(value) }
-            let point = SeriesBucket(step: step, value: value, smoothed: smoothed)
             if value.isFinite {
                 minimum = Swift.min(minimum ?? value, value)
                 maximum = Swift.max(maximum ?? value, value)
             } else {
                 if value.isNaN { nanCount += 1 }
-                marks.formUnion(point.marks)
+                marks.formUnion(NonFiniteMarks(of: value))
             }
             while buckets.count <= bucket {
                 buckets.append(SeriesBucket(step: step, low: nil, high: nil, last: nil))
             }
-            buckets[bucket].absorb(point)
+            buckets[bucket].add(value, step: step, smoothed: smoothed)
         }
     }
 
@@ -44,37 +45,49 @@ struct RowSeriesAccumulator {
         self.smoothing = smoothing
     }
 
-    /// Adds one row: its step and its numeric values by key.
-    mutating func addRow(step: Double, values: some Sequence<(key: String, value: Double)>) {
+    /// The column number of `key`, adding the column when it is new. Callers that see the same
+    /// keys row after row keep these numbers, so each value costs no hashing.
+    mutating func column(_ key: String) -> Int {
+        if let known = index[key] { return known }
+        index[key] = columns.count
+        names.append(key)
+        columns.append(ColumnState(average: smoothing.map { MovingAverage(window: $0) }))
+        return columns.count - 1
+    }
+
+    /// Adds one row: its step and its numeric values by column number (see ``column(_:)``).
+    mutating func addRow(step: Double, columnValues: some Sequence<(column: Int, value: Double)>) {
         var bucket = rows / rowsPerBucket
         if bucket == maxBuckets {
-            for key in columns.keys { columns[key]!.buckets = Self.halve(columns[key]!.buckets) }
+            for c in columns.indices { columns[c].buckets = Self.halve(columns[c].buckets) }
             rowsPerBucket *= 2
             bucket = rows / rowsPerBucket
         }
         rows += 1
-        for (key, value) in values {
-            add(value, step: step, key: key, bucket: bucket)
+        for (column, value) in columnValues {
+            columns[column].record(value, step: step, bucket: bucket)
         }
     }
 
-    private mutating func add(_ value: Double, step: Double, key: String, bucket: Int) {
-        if columns[key] == nil {
-            columns[key] = ColumnState(average: smoothing.map { MovingAverage(window: $0) })
-        }
-        // In place, through the dictionary's storage: no copy of the bucket array per value.
-        columns[key]!.record(value, step: step, bucket: bucket)
+    /// Adds one row: its step and its numeric values by key.
+    mutating func addRow(step: Double, values: some Sequence<(key: String, value: Double)>) {
+        let numbered = values.map { (column: column($0.key), value: $0.value) }
+        addRow(step: step, columnValues: numbered)
     }
 
     /// The table as charts need it.
     var table: TableSeries {
         TableSeries(
             rows: rows, rowsPerBucket: rowsPerBucket,
-            columns: columns.mapValues { state in
-                ColumnSeries(
-                    buckets: state.buckets, minimum: state.minimum, maximum: state.maximum, nanCount: state.nanCount,
-                    marks: state.marks)
-            })
+            columns: Dictionary(
+                uniqueKeysWithValues: zip(names, columns).map { name, state in
+                    (
+                        name,
+                        ColumnSeries(
+                            buckets: state.buckets, minimum: state.minimum, maximum: state.maximum, nanCount: state.nanCount,
+                            marks: state.marks)
+                    )
+                }))
     }
 
     private static func halve(_ buckets: [SeriesBucket]) -> [SeriesBucket] {

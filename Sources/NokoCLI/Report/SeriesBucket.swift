@@ -63,6 +63,21 @@ struct SeriesBucket: Equatable, Sendable {
     /// Whether any number (finite or not) landed here.
     var hasNumber: Bool { low != nil || last != nil || !marks.isEmpty }
 
+    /// Adds one later row's `value` (what `absorb(SeriesBucket(step:value:smoothed:))` does,
+    /// without building the bucket: `--full` calls this once per value).
+    mutating func add(_ value: Double, step: Double, smoothed: Double?) {
+        self.step = step
+        if let smoothed { self.smoothed = smoothed }
+        if value.isFinite {
+            low = Swift.min(low ?? value, value)
+            high = Swift.max(high ?? value, value)
+            last = value
+        } else {
+            last = nil
+            marks.formUnion(NonFiniteMarks(of: value))
+        }
+    }
+
     /// Adds the rows of `later` (which follow this bucket's rows) to this bucket.
     mutating func absorb(_ later: SeriesBucket) {
         guard later.hasNumber else { return }
