@@ -7,6 +7,8 @@ struct ChartFigure: Sendable {
         let run: Int
         let name: String
         let series: ColumnSeries
+        /// The step of the table's first row in this run (the x axis starts there or before).
+        var firstStep: Double? = nil
     }
 
     let table: String
@@ -28,7 +30,7 @@ struct ChartFigure: Sendable {
         self.key = key
         runs = columns.map(\.run)
         let withNumbers = columns.flatMap { $0.series.buckets.filter(\.hasNumber) }
-        let firstStep = withNumbers.map(\.step).min() ?? 0
+        let firstStep = (withNumbers.map(\.step) + columns.compactMap(\.firstStep)).min() ?? 0
         let lastStep = withNumbers.map(\.step).max() ?? 0
         let x = AxisScale(
             kind: .linear, low: firstStep < lastStep ? firstStep : firstStep - 1,

@@ -182,7 +182,9 @@ struct LineChartSVG {
         if !current.isEmpty { segments.append(current) }
         let drawn = segments.filter { segment in segment.contains { !$0.flat } }
         guard !drawn.isEmpty else { return }
-        svg.raw("<path class=\"band\" fill=\"currentColor\" fill-opacity=\"0.16\" stroke=\"none\" d=\"")
+        // The thin outline keeps a one-bucket spike visible: a filled sliver alone is too faint.
+        svg.raw(
+            "<path class=\"band\" fill=\"currentColor\" fill-opacity=\"0.16\" stroke=\"currentColor\" stroke-opacity=\"0.3\" stroke-width=\"0.6\" stroke-linejoin=\"round\" d=\"")
         for segment in drawn {
             // A single bucket has no width: give it one so its extent shows.
             let points = segment.count == 1

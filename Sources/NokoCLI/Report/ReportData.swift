@@ -81,7 +81,11 @@ struct ReportData: Sendable {
                     ChartFigure(
                         table: name, key: key,
                         columns: runs.indices.compactMap { i in
-                            perRun[i][name]?.columns[key].map { ChartFigure.RunColumn(run: i, name: runs[i].name, series: $0) }
+                            perRun[i][name].flatMap { table in
+                                table.columns[key].map {
+                                    ChartFigure.RunColumn(run: i, name: runs[i].name, series: $0, firstStep: table.firstStep)
+                                }
+                            }
                         },
                         smoothed: request.smoothing != nil)
                 })

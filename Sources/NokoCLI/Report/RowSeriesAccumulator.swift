@@ -10,6 +10,8 @@ struct RowSeriesAccumulator {
     let smoothing: Int?
     private(set) var rows = 0
     private(set) var rowsPerBucket = 1
+    /// The step of the first row.
+    private(set) var firstStep: Double?
     private var names: [String] = []
     private var index: [String: Int] = [:]
     private var columns: [ColumnState] = []
@@ -22,9 +24,9 @@ struct RowSeriesAccumulator {
         var nanCount = 0
         var marks: NonFiniteMarks = []
 
-        mutating func record(_ value: Double, step: Double, bucket: Int) {
+        mutating func record(_ value: Double, step: Double, row: Int, bucket: Int) {
             var smoothed: Double?
-            if average != nil { smoothed = average!.add(value) }
+            if average != nil { smoothed = average!.add(value, at: row) }
             if value.isFinite {
                 minimum = Swift.min(minimum ?? value, value)
                 maximum = Swift.max(maximum ?? value, value)
@@ -63,10 +65,11 @@ struct RowSeriesAccumulator {
             rowsPerBucket *= 2
             bucket = rows / rowsPerBucket
         }
-        rows += 1
+        if rows == 0 { firstStep = step }
         for (column, value) in columnValues {
-            columns[column].record(value, step: step, bucket: bucket)
+            columns[column].record(value, step: step, row: rows, bucket: bucket)
         }
+        rows += 1
     }
 
     /// Adds one row: its step and its numeric values by key.
@@ -78,7 +81,7 @@ struct RowSeriesAccumulator {
     /// The table as charts need it.
     var table: TableSeries {
         TableSeries(
-            rows: rows, rowsPerBucket: rowsPerBucket,
+            rows: rows, rowsPerBucket: rowsPerBucket, firstStep: firstStep,
             columns: Dictionary(
                 uniqueKeysWithValues: zip(names, columns).map { name, state in
                     (

@@ -31,7 +31,9 @@ enum SummarySeriesReader {
             }
             columns[column.name] = parsed
         }
-        return TableSeries(rows: table.rows, rowsPerBucket: width, columns: columns, hasUnplacedNaN: unplaced)
+        return TableSeries(
+            rows: table.rows, rowsPerBucket: width, firstStep: table.rows > 0 ? Double(table.firstStep) : nil, columns: columns,
+            hasUnplacedNaN: unplaced)
     }
 
     private static func columnSeries(_ series: SummarySeries, steps: [Int], column: SummaryColumn) -> ColumnSeries {

@@ -17,6 +17,8 @@ struct TableSeries: Sendable {
     var rows: Int
     /// Rows per bucket of the columns' series (1 when every row is its own bucket).
     var rowsPerBucket: Int
+    /// The first row's step: where the x axis starts (a bucket sits at its last row's step).
+    var firstStep: Double?
     /// The numeric columns, by key.
     var columns: [String: ColumnSeries]
     /// Whether some NaN cannot be placed on the x axis: a summary bucket records a NaN only
