@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "NokoTests", dependencies: ["Noko"]),
         .testTarget(
             name: "NokoCLITests",
-            dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example"],
+            dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example", "noko-run"],
             exclude: ["Golden", "python"]
         ),
     ]

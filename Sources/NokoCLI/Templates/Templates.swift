@@ -33,6 +33,9 @@ public enum Templates {
         let library = try builtInLibrary(escaping: escaping)
         let template: MustacheTemplate
         if let templateFile {
+            guard FileManager.default.fileExists(atPath: templateFile) else {
+                throw CLIError("\(templateFile): no such template file")
+            }
             let text: String
             do {
                 text = try String(contentsOfFile: templateFile, encoding: .utf8)

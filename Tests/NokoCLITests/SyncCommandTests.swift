@@ -1,0 +1,53 @@
+import Foundation
+import NokoCore
+import NokoWandbTestSupport
+import Testing
+
+@testable import NokoCLI
+
+@Suite struct SyncCommandTests {
+    @Test func uploadsARunThenShowSaysItIsSynced() throws {
+        let server = try WandbTestServer()
+        let fixtures = Fixtures()
+        try fixtures.finishedRun(wandb: false)
+        let environment = [
+            "WANDB_API_KEY": server.apiKey, "WANDB_BASE_URL": server.baseURL, "WANDB_ENTITY": "e", "WANDB_PROJECT": "p",
+            "WANDB_RUN_ID": "run1", "HOME": "/nonexistent-home",
+        ]
+        let context = fixtures.context(environment: environment)
+        let json = try JSONValue(parsing: fixtures.run(["sync", "runs/train_a", "--json"], context: context))
+        let result = try #require(json["runs"]?.arrayValue?.first)
+        #expect(result["ok"] == true)
+        #expect(result["rows_uploaded"] == 132)
+        #expect(result["already_synced"] == false)
+        #expect(result["exit_code"] == 0)
+        #expect(result["run_id"] == "run1")
+        let remote = try #require(server.run("run1"))
+        #expect(remote.history.count == 132)
+        #expect(remote.complete)
+
+        // Again: nothing left to upload.
+        let again = try fixtures.run(["sync", "runs/train_a"], context: fixtures.context(environment: environment))
+        #expect(again.hasPrefix("train_a: already synced (132 rows)"))
+
+        let shown = try fixtures.run(["show", "runs/train_a"])
+        #expect(shown.contains("  sync   complete: 132 rows uploaded"))
+        let shownJSON = try JSONValue(parsing: fixtures.run(["show", "runs/train_a", "--json"]))
+        #expect(shownJSON["remote"]?["wandb"]?["sync"]?["complete"] == true)
+    }
+
+    @Test func failuresAreReportedAndExitWithOne() throws {
+        let fixtures = Fixtures()
+        try fixtures.finishedRun(wandb: false)
+        let context = fixtures.context(environment: ["HOME": "/nonexistent-home", "WANDB_BASE_URL": "http://127.0.0.1:9"])
+        do {
+            try fixtures.run(["sync", "runs/train_a", "runs/missing"], context: context)
+            Issue.record("sync without a key succeeded")
+        } catch {
+            #expect("\(error)" == "2 of 2 runs did not sync")
+            #expect(NokoRun.exitStatus(for: error) == 1)
+        }
+        #expect(context.capturedError.contains("error: train_a: no wandb API key for"))
+        #expect(context.capturedError.contains("missing: no such run directory"))
+    }
+}
