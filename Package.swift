@@ -41,8 +41,11 @@ let package = Package(
         // the upload benchmark; never shipped in a product.
         .target(name: "NokoWandbTestSupport", dependencies: ["NokoCore"]),
 
+        // The crash marker must be written from a signal handler: a few lines of C.
+        .target(name: "CNokoSignals"),
+
         // Layer 3: the run module (`Noko.initExtra`); re-exports NokoCore.
-        .target(name: "Noko", dependencies: ["NokoCore", "NokoGit", "NokoWandb"]),
+        .target(name: "Noko", dependencies: ["NokoCore", "NokoGit", "NokoWandb", "CNokoSignals", .product(name: "Logging", package: "swift-log")]),
 
         // Layer 4: the CLI (a library, so tests can drive it), its executable, the example
         // experiment and the benchmarks. Templates from templates/ are embedded into NokoCLI
@@ -62,7 +65,7 @@ let package = Package(
         .executableTarget(name: "noko-example", dependencies: ["Noko"]),
         .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoWandb", "NokoWandbTestSupport", "NokoCLI"]),
         // A child process the tests start, signal and kill; not a product.
-        .executableTarget(name: "noko-test-child", dependencies: ["Noko", "NokoWandb"]),
+        .executableTarget(name: "noko-test-child", dependencies: ["Noko", .product(name: "Logging", package: "swift-log"), "NokoWandb"]),
 
         .testTarget(
             name: "NokoCoreTests",
@@ -73,7 +76,10 @@ let package = Package(
         ),
         .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb", "NokoWandbTestSupport", "noko-test-child"]),
-        .testTarget(name: "NokoTests", dependencies: ["Noko"]),
+        .testTarget(
+            name: "NokoTests",
+            dependencies: ["Noko", "noko-test-child", .product(name: "InMemoryLogging", package: "swift-log")]
+        ),
         .testTarget(
             name: "NokoCLITests",
             dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example", "noko-run"],

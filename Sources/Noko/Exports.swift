@@ -1,2 +1,4 @@
 // `import Noko` gives the whole API: the core logger and the run module.
 @_exported import NokoCore
+@_exported import NokoGit
+@_exported import NokoWandb

@@ -8,6 +8,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("rows", rowsBenchmark),
     ("summarize", summarizeBenchmark),
     ("schema-growth", schemaGrowthBenchmark),
+    ("run-overhead", runOverheadBenchmark),
     ("tensorboard", tensorBoardBench),
     ("checkpoint", checkpointBenchmark),
     ("wandb-logrow", WandbBench.logRow),

@@ -6,25 +6,32 @@
 import Foundation
 import Noko
 
-struct Example {
-    var runsDir = "runs"
+/// The experiment's config: recorded in `config.json`, its `seed` seeds every generator.
+struct Config: Codable {
     var epochs = 20
     var samples = 2000
     var features = 8
     var learningRate = 0.5
     var batchSize = 64
-    var seed: UInt64 = 42
+    var seed = 42
+}
 
-    init(arguments: [String]) {
+/// Command line: `noko-example [--runs-dir DIR] [--epochs N] [--seed N] [--lr X]`.
+struct Arguments {
+    var runsDir = "runs"
+    var config = Config()
+
+    init(_ arguments: [String]) {
         var i = 1
         while i < arguments.count {
             let value = i + 1 < arguments.count ? arguments[i + 1] : ""
             switch arguments[i] {
             case "--runs-dir": runsDir = value
-            case "--epochs": epochs = Int(value) ?? epochs
-            case "--seed": seed = UInt64(value) ?? seed
+            case "--epochs": config.epochs = Int(value) ?? config.epochs
+            case "--seed": config.seed = Int(value) ?? config.seed
+            case "--lr": config.learningRate = Double(value) ?? config.learningRate
             case "--help", "-h":
-                print("usage: noko-example [--runs-dir DIR] [--epochs N] [--seed N]")
+                print("usage: noko-example [--runs-dir DIR] [--epochs N] [--seed N] [--lr X]")
                 exit(0)
             default:
                 FileHandle.standardError.write(Data("noko-example: unknown argument \(arguments[i])\n".utf8))
@@ -35,32 +42,26 @@ struct Example {
     }
 }
 
-/// SplitMix64: a tiny seedable generator so the data is the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_CE4E_5B9B
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// Writes a line to stdout unbuffered, so it interleaves with the rows noko prints.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 func sigmoid(_ z: Double) -> Double { 1 / (1 + exp(-z)) }
 
 /// A logistic-regression model trained by minibatch gradient descent.
 struct Trainer {
-    let config: Example
-    var rng: SplitMix64
+    let config: Config
+    /// A named stream derived from `config.seed`: the same data and order on every run
+    /// with the same seed.
+    var rng = Noko.generator(named: "trainer")
     var weights: [Double]
     var bias = 0.0
     var train: [(x: [Double], y: Double)] = []
     var test: [(x: [Double], y: Double)] = []
 
-    init(config: Example) {
+    init(config: Config) {
         self.config = config
-        rng = SplitMix64(state: config.seed)
         weights = [Double](repeating: 0, count: config.features)
         // Data: labels from a hidden linear rule plus noise.
         let trueWeights = (0..<config.features).map { _ in Double.random(in: -2...2, using: &rng) }
@@ -138,10 +139,15 @@ struct GradStep {
     var learningRate: Double
 }
 
-let config = Example(arguments: CommandLine.arguments)
-let runDirectory = try Noko.initialize(runsDir: config.runsDir)
-print("noko-example: logging to \(runDirectory.path)")
-var trainer = Trainer(config: config)
+let arguments = Arguments(CommandLine.arguments)
+var options = RunOptions()
+options.runsDir = arguments.runsDir
+// Show the epoch rows (RESULTS) on the terminal too.
+options.outputs.standardOutputLevel = .results
+let run = try Noko.initExtra(config: arguments.config, options: options)
+say("noko-example: logging to \(run.directory.path)")
+var trainer = Trainer(config: arguments.config)
 trainer.run()
-Noko.close()
-print("noko-example: done; files are in \(runDirectory.path)")
+run.summary["final_test_accuracy"] = .double(trainer.evaluate(trainer.test).accuracy)
+run.finish()
+say("noko-example: done; files are in \(run.directory.path)")

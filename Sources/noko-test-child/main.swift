@@ -12,6 +12,7 @@
 //       logs rows forever into DIR/noko.ndjson and DIR/t.parquet (tiny row groups, so that
 //       a kill is likely to land in the middle of an append), printing "logged <i>".
 import Foundation
+import Logging
 import Noko
 import NokoWandb
 
@@ -39,6 +40,87 @@ case "log":
         i += 1
     }
     Noko.close()
+case "extra":
+    // noko-test-child extra RUNS_DIR NAME|- ROWS|forever [then: exit N | trap | hang | throw]
+    struct Config: Codable {
+        var lr = 0.1
+        var seed = 7
+        var apiKey = "sk-very-secret"
+        var nested = Nested()
+        struct Nested: Codable {
+            var depth = 3
+            var authToken = "tok-123"
+            var maxTokens = 256
+        }
+    }
+    let runsDir = arguments[2]
+    let name = arguments[3] == "-" ? nil : arguments[3]
+    let rows = arguments[4] == "forever" ? Int.max : Int(arguments[4])!
+    let then = arguments.count > 5 ? arguments[5] : "exit"
+    var options = RunOptions()
+    options.runsDir = runsDir
+    options.runName = name
+    options.checkpoint = false
+    options.heartbeatInterval = .milliseconds(Int(ProcessInfo.processInfo.environment["NOKO_TEST_HEARTBEAT_MS"] ?? "30000")!)
+    options.resume = ProcessInfo.processInfo.environment["NOKO_TEST_RESUME"] == "1"
+    if ProcessInfo.processInfo.environment["NOKO_TEST_BOOTSTRAP"] == "1" {
+        Noko.bootstrapLogging()
+        Logger(label: "app").info("before the run: stderr only")
+    }
+    if then == "throw" {
+        struct Failure: Error, CustomStringConvertible { var description: String { "the experiment diverged" } }
+        do {
+            try Noko.withRun(config: Config(), options: options) { _ in
+                Noko.logRow("t", ["i": 0])
+                throw Failure()
+            }
+        } catch {
+            exit(0)
+        }
+    }
+    let run = try Noko.initExtra(config: Config(), options: options)
+    say("run \(run.directory.path)")
+    Logger(label: "app").info("hello from the app")
+    Logger(label: "app").warning("a warning from the app")
+    var i = 0
+    while i < rows {
+        Noko.logRow("t", ["i": i, "x": Double(i) * 0.5, "r": Double.random(in: 0..<1, using: &Noko.random)])
+        say("logged \(i)")
+        i += 1
+    }
+    switch then {
+    case "trap":
+        let values: [Int] = []
+        say("trapping")
+        _ = values[Int(arguments[4])!]  // out of range: a Swift trap (SIGILL/SIGTRAP)
+    case "hang":
+        say("hanging")
+        while true { sleep(60) }
+    default:
+        exit(Int32(then.split(separator: " ").last.flatMap { Int32($0) } ?? 0))
+    }
+case "adopt":
+    // noko-test-child adopt: logRow first (auto-initializing under ./runs), then initExtra twice.
+    Noko.logRow("t", ["i": 0])
+    let auto = Noko.logger.directory!.path
+    var options = RunOptions()
+    options.checkpoint = false
+    let first = try Noko.initExtra(config: ["seed": 1], options: options)
+    let second = try Noko.initExtra(config: ["seed": 2], options: options)
+    say("auto \(auto)")
+    say("run \(first.directory.path)")
+    say("same \(first === second)")
+case "random":
+    // noko-test-child random SEED: prints draws from every registered generator
+    let root = UInt64(arguments[2])!
+    Seeding.seedAll(root)
+    var shared = Noko.random
+    var stream = Noko.generator(named: "workers")
+    say("noko \((0..<4).map { _ in String(shared.next()) }.joined(separator: " "))")
+    say("stream \((0..<4).map { _ in String(stream.next()) }.joined(separator: " "))")
+    say("rand \(rand()) \(rand())")
+    say("random \(random()) \(random())")
+    say("drand48 \(drand48()) \(drand48())")
 case "wandb":
     let runsDir = arguments[2], runName = arguments[3], baseURL = arguments[4], runID = arguments[5]
     let rows = Int(arguments[6])!

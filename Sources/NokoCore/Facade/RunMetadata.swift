@@ -54,6 +54,8 @@ public struct RunMetadata: Codable, Sendable, Equatable {
     public var git: JSONValue?
     /// Remote mirrors, e.g. `{"wandb": {"entity": …, "project": …, "run_id": …, "url": …}}`.
     public var remotes: [String: JSONValue]?
+    /// Values the program set with `run.summary[key] = value`.
+    public var summary: [String: JSONValue]?
 
     /// A record with only the required fields.
     public init(formatVersion: Int = Noko.formatVersion, runName: String) {
@@ -65,7 +67,7 @@ public struct RunMetadata: Codable, Sendable, Equatable {
         case formatVersion = "format_version", runName = "run_name", runDir = "run_dir", nokoVersion = "noko_version"
         case status, exitCode = "exit_code", signal, error, startTime = "start_time", endTime = "end_time", heartbeat
         case heartbeatInterval = "heartbeat_interval", argv, program, cwd, host, user, pid, os, kernel
-        case swiftVersion = "swift_version", rank, worldSize = "world_size", seed, environment, git, remotes
+        case swiftVersion = "swift_version", rank, worldSize = "world_size", seed, environment, git, remotes, summary
     }
 
     /// The file's name in a run directory.

@@ -1,16 +1,17 @@
 import Foundation
 import Synchronization
 
-/// The logger's background thread: flushes the views every interval.
+/// A background thread that runs `work` every interval: the logger's flusher, the run's
+/// heartbeat.
 ///
 /// A plain thread, not a task: flushing does blocking file I/O, which must never occupy
 /// Swift's cooperative thread pool.
-final class Flusher: Sendable {
+package final class Flusher: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(interval: Duration, work: @escaping @Sendable () -> Void) {
+    package init(interval: Duration, work: @escaping @Sendable () -> Void) {
         let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
         // The thread keeps the flusher alive until `stop()`.
         let thread = Thread { [self] in
@@ -26,18 +27,18 @@ final class Flusher: Sendable {
     }
 
     /// Starts a flush now instead of at the end of the interval.
-    func wakeEarly() {
+    package func wakeEarly() {
         wake.signal()
     }
 
     /// Asks the thread to stop without waiting (safe from the flusher thread itself).
-    func requestStop() {
+    package func requestStop() {
         stopping.store(true, ordering: .releasing)
         wake.signal()
     }
 
     /// Stops the thread and waits until it has finished its current flush.
-    func stop() {
+    package func stop() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         wake.signal()
         finished.wait()

@@ -29,7 +29,8 @@ public final class NokoLogger: Sendable {
     /// The lowest level any output accepts: rows below it skip summarization.
     private let admissionLevel: Atomic<Int>
     private let flusher: Mutex<Flusher?>
-    private let debugLog: DebugLogFile?
+    /// The run's `debug.log`, which the logger closes when it closes.
+    public let debugLog: DebugLogFile?
 
     private struct State {
         var outputs: [any LogOutput]
@@ -292,6 +293,17 @@ public final class NokoLogger: Sendable {
     }
 
     // MARK: - Flushing and closing
+
+    /// Sets where tables' step counters continue (a resumed run continues its tables).
+    public func continueSteps(_ nextSteps: [String: Int]) {
+        var notes: [String] = []
+        state.withLock { s in
+            for (table, step) in nextSteps {
+                if s.tables[table] == nil { s.tables[table] = TableState(fileStem: uniqueStem(for: table, &s, &notes)) }
+                s.tables[table]!.nextStep = max(s.tables[table]!.nextStep, step)
+            }
+        }
+    }
 
     /// The step the next row of `table` gets by default (0 for a new table).
     public func nextStep(of table: String) -> Int {

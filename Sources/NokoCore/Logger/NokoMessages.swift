@@ -59,16 +59,22 @@ public struct NokoMessageHandler: LogHandler {
     public var logLevel: Logging.Logger.Level = .trace
     /// Messages at this level and above also go to stderr.
     public var stderrLevel: Logging.Logger.Level
-    /// The run's `debug.log`, if there is one.
-    public let debugLog: DebugLogFile?
+    /// The run's `debug.log`, if there is one (looked up for each message, so a handler
+    /// made before the run exists writes into the run's file once it does).
+    public let debugLog: @Sendable () -> DebugLogFile?
     /// The label printed before each message (swift-log's logger label).
     public var label: String
 
     /// A handler for `label`.
     public init(label: String = "noko", stderrLevel: Logging.Logger.Level, debugLog: DebugLogFile?) {
+        self.init(label: label, stderrLevel: stderrLevel, debugLogProvider: { debugLog })
+    }
+
+    /// A handler whose `debug.log` is whatever `debugLogProvider` returns at each message.
+    public init(label: String, stderrLevel: Logging.Logger.Level, debugLogProvider: @escaping @Sendable () -> DebugLogFile?) {
         self.label = label
         self.stderrLevel = stderrLevel
-        self.debugLog = debugLog
+        self.debugLog = debugLogProvider
     }
 
     public func log(event: LogEvent) {
@@ -82,7 +88,7 @@ public struct NokoMessageHandler: LogHandler {
             var bytes = Array(line.utf8)
             bytes.withUnsafeMutableBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
         }
-        if let debugLog {
+        if let debugLog = debugLog() {
             let stamp = LocalTimeFormatter.localTime(Int(RowClock.system.now()))
             debugLog.append("\(stamp) \(event.level.rawValue.uppercased()) \(label): \(text)")
         }

@@ -43,6 +43,42 @@ public final class SummaryOutput: LogOutput {
 
     public func flush() throws { try writeFile(force: false) }
 
+    /// Summarizes the rows of an existing journal (a resumed run), so the sidecar covers the
+    /// whole run, not only what this process logs.
+    ///
+    /// - Returns: the step each table continues from (one past its last).
+    @discardableResult
+    public func replay(journal path: String) throws -> [String: Int] {
+        var schemas: [[String]: RowSchema] = [:]
+        var nextSteps: [String: Int] = [:]
+        try JournalScan.forEachRecord(path) { record in
+            var keys: [String] = []
+            var values: [Scalar] = []
+            var step = 0, level = LogLevel.info, time = 0.0, local = ""
+            for (key, value) in record.members {
+                switch key {
+                case "$table": continue
+                case "$step": step = Int(value.doubleValue ?? 0)
+                case "$level": level = LogLevel(value: Int(value.doubleValue ?? 20))
+                case "$utc_timestamp": time = value.doubleValue ?? 0
+                case "$localtime": local = value.stringValue ?? ""
+                default:
+                    keys.append(key)
+                    values.append(value)
+                }
+            }
+            guard level >= self.level else { return true }
+            let schema = schemas[keys] ?? RowSchema(keys: keys)
+            schemas[keys] = schema
+            try write(SummarizedRow(
+                table: record.table, step: step, level: level, time: RowTime(utcTimestamp: time, localTime: local),
+                schema: schema, values: values))
+            nextSteps[record.table] = step + 1
+            return true
+        }
+        return nextSteps
+    }
+
     public func close() throws { try writeFile(force: true) }
 
     private func writeFile(force: Bool) throws {

@@ -1,0 +1,329 @@
+import Foundation
+import Logging
+import NokoCore
+import NokoGit
+import NokoWandb
+import Synchronization
+
+extension Noko {
+    private static let extraRun = Mutex<Run?>(nil)
+
+    /// The run started by ``initExtra(config:options:)``, until it finishes.
+    public static var currentRun: Run? { extraRun.withLock { $0 } }
+
+    /// Starts a reproducible run: the one line to add at the start of an experiment.
+    ///
+    /// It creates the run directory (`runs/<program>_<time>` by default) with the default
+    /// outputs, records the config (`config.json`, secrets redacted, and a `config` table
+    /// row) and everything about the process (`metadata.json`, kept current), seeds every
+    /// registered generator from `config.seed`, commits the exact code onto the
+    /// `noko-checkpoints` branch, and mirrors the run on wandb when asked to.
+    ///
+    /// ```swift
+    /// struct Config: Codable { var lr = 0.1; var seed = 42 }
+    /// let run = try Noko.initExtra(config: Config())
+    /// ```
+    ///
+    /// Calling it again returns the same run (with a warning). Called after `logRow` has
+    /// already initialized noko, it adopts that run directory.
+    ///
+    /// - Parameters:
+    ///   - config: any `Encodable` value (typically your `Codable` config struct).
+    ///   - options: where and how; the defaults match Python noko's `init_extra`.
+    @discardableResult
+    public static func initExtra<Config: Encodable>(config: Config, options: RunOptions = RunOptions()) throws -> Run {
+        try start(config: config, options: options)
+    }
+
+    /// Starts a reproducible run with a dictionary config. See ``initExtra(config:options:)``.
+    @discardableResult
+    public static func initExtra(config: [String: Any], options: RunOptions = RunOptions()) throws -> Run {
+        try start(config: config, options: options)
+    }
+
+    /// Starts a reproducible run without a config. See ``initExtra(config:options:)``.
+    @discardableResult
+    public static func initExtra(options: RunOptions = RunOptions()) throws -> Run {
+        try start(config: JSONValue.object([:]), options: options)
+    }
+
+    /// Runs `body` inside a run: finished when it returns, `failed` (with the error) when it
+    /// throws, and the error is rethrown.
+    public static func withRun<Config: Encodable, T>(
+        config: Config, options: RunOptions = RunOptions(), _ body: (Run) throws -> T
+    ) throws -> T {
+        let run = try initExtra(config: config, options: options)
+        do {
+            let result = try body(run)
+            run.finish(exitCode: 0)
+            return result
+        } catch {
+            run.finish(status: .failed, exitCode: 1, error: "\(error)")
+            throw error
+        }
+    }
+
+    /// The `async` form of ``withRun(config:options:_:)``.
+    public static func withRun<Config: Encodable, T>(
+        config: Config, options: RunOptions = RunOptions(), _ body: (Run) async throws -> T
+    ) async throws -> T {
+        let run = try initExtra(config: config, options: options)
+        do {
+            let result = try await body(run)
+            run.finish(exitCode: 0)
+            return result
+        } catch {
+            run.finish(status: .failed, exitCode: 1, error: "\(error)")
+            throw error
+        }
+    }
+
+    private static func start(config: Any, options: RunOptions) throws -> Run {
+        if let existing = currentRun {
+            existing.logger.messages.warning("Noko.initExtra was already called; returning run \(existing.name)")
+            return existing
+        }
+        let run = try RunStarter(config: config, options: options).start()
+        extraRun.withLock { $0 = run }
+        return run
+    }
+
+    static func forgetRun(_ run: Run) {
+        extraRun.withLock { if $0 === run { $0 = nil } }
+    }
+}
+
+/// The steps of `initExtra`, in order. Each is one method, so a new step (a new remote, a
+/// new record) is one more call in `start()`.
+private struct RunStarter {
+    let config: Any
+    let options: RunOptions
+    let environment: [String: String]
+    let distributed: DistributedContext
+    let startTime = RowClock.system.now()
+
+    init(config: Any, options: RunOptions) {
+        self.config = config
+        self.options = options
+        environment = options.resolvedEnvironment
+        distributed = DistributedContext(environment: environment)
+    }
+
+    func start() throws -> Run {
+        // Encode the config first: a config that cannot be recorded fails before any file exists.
+        let tree = try ConfigRecord.tree(config)
+        let (directory, name, adopted) = try runDirectory()
+        let logDirectory = distributed.rank == 0 ? directory : directory.appendingPathComponent("rank-\(distributed.rank)")
+        let previous = adopted ? nil : try? RunMetadata.read(from: logDirectory)
+        let logger = try makeLogger(logDirectory: logDirectory, adopted: adopted)
+        let messages = logger.messages
+        if previous != nil { try resume(logger, in: logDirectory) }
+
+        let (recorded, redactedPaths) = options.redactSecrets ? ConfigRecord.redacted(tree) : (tree, [])
+        for path in redactedPaths {
+            messages.warning("config key '\(path)' looks like a secret; it is recorded as \"\(Redaction.placeholder)\" (RunOptions.redactSecrets turns this off)")
+        }
+        if distributed.rank == 0 {
+            try AtomicFile.write(recorded.serializedBytes(pretty: true), to: directory.appendingPathComponent("config.json"))
+        }
+        let seedRecord = try seed(tree, messages: messages)
+        if let seedRecord {
+            try AtomicFile.write(seedRecord.json.serializedBytes(pretty: true), to: logDirectory.appendingPathComponent("seeds.json"))
+        }
+
+        var initial = initialMetadata(name: name, directory: directory, seed: seedRecord?.root)
+        initial.startTime = previous?.startTime ?? initial.startTime
+        let metadata = MetadataStore(initial, directory: logDirectory)
+        try metadata.update { _ in }
+        let crashMarker = CrashMarker(directory: logDirectory)
+        if crashMarker == nil { messages.warning("could not arm the crash marker in \(logDirectory.path)") }
+
+        let checkpoint = distributed.rank == 0 ? gitCheckpoint(directory: directory, name: name, messages: messages) : nil
+        if distributed.rank == 0 {
+            try metadata.update { m in
+                m.git = checkpoint.flatMap { try? JSONValue(parsing: [UInt8](JSONEncoder().encode($0))) } ?? .null
+            }
+        }
+
+        let flatConfig = ConfigRecord.flattened(recorded)
+        if options.outputs.tensorBoardHyperparameters,
+            let tensorBoard = logger.outputs.lazy.compactMap({ $0 as? TensorBoardOutput }).first
+        {
+            do {
+                try tensorBoard.writeHyperparameters(flatConfig, startTime: startTime)
+            } catch {
+                messages.warning("could not write the config for TensorBoard's HParams dashboard: \(error)")
+            }
+        }
+        if !flatConfig.isEmpty {
+            logger.logSummary("config", flatConfig.map { ($0.key, $0.value) }, step: 0, level: .results)
+        }
+
+        let sync = startSync(directory: directory, name: name, config: recorded, checkpoint: checkpoint, metadata: metadata, messages: messages)
+        let run = Run(
+            directory: directory, logDirectory: logDirectory, name: name, distributed: distributed, seed: seedRecord?.root,
+            config: recorded, logger: logger, checkpoint: checkpoint, metadata: metadata, sync: sync,
+            heartbeatInterval: options.heartbeatInterval, crashMarker: crashMarker, finishTimeout: options.finishTimeout)
+        RunLifecycle.adopt(run, handleSignals: options.handleSignals)
+        return run
+    }
+
+    /// The run directory: the auto-initialized one (adopted), or a new one, or an existing
+    /// one when resuming or joining as rank > 0.
+    private func runDirectory() throws -> (URL, String, adopted: Bool) {
+        if let logger = Noko.currentLogger, !logger.isClosed, let directory = logger.directory, distributed.rank == 0 {
+            return (directory, directory.lastPathComponent, true)
+        }
+        let runs = URL(fileURLWithPath: options.runsDir, isDirectory: true)
+        let explicit = options.runName ?? environment["NOKO_RUN_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+        if let explicit {
+            let collision: RunDirectory.Collision = options.resume || distributed.isDistributed ? .reuse : .fail
+            let created = try RunDirectory.create(in: runs, name: explicit, collision: collision)
+            return (created.url, created.name, false)
+        }
+        if distributed.isDistributed {
+            guard let job = distributed.jobID else { throw RunStartError.distributedWithoutName }
+            let created = try RunDirectory.create(in: runs, name: "\(options.resolvedProgram)_job\(job)", collision: .reuse)
+            return (created.url, created.name, false)
+        }
+        let created = try RunDirectory.create(
+            in: runs, name: RunDirectory.defaultName(program: options.resolvedProgram, date: startTime), collision: .uniquify)
+        return (created.url, created.name, false)
+    }
+
+    private func makeLogger(logDirectory: URL, adopted: Bool) throws -> NokoLogger {
+        if adopted, let logger = Noko.currentLogger, !logger.isClosed { return logger }
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+        let logger = try Noko.makeRunLogger(directory: logDirectory, options: options.outputs)
+        Noko.install(logger)
+        return logger
+    }
+
+    /// Continues an existing run directory: the summary sidecar covers the rows already
+    /// logged, and every table's steps continue where they stopped.
+    private func resume(_ logger: NokoLogger, in directory: URL) throws {
+        let journal = directory.appendingPathComponent(DefaultOutputs.journalFile).path
+        guard FileManager.default.fileExists(atPath: journal) else { return }
+        let summary = logger.outputs.lazy.compactMap { $0 as? SummaryOutput }.first
+        let nextSteps = try summary?.replay(journal: journal) ?? {
+            var steps: [String: Int] = [:]
+            try JournalScan.forEachRecord(journal) { record in
+                if let step = record.step { steps[record.table] = step + 1 }
+                return true
+            }
+            return steps
+        }()
+        logger.continueSteps(nextSteps)
+        logger.messages.info("resuming run in \(directory.path); tables continue at steps \(nextSteps.sorted { $0.key < $1.key })")
+    }
+
+    /// Seeds the registered generators per the policy; rank N > 0 gets its own root seed.
+    private func seed(_ tree: JSONValue, messages: Logging.Logger) throws -> Seeding.Record? {
+        guard options.seedPolicy != .never else { return nil }
+        var root = options.seed
+        if root == nil, let value = tree["seed"] {
+            guard let integer = value.intValue else {
+                if options.seedPolicy == .always { throw RunStartError.badSeed(value.serialized()) }
+                messages.warning("config.seed is \(value.serialized()), not an integer; the generators are not seeded")
+                return nil
+            }
+            root = UInt64(bitPattern: integer)
+        }
+        guard var root else {
+            if options.seedPolicy == .always { throw RunStartError.missingSeed }
+            return nil
+        }
+        if distributed.rank > 0 { root = Seeding.derivedSeed(root: root, name: "rank:\(distributed.rank)") }
+        return Seeding.seedAll(root)
+    }
+
+    private func initialMetadata(name: String, directory: URL, seed: UInt64?) -> RunMetadata {
+        var m = RunMetadata(runName: name)
+        m.runDir = directory.standardizedFileURL.path
+        m.nokoVersion = Noko.version
+        m.status = RunStatus.running.rawValue
+        m.startTime = startTime
+        m.heartbeat = startTime
+        m.heartbeatInterval = Double(options.heartbeatInterval.components.seconds)
+            + Double(options.heartbeatInterval.components.attoseconds) / 1e18
+        m.argv = Redaction.commandLine(CommandLine.arguments)
+        m.program = options.resolvedProgram
+        m.cwd = FileManager.default.currentDirectoryPath
+        m.host = SystemInfo.hostName
+        m.user = SystemInfo.userName(environment: environment)
+        m.pid = Int(ProcessInfo.processInfo.processIdentifier)
+        let os = SystemInfo.operatingSystem
+        m.os = os.os
+        m.kernel = os.kernel
+        m.swiftVersion = SystemInfo.swiftVersion
+        m.rank = distributed.rank
+        m.worldSize = distributed.worldSize
+        m.seed = seed.map { Int64(bitPattern: $0) }
+        m.environment = SystemInfo.capturedEnvironment(environment)
+        m.remotes = [:]
+        return m
+    }
+
+    /// The git checkpoint, on a thread of its own (libgit2 blocks; it must never occupy
+    /// Swift's cooperative pool if `initExtra` is called from async code).
+    private func gitCheckpoint(directory: URL, name: String, messages: Logging.Logger) -> GitCheckpointRecord? {
+        guard options.checkpoint, !GitCheckpoint.isDisabled(environment: environment) else { return nil }
+        var checkpointOptions = options.checkpointOptions
+        if checkpointOptions.runsDirectory == nil {
+            checkpointOptions.runsDirectory = URL(fileURLWithPath: options.runsDir, isDirectory: true).standardizedFileURL
+        }
+        let result = Mutex<GitCheckpointRecord?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread { [checkpointOptions] in
+            do {
+                let record = try GitCheckpoint.checkpoint(runDirectory: directory, runName: name, options: checkpointOptions, messages: messages)
+                result.withLock { $0 = record }
+            } catch {
+                messages.warning("git checkpoint failed; the run goes on without one: \(error)")
+            }
+            done.signal()
+        }
+        thread.name = "noko-checkpoint"
+        thread.start()
+        done.wait()
+        return result.withLock { $0 }
+    }
+
+    private func startSync(
+        directory: URL, name: String, config: JSONValue, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
+        messages: Logging.Logger
+    ) -> WandbSync? {
+        guard distributed.rank == 0 else { return nil }
+        let info = WandbRunInfo(
+            directory: directory, runName: name, startTime: startTime, config: config, host: SystemInfo.hostName,
+            program: options.resolvedProgram, gitCommit: checkpoint?.checkpoint ?? checkpoint?.head,
+            gitRemoteURL: checkpoint?.remoteURL, rank: distributed.rank)
+        let sync = WandbSync.start(
+            options: options.wandb, run: info, environment: environment,
+            messages: { message in messages.log(level: message.level.swiftLogLevel, "\(message)") },
+            onRecordChange: { record in try? metadata.update { $0.remotes?["wandb"] = record.jsonValue } })
+        if let sync { try? metadata.update { $0.remotes?["wandb"] = sync.record.jsonValue } }
+        return sync
+    }
+}
+
+/// Why `initExtra` could not start a run.
+public enum RunStartError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// The seed policy is `.always` and the config has no `seed`.
+    case missingSeed
+    /// `config.seed` is not an integer (its JSON text).
+    case badSeed(String)
+    /// Several processes, but no run name they could agree on.
+    case distributedWithoutName
+
+    public var description: String {
+        switch self {
+        case .missingSeed:
+            return "the seed policy is .always but the config has no 'seed' (add one, or pass RunOptions.seed)"
+        case .badSeed(let value):
+            return "config 'seed' must be an integer, found \(value)"
+        case .distributedWithoutName:
+            return "this process is one rank of a distributed job, but there is no run name all ranks agree on: set NOKO_RUN_NAME (or RunOptions.runName) in every rank, or run under a scheduler that sets SLURM_JOB_ID or TORCHELASTIC_RUN_ID"
+        }
+    }
+}

@@ -1,0 +1,161 @@
+import Foundation
+import Logging
+import NokoCore
+import NokoGit
+import NokoWandb
+import Synchronization
+import CNokoSignals
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A run: what `Noko.initExtra` returns. Its directory holds everything about it.
+///
+/// Finish it with ``finish(exitCode:)`` (normal process exit does it for you, as do SIGINT
+/// and SIGTERM, which mark it `killed`), or use `Noko.withRun`, which marks it `failed`
+/// when the body throws.
+public final class Run: Sendable {
+    /// The run directory (rank 0's).
+    public let directory: URL
+    /// Where this process's files go: the run directory, or `rank-<N>/` inside it.
+    public let logDirectory: URL
+    /// The run's name.
+    public let name: String
+    /// This process's place in a distributed job.
+    public let distributed: DistributedContext
+    /// The root seed the generators were seeded from, if they were.
+    public let seed: UInt64?
+    /// The config as recorded in `config.json` (secrets redacted).
+    public let config: JSONValue
+    /// The logger rows go to (also `Noko.logger`).
+    public let logger: NokoLogger
+    /// The git checkpoint, when one was made.
+    public let checkpoint: GitCheckpointRecord?
+    /// Values that sum up the run, also sent to wandb.
+    public let summary: RunSummary
+
+    let metadata: MetadataStore
+    let sync: WandbSync?
+    let heartbeat: Flusher
+    let crashMarker: CrashMarker?
+    private let finished = Mutex<RunMetadata?>(nil)
+    private let finishTimeout: Duration
+    private let tensorBoard: TensorBoardOutput?
+
+    init(
+        directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
+        config: JSONValue, logger: NokoLogger, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
+        sync: WandbSync?, heartbeatInterval: Duration, crashMarker: CrashMarker?, finishTimeout: Duration
+    ) {
+        self.directory = directory
+        self.logDirectory = logDirectory
+        self.name = name
+        self.distributed = distributed
+        self.seed = seed
+        self.config = config
+        self.logger = logger
+        self.checkpoint = checkpoint
+        self.metadata = metadata
+        self.sync = sync
+        self.crashMarker = crashMarker
+        self.finishTimeout = finishTimeout
+        tensorBoard = logger.outputs.lazy.compactMap { $0 as? TensorBoardOutput }.first
+        summary = RunSummary { [metadata, sync] key, value in
+            sync?.setSummary(key, to: value)
+            try? metadata.update { m in
+                var values = m.summary ?? [:]
+                values[key] = value
+                m.summary = values
+            }
+        }
+        heartbeat = Flusher(interval: heartbeatInterval) { [metadata] in
+            try? metadata.update { $0.heartbeat = RowClock.system.now() }
+        }
+    }
+
+    /// True when the wandb dashboard asked the run to stop (its Stop button).
+    public var stopRequested: Bool { sync?.stopRequested ?? false }
+
+    /// True once the run has finished.
+    public var isFinished: Bool { finished.withLock { $0 != nil } }
+
+    /// Ends the run: flushes and syncs every file, records `finished` (exit code 0) or
+    /// `failed`, and waits for the wandb upload at most the configured time. Calling it
+    /// again does nothing.
+    public func finish(exitCode: Int32 = 0) {
+        finish(status: exitCode == 0 ? .finished : .failed, exitCode: exitCode)
+    }
+
+    /// Ends the run with an explicit status (the signal and error paths use this).
+    func finish(status: RunStatus, exitCode: Int32, signal: String? = nil, error: String? = nil) {
+        let claimed = finished.withLock { done -> Bool in
+            guard done == nil else { return false }
+            done = metadata.current
+            return true
+        }
+        guard claimed else { return }
+        heartbeat.stop()
+        try? tensorBoard?.writeSessionEnd(status: status == .finished ? .success : .failure)
+        if status == .killed {
+            // The process ends in a moment; rows other threads log until then still reach
+            // the journal (one write each), so the journal stays open and the views are
+            // flushed.
+            logger.flush()
+        } else {
+            logger.close()
+        }
+        var remote: String?
+        if let sync {
+            switch sync.finish(exitCode: exitCode, timeout: finishTimeout) {
+            case .finished: break
+            case .leftForLater(let command, let reason): remote = "wandb upload left for later (\(reason)): \(command)"
+            }
+        }
+        crashMarker?.disarm()
+        do {
+            try metadata.update { m in
+                m.status = status.rawValue
+                m.exitCode = Int(exitCode)
+                m.signal = signal
+                m.error = error
+                let now = RowClock.system.now()
+                m.endTime = now
+                m.heartbeat = now
+            }
+        } catch {
+            logger.messages.error("could not record the run's end in \(metadata.directory.path): \(error)")
+        }
+        if let remote { logger.messages.warning("\(remote)") }
+        RunLifecycle.forget(self)
+        Noko.forgetRun(self)
+    }
+}
+
+/// The `crash` marker: a file opened in advance, which the C signal handler fills in and
+/// renames to `crash` when the process dies of SIGSEGV, SIGILL, SIGTRAP, SIGBUS, SIGFPE or
+/// SIGABRT (Swift's traps), so the run reads `failed` at once instead of `stale` later.
+final class CrashMarker: Sendable {
+    private let fd: Int32
+    private let pending: String
+
+    init?(directory: URL) {
+        pending = directory.appendingPathComponent(".crash-pending").path
+        let crash = directory.appendingPathComponent(RunMetadata.crashFileName).path
+        fd = open(pending, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0, noko_install_crash_handler(fd, pending, crash) == 0 else {
+            if fd >= 0 { close(fd) }
+            unlink(pending)
+            return nil
+        }
+    }
+
+    /// Normal end: uninstall the handler and remove the pending file.
+    func disarm() {
+        noko_uninstall_crash_handler()
+        close(fd)
+        unlink(pending)
+    }
+}

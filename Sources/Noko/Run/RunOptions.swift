@@ -1,0 +1,56 @@
+import Foundation
+import NokoCore
+import NokoGit
+import NokoWandb
+
+/// When `initExtra` seeds the registered generators.
+public enum SeedPolicy: String, Sendable, CaseIterable {
+    /// Seed when the config has an integer `seed` (Python noko's default).
+    case ifPresent
+    /// Always seed; a missing or non-integer `config.seed` is an error.
+    case always
+    /// Never seed.
+    case never
+}
+
+/// Everything `Noko.initExtra` can be told; the defaults match Python noko's `init_extra`.
+public struct RunOptions: Sendable {
+    /// Where run directories go.
+    public var runsDir: String = "runs"
+    /// The run's name; by default `NOKO_RUN_NAME`, else (in a distributed job) one derived
+    /// from the job id, else `<program>_<local time>`.
+    public var runName: String?
+    /// Continue an existing run directory of the same name instead of failing.
+    public var resume = false
+    /// When to seed the registered generators.
+    public var seedPolicy = SeedPolicy.ifPresent
+    /// A root seed to use instead of `config.seed`.
+    public var seed: UInt64?
+    /// The outputs and their levels, noko's stderr level, the flush interval.
+    public var outputs = OutputOptions()
+    /// Commit the working tree onto `noko-checkpoints` (also off with `NOKO_NO_CHECKPOINT=1`).
+    public var checkpoint = true
+    /// Where and how to checkpoint (the repository containing the working directory by default).
+    public var checkpointOptions = CheckpointOptions()
+    /// Mirror the run on wandb; off unless given (or `WANDB_MODE`/`WANDB_PROJECT` is set).
+    public var wandb: WandbOptions?
+    /// Write secret-looking config keys as `"<redacted>"` (in `config.json` and on wandb).
+    public var redactSecrets = true
+    /// How often `metadata.json`'s heartbeat is refreshed; a `running` run whose heartbeat is
+    /// older than three intervals reads as `stale`.
+    public var heartbeatInterval = Duration.seconds(30)
+    /// Mark the run `killed` on SIGINT and SIGTERM (then let the signal end the process).
+    public var handleSignals = true
+    /// How long `finish()` waits for the wandb upload before leaving it for `noko-run sync`.
+    public var finishTimeout = Duration.seconds(30)
+    /// The environment noko reads (`RANK`, `WANDB_*`, `NOKO_*`…); the process's by default.
+    public var environment: [String: String]?
+    /// The program's name in the default run name and the metadata.
+    public var program: String?
+
+    /// The defaults.
+    public init() {}
+
+    var resolvedEnvironment: [String: String] { environment ?? ProcessInfo.processInfo.environment }
+    var resolvedProgram: String { program ?? ProcessInfo.processInfo.processName }
+}

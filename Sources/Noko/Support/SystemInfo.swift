@@ -1,0 +1,158 @@
+import Foundation
+import NokoCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Facts about the machine and process that `metadata.json` records.
+enum SystemInfo {
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    static func userName(environment: [String: String]) -> String? {
+        if let pw = getpwuid(getuid()), let name = pw.pointee.pw_name { return String(cString: name) }
+        return environment["USER"]
+    }
+
+    /// Kernel name and release from `uname`, and the distribution's pretty name.
+    static var operatingSystem: (os: String, kernel: String) {
+        var info = utsname()
+        uname(&info)
+        func text<T>(_ field: T) -> String {
+            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        let kernel = "\(text(info.sysname)) \(text(info.release)) \(text(info.machine))"
+        var os = text(info.sysname)
+        if let release = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8),
+            let line = release.split(separator: "\n").first(where: { $0.hasPrefix("PRETTY_NAME=") })
+        {
+            os = line.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+        }
+        return (os, kernel)
+    }
+
+    /// The Swift language version the program was compiled with.
+    static var swiftVersion: String {
+        #if swift(>=6.5)
+        return "6.5+"
+        #elseif swift(>=6.4)
+        return "6.4"
+        #elseif swift(>=6.3)
+        return "6.3"
+        #elseif swift(>=6.2)
+        return "6.2"
+        #elseif swift(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
+    }
+
+    /// Environment variables worth recording, by name or prefix: what describes the hardware
+    /// and the job, never credentials. Everything else is left out.
+    static let environmentAllowList: [String] = [
+        "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS", "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
+        "TORCHELASTIC_RUN_ID", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK",
+        "NOKO_RUN_NAME", "NOKO_PARQUET", "NOKO_NO_CHECKPOINT", "HOSTNAME",
+    ]
+    static let environmentAllowedPrefixes = ["SLURM_JOB_", "SLURM_ARRAY_", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_NODEID",
+        "SLURM_LOCALID", "SLURM_CPUS_", "SLURM_GPUS", "SLURM_NNODES", "SLURM_NODELIST", "SLURM_STEP_ID"]
+
+    /// The allow-listed variables, with URL credentials stripped.
+    static func capturedEnvironment(_ environment: [String: String]) -> [String: String] {
+        var captured: [String: String] = [:]
+        for (name, value) in environment
+        where environmentAllowList.contains(name) || environmentAllowedPrefixes.contains(where: name.hasPrefix) {
+            // A name that looks secret is never recorded, even under an allowed prefix.
+            guard !SecretKeys.isSecret(name) else { continue }
+            captured[name] = Redaction.strippingCredentials(value)
+        }
+        return captured
+    }
+}
+
+/// Keeps credentials out of what noko records on its own.
+enum Redaction {
+    static let placeholder = "<redacted>"
+
+    /// `value` with the user name and password removed from a URL (`https://u:p@host` →
+    /// `https://host`); other text unchanged.
+    static func strippingCredentials(_ value: String) -> String {
+        guard value.contains("@"), value.contains("://"), var parts = URLComponents(string: value),
+            parts.user != nil || parts.password != nil
+        else { return value }
+        parts.user = nil
+        parts.password = nil
+        return parts.string ?? value
+    }
+
+    /// The command line with credentials removed: the value after a secret-looking option
+    /// (`--api-key X`, `--token=X`) and URL userinfo.
+    static func commandLine(_ argv: [String]) -> [String] {
+        var result: [String] = []
+        var hideNext = false
+        for argument in argv {
+            if hideNext {
+                result.append(placeholder)
+                hideNext = false
+                continue
+            }
+            if argument.hasPrefix("-") {
+                let name = argument.drop { $0 == "-" }
+                if let equals = name.firstIndex(of: "=") {
+                    if SecretKeys.isSecret(String(name[..<equals])) {
+                        result.append(String(argument.prefix(argument.count - name[equals...].count + 1)) + placeholder)
+                        continue
+                    }
+                } else if SecretKeys.isSecret(String(name)) {
+                    hideNext = true
+                }
+            }
+            result.append(strippingCredentials(argument))
+        }
+        return result
+    }
+}
+
+/// Which keys name secrets: words, not substrings, so `max_tokens` and `tokenizer` are
+/// ordinary config while `api_key`, `hf_token`, `authToken`, `db_password` are secrets.
+enum SecretKeys {
+    static let words: Set<String> = ["token", "secret", "password", "passwd", "credential", "credentials", "apikey"]
+
+    /// True when a word of `key` (split at non-letters and camelCase humps) is a secret
+    /// word, or two neighbouring words are "api" and "key".
+    static func isSecret(_ key: String) -> Bool {
+        let words = split(key)
+        if words.contains(where: SecretKeys.words.contains) { return true }
+        return zip(words, words.dropFirst()).contains { $0 == "api" && $1 == "key" }
+    }
+
+    static func split(_ key: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var previousLower = false
+        for character in key {
+            if !(character.isLetter || character.isNumber) {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+                previousLower = false
+                continue
+            }
+            if character.isUppercase, previousLower, !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+            current.append(contentsOf: character.lowercased())
+            previousLower = character.isLowercase || character.isNumber
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import Testing
+
+@testable import Noko
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything here runs `initExtra` in child processes: a run installs process-wide exit
+/// and signal handlers, which must not touch the test runner.
+@Suite struct RunLifecycleTests {
+    private func metadata(_ dir: URL) throws -> RunMetadata { try RunMetadata.read(from: dir) }
+
+    @Test func aRunRecordsConfigMetadataSeedsAndTheConfigRow() throws {
+        let runs = temporaryDirectory()
+        let child = try Child(["extra", runs.path, "r1", "5"], environment: ["CUDA_VISIBLE_DEVICES": "3", "SECRET_THING": "x"])
+        #expect(child.wait() == 0, "\(child.stderr)")
+        let dir = runs.appendingPathComponent("r1")
+        let config = try readJSON(dir.appendingPathComponent("config.json"))
+        #expect(config["lr"] == 0.1)
+        #expect(config["apiKey"] == "<redacted>")
+        #expect(config["nested"]?["authToken"] == "<redacted>")
+        #expect(config["nested"]?["maxTokens"] == 256)
+        #expect(child.stderr.contains("config key 'apiKey' looks like a secret"))
+        let m = try metadata(dir)
+        #expect(m.formatVersion == Noko.formatVersion)
+        #expect(m.status == "finished")
+        #expect(m.exitCode == 0)
+        #expect(m.runName == "r1")
+        #expect(m.seed == 7)
+        #expect(m.rank == 0 && m.worldSize == 1)
+        #expect(m.argv?.contains("extra") == true)
+        #expect(m.pid != nil && m.host != nil && m.os != nil && m.kernel != nil && m.swiftVersion != nil)
+        #expect(m.environment == ["CUDA_VISIBLE_DEVICES": "3"])
+        #expect(m.endTime! >= m.startTime!)
+        let seeds = try readJSON(dir.appendingPathComponent("seeds.json"))
+        #expect(seeds["root_seed"] == 7)
+        #expect(seeds["generators"]?["noko"] == .int(Int64(Seeding.derivedSeed(root: 7, name: "noko"))))
+        let configRow = try LogFileLoader.loadTable("config", fromJournal: dir.appendingPathComponent("noko.ndjson").path)
+        #expect(configRow["nested/depth"] == [3])
+        #expect(configRow["apiKey"] == ["<redacted>"])
+        #expect(try LogFileLoader.loadTable("t", fromJournal: dir.appendingPathComponent("noko.ndjson").path).rowCount == 5)
+        // The secrets appear in no file of the run.
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path) {
+            let bytes = try Data(contentsOf: dir.appendingPathComponent(file))
+            #expect(bytes.range(of: Data("sk-very-secret".utf8)) == nil, "\(file)")
+            #expect(bytes.range(of: Data("tok-123".utf8)) == nil, "\(file)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".crash-pending").path))
+        #expect(RunStatus.of(m, crashFileExists: false) == .finished)
+    }
+
+    @Test func aNonZeroExitMarksTheRunFailedWithItsCode() throws {
+        let runs = temporaryDirectory()
+        let child = try Child(["extra", runs.path, "r", "2", "exit 3"])
+        #expect(child.wait() == 3)
+        let m = try metadata(runs.appendingPathComponent("r"))
+        #expect(m.status == "failed")
+        #expect(m.exitCode == 3)
+    }
+
+    @Test func withRunRecordsTheThrownError() throws {
+        let runs = temporaryDirectory()
+        let child = try Child(["extra", runs.path, "r", "0", "throw"])
+        #expect(child.wait() == 0)
+        let m = try metadata(runs.appendingPathComponent("r"))
+        #expect(m.status == "failed")
+        #expect(m.error == "the experiment diverged")
+    }
+
+    @Test func sigtermMarksTheRunKilledAndLosesNoRow() throws {
+        let runs = temporaryDirectory()
+        let child = try Child(["extra", runs.path, "victim", "forever"])
+        child.waitFor { ($0.hasPrefix("logged ") && Int($0.dropFirst(7))! >= 2000) }
+        child.signal(SIGTERM)
+        let status = child.wait()
+        #expect(child.process.terminationReason == .uncaughtSignal && status == SIGTERM, "the signal still ends the process")
+        let dir = runs.appendingPathComponent("victim")
+        let m = try metadata(dir)
+        #expect(m.status == "killed")
+        #expect(m.signal == "SIGTERM")
+        #expect(m.exitCode == 128 + Int(SIGTERM))
+        let journal = try LogFileLoader.loadTable("t", fromJournal: dir.appendingPathComponent("noko.ndjson").path)
+        let lastLogged = try #require(child.lastLogged)
+        #expect(journal.rowCount >= lastLogged + 1)
+        // The views were flushed when the run was killed; rows logged in the moment before
+        // the process died are in the journal only.
+        let csvRows = try LogFileLoader.load(dir.appendingPathComponent("t.csv").path).rowCount
+        #expect(csvRows > 0 && csvRows <= journal.rowCount)
+        _ = try readJSON(dir.appendingPathComponent("summary.json"))
+    }
+
+    @Test func aSwiftTrapLeavesACrashFileAndReadsFailed() throws {
+        let runs = temporaryDirectory()
+        let child = try Child(["extra", runs.path, "crasher", "3", "trap"], environment: ["SWIFT_BACKTRACE": "enable=no"])
+        _ = child.wait()
+        #expect(child.process.terminationReason == .uncaughtSignal)
+        let dir = runs.appendingPathComponent("crasher")
+        let crash = try String(contentsOf: dir.appendingPathComponent("crash"), encoding: .utf8)
+        #expect(["SIGILL\n", "SIGTRAP\n"].contains(crash), "\(crash)")
+        let m = try metadata(dir)
+        #expect(m.status == "running", "the process died before it could write anything else")
+        #expect(RunStatus.of(m, crashFileExists: true) == .failed)
+    }
+
+    @Test func sigkillLeavesARunningRunWhoseHeartbeatGoesStale() throws {
+        let runs = temporaryDirectory()
+        let child = try Child(["extra", runs.path, "gone", "3", "hang"], environment: ["NOKO_TEST_HEARTBEAT_MS": "100"])
+        child.waitFor { $0 == "hanging" }
+        usleep(350_000)
+        let beating = try metadata(runs.appendingPathComponent("gone"))
+        #expect(beating.heartbeat! > beating.startTime!, "the heartbeat is refreshed")
+        #expect(RunStatus.of(beating, crashFileExists: false, now: beating.heartbeat! + 0.1) == .running)
+        child.signal(SIGKILL)
+        _ = child.wait()
+        let m = try metadata(runs.appendingPathComponent("gone"))
+        #expect(m.status == "running")
+        #expect(RunStatus.of(m, crashFileExists: false, now: m.heartbeat! + 1) == .stale)
+    }
+
+    @Test func concurrentStartsGetTheirOwnDirectories() throws {
+        let runs = temporaryDirectory()
+        let children = try (0..<12).map { _ in try Child(["extra", runs.path, "-", "1"]) }
+        for child in children { #expect(child.wait() == 0, "\(child.stderr)") }
+        let dirs = try FileManager.default.contentsOfDirectory(atPath: runs.path)
+        #expect(dirs.count == 12)
+        let names = Set(try dirs.map { try metadata(runs.appendingPathComponent($0)).runName })
+        #expect(names.count == 12)
+    }
+
+    @Test func anExistingExplicitNameIsAnError() throws {
+        let runs = temporaryDirectory()
+        #expect(try Child(["extra", runs.path, "taken", "1"]).wait() == 0)
+        let second = try Child(["extra", runs.path, "taken", "1"])
+        #expect(second.wait() != 0)
+        #expect(second.stderr.contains("already exists"))
+    }
+
+    @Test func ranksShareOneRunDirectory() throws {
+        let runs = temporaryDirectory()
+        let children = try (0..<3).map { rank in
+            try Child(["extra", runs.path, "-", "4"], environment: ["RANK": "\(rank)", "WORLD_SIZE": "3", "NOKO_RUN_NAME": "job-17"])
+        }
+        for child in children { #expect(child.wait() == 0, "\(child.stderr)") }
+        let dir = runs.appendingPathComponent("job-17")
+        #expect(try metadata(dir).worldSize == 3)
+        var seeds: Set<Int64> = []
+        for rank in 0..<3 {
+            let rankDir = rank == 0 ? dir : dir.appendingPathComponent("rank-\(rank)")
+            let m = try metadata(rankDir)
+            #expect(m.rank == rank)
+            seeds.insert(m.seed!)
+            #expect(try LogFileLoader.loadTable("t", fromJournal: rankDir.appendingPathComponent("noko.ndjson").path).rowCount == 4)
+        }
+        #expect(seeds.count == 3, "each rank draws from its own seed")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("rank-1/config.json").path), "rank 0 owns the config")
+    }
+
+    @Test func resumingContinuesStepsAndTheSummary() throws {
+        let runs = temporaryDirectory()
+        #expect(try Child(["extra", runs.path, "long", "5", "exit 1"]).wait() == 1)
+        let refused = try Child(["extra", runs.path, "long", "3"])
+        #expect(refused.wait() != 0, "without resume, an existing name is an error")
+        let resumed = try Child(["extra", runs.path, "long", "3"], environment: ["NOKO_TEST_RESUME": "1"])
+        #expect(resumed.wait() == 0, "\(resumed.stderr)")
+        let dir = runs.appendingPathComponent("long")
+        let journal = try LogFileLoader.loadTable("t", fromJournal: dir.appendingPathComponent("noko.ndjson").path)
+        #expect(journal["$step"] == (0..<8).map { .int(Int64($0)) }, "steps continue where the first process stopped")
+        let csv = try LogFileLoader.load(dir.appendingPathComponent("t.csv").path)
+        #expect(csv.rowCount == 8)
+        let summary = try readJSON(dir.appendingPathComponent("summary.json"))
+        #expect(summary["tables"]?["t"]?["rows"] == 8)
+        #expect(summary["tables"]?["t"]?["last_step"] == 7)
+        let m = try metadata(dir)
+        #expect(m.status == "finished")
+    }
+
+    @Test func bootstrapLoggingSendsTheProgramsMessagesToDebugLog() throws {
+        let runs = temporaryDirectory()
+        let child = try Child(["extra", runs.path, "logs", "1"], environment: ["NOKO_TEST_BOOTSTRAP": "1"])
+        #expect(child.wait() == 0)
+        let debugLog = try String(contentsOf: runs.appendingPathComponent("logs/debug.log"), encoding: .utf8)
+        #expect(debugLog.contains("INFO app: hello from the app"))
+        #expect(debugLog.contains("WARNING app: a warning from the app"))
+        #expect(!debugLog.contains("before the run"))
+        #expect(child.stderr.contains("app: warning: a warning from the app"))
+        #expect(!child.stderr.contains("hello from the app"), "info stays out of stderr")
+    }
+
+    @Test func initExtraAdoptsAnAutoInitializedRunAndReturnsItTwice() throws {
+        let cwd = temporaryDirectory()
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: childPath)
+        child.arguments = ["adopt"]
+        child.currentDirectoryURL = cwd
+        let out = Pipe(), err = Pipe()
+        child.standardOutput = out
+        child.standardError = err
+        try child.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        #expect(child.terminationStatus == 0, "\(errors)")
+        let lines = text.split(separator: "\n").map(String.init)
+        let auto = lines.first { $0.hasPrefix("auto ") }?.dropFirst(5)
+        let run = lines.first { $0.hasPrefix("run ") }?.dropFirst(4)
+        #expect(auto != nil && auto == run)
+        #expect(lines.contains("same true"))
+        #expect(errors.contains("already called"))
+    }
+}

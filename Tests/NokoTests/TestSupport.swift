@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+@testable import Noko
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func temporaryDirectory(_ label: String = #function) -> URL {
+    let safe = label.filter { $0.isLetter || $0.isNumber }
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("noko-run-tests-\(safe)-\(UUID().uuidString.prefix(8))")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// The test child built next to the test bundle.
+var childPath: String {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("noko-test-child")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+        dir = dir.deletingLastPathComponent()
+    }
+    return "noko-test-child"
+}
+
+/// A running child process whose stdout lines are collected as they arrive.
+final class Child: @unchecked Sendable {
+    // `lines` is guarded by `lock`; the reader thread appends, the test reads.
+    let process = Process()
+    private let lock = NSLock()
+    private var collected: [String] = []
+    private var errData = Data()
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: childPath)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for key in env.keys where key.hasPrefix("WANDB_") || key == "RANK" || key == "WORLD_SIZE" || key.hasPrefix("SLURM_") {
+            env[key] = nil
+        }
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        Thread {
+            var buffer = Data()
+            while true {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    self.lock.withLock { self.collected.append(line) }
+                }
+            }
+        }.start()
+        Thread {
+            let data = err.fileHandleForReading.readDataToEndOfFile()
+            self.lock.withLock { self.errData = data }
+        }.start()
+    }
+
+    var lines: [String] { lock.withLock { collected } }
+    var stderr: String { lock.withLock { String(decoding: errData, as: UTF8.self) } }
+
+    /// Waits until a line satisfies `condition` (or the child exits, or time runs out).
+    @discardableResult
+    func waitFor(timeout: Double = 60, _ condition: (String) -> Bool) -> String? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let line = lines.first(where: condition) { return line }
+            if !process.isRunning { return lines.first(where: condition) }
+            usleep(5_000)
+        }
+        return nil
+    }
+
+    func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    func wait() -> Int32 {
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// The highest `logged N` seen.
+    var lastLogged: Int? {
+        lines.compactMap { $0.hasPrefix("logged ") ? Int($0.dropFirst(7)) : nil }.max()
+    }
+}
+
+func readJSON(_ url: URL) throws -> JSONValue {
+    try JSONValue(parsing: [UInt8](Data(contentsOf: url)))
+}
