@@ -155,6 +155,10 @@ import Testing
         #expect(html.contains("NaN ×3"))
         // The string column is not charted.
         #expect(!html.contains("data-column=\"train/phase\""))
+        // A table of one row per run is shown as values, strings included, differences marked.
+        #expect(!html.contains("data-column=\"final/score\""))
+        #expect(html.contains("<tr class=\"differs\"><th scope=\"row\">score</th><td class=\"differs\">0.91</td><td class=\"differs\">0.92</td></tr>"))
+        #expect(html.contains("<tr class=\"same\"><th scope=\"row\">verdict</th><td class=\"\">ok</td><td class=\"\">ok</td></tr>"))
     }
 
     @Test func writesToStandardOutputWithDash() throws {

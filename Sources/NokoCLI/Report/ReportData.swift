@@ -10,6 +10,9 @@ struct ReportData: Sendable {
         /// Rows per run (nil where the run lacks the table).
         let rows: [Int?]
         let groups: [(name: String, figures: [ChartFigure])]
+        /// For a table with at most one row in every run (a chart of one point says nothing):
+        /// its values by key, one per run (nil where the run lacks it); `groups` is empty then.
+        let values: [(key: String, cells: [String?])]
     }
 
     let runs: [LoadedRun]
@@ -74,6 +77,14 @@ struct ReportData: Sendable {
         var tables: [TableCharts] = []
         var charted = 0
         for name in present.sorted() {
+            let rows = perRun.map { $0[name]?.rows }
+            if rows.allSatisfy({ ($0 ?? 0) <= 1 }) {
+                let values = Self.singleRowValues(table: name, perRun: perRun, summaries: summaries, request: request)
+                charted += values.count
+                if values.isEmpty && request.columns != nil { continue }
+                tables.append(TableCharts(name: name, rows: rows, groups: [], values: values))
+                continue
+            }
             let keys = Set(perRun.flatMap { $0[name]?.columns.keys.map { $0 } ?? [] })
                 .filter { request.selects(table: name, key: $0) }
             let groups = ColumnGroups.group(Array(keys)).map { group in
@@ -92,17 +103,38 @@ struct ReportData: Sendable {
             }
             charted += keys.count
             if keys.isEmpty && request.columns != nil { continue }
-            tables.append(TableCharts(name: name, rows: perRun.map { $0[name]?.rows }, groups: groups))
+            tables.append(TableCharts(name: name, rows: rows, groups: groups, values: []))
         }
         if let columns = request.columns, charted == 0 {
             throw CLIError(
                 "--columns '\(columns.patterns.joined(separator: ","))' matches no numeric column of the selected tables")
         }
         self.runs = runs
-        self.tables = tables
+        // Charts first; tables of single values (a config logged as a row…) after them.
+        self.tables = tables.filter(\.values.isEmpty) + tables.filter { !$0.values.isEmpty }
         self.sources = sources
         self.summaries = summaries
         self.warnings = warnings
         self.notes = notes
+    }
+
+    /// The selected values of a table that has at most one row per run: every column from the
+    /// summary when there is one (strings too), else the numeric ones read from the rows.
+    private static func singleRowValues(
+        table: String, perRun: [[String: TableSeries]], summaries: [RunSummary?], request: ReportRequest
+    ) -> [(key: String, cells: [String?])] {
+        let cellsByRun: [[String: String]] = perRun.indices.map { i in
+            if let summary = summaries[i]?.table(table) {
+                return Dictionary(
+                    summary.columns.map { ($0.name, DisplayFormat.scalar($0.last)) }, uniquingKeysWith: { first, _ in first })
+            }
+            return (perRun[i][table]?.columns ?? [:]).compactMapValues { column in
+                column.buckets.last(where: \.hasNumber).map { bucket in
+                    bucket.last.map(DisplayFormat.number) ?? (bucket.marks.contains(.nan) ? "NaN" : bucket.marks.contains(.positiveInfinity) ? "inf" : "-inf")
+                }
+            }
+        }
+        let keys = Set(cellsByRun.flatMap(\.keys)).filter { request.selects(table: table, key: $0) }.sorted()
+        return keys.map { key in (key, cellsByRun.map { $0[key] }) }
     }
 }

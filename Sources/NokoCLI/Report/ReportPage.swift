@@ -13,7 +13,9 @@ import NokoGit
 ///   `commit_short`, `head_short`, `dirty`, `source`.
 /// - `config_rows[]`: `key`, `differs`, `cells[]` (`value`, `missing`, `differs`, `run`).
 /// - `tables[]`: `name`, `id`, `rows` (text), `has_charts`, `groups[]` (`name`, `has_name`,
-///   `legend[]` (`index`, `colour`, `name`), `charts[]`).
+///   `legend[]` (`index`, `colour`, `name`), `charts[]`); a table with at most one row per
+///   run has `has_values` and `values[]` (`key`, `differs`, `cells[]` as in `config_rows`)
+///   instead of charts.
 /// - `charts[]`: `column` (`table/key`), `key`, `id`, `svg` (markup), `has_log`, `log_svg`,
 ///   `min`, `max` (exact, for scripts and tests), `range` (text), `notes[]`.
 struct ReportPage {
@@ -114,6 +116,14 @@ struct ReportPage {
             return [
                 "name": table.name, "id": "table-\(t)", "rows": rows.joined(separator: " · "),
                 "has_charts": table.groups.contains { !$0.figures.isEmpty },
+                "has_values": !table.values.isEmpty,
+                "values": table.values.map { row -> [String: Any] in
+                    let differs = data.runs.count > 1 && Set(row.cells).count > 1
+                    return [
+                        "key": row.key, "differs": differs,
+                        "cells": row.cells.map { ["value": $0 ?? "—", "missing": $0 == nil, "differs": differs] as [String: Any] },
+                    ]
+                },
                 "groups": table.groups.map { group -> [String: Any] in
                     let drawn = Set(group.figures.flatMap(\.runs)).sorted()
                     return [

@@ -190,8 +190,22 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 {{#tables}}
 <section class="table" id="{{id}}">
 <h2>Table <code>{{name}}</code><span class="count">{{rows}}</span></h2>
+{{#has_values}}
+<div class="scroll">
+<table class="config values">
+<thead><tr><th>key</th>{{#runs}}<th><span class="swatch" style="background:{{colour}}"></span>{{name}}</th>{{/runs}}</tr></thead>
+<tbody>
+{{#values}}
+<tr class="{{#differs}}differs{{/differs}}{{^differs}}same{{/differs}}"><th scope="row">{{key}}</th>{{#cells}}<td class="{{#differs}}differs{{/differs}}{{#missing}} missing{{/missing}}">{{value}}</td>{{/cells}}</tr>
+{{/values}}
+</tbody>
+</table>
+</div>
+{{/has_values}}
 {{^has_charts}}
+{{^has_values}}
 <p class="meta">No numeric column to chart.</p>
+{{/has_values}}
 {{/has_charts}}
 {{#groups}}
 <div class="group">

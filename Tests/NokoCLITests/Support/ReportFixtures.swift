@@ -12,7 +12,8 @@ extension Fixtures {
     /// `train` columns: `loss` (10 → 0.001: four orders of magnitude), `train/acc`
     /// (0.5…1), `train/grad_norm` (a spike of 1,000 at row rows/3), `eval/score` (every 10th
     /// row only), `negative` (all below zero), `flag` (a bool), `phase` (a string: no chart),
-    /// and with `nonFinite`, `weird` (NaN at rows 100–102, +∞ at 200, −∞ at 300).
+    /// and with `nonFinite`, `weird` (NaN at rows 100–102, +∞ at 200, −∞ at 300). Table
+    /// `final` has one row (`score`, `verdict`): shown as values, not charts.
     @discardableResult
     func chartRun(
         _ name: String, rows: Int, seed: UInt64, config: JSONValue, nonFinite: Bool = true, host: String = "box-1"
@@ -66,6 +67,7 @@ extension Fixtures {
             }
             logger.logRow("train", row, level: .trace)
         }
+        logger.logRow("final", ["score": 0.9 + Double(seed) / 100, "verdict": "ok"] as [String: Any], level: .results)
         for epoch in 0..<5 {
             logger.logRow("epoch", ["acc": 0.6 + 0.05 * Double(epoch) + 0.01 * noise()], step: epoch, level: .results)
         }
