@@ -143,7 +143,11 @@ import Testing
         #expect(!html.contains("<link"))
         #expect(html.contains("<svg class=\"chart-svg\""))
         // Each run's header: name, status, host, seed, branch and checkpoint.
-        for expected in ["alpha", "beta", "status-finished", "box-1", "box-2", "main", "1111111111", "2222222222", "1m 35s"] {
+        for expected in [
+            "<strong>alpha</strong>", "<strong>beta</strong>", "<span class=\"status status-finished\">finished</span>",
+            "<td>box-1</td>", "<td>box-2</td>", "<td class=\"mono\">main</td>", ">1111111111<", ">2222222222<",
+            "<td class=\"num\">1m 35s</td>", "<td class=\"num mono\">2</td>",
+        ] {
             #expect(html.contains(expected), "the page should show \(expected)")
         }
         #expect(html.contains("<tr data-key=\"lr\" class=\"differs\">"))
@@ -159,6 +163,22 @@ import Testing
         #expect(!html.contains("data-column=\"final/score\""))
         #expect(html.contains("<tr class=\"differs\"><th scope=\"row\">score</th><td class=\"differs\">0.91</td><td class=\"differs\">0.92</td></tr>"))
         #expect(html.contains("<tr class=\"same\"><th scope=\"row\">verdict</th><td class=\"\">ok</td><td class=\"\">ok</td></tr>"))
+    }
+
+    @Test(.enabled(if: ReportPython.isAvailable, "python3 with html5lib is not installed (pip install html5lib)"))
+    func runWithoutRowsGetsAPageWithoutCharts() throws {
+        let fixtures = Fixtures()
+        let run = fixtures.url("runs/empty")
+        try FileManager.default.createDirectory(at: run, withIntermediateDirectories: true)
+        try fixtures.write(["format_version": 1, "run_name": "empty", "status": "running", "start_time": .double(Fixtures.start)],
+                           to: run.appendingPathComponent("metadata.json"))
+        // The checker reads each run's summary.json: an empty one, as a run writes at its first flush.
+        try fixtures.write(["format_version": 1, "tables": [:]], to: run.appendingPathComponent("summary.json"))
+        try fixtures.run(["report", "runs/empty", "-o", "empty.html"])
+        let html = try String(contentsOf: fixtures.url("empty.html"), encoding: .utf8)
+        #expect(html.contains("No rows logged yet."))
+        #expect(html.contains("<span class=\"status status-running\">running</span>"))
+        try ReportPython.check(fixtures.url("empty.html"), spec: ["runs": [.string(run.path)], "columns": []])
     }
 
     @Test func writesToStandardOutputWithDash() throws {

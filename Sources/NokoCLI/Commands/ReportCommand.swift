@@ -26,17 +26,21 @@ public struct ReportCommand: NokoCommand {
             """
     )
 
+    /// The runs, in the order their colours are given.
     @Argument(help: ArgumentHelp("Run directories: paths, or names under ./runs.", valueName: "run"))
     public var runPaths: [String] = []
 
+    /// The page's path, or `-` for standard output.
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the page ('-' for standard output).", valueName: "file"))
     public var output = "report.html"
 
+    /// Table names (each argument may hold several, comma-separated).
     @Option(
         name: .long, parsing: .upToNextOption,
         help: ArgumentHelp("Only these tables (space- or comma-separated; put the runs first).", valueName: "table"))
     public var tables: [String] = []
 
+    /// Comma-separated shell patterns matched against `key` and `table/key`.
     @Option(
         name: .long,
         help: ArgumentHelp(
@@ -44,17 +48,21 @@ public struct ReportCommand: NokoCommand {
             valueName: "glob"))
     public var columns: String?
 
+    /// The moving average's window in rows.
     @Option(name: .long, help: ArgumentHelp("Draw a moving average over N rows, the raw series faint behind.", valueName: "n"))
     public var smooth: Int?
 
+    /// Read rows instead of `summary.json`'s series.
     @Flag(name: .long, help: "Read every row from the journal (or CSV files) instead of summary.json's series.")
     public var full = false
 
+    /// A Mustache template file used instead of the built-in `report.html`.
     @Option(
         name: .long, help: ArgumentHelp("Render with this Mustache template instead of the built-in one.", valueName: "file"),
         completion: .file(extensions: ["mustache"]))
     public var template: String?
 
+    /// The command with its defaults (ArgumentParser fills in the options).
     public init() {}
 
     public func validate() throws {
@@ -73,7 +81,8 @@ public struct ReportCommand: NokoCommand {
         let request = ReportRequest(
             tables: tableNames.isEmpty ? nil : tableNames, columns: columns.map(Glob.init), smoothing: smooth, full: full)
         let report = try HTMLReport.render(
-            runs: runs, request: request, context: context, templateFile: template, messages: CLIMessages.logger(context))
+            runs: runs, request: request, context: context, templateFile: template.map { context.url(forPath: $0).path },
+            messages: CLIMessages.logger(context))
         for warning in report.warnings { context.note("warning: \(warning)") }
         let bytes = Array(report.html.utf8)
         if output == "-" {

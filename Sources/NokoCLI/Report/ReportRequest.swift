@@ -10,6 +10,8 @@ public struct ReportRequest: Sendable {
     /// Read every row from the journal (or CSV files) instead of `summary.json`'s series.
     public var full: Bool
 
+    /// A request; the defaults chart every numeric column of every table, unsmoothed, from
+    /// the summaries.
     public init(tables: [String]? = nil, columns: Glob? = nil, smoothing: Int? = nil, full: Bool = false) {
         self.tables = tables
         self.columns = columns

@@ -187,6 +187,9 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 </div>
 </section>
 {{/has_config}}
+{{^tables}}
+<p class="meta">No rows logged yet.</p>
+{{/tables}}
 {{#tables}}
 <section class="table" id="{{id}}">
 <h2>Table <code>{{name}}</code><span class="count">{{rows}}</span></h2>
