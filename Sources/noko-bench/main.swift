@@ -14,6 +14,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("wandb-logrow", WandbBench.logRow),
     ("wandb-upload", WandbBench.upload),
     ("parquet", parquetBenchmark),
+    ("cli", cliBenchmark),
     ("report", reportBenchmark),
 ]
 

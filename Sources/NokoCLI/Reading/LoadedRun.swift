@@ -178,8 +178,8 @@ public struct LoadedRun: Sendable {
             do {
                 // Python noko names its CSV files after the tables as they are.
                 let python = source == .pythonNoko
-                text = try SummaryRebuild.fromJournal(
-                    journal, allowsNonFiniteLiterals: python, fileStem: python ? { $0 } : TableFileName.encode, messages: messages)
+                let fileStem: (String) -> String = python ? { table in table } : { table in TableFileName.encode(table) }
+                text = try SummaryRebuild.fromJournal(journal, allowsNonFiniteLiterals: python, fileStem: fileStem, messages: messages)
             } catch let error as LogFileError {
                 throw CLIError(error.description)
             }

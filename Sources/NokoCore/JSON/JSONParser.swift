@@ -287,6 +287,12 @@ struct JSONParser {
         if isInteger, digits.count <= 20, let v = JSONParser.parseInt64(digits) {
             return .int(v)
         }
+        // The grammar is validated above; DecimalNumber converts most numbers without strtod.
+        if let (scalar, end) = DecimalNumber.parse(bytes, from: start, to: position), end == position,
+            case .double(let v) = scalar
+        {
+            return .double(v)
+        }
         return .double(JSONParser.parseDouble(digits))
     }
 

@@ -35,11 +35,21 @@ struct LineReader {
         var number: Int
     }
 
+    /// Index of the next `\n` in `buffer[start..<end]` (memchr: the journal can be gigabytes).
+    private func nextNewline() -> Int? {
+        guard start < end else { return nil }
+        return buffer.withUnsafeBytes { raw -> Int? in
+            let base = raw.baseAddress! + start
+            guard let hit = memchr(base, 0x0A, end - start) else { return nil }
+            return start + (UnsafeRawPointer(hit) - base)
+        }
+    }
+
     /// Calls `body` for each complete line. Returns the length of a torn final line (0 if
     /// the file ends with a newline). `body` returns false to stop early.
     mutating func forEachLine(_ body: (Line) throws -> Bool) throws -> Int {
         while true {
-            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+            if let newline = nextNewline() {
                 let lineStart = start
                 start = newline + 1
                 let keepGoing = try buffer.withUnsafeBytes { raw in

@@ -13,20 +13,19 @@ public enum SummaryRebuild {
     ///   - allowsNonFiniteLiterals: accept the bare `NaN`/`Infinity` of Python noko.
     ///   - fileStem: the file stem recorded for a table (default ``TableFileName/encode(_:)``).
     public static func fromJournal(
-        _ path: String, allowsNonFiniteLiterals: Bool = false, fileStem: (String) -> String = TableFileName.encode,
+        _ path: String, allowsNonFiniteLiterals: Bool = false, fileStem: @escaping (String) -> String = TableFileName.encode,
         messages: Logging.Logger = NokoMessages.logger()
     ) throws -> String {
         let output = SummaryOutput(url: URL(fileURLWithPath: "/dev/null"))
-        var builder = RowBuilder()
-        var stems: [String: String] = [:]
-        try JournalScan.forEachRecord(path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, messages: messages) { record in
-            let stem = stems[record.table] ?? {
-                let s = fileStem(record.table)
-                stems[record.table] = s
-                return s
-            }()
-            try output.write(builder.row(table: record.table, fileStem: stem, members: record.members, fallbackStep: nil))
+        var scanner = JournalRowScanner(path: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, fileStem: fileStem)
+        var reader = try LineReader(path: path)
+        defer { reader.close() }
+        let torn = try reader.forEachLine { line in
+            if !line.bytes.isEmpty { try output.write(scanner.row(line.bytes, number: line.number)) }
             return true
+        }
+        if torn > 0 {
+            messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line or is still writing it); skipped")
         }
         return output.currentJSON
     }
@@ -73,9 +72,21 @@ public enum SummaryRebuild {
                             message: "expected \(names.count) cells as in the header, found \(record.cells.count)")
                     }
                     members.removeAll(keepingCapacity: true)
-                    for c in 0..<record.cells.count {
-                        let value = record.value(c)
-                        if !value.isNull { members.append((names[c], value)) }
+                    record.bytes.withUnsafeBytes { raw in
+                        let base = record.bytes.startIndex
+                        for c in 0..<record.cells.count {
+                            // Numbers are parsed in place; other cells by the CSV dialect's rules.
+                            let lo = record.cells[c].lowerBound - base, hi = record.cells[c].upperBound - base
+                            var value: Scalar
+                            if hi > lo, raw[lo] == UInt8(ascii: "-") || (raw[lo] >= 0x30 && raw[lo] <= 0x39),
+                                let (number, next) = DecimalNumber.parse(raw, from: lo, to: hi), next == hi
+                            {
+                                value = number
+                            } else {
+                                value = record.value(c)
+                            }
+                            if !value.isNull { members.append((names[c], value)) }
+                        }
                     }
                     try body(index, members)
                     index += 1
@@ -91,7 +102,7 @@ public enum SummaryRebuild {
 
 /// Turns (key, value) pairs read back from a file into rows, sharing one schema per table
 /// while the keys stay the same (so ``SummaryOutput`` maps columns once per schema).
-private struct RowBuilder {
+struct RowBuilder {
     private var schemas: [String: RowSchema] = [:]
     private var keys: [String] = []
     private var values: [Scalar] = []

@@ -1,0 +1,183 @@
+import Foundation
+import Logging
+import Noko
+import NokoCLI
+
+/// `noko-run show` and `list` on big runs, in process (the command logic, output captured).
+///
+/// Targets (issue 4): with `summary.json`, under 0.5 s on a run of 1,000,000 rows × 200
+/// columns; without it (a Python noko run: a journal with bare NaN and CSV files, or a noko
+/// run killed before its first flush), under 3 s on 100,000 rows × 200 columns.
+/// Generating the runs is not timed.
+func cliBenchmark(_ arguments: [String]) throws {
+    let base = scratchDirectory("cli")
+    defer { try? FileManager.default.removeItem(at: base) }
+
+    let big = base.appendingPathComponent("big/runs/big_run")
+    var seconds = try time { try CLIBenchRuns.summarizedRun(at: big, rows: 1_000_000, columns: 200) }
+    let summaryBytes = CLIBenchRuns.size(big.appendingPathComponent("summary.json"))
+    print("generated 1,000,000 × 200 summary.json (\(summaryBytes / 1_000_000) MB) in \(String(format: "%.1f", seconds)) s")
+
+    let python = base.appendingPathComponent("python/runs/py_run")
+    let strict = base.appendingPathComponent("strict/runs/killed_run")
+    seconds = try time { try CLIBenchRuns.streamedRuns(python: python, strict: strict, rows: 100_000, columns: 200) }
+    print(
+        "generated 100,000 × 200 runs without summary.json in \(String(format: "%.1f", seconds)) s: Python journal \(CLIBenchRuns.size(python.appendingPathComponent("noko.ndjson")) / 1_000_000) MB, CSV \(CLIBenchRuns.size(python.appendingPathComponent("train.csv")) / 1_000_000) MB"
+    )
+
+    func command(_ arguments: [String]) -> () throws -> Double {
+        {
+            let context = CommandContext.capturing(now: Date().timeIntervalSince1970)
+            let command = try NokoRun.parseCommand(arguments)
+            let seconds = try time { try command.run(in: context) }
+            precondition(!context.capturedOutput.isEmpty, "\(arguments) printed nothing")
+            return seconds
+        }
+    }
+
+    let summarized = try interleaved(
+        "1,000,000 rows × 200 columns with summary.json", repetitions: 7,
+        a: ("show", command(["show", big.path])),
+        b: ("list --metric", command(["list", big.deletingLastPathComponent().path, "--metric", "train/loss", "--metric", "max:train/col_007"])))
+    print(summarized.report())
+    print(verdict("show", summarized.medianA, target: 0.5) + "; " + verdict("list", summarized.medianB, target: 0.5))
+
+    let streamed = try interleaved(
+        "100,000 rows × 200 columns without summary.json", repetitions: 3,
+        a: ("show (Python noko run)", command(["show", python.path])),
+        b: ("list --metric (noko run killed before its first flush)", command(["list", strict.deletingLastPathComponent().path, "--metric", "train/loss"])))
+    print(streamed.report())
+    print(verdict("show", streamed.medianA, target: 3) + "; " + verdict("list", streamed.medianB, target: 3))
+
+    let csvOnly = try interleaved(
+        "100,000 rows × 200 columns, Python noko run", repetitions: 3,
+        a: ("show from noko.ndjson", command(["show", python.path])),
+        b: ("show from train.csv", {
+            let journal = python.appendingPathComponent("noko.ndjson")
+            let aside = python.deletingLastPathComponent().appendingPathComponent("journal.aside")
+            try FileManager.default.moveItem(at: journal, to: aside)
+            defer { try? FileManager.default.moveItem(at: aside, to: journal) }
+            return try command(["show", python.path])()
+        }))
+    print(csvOnly.report())
+}
+
+private func verdict(_ label: String, _ seconds: Double, target: Double) -> String {
+    "\(label) \(String(format: "%.3f", seconds)) s = \(String(format: "%.2f", seconds / target)) × the \(target) s target (\(seconds <= target ? "met" : "MISSED"))"
+}
+
+/// Run directories for the benchmark.
+enum CLIBenchRuns {
+    static func size(_ url: URL) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
+    }
+
+    /// Column names: a few that look like metrics, then `col_000`….
+    static func columnNames(_ count: Int) -> [String] {
+        let named = ["loss", "accuracy", "lr", "grad_norm"]
+        return Array((named + (0..<count).map { String(format: "col_%03d", $0) }).prefix(count))
+    }
+
+    static func metadata(_ name: String, at directory: URL, status: String) throws {
+        var metadata = RunMetadata(runName: name)
+        metadata.status = status
+        metadata.startTime = 1_795_777_200
+        metadata.endTime = status == "finished" ? 1_795_780_800 : nil
+        metadata.heartbeat = 1_795_780_000
+        metadata.heartbeatInterval = 10
+        metadata.argv = ["train", "--columns", "200"]
+        metadata.host = "bench"
+        try metadata.write(to: directory)
+        let config: JSONValue = ["lr": 0.1, "batch_size": 64, "model": ["layers": 12, "width": 1024]]
+        try Data(config.serializedBytes(pretty: true)).write(to: directory.appendingPathComponent("config.json"))
+    }
+
+    /// metadata.json, config.json and the summary.json of `rows` × `columns` logged rows (the
+    /// rows themselves are not written: show and list read only the sidecar).
+    static func summarizedRun(at directory: URL, rows: Int, columns: Int) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try metadata(directory.lastPathComponent, at: directory, status: "finished")
+        let summary = SummaryOutput(url: directory.appendingPathComponent("summary.json"))
+        let schema = RowSchema(keys: columnNames(columns))
+        var state = (0..<columns).map { Double($0) }
+        var rng = CLIBenchRandom(state: 7)
+        for i in 0..<rows {
+            var values: [Scalar] = []
+            values.reserveCapacity(columns)
+            for c in 0..<columns {
+                state[c] += rng.nextDouble() - 0.5
+                values.append(c % 10 == 9 ? .int(Int64(i / 1000)) : .double(state[c]))
+            }
+            try summary.write(
+                SummarizedRow(
+                    table: "train", step: i, level: .info, time: RowTime(utcTimestamp: 1_795_777_200 + Double(i) * 0.003, localTime: ""),
+                    schema: schema, values: values))
+        }
+        try summary.close()
+    }
+
+    /// A Python noko run (journal with bare NaN, `train.csv`) and a noko run killed before its
+    /// first flush (metadata.json running, strict journal, no summary.json), same rows.
+    static func streamedRuns(python: URL, strict: URL, rows: Int, columns: Int) throws {
+        for directory in [python, strict] { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
+        try metadata(strict.lastPathComponent, at: strict, status: "running")
+        let names = columnNames(columns)
+        _ = FileManager.default.createFile(atPath: python.appendingPathComponent("noko.ndjson").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: strict.appendingPathComponent("noko.ndjson").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: python.appendingPathComponent("train.csv").path, contents: nil)
+        let pythonJournal = try FileHandle(forWritingTo: python.appendingPathComponent("noko.ndjson"))
+        let strictJournal = try FileHandle(forWritingTo: strict.appendingPathComponent("noko.ndjson"))
+        let csv = try FileHandle(forWritingTo: python.appendingPathComponent("train.csv"))
+        defer {
+            try? pythonJournal.close()
+            try? strictJournal.close()
+            try? csv.close()
+        }
+        var state = (0..<columns).map { Double($0) }
+        var rng = CLIBenchRandom(state: 11)
+        var py = "", st = "", cs = (["$level", "$localtime", "$step", "$table", "$utc_timestamp"] + names.sorted()).joined(separator: ",") + "\n"
+        let sortedIndex = names.enumerated().sorted { $0.element < $1.element }.map(\.offset)
+        var cells = [String](repeating: "", count: columns)
+        for i in 0..<rows {
+            let time = 1_795_777_200 + Double(i) * 0.003
+            let head = "{\"$localtime\": \"2026-11-27T11:00:00\", \"$utc_timestamp\": \(time), \"$step\": \(i), \"$level\": 20, \"$table\": \"train\""
+            py += head
+            st += head
+            for c in 0..<columns {
+                state[c] += rng.nextDouble() - 0.5
+                let isNaN = (i + c) % 997 == 0
+                let text = isNaN ? "NaN" : c % 10 == 9 ? String(i / 1000) : "\(state[c])"
+                py += ", \"\(names[c])\": \(text)"
+                st += ", \"\(names[c])\": \(isNaN ? "\"NaN\"" : text)"
+                cells[c] = isNaN ? "nan" : text
+            }
+            py += "}\n"
+            st += "}\n"
+            cs += "20,2026-11-27T11:00:00,\(i),train,\(time)," + sortedIndex.map { cells[$0] }.joined(separator: ",") + "\n"
+            if py.utf8.count > 1 << 22 {
+                try pythonJournal.write(contentsOf: Data(py.utf8))
+                try strictJournal.write(contentsOf: Data(st.utf8))
+                try csv.write(contentsOf: Data(cs.utf8))
+                py = ""
+                st = ""
+                cs = ""
+            }
+        }
+        try pythonJournal.write(contentsOf: Data(py.utf8))
+        try strictJournal.write(contentsOf: Data(st.utf8))
+        try csv.write(contentsOf: Data(cs.utf8))
+    }
+}
+
+/// A tiny seedable generator (SplitMix64) for reproducible benchmark data.
+private struct CLIBenchRandom {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_CE4E_5B9B
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
