@@ -3,7 +3,8 @@ import Testing
 
 @testable import Noko
 
-@Suite struct SeedingTests {
+// Serialized: several tests seed the process-wide registry.
+@Suite(.serialized) struct SeedingTests {
     @Test func splitMix64MatchesTheReference() {
         // splitmix64.c with x = 0: the first outputs.
         var g = SplitMix64(seed: 0)

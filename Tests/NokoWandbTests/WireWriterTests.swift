@@ -56,7 +56,7 @@ import Testing
     @Test func writesIntegersAtTheExtremes() {
         for value in [Int64.min, -10, -1, 0, 7, 10, 99, Int64.max] {
             var bytes: [UInt8] = []
-            IntegerFormat.append(value, to: &bytes)
+            JSONWriter.appendInt(value, to: &bytes)
             #expect(String(decoding: bytes, as: UTF8.self) == String(value))
         }
     }

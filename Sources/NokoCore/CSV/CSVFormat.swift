@@ -11,11 +11,7 @@ enum CSVFormat {
         switch value {
         case .null: return
         case .bool(let v): out.append(contentsOf: v ? trueText : falseText)
-        case .int(let v):
-            var w = JSONWriter(capacity: 0)
-            swap(&w.bytes, &out)
-            w.writeInt(v)
-            swap(&w.bytes, &out)
+        case .int(let v): JSONWriter.appendInt(v, to: &out)
         case .double(let v): appendDouble(v, to: &out)
         case .string(let s): appendString(s, to: &out)
         }

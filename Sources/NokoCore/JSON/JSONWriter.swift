@@ -28,46 +28,54 @@ public struct JSONWriter: Sendable {
         var s = s
         s.withUTF8 { utf8 in
             bytes.append(0x22)
-            var runStart = 0
-            for i in 0..<utf8.count {
-                let c = utf8[i]
-                guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-                if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
-                runStart = i + 1
-                switch c {
-                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-                case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-                case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-                case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-                default:
-                    let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                    bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 15)]])
-                }
-            }
-            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
+            JSONWriter.appendEscaped(UnsafeRawBufferPointer(utf8), to: &bytes)
             bytes.append(0x22)
         }
     }
 
+    /// Appends UTF-8 text with `"`, `\` and control characters escaped as JSON requires,
+    /// without the surrounding quotes. Runs of plain bytes are copied whole.
+    public static func appendEscaped(_ raw: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
+        var runStart = 0
+        for i in 0..<raw.count {
+            let c = raw[i]
+            guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
+            if runStart < i { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart..<i])) }
+            runStart = i + 1
+            switch c {
+            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
+            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
+            default: bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hexDigits[Int(c >> 4)], hexDigits[Int(c & 15)]])
+            }
+        }
+        if runStart < raw.count { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart...])) }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// Appends a decimal integer.
     public mutating func writeInt(_ value: Int64) {
-        if value == 0 {
-            bytes.append(0x30)
+        JSONWriter.appendInt(value, to: &bytes)
+    }
+
+    /// Appends the decimal digits of `value` to `bytes`, with no intermediate string.
+    public static func appendInt(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(0x2D) }
+        var magnitude = value.magnitude
+        if magnitude < 10 {
+            bytes.append(0x30 + UInt8(magnitude))
             return
         }
-        // Digits are produced backwards into a small stack buffer, then copied.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
-            var magnitude = value.magnitude
-            var i = 20
-            while magnitude > 0 {
-                i -= 1
-                buffer[i] = 0x30 + UInt8(magnitude % 10)
-                magnitude /= 10
-            }
-            if value < 0 { bytes.append(0x2D) }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[i..<20]))
+        // Digits come out least significant first; reverse them in place.
+        let start = bytes.count
+        while magnitude > 0 {
+            bytes.append(0x30 + UInt8(magnitude % 10))
+            magnitude /= 10
         }
+        bytes[start...].reverse()
     }
 
     /// Appends a double: shortest round-trip text, integral values with a `.0`, non-finite

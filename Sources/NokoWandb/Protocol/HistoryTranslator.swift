@@ -116,11 +116,11 @@ struct HistoryTranslator {
             if !firstMember { content.append(0x2C) }
             firstMember = false
             content.append(contentsOf: cache.escapedStepKey)
-            IntegerFormat.append(step, to: &content)
+            JSONWriter.appendInt(step, to: &content)
         }
         if !firstMember { content.append(0x2C) }
         content.append(contentsOf: Keys.wireStep)
-        IntegerFormat.append(historyStep, to: &content)
+        JSONWriter.appendInt(historyStep, to: &content)
         content.append(contentsOf: Keys.wireRuntime)
         EscapedValue.appendDouble(runtime, to: &content)
         content.append(contentsOf: Keys.wireTimestamp)
@@ -363,7 +363,7 @@ enum EscapedValue {
     static func append(_ value: JSONValue, to content: inout [UInt8]) {
         switch value {
         case .int(let v):
-            IntegerFormat.append(v, to: &content)
+            JSONWriter.appendInt(v, to: &content)
         case .double(let v):
             appendDouble(v, to: &content)
         case .bool(let v):
@@ -389,47 +389,12 @@ enum EscapedValue {
 
     /// `raw` with `"`, `\` and control characters escaped, without surrounding quotes.
     static func appendEscaped(_ raw: UnsafeRawBufferPointer, to content: inout [UInt8]) {
-        var runStart = 0
-        for i in 0..<raw.count {
-            let c = raw[i]
-            guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-            if runStart < i { content.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart..<i])) }
-            runStart = i + 1
-            switch c {
-            case 0x22: content.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: content.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: content.append(contentsOf: [0x5C, 0x6E])
-            case 0x0D: content.append(contentsOf: [0x5C, 0x72])
-            case 0x09: content.append(contentsOf: [0x5C, 0x74])
-            default: content.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 15)]])
-            }
-        }
-        if runStart < raw.count { content.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart...])) }
+        JSONWriter.appendEscaped(raw, to: &content)
     }
-
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
     private static let trueBytes = Array("true".utf8)
     private static let falseBytes = Array("false".utf8)
     private static let nullBytes = Array("null".utf8)
     private static let nanBytes = Array("NaN".utf8)
     private static let infinityBytes = Array("Infinity".utf8)
     private static let negativeInfinityBytes = Array("-Infinity".utf8)
-}
-
-/// Decimal integers, appended without an intermediate buffer.
-enum IntegerFormat {
-    static func append(_ value: Int64, to out: inout [UInt8]) {
-        if value < 0 { out.append(0x2D) }
-        var magnitude = value.magnitude
-        if magnitude < 10 {
-            out.append(0x30 + UInt8(magnitude))
-            return
-        }
-        let start = out.count
-        while magnitude > 0 {
-            out.append(0x30 + UInt8(magnitude % 10))
-            magnitude /= 10
-        }
-        out[start...].reverse()
-    }
 }

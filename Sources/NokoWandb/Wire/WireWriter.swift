@@ -23,7 +23,7 @@ struct WireWriter {
     }
 
     mutating func writeInt(_ value: Int64) {
-        IntegerFormat.append(value, to: &bytes)
+        JSONWriter.appendInt(value, to: &bytes)
     }
 
     mutating func writeString(_ s: String) {
@@ -35,23 +35,7 @@ struct WireWriter {
     /// embedded in the request body.
     mutating func writeEscaped(_ raw: UnsafeRawBufferPointer) {
         bytes.append(0x22)
-        var runStart = 0
-        for i in 0..<raw.count {
-            let c = raw[i]
-            guard c < 0x20 || c == 0x22 || c == 0x5C else { continue }
-            if runStart < i { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart..<i])) }
-            runStart = i + 1
-            switch c {
-            case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: bytes.append(contentsOf: [0x5C, 0x6E])
-            case 0x0D: bytes.append(contentsOf: [0x5C, 0x72])
-            case 0x09: bytes.append(contentsOf: [0x5C, 0x74])
-            default:
-                bytes.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, WireWriter.hex[Int(c >> 4)], WireWriter.hex[Int(c & 15)]])
-            }
-        }
-        if runStart < raw.count { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[runStart...])) }
+        JSONWriter.appendEscaped(raw, to: &bytes)
         bytes.append(0x22)
     }
 
@@ -59,8 +43,6 @@ struct WireWriter {
     mutating func writeEscaped(_ line: [UInt8]) {
         line.withUnsafeBytes { writeEscaped($0) }
     }
-
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// A double as Go's `FormatFloat(v, 'g', -1, 64)` spells it; non-finite as bare tokens.
     mutating func writeDouble(_ value: Double) {
@@ -190,7 +172,7 @@ enum GoFloatFormat {
                 out.append(decimalExponent < 0 ? 0x2D : 0x2B)
                 let magnitude = abs(decimalExponent)
                 if magnitude < 10 { out.append(0x30) }
-                IntegerFormat.append(Int64(magnitude), to: &out)
+                JSONWriter.appendInt(Int64(magnitude), to: &out)
             } else if pointPosition <= 0 {
                 out.append(0x30)
                 out.append(0x2E)
