@@ -181,6 +181,21 @@ import Testing
         try ReportPython.check(fixtures.url("empty.html"), spec: ["runs": [.string(run.path)], "columns": []])
     }
 
+    @Test func nanTheSummaryCannotPlaceIsPlacedFromTheRowsOrSaidToBeUnplaced() throws {
+        let fixtures = Fixtures()
+        let run = try fixtures.chartRun("alpha", rows: 3000, seed: 1, config: Self.configA)
+        let placed = try fixtures.run(["report", "runs/alpha", "-o", "-"])
+        #expect(placed.contains("alpha: train read row by row to place NaN values that summary.json only counts"))
+        // The NaN at rows 100–102 share a bucket with row 103: only the rows place them.
+        #expect(placed.contains("class=\"mark nan\""))
+        for file in ["noko.ndjson", "train.csv", "epoch.csv", "final.csv"] {
+            try FileManager.default.removeItem(at: run.appendingPathComponent(file))
+        }
+        let unplaced = try fixtures.run(["report", "runs/alpha", "-o", "-"])
+        #expect(unplaced.contains("alpha: train: summary.json counts NaN values it cannot place, and there are no rows to read"))
+        #expect(unplaced.contains("NaN ×3"))
+    }
+
     @Test func writesToStandardOutputWithDash() throws {
         let fixtures = Fixtures()
         try fixtures.chartRun("alpha", rows: 50, seed: 1, config: Self.configA)

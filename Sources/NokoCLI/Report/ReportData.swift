@@ -56,10 +56,19 @@ struct ReportData: Sendable {
                 // tables' rows are read (streamed) to place them.
                 let unplaced = Set(tables.filter(\.value.hasUnplacedNaN).keys)
                 if !unplaced.isEmpty {
-                    let reread = try FullSeriesReader.series(of: run, tables: unplaced, smoothing: request.smoothing, messages: messages)
-                    tables.merge(reread) { _, rows in rows }
-                    notes.append(
-                        "\(run.name): \(unplaced.sorted().joined(separator: ", ")) read row by row to place NaN values that summary.json only counts")
+                    let names = unplaced.sorted().joined(separator: ", ")
+                    do {
+                        let reread = try FullSeriesReader.series(
+                            of: run, tables: unplaced, smoothing: request.smoothing, messages: messages)
+                        if reread.isEmpty {
+                            notes.append("\(run.name): \(names): summary.json counts NaN values it cannot place, and there are no rows to read")
+                        } else {
+                            tables.merge(reread) { _, rows in rows }
+                            notes.append("\(run.name): \(names) read row by row to place NaN values that summary.json only counts")
+                        }
+                    } catch {
+                        warnings.append("\(error); \(names) drawn from summary.json, some NaN values not marked")
+                    }
                 }
                 perRun.append(tables)
                 summaries.append(summary)
