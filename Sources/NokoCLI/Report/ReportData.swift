@@ -46,30 +46,9 @@ struct ReportData: Sendable {
                 sources.append(run.journalPath != nil ? LoadedRun.SummarySource.journal.rawValue : LoadedRun.SummarySource.csv.rawValue)
             } else {
                 let (summary, source) = try run.loadSummary(messages: messages)
-                let path = source == .sidecar ? run.url.appendingPathComponent(LoadedRun.summaryFileName).path : run.url.path
-                var tables: [String: TableSeries] = [:]
-                for table in summary.tables where wantedTables?.contains(table.name) ?? true {
-                    tables[table.name] = SummarySeriesReader.series(
-                        of: table, path: path, smoothing: request.smoothing, warn: { warnings.append($0) })
-                }
-                // NaN must show where it happened; when the summary only counts some, those
-                // tables' rows are read (streamed) to place them.
-                let unplaced = Set(tables.filter(\.value.hasUnplacedNaN).keys)
-                if !unplaced.isEmpty {
-                    let names = unplaced.sorted().joined(separator: ", ")
-                    do {
-                        let reread = try FullSeriesReader.series(
-                            of: run, tables: unplaced, smoothing: request.smoothing, messages: messages)
-                        if reread.isEmpty {
-                            notes.append("\(run.name): \(names): summary.json counts NaN values it cannot place, and there are no rows to read")
-                        } else {
-                            tables.merge(reread) { _, rows in rows }
-                            notes.append("\(run.name): \(names) read row by row to place NaN values that summary.json only counts")
-                        }
-                    } catch {
-                        warnings.append("\(error); \(names) drawn from summary.json, some NaN values not marked")
-                    }
-                }
+                let tables = Self.summarySeries(
+                    run: run, summary: summary, source: source, request: request, messages: messages, warnings: &warnings,
+                    notes: &notes)
                 perRun.append(tables)
                 summaries.append(summary)
                 sources.append(source.rawValue)
@@ -145,5 +124,35 @@ struct ReportData: Sendable {
         }
         let keys = Set(cellsByRun.flatMap(\.keys)).filter { request.selects(table: table, key: $0) }.sorted()
         return keys.map { key in (key, cellsByRun.map { $0[key] }) }
+    }
+
+    /// A run's series from its summary; tables whose NaN the summary only counts are read
+    /// again row by row (streamed), so every NaN shows where it happened.
+    private static func summarySeries(
+        run: LoadedRun, summary: RunSummary, source: LoadedRun.SummarySource, request: ReportRequest,
+        messages: Logging.Logger, warnings: inout [String], notes: inout [String]
+    ) -> [String: TableSeries] {
+        let path = source == .sidecar ? run.url.appendingPathComponent(LoadedRun.summaryFileName).path : run.url.path
+        var tables: [String: TableSeries] = [:]
+        for table in summary.tables where request.tables?.contains(table.name) ?? true {
+            tables[table.name] = SummarySeriesReader.series(
+                of: table, path: path, smoothing: request.smoothing, warn: { warnings.append($0) })
+        }
+        let unplaced = Set(tables.filter(\.value.hasUnplacedNaN).keys)
+        guard !unplaced.isEmpty else { return tables }
+        let names = unplaced.sorted().joined(separator: ", ")
+        let file = source == .sidecar ? "summary.json" : "the summary rebuilt from the rows"
+        do {
+            let reread = try FullSeriesReader.series(of: run, tables: unplaced, smoothing: request.smoothing, messages: messages)
+            if reread.isEmpty {
+                notes.append("\(run.name): \(names): \(file) counts NaN values it cannot place, and there are no rows to read")
+            } else {
+                tables.merge(reread) { _, rows in rows }
+                notes.append("\(run.name): \(names) read row by row to place NaN values that \(file) only counts")
+            }
+        } catch {
+            warnings.append("\(error); \(names) drawn from \(file), some NaN values not marked")
+        }
+        return tables
     }
 }
