@@ -25,41 +25,63 @@ func cliBenchmark(_ arguments: [String]) throws {
         "generated 100,000 × 200 runs without summary.json in \(String(format: "%.1f", seconds)) s: Python journal \(CLIBenchRuns.size(python.appendingPathComponent("noko.ndjson")) / 1_000_000) MB, CSV \(CLIBenchRuns.size(python.appendingPathComponent("train.csv")) / 1_000_000) MB"
     )
 
-    func command(_ arguments: [String]) -> () throws -> Double {
+    // CPU seconds per command too: the machine is shared, and CPU time is what other
+    // processes cannot inflate.
+    var cpu: [String: [Double]] = [:]
+    func command(_ arguments: [String], label: String) -> () throws -> Double {
         {
             let context = CommandContext.capturing(now: Date().timeIntervalSince1970)
             let command = try NokoRun.parseCommand(arguments)
+            let cpuBefore = processCPUSeconds()
             let seconds = try time { try command.run(in: context) }
+            cpu[label, default: []].append(processCPUSeconds() - cpuBefore)
             precondition(!context.capturedOutput.isEmpty, "\(arguments) printed nothing")
             return seconds
         }
     }
+    func cpuReport(_ labels: String...) -> String {
+        "  CPU time (user + system), medians: " + labels.map { "\($0) \(String(format: "%.3f", median(cpu[$0] ?? [0]))) s" }.joined(separator: " | ")
+    }
 
     let summarized = try interleaved(
         "1,000,000 rows × 200 columns with summary.json", repetitions: 7,
-        a: ("show", command(["show", big.path])),
-        b: ("list --metric", command(["list", big.deletingLastPathComponent().path, "--metric", "train/loss", "--metric", "max:train/col_007"])))
+        a: ("show", command(["show", big.path], label: "show big")),
+        b: ("list --metric", command(["list", big.deletingLastPathComponent().path, "--metric", "train/loss", "--metric", "max:train/col_007"], label: "list big")))
     print(summarized.report())
+    print(cpuReport("show big", "list big"))
     print(verdict("show", summarized.medianA, target: 0.5) + "; " + verdict("list", summarized.medianB, target: 0.5))
 
     let streamed = try interleaved(
         "100,000 rows × 200 columns without summary.json", repetitions: 3,
-        a: ("show (Python noko run)", command(["show", python.path])),
-        b: ("list --metric (noko run killed before its first flush)", command(["list", strict.deletingLastPathComponent().path, "--metric", "train/loss"])))
+        a: ("show (Python noko run)", command(["show", python.path], label: "show python")),
+        b: ("list --metric (noko run killed before its first flush)", command(["list", strict.deletingLastPathComponent().path, "--metric", "train/loss"], label: "list journal")))
     print(streamed.report())
+    print(cpuReport("show python", "list journal"))
     print(verdict("show", streamed.medianA, target: 3) + "; " + verdict("list", streamed.medianB, target: 3))
 
     let csvOnly = try interleaved(
         "100,000 rows × 200 columns, Python noko run", repetitions: 3,
-        a: ("show from noko.ndjson", command(["show", python.path])),
+        a: ("show from noko.ndjson", command(["show", python.path], label: "show journal")),
         b: ("show from train.csv", {
             let journal = python.appendingPathComponent("noko.ndjson")
             let aside = python.deletingLastPathComponent().appendingPathComponent("journal.aside")
             try FileManager.default.moveItem(at: journal, to: aside)
             defer { try? FileManager.default.moveItem(at: aside, to: journal) }
-            return try command(["show", python.path])()
+            return try command(["show", python.path], label: "show csv")()
         }))
     print(csvOnly.report())
+    print(cpuReport("show journal", "show csv"))
+}
+
+/// CPU seconds this process has used (user + system).
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
 private func verdict(_ label: String, _ seconds: Double, target: Double) -> String {

@@ -88,7 +88,7 @@ import Testing
         let fixtures = Fixtures()
         try fixtures.finishedRun()
         let run = fixtures.url("runs/train_a").path
-        #expect(throws: CLIError("\(run): no rows of table \"nope\"; the run has \"epoch\", \"grad_step\"")) {
+        #expect(throws: CLIError("\(run): no rows of table \"nope\"; the run has \"epoch\", \"grad_step\", \"results\"")) {
             try fixtures.run(["export", "runs/train_a", "--table", "nope", "--format", "csv"])
         }
         #expect(throws: CLIError("\(run)/nope.parquet: missing")) {

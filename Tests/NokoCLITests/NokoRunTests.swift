@@ -62,7 +62,10 @@ import Testing
 
         let json = try Self.execute(Self.builtProduct("noko-run"), ["show", run.path, "--json"], in: elsewhere)
         let parsed = try JSONValue(parsing: json.stdout)
-        #expect(parsed["tables"]?.arrayValue?.map { $0["rows"] } == [3, 96])
+        let rows = Dictionary(uniqueKeysWithValues: (parsed["tables"]?.arrayValue ?? []).map { ($0["name"]?.stringValue ?? "", $0["rows"]) })
+        #expect(rows["epoch"] == 3)
+        #expect(rows["grad_step"] == 96)
+        #expect(parsed["status"] == "finished")
     }
 
     @Test func exitCodes() throws {

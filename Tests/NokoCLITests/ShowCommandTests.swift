@@ -103,7 +103,7 @@ import Testing
         #expect(json["remote"]?["wandb"]?["run_id"] == "id-train_a")
         #expect(json["remote"]?["wandb"]?["sync"] == .null)
         let tables = try #require(json["tables"]?.arrayValue)
-        #expect(tables.map { $0["name"] } == ["epoch", "grad_step"])
+        #expect(tables.map { $0["name"] } == ["epoch", "grad_step", "results"])
         let grad = tables[1]
         #expect(grad["rows"] == 120)
         #expect(grad["first_step"] == 0)
@@ -132,7 +132,7 @@ import Testing
     @Test func unknownTableSaysWhichExist() throws {
         let fixtures = Fixtures()
         try fixtures.finishedRun()
-        #expect(throws: CLIError("\(fixtures.url("runs/train_a").path): no table \"nope\"; the run has \"epoch\", \"grad_step\"")) {
+        #expect(throws: CLIError("\(fixtures.url("runs/train_a").path): no table \"nope\"; the run has \"epoch\", \"grad_step\", \"results\"")) {
             try fixtures.run(["show", "runs/train_a", "--table", "nope"])
         }
     }
@@ -156,6 +156,6 @@ import Testing
         try fixtures.finishedRun()
         let template = fixtures.url("mine.mustache")
         try Data("{{name}} is {{status}}{{#tables}}; {{name}}: {{rows}} rows{{/tables}}\n".utf8).write(to: template)
-        #expect(try fixtures.run(["show", "runs/train_a", "--template", "mine.mustache"]) == "train_a is finished; epoch: 12 rows; grad_step: 120 rows\n")
+        #expect(try fixtures.run(["show", "runs/train_a", "--template", "mine.mustache"]) == "train_a is finished; epoch: 12 rows; grad_step: 120 rows; results: 1 rows\n")
     }
 }

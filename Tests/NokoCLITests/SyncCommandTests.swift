@@ -18,20 +18,20 @@ import Testing
         let json = try JSONValue(parsing: fixtures.run(["sync", "runs/train_a", "--json"], context: context))
         let result = try #require(json["runs"]?.arrayValue?.first)
         #expect(result["ok"] == true)
-        #expect(result["rows_uploaded"] == 132)
+        #expect(result["rows_uploaded"] == 133)
         #expect(result["already_synced"] == false)
         #expect(result["exit_code"] == 0)
         #expect(result["run_id"] == "run1")
         let remote = try #require(server.run("run1"))
-        #expect(remote.history.count == 132)
+        #expect(remote.history.count == 133)
         #expect(remote.complete)
 
         // Again: nothing left to upload.
         let again = try fixtures.run(["sync", "runs/train_a"], context: fixtures.context(environment: environment))
-        #expect(again.hasPrefix("train_a: already synced (132 rows)"))
+        #expect(again.hasPrefix("train_a: already synced (133 rows)"))
 
         let shown = try fixtures.run(["show", "runs/train_a"])
-        #expect(shown.contains("  sync   complete: 132 rows uploaded"))
+        #expect(shown.contains("  sync   complete: 133 rows uploaded"))
         let shownJSON = try JSONValue(parsing: fixtures.run(["show", "runs/train_a", "--json"]))
         #expect(shownJSON["remote"]?["wandb"]?["sync"]?["complete"] == true)
     }

@@ -141,6 +141,10 @@ public struct RunView {
         if let git { model["git"] = ["fields": TemplateContext.fields(gitFields(git))] }
         let remote = remoteFields()
         if !remote.isEmpty { model["remote"] = ["fields": TemplateContext.fields(remote)] }
+        // Values the program set with `run.summary[key] = value`.
+        if let values = run.metadata?.summary, !values.isEmpty {
+            model["summary"] = ["fields": TemplateContext.fields(values.keys.sorted().map { ($0, DisplayFormat.json(values[$0]!)) })]
+        }
         var notes = problems
         switch summarySource {
         case .sidecar, .none: break
@@ -273,22 +277,30 @@ public struct RunView {
     public static func overviewTableContext(
         _ table: SummaryTable, top: Int, allColumns: Bool, terminal: Terminal, columnCount: Int
     ) -> [String: Any] {
-        let shown = allColumns ? table.columns : ColumnRanking.informative(table.columns, limit: top)
+        // A single row has no trend: its values are the story (a config or results table).
+        let shown = allColumns ? table.columns
+            : table.rows == 1 ? Array(table.columns.prefix(top)) : ColumnRanking.informative(table.columns, limit: top)
         var model = tableHeader(table, columnCount: columnCount)
         if !allColumns && shown.count < columnCount {
             model["hidden_note"] = shown.isEmpty
                 ? "no varying numeric column; --table \(ShellQuote.word(table.name)) lists all"
                 : "showing \(shown.count) of \(columnCount); --table \(ShellQuote.word(table.name)) lists all"
         }
-        let header = ["column", "last", "min", "max", ""]
-        let rows = shown.map { column -> [String] in
-            [
-                TextWidth.truncate(column.name, to: 40), TextWidth.truncate(DisplayFormat.scalar(column.last), to: 24),
-                column.min.map(DisplayFormat.number) ?? "", column.max.map(DisplayFormat.number) ?? "",
-                sparkline(column, width: 24),
-            ]
+        let lines: [String]
+        if table.rows == 1 && !allColumns {
+            let rows = shown.map { [TextWidth.truncate($0.name, to: 40), TextWidth.truncate(DisplayFormat.scalar($0.last), to: 48)] }
+            lines = TemplateContext.alignedRows([["column", "value"]] + rows)
+        } else {
+            let header = ["column", "last", "min", "max", ""]
+            let rows = shown.map { column -> [String] in
+                [
+                    TextWidth.truncate(column.name, to: 40), TextWidth.truncate(DisplayFormat.scalar(column.last), to: 24),
+                    column.min.map(DisplayFormat.number) ?? "", column.max.map(DisplayFormat.number) ?? "",
+                    sparkline(column, width: 24),
+                ]
+            }
+            lines = TemplateContext.alignedRows([header] + rows, rightAligned: [false, true, true, true, false])
         }
-        let lines = TemplateContext.alignedRows([header] + rows, rightAligned: [false, true, true, true, false])
         if !shown.isEmpty { model["column_header"] = lines[0].trimmingTrailingSpaces() }
         model["columns"] = zip(shown, lines.dropFirst()).map { column, line in
             columnContext(column, line: line.trimmingTrailingSpaces())

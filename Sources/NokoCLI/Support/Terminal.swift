@@ -30,7 +30,7 @@ public struct Terminal: Sendable, Equatable {
     /// The terminal standard output is attached to, as `environment` configures it.
     public static func standardOutput(environment: [String: String]) -> Terminal {
         let interactive = isatty(STDOUT_FILENO) == 1
-        let colour = interactive && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+        let colour = colourAllowed(isTerminal: interactive, environment: environment)
         var width = 100
         if let columns = environment["COLUMNS"].flatMap(Int.init), columns > 20 {
             width = columns
@@ -39,6 +39,12 @@ public struct Terminal: Sendable, Equatable {
             if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 20 { width = Int(size.ws_col) }
         }
         return Terminal(colour: colour, isInteractive: interactive, width: width)
+    }
+
+    /// Colour is for terminals only, and never when `NO_COLOR` is set (to anything, even
+    /// the empty string) or `TERM` is `dumb`.
+    public static func colourAllowed(isTerminal: Bool, environment: [String: String]) -> Bool {
+        isTerminal && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
     }
 
     /// A text style.

@@ -392,6 +392,13 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
   {{key}}{{pad}}  {{value}}
 {{/config}}
 {{/has_config}}
+{{#summary}}
+
+{{#bold}}summary{{/bold}}
+{{#fields}}
+  {{label}}{{pad}}  {{value}}
+{{/fields}}
+{{/summary}}
 {{#git}}
 
 {{#bold}}git{{/bold}}

@@ -27,6 +27,9 @@ struct JournalRowScanner {
         let timeMember: Int
         let localTimeMember: Int
         let schema: RowSchema
+        /// The members holding the row's values, when they are consecutive and in order
+        /// (noko and Python noko write the `$` keys first): one slice copy per row.
+        let userRange: Range<Int>?
 
         init(keys: [String]) {
             keyBytes = keys.map { Array($0.utf8) }
@@ -47,6 +50,12 @@ struct JournalRowScanner {
             timeMember = keys.firstIndex(of: "$utc_timestamp") ?? -1
             localTimeMember = keys.firstIndex(of: "$localtime") ?? -1
             schema = RowSchema(keys: userKeys)
+            let members = slot.indices.filter { slot[$0] >= 0 }
+            if let first = members.first, members.last! - first + 1 == members.count {
+                userRange = first..<(first + members.count)
+            } else {
+                userRange = members.isEmpty ? 0..<0 : nil
+            }
         }
     }
 
@@ -161,9 +170,14 @@ struct JournalRowScanner {
         let utc = shape.timeMember >= 0 ? values[shape.timeMember].doubleValue ?? 0 : 0
         var local = ""
         if shape.localTimeMember >= 0, case .string(let s) = values[shape.localTimeMember] { local = s }
-        var rowValues: [Scalar] = []
-        rowValues.reserveCapacity(shape.schema.keys.count)
-        for (member, slot) in shape.slot.enumerated() where slot >= 0 { rowValues.append(values[member]) }
+        var rowValues: [Scalar]
+        if let range = shape.userRange {
+            rowValues = Array(values[range])
+        } else {
+            rowValues = []
+            rowValues.reserveCapacity(shape.schema.keys.count)
+            for (member, slot) in shape.slot.enumerated() where slot >= 0 { rowValues.append(values[member]) }
+        }
         return SummarizedRow(
             table: table, step: step, level: level, time: RowTime(utcTimestamp: utc, localTime: local), schema: shape.schema,
             values: rowValues, fileStem: stem(table))

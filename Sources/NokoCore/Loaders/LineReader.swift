@@ -66,7 +66,11 @@ struct LineReader {
             if atEOF { return end - start }
             // Move the partial line to the front, grow if a single line fills the buffer.
             if start > 0 {
-                buffer.replaceSubrange(0..<(end - start), with: buffer[start..<end])
+                // In place: a slice of `buffer` would make the replacement copy the whole buffer.
+                let (from, count) = (start, end - start)
+                buffer.withUnsafeMutableBytes { raw in
+                    _ = memmove(raw.baseAddress!, raw.baseAddress! + from, count)
+                }
                 bufferOffset += UInt64(start)
                 end -= start
                 start = 0

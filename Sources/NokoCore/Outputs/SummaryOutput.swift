@@ -5,7 +5,8 @@ import Synchronization
 /// last value, min, max, NaN count and a downsampled series, so `noko-run show`, `list` and
 /// `report` answer in O(columns) instead of reading every row.
 ///
-/// Each value costs O(1): the series has at most ``maxBuckets`` buckets of min/max/last;
+/// `write` only keeps the row; the rows are summarized at the next flush, on the logger's
+/// background thread. Each value costs O(1): the series has at most ``maxBuckets`` buckets of min/max/last;
 /// when they are full, neighbouring buckets merge pairwise and each bucket covers twice as
 /// many rows. The file is rewritten atomically at each flush; when it has grown large, at
 /// most as often as keeps writing it under 5 % of the time.
@@ -27,6 +28,10 @@ public final class SummaryOutput: LogOutput {
     }
     private let state = Mutex(State())
     private let writing = Mutex(())
+    /// Rows not yet summarized; kept apart so `write` never waits for a summary being built.
+    private let pending = Mutex<[SummarizedRow]>([])
+    /// Above this many pending rows, `write` summarizes them inline, bounding memory.
+    private static let maxPendingRows = 65_536
 
     /// A sidecar written to `url`, summarizing rows at `level` and above.
     public init(url: URL, level: LogLevel = .trace) {
@@ -35,8 +40,24 @@ public final class SummaryOutput: LogOutput {
     }
 
     public func write(_ row: SummarizedRow) throws {
+        let count = pending.withLock { rows in
+            rows.append(row)
+            return rows.count
+        }
+        if count >= SummaryOutput.maxPendingRows { absorbPending() }
+    }
+
+    /// Summarizes the pending rows, in order.
+    private func absorbPending() {
         state.withLock { s in
-            s.tables[row.table, default: TableSummary(fileStem: row.fileStem)].add(row)
+            let rows = pending.withLock { rows in
+                defer { rows.removeAll(keepingCapacity: true) }
+                return rows
+            }
+            guard !rows.isEmpty else { return }
+            for row in rows {
+                s.tables[row.table, default: TableSummary(fileStem: row.fileStem)].add(row)
+            }
             s.dirty = true
         }
     }
@@ -82,6 +103,7 @@ public final class SummaryOutput: LogOutput {
     public func close() throws { try writeFile(force: true) }
 
     private func writeFile(force: Bool) throws {
+        absorbPending()
         try writing.withLock { _ in
             let now = RowClock.system.now()
             let bytes: [UInt8]? = state.withLock { s in
@@ -102,7 +124,8 @@ public final class SummaryOutput: LogOutput {
 
     /// The current summary as JSON text (what the file holds after the next flush).
     public var currentJSON: String {
-        String(decoding: state.withLock { SummaryOutput.encode($0.tables) }, as: UTF8.self)
+        absorbPending()
+        return String(decoding: state.withLock { SummaryOutput.encode($0.tables) }, as: UTF8.self)
     }
 
     private static func encode(_ tables: [String: TableSummary]) -> [UInt8] {

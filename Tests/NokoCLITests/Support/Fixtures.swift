@@ -67,6 +67,7 @@ final class Fixtures: Sendable {
             metadata["heartbeat"] = .double(Fixtures.start + 3720)
         }
         if let exitCode { metadata["exit_code"] = .int(Int64(exitCode)) }
+        if status == "finished" { metadata["summary"] = ["best_accuracy": 0.94, "note": "converged"] }
         if status == "killed" { metadata["signal"] = "SIGTERM" }
         if git {
             metadata["git"] = [
@@ -125,6 +126,7 @@ final class Fixtures: Sendable {
                 "epoch", ["test_accuracy": accuracy, "test_loss": 1 / Double(epoch + 2), "constant": 1] as [String: Any],
                 step: epoch, level: .results)
         }
+        logger.logRow("results", ["final_accuracy": 0.5 + 0.45 * (1 - exp(-Double(epochs) * lr * 3)), "verdict": "good"] as [String: Any], level: .results)
         logger.close()
     }
 
