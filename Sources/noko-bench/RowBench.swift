@@ -67,10 +67,12 @@ func nokoLoop(_ w: RowWorkload, logger: NokoLogger) -> (loop: Double, withClose:
     return (loop, total)
 }
 
-/// Default outputs (journal, CSV, pprint file, summary) in a fresh run directory.
+/// Default outputs without TensorBoard (journal, CSV, pprint file, summary) in a fresh run
+/// directory: what Python noko's `noko_notb` baseline measures.
 func defaultLogger(in directory: URL, extra: [any LogOutput] = []) throws -> NokoLogger {
     var options = OutputOptions()
     options.stderrLevel = .error
+    options.tensorBoardLevel = nil
     return try Noko.makeRunLogger(directory: directory, options: options) { _ in extra }
 }
 
@@ -146,6 +148,7 @@ func schemaGrowthBenchmark(_ arguments: [String]) throws {
         let directory = scratchDirectory("growth")
         var options = OutputOptions()
         options.stderrLevel = .error
+        options.tensorBoardLevel = nil
         options.flushInterval = flushInterval
         let logger = try Noko.makeRunLogger(directory: directory, options: options)
         let workload = RowWorkload(rows: rows)

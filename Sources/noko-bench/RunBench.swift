@@ -10,6 +10,7 @@ func runOverheadBenchmark(_ arguments: [String]) throws {
     options.runsDir = scratchDirectory("run-overhead").path
     options.checkpoint = false
     options.outputs.stderrLevel = .error
+    options.outputs.tensorBoardLevel = nil
     let run = try Noko.initExtra(config: ["seed": 1, "lr": 0.1], options: options)
     let plain = try defaultLogger(in: scratchDirectory("plain"))
     func loop(_ logger: NokoLogger) -> Double {
