@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(
             name: "NokoCLITests",
             dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example", "noko-run"],
-            exclude: ["Golden"]
+            exclude: ["Golden", "python"]
         ),
     ]
 )

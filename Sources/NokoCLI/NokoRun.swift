@@ -40,6 +40,7 @@ public struct NokoRun: ParsableCommand {
         subcommands: [
             ShowCommand.self, ListCommand.self, CompareCommand.self, ExportCommand.self, DiffCommand.self,
             CheckoutCommand.self, SyncCommand.self,
+            ReportCommand.self,
         ]
     )
 

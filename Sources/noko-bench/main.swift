@@ -15,6 +15,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("wandb-upload", WandbBench.upload),
     ("parquet", parquetBenchmark),
     ("cli", cliBenchmark),
+    ("report", reportBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

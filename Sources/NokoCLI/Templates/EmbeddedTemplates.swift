@@ -47,6 +47,323 @@ no runs in {{runs_dir}} (a run directory has a metadata.json)
 {{/has_runs}}
 
 """#,
+        "report.html": #"""
+{{! noko-run report: one self-contained page (no external scripts, fonts or styles).
+    The charts are SVG computed by noko-run; this template arranges them. It works with
+    scripts disabled: the log-scale and show/hide-run toggles are CSS checkboxes; the
+    script only adds hover tooltips. Context names: see ReportPage.swift. }}
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="noko-run report {{noko_version}}">
+<title>noko report: {{title}}</title>
+<style>
+:root { --fg: #1f2328; --muted: #636c76; --line: #d8dee4; --panel: #f6f8fa; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif; color: var(--fg); background: #fff; }
+main { max-width: 1680px; margin: 0 auto; padding: 20px 28px 48px; }
+h1 { font-size: 22px; margin: 0 0 2px; }
+h2 { font-size: 17px; margin: 30px 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+h3 { font-size: 14px; margin: 18px 0 4px; }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
+.meta, .count { color: var(--muted); font-size: 13px; font-weight: normal; }
+.meta { margin: 2px 0; }
+.count { margin-left: 8px; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { text-align: left; padding: 5px 12px 5px 0; border-bottom: 1px solid #eaeef2; vertical-align: top; }
+thead th { color: var(--muted); font-weight: 600; font-size: 12px; border-bottom: 1px solid var(--line); }
+td.num { font-variant-numeric: tabular-nums; }
+.swatch { display: inline-block; width: 12px; height: 12px; border-radius: 3px; margin-right: 6px; vertical-align: -1px; }
+.path { color: var(--muted); font-size: 11.5px; }
+.status { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 600; background: #eaeef2; color: #424a53; }
+.status-finished { background: #dafbe1; color: #116329; }
+.status-running { background: #ddf4ff; color: #0550ae; }
+.status-failed { background: #ffebe9; color: #a40e26; }
+.status-killed, .status-stale { background: #fff8c5; color: #7d4e00; }
+.detail { color: var(--muted); font-size: 12px; }
+.dirty { color: #9a6700; font-size: 11.5px; font-weight: 600; }
+table.config td { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; max-width: 360px; overflow-wrap: anywhere; }
+table.config tr.differs th { color: #9a6700; }
+table.config td.differs { background: #fff4cc; font-weight: 600; }
+table.config td.missing { color: var(--muted); font-weight: normal; }
+.diffonly:checked ~ .scroll tr.same { display: none; }
+.diffonly + label { font-size: 13px; color: var(--muted); cursor: pointer; margin-left: 4px; }
+.legend { display: flex; flex-wrap: wrap; gap: 2px 16px; font-size: 12.5px; margin: 2px 0 8px; }
+.legend label, table.runs label { cursor: pointer; }
+table.runs strong, .legend label { white-space: nowrap; }
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 14px; }
+figure.chart { position: relative; margin: 0; padding: 6px 6px 4px; border: 1px solid #e4e8ec; border-radius: 6px; background: #fff; break-inside: avoid; }
+figcaption { margin: 0 46px 0 4px; font-size: 12.5px; font-weight: 600; overflow-wrap: anywhere; }
+figure svg { display: block; width: 100%; height: auto; overflow: visible; }
+.chart-svg .line { stroke-width: 1.5; stroke-linejoin: round; }
+.chart-svg .raw { stroke-width: 1; stroke-opacity: 0.3; }
+.chart-svg .smooth { stroke-width: 1.9; stroke-linejoin: round; }
+.chart-svg .axis-title { fill: #57606a; }
+.chart-svg .cross { stroke: #8c959f; stroke-width: 0.8; stroke-dasharray: 3 2; }
+.range { margin: 0 4px; color: var(--muted); font-size: 11.5px; }
+.note { margin: 1px 4px 0; color: #a40e26; font-size: 11.5px; }
+.log { display: none; }
+.logtoggle { position: absolute; opacity: 0; width: 1px; height: 1px; }
+.logtoggle:checked ~ .lin { display: none; }
+.logtoggle:checked ~ .log { display: block; }
+.logbutton { position: absolute; top: 5px; right: 6px; padding: 0 6px; border: 1px solid #d0d7de; border-radius: 4px; background: #f6f8fa; color: #57606a; font-size: 11px; cursor: pointer; user-select: none; }
+.logtoggle:checked + .logbutton { background: #0072B2; border-color: #0072B2; color: #fff; }
+.logtoggle:focus-visible + .logbutton { outline: 2px solid #0072B2; }
+.runtoggle { position: absolute; opacity: 0; pointer-events: none; }
+{{#runs}}
+#show-{{index}}:not(:checked) ~ main .r{{index}} { display: none; }
+#show-{{index}}:not(:checked) ~ main label[for="show-{{index}}"] { opacity: 0.45; text-decoration: line-through; }
+{{/runs}}
+.warnings { margin: 12px 0; padding: 8px 12px; border-left: 3px solid #bf8700; background: #fff8c5; font-size: 13px; }
+.warnings ul { margin: 4px 0 0; padding-left: 18px; }
+#tip { position: fixed; z-index: 10; pointer-events: none; padding: 4px 8px; border: 1px solid #d0d7de; border-radius: 6px; background: rgba(255, 255, 255, 0.97); box-shadow: 0 3px 10px rgba(31, 35, 40, 0.15); font-size: 12px; white-space: nowrap; }
+#tip .step { color: var(--muted); }
+footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
+@media print { .logbutton, .diffonly, .diffonly + label { display: none; } main { max-width: none; } }
+</style>
+</head>
+<body>
+{{#runs}}
+<input type="checkbox" class="runtoggle" id="show-{{index}}" checked>
+{{/runs}}
+<main>
+<header>
+<h1>noko report: {{title}}</h1>
+<p class="meta">Generated {{generated}} by noko-run report {{noko_version}}. Charts from {{source_note}}{{#smoothing}}; smoothed: {{smoothing}}, raw series faint behind{{/smoothing}}.</p>
+{{#notes}}
+<p class="meta">{{.}}</p>
+{{/notes}}
+<p class="meta">Hover a chart for values · click a run's name to hide or show it · <b>log</b> switches a chart to a log scale · shaded bands: the min–max of the rows behind each point · ○ NaN, ▲ +∞, ▼ −∞ (the line breaks there)</p>
+</header>
+{{#has_warnings}}
+<div class="warnings"><strong>Warnings</strong>
+<ul>
+{{#warnings}}
+<li>{{.}}</li>
+{{/warnings}}
+</ul>
+</div>
+{{/has_warnings}}
+<section id="runs">
+<h2>Runs</h2>
+<div class="scroll">
+<table class="runs">
+<thead><tr><th>run</th><th>status</th><th>started</th><th>duration</th><th>host</th><th>seed</th><th>git branch</th><th>checkpoint</th></tr></thead>
+<tbody>
+{{#runs}}
+<tr data-run="{{index}}">
+<td><label for="show-{{index}}" title="show or hide this run in every chart"><span class="swatch" style="background:{{colour}}"></span><strong>{{name}}</strong></label><div class="path mono">{{path}}</div></td>
+<td><span class="status status-{{status}}">{{status}}</span> <span class="detail">{{status_detail}}</span></td>
+<td class="num">{{started}}</td>
+<td class="num">{{duration}}</td>
+<td>{{host}}</td>
+<td class="num mono">{{seed}}</td>
+<td class="mono">{{branch}}</td>
+<td class="mono" title="{{commit}}">{{commit_short}}{{#dirty}} <span class="dirty">dirty</span>{{/dirty}}</td>
+</tr>
+{{/runs}}
+</tbody>
+</table>
+</div>
+</section>
+{{#has_config}}
+<section id="config">
+<h2>Config<span class="count">{{config_differs}}</span></h2>
+{{#has_differences}}
+<input type="checkbox" class="diffonly" id="diffonly"><label for="diffonly">show only the keys that differ</label>
+{{/has_differences}}
+<div class="scroll">
+<table class="config">
+<thead><tr><th>key</th>{{#runs}}<th><span class="swatch" style="background:{{colour}}"></span>{{name}}</th>{{/runs}}</tr></thead>
+<tbody>
+{{#config_rows}}
+<tr data-key="{{key}}" class="{{#differs}}differs{{/differs}}{{^differs}}same{{/differs}}"><th scope="row">{{key}}</th>{{#cells}}<td class="{{#differs}}differs{{/differs}}{{#missing}} missing{{/missing}}">{{value}}</td>{{/cells}}</tr>
+{{/config_rows}}
+</tbody>
+</table>
+</div>
+</section>
+{{/has_config}}
+{{^tables}}
+<p class="meta">No rows logged yet.</p>
+{{/tables}}
+{{#tables}}
+<section class="table" id="{{id}}">
+<h2>Table <code>{{name}}</code><span class="count">{{rows}}</span></h2>
+{{#has_values}}
+<div class="scroll">
+<table class="config values">
+<thead><tr><th>key</th>{{#runs}}<th><span class="swatch" style="background:{{colour}}"></span>{{name}}</th>{{/runs}}</tr></thead>
+<tbody>
+{{#values}}
+<tr class="{{#differs}}differs{{/differs}}{{^differs}}same{{/differs}}"><th scope="row">{{key}}</th>{{#cells}}<td class="{{#differs}}differs{{/differs}}{{#missing}} missing{{/missing}}">{{value}}</td>{{/cells}}</tr>
+{{/values}}
+</tbody>
+</table>
+</div>
+{{/has_values}}
+{{^has_charts}}
+{{^has_values}}
+<p class="meta">No numeric column to chart.</p>
+{{/has_values}}
+{{/has_charts}}
+{{#groups}}
+<div class="group">
+{{#has_name}}
+<h3><code>{{name}}/</code></h3>
+{{/has_name}}
+<div class="legend">{{#legend}}<label for="show-{{index}}"><span class="swatch" style="background:{{colour}}"></span>{{name}}</label>{{/legend}}</div>
+<div class="grid">
+{{#charts}}
+<figure class="chart" data-column="{{column}}" data-min="{{min}}" data-max="{{max}}">
+<figcaption title="{{column}}">{{key}}</figcaption>
+{{#has_log}}
+<input type="checkbox" class="logtoggle" id="{{id}}-log"><label class="logbutton" for="{{id}}-log" title="switch between a linear and a log scale">log</label>
+{{/has_log}}
+<div class="lin">{{{svg}}}</div>
+{{#has_log}}
+<div class="log">{{{log_svg}}}</div>
+{{/has_log}}
+<p class="range">range {{range}}</p>
+{{#notes}}
+<p class="note">{{.}}</p>
+{{/notes}}
+</figure>
+{{/charts}}
+</div>
+</div>
+{{/groups}}
+</section>
+{{/tables}}
+<footer>noko-run report {{noko_version}}: one self-contained file; it needs no server and no network.</footer>
+</main>
+<script>
+// Tooltips: the nearest point of each run under the pointer, read back from the drawn paths
+// through the axis transform each chart carries in its data- attributes. Without scripts the
+// page is complete; this only adds values on hover.
+(function () {
+  "use strict";
+  var svgNS = "http://www.w3.org/2000/svg";
+  var tip = document.createElement("div");
+  tip.id = "tip";
+  tip.hidden = true;
+  document.body.appendChild(tip);
+  var parsed = new WeakMap();
+
+  function points(path) {
+    if (parsed.has(path)) return parsed.get(path);
+    var result = [];
+    path.getAttribute("d").split("M").forEach(function (chunk) {
+      var numbers = chunk.replace(/[a-zA-Z].*$/, "").trim().split(/[\s,]+/);
+      for (var i = 0; i + 1 < numbers.length; i += 2) {
+        var x = parseFloat(numbers[i]), y = parseFloat(numbers[i + 1]);
+        if (isFinite(x) && isFinite(y)) result.push([x, y]);
+      }
+    });
+    parsed.set(path, result);
+    return result;
+  }
+
+  function valueAt(svg, axis, position) {
+    var d = svg.dataset;
+    var v0 = parseFloat(d[axis + "0"]), v1 = parseFloat(d[axis + "1"]);
+    var p0 = parseFloat(d["p" + axis + "0"]), p1 = parseFloat(d["p" + axis + "1"]);
+    var t = (position - p0) / (p1 - p0);
+    if (axis === "y" && d.scale === "log") return Math.pow(10, Math.log10(v0) + t * (Math.log10(v1) - Math.log10(v0)));
+    return v0 + t * (v1 - v0);
+  }
+
+  function format(v) {
+    var a = Math.abs(v);
+    if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3).replace(/\.?0+e/, "e").replace("e+", "e");
+    return String(Number(v.toPrecision(4)));
+  }
+
+  function nearest(list, x, limit) {
+    var best = null, distance = limit;
+    list.forEach(function (p) {
+      var dx = Math.abs(p[0] - x);
+      if (dx <= distance) { distance = dx; best = p; }
+    });
+    return best;
+  }
+
+  function hide() {
+    tip.hidden = true;
+    document.querySelectorAll(".cross").forEach(function (c) { c.remove(); });
+  }
+
+  function row(colour, name, text) {
+    var div = document.createElement("div");
+    var swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = colour;
+    div.appendChild(swatch);
+    div.appendChild(document.createTextNode(name + ": " + text));
+    return div;
+  }
+
+  document.addEventListener("mousemove", function (event) {
+    var svg = event.target.closest ? event.target.closest("svg.chart-svg") : null;
+    if (!svg || !svg.getScreenCTM()) { hide(); return; }
+    var point = svg.createSVGPoint();
+    point.x = event.clientX;
+    point.y = event.clientY;
+    var p = point.matrixTransform(svg.getScreenCTM().inverse());
+    var d = svg.dataset;
+    if (p.x < parseFloat(d.px0) - 4 || p.x > parseFloat(d.px1) + 4) { hide(); return; }
+    var rows = [], snapped = null;
+    svg.querySelectorAll("g.run").forEach(function (group) {
+      if (getComputedStyle(group).display === "none") return;
+      var path = group.querySelector("path.smooth") || group.querySelector("path.line") || group.querySelector("path.dot");
+      var hit = path ? nearest(points(path), p.x, 12) : null;
+      var mark = null;
+      group.querySelectorAll("path.mark").forEach(function (m) {
+        var near = nearest(points(m), p.x, hit ? Math.abs(hit[0] - p.x) : 12);
+        if (near) mark = m.classList.contains("nan") ? "NaN" : m.classList.contains("posinf") ? "+\u221e" : "\u2212\u221e";
+      });
+      if (!hit && !mark) return;
+      if (hit && snapped === null) snapped = hit[0];
+      rows.push(row(group.getAttribute("color"), group.dataset.name, mark || format(valueAt(svg, "y", hit[1]))));
+    });
+    if (!rows.length) { hide(); return; }
+    var x = snapped === null ? p.x : snapped;
+    var step = valueAt(svg, "x", x);
+    var stepsPerUnit = (parseFloat(d.x1) - parseFloat(d.x0)) / (parseFloat(d.px1) - parseFloat(d.px0));
+    tip.textContent = "";
+    var head = document.createElement("div");
+    head.className = "step";
+    head.textContent = "step " + (stepsPerUnit > 2 ? "\u2248 " : "") + Math.round(step).toLocaleString("en-US");
+    tip.appendChild(head);
+    rows.forEach(function (r) { tip.appendChild(r); });
+    tip.hidden = false;
+    var left = event.clientX + 14, top = event.clientY + 14;
+    if (left + tip.offsetWidth > window.innerWidth - 8) left = event.clientX - tip.offsetWidth - 14;
+    if (top + tip.offsetHeight > window.innerHeight - 8) top = event.clientY - tip.offsetHeight - 14;
+    tip.style.left = left + "px";
+    tip.style.top = top + "px";
+    var cross = svg.querySelector(".cross");
+    if (!cross) {
+      document.querySelectorAll(".cross").forEach(function (c) { c.remove(); });
+      cross = document.createElementNS(svgNS, "line");
+      cross.setAttribute("class", "cross");
+      svg.appendChild(cross);
+    }
+    cross.setAttribute("x1", x);
+    cross.setAttribute("x2", x);
+    cross.setAttribute("y1", d.py1);
+    cross.setAttribute("y2", d.py0);
+  });
+  document.addEventListener("mouseleave", hide);
+})();
+</script>
+</body>
+</html>
+
+"""#,
         "show-table.txt": #"""
 {{#bold}}{{name}}{{/bold}}  {{#status_style}}{{status}}{{/status_style}}
 {{#table}}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import NokoCore
+
+/// `noko-run report RUN… -o report.html`: one self-contained HTML page of charts.
+public struct ReportCommand: NokoCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write one self-contained HTML page with line charts of runs, overlaid.",
+        discussion: """
+            For each table, one chart per numeric column (grouped by the keys' first "/" part, \
+            as TensorBoard groups tags), x = step, every run in its own colour. Charts are drawn \
+            from summary.json's downsampled min/max series, so spikes survive at any row count; \
+            --full reads every row instead. NaN and ±Infinity show as gaps with a marker. A \
+            chart whose values span three or more orders of magnitude gets a log-scale toggle. \
+            Above the charts: each run's status, times, host, seed and git checkpoint, and the \
+            configs side by side with the values that differ highlighted.
+
+            The page needs no server and no network (no external scripts, fonts or styles) and \
+            reads fully with scripts disabled; a small inline script adds hover tooltips.
+
+            EXAMPLES
+              noko-run report runs/train_a runs/train_b -o report.html
+              noko-run report RUN --tables epoch --columns 'test_*' --smooth 50
+              noko-run report RUN --full -o - > report.html
+            """
+    )
+
+    /// The runs, in the order their colours are given.
+    @Argument(help: ArgumentHelp("Run directories: paths, or names under ./runs.", valueName: "run"))
+    public var runPaths: [String] = []
+
+    /// The page's path, or `-` for standard output.
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the page ('-' for standard output).", valueName: "file"))
+    public var output = "report.html"
+
+    /// Table names (each argument may hold several, comma-separated).
+    @Option(
+        name: .long, parsing: .upToNextOption,
+        help: ArgumentHelp("Only these tables (space- or comma-separated; put the runs first).", valueName: "table"))
+    public var tables: [String] = []
+
+    /// Comma-separated shell patterns matched against `key` and `table/key`.
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Only columns whose key or table/key matches these shell patterns, comma-separated (e.g. 'loss,train/*').",
+            valueName: "glob"))
+    public var columns: String?
+
+    /// The moving average's window in rows.
+    @Option(name: .long, help: ArgumentHelp("Draw a moving average over N rows, the raw series faint behind.", valueName: "n"))
+    public var smooth: Int?
+
+    /// Read rows instead of `summary.json`'s series.
+    @Flag(name: .long, help: "Read every row from the journal (or CSV files) instead of summary.json's series.")
+    public var full = false
+
+    /// A Mustache template file used instead of the built-in `report.html`.
+    @Option(
+        name: .long, help: ArgumentHelp("Render with this Mustache template instead of the built-in one.", valueName: "file"),
+        completion: .file(extensions: ["mustache"]))
+    public var template: String?
+
+    /// The command with its defaults (ArgumentParser fills in the options).
+    public init() {}
+
+    public func validate() throws {
+        if let smooth, smooth < 1 { throw ValidationError("--smooth must be 1 or more rows, got \(smooth)") }
+        if runPaths.isEmpty {
+            if let table = tables.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+                throw ValidationError("'\(table)' looks like a run, not a table: put the runs before --tables, or write --tables a,b")
+            }
+            throw ValidationError("give at least one run directory")
+        }
+    }
+
+    public func run(in context: CommandContext) throws {
+        let runs = try runPaths.map { try RunLocator.open($0, in: context) }
+        let tableNames = tables.flatMap { $0.split(separator: ",").map { String($0).trimmingWhitespace() } }.filter { !$0.isEmpty }
+        let request = ReportRequest(
+            tables: tableNames.isEmpty ? nil : tableNames, columns: columns.map(Glob.init), smoothing: smooth, full: full)
+        let report = try HTMLReport.render(
+            runs: runs, request: request, context: context, templateFile: template.map { context.url(forPath: $0).path },
+            messages: CLIMessages.logger(context))
+        for warning in report.warnings { context.note("warning: \(warning)") }
+        let bytes = Array(report.html.utf8)
+        if output == "-" {
+            context.write(bytes: bytes)
+            return
+        }
+        let url = context.url(forPath: output)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try AtomicFile.write(bytes, to: url)
+        } catch {
+            throw CLIError("\(url.path): cannot write the report: \(error)")
+        }
+        context.note(
+            "wrote \(url.path) (\(DisplayFormat.bytes(Int64(bytes.count))), \(report.charts) chart\(report.charts == 1 ? "" : "s") of \(runs.count) run\(runs.count == 1 ? "" : "s"))")
+    }
+}
