@@ -2,15 +2,16 @@
 SWIFT ?= swift
 RUNS ?= runs
 
-.PHONY: demo test deps python-deps build bench templates clean
+.PHONY: demo test deps python-deps build bench templates report-example clean
 
 ## demo: build and run the example experiment, then show its run
 demo: deps
 	$(SWIFT) build --product noko-example
 	$(SWIFT) build --product noko-run
 	$$($(SWIFT) build --show-bin-path)/noko-example --runs-dir $(RUNS)
-	@run=$$(ls -td $(RUNS)/*/ | head -n 1); \
+	@run=$$(ls -td $(RUNS)/*/ | head -n 1); run=$${run%/}; \
 	echo; echo "noko-example wrote $$run:"; ls -l "$$run"; echo; \
+	echo "\$$ noko-run show $$run"; \
 	$$($(SWIFT) build --show-bin-path)/noko-run show "$$run"
 
 ## test: build and run every test (serial, so swift test prints its summary lines)
@@ -30,6 +31,14 @@ build: deps
 ## bench: the release-mode benchmarks (see README "Benchmarks")
 bench: deps
 	$(SWIFT) run -c release noko-bench all
+
+## templates: re-embed templates/*.mustache into noko-run (after editing a template)
+templates:
+	scripts/embed-templates
+
+## report-example: regenerate docs/report-example.html (and .png, with chromium)
+report-example:
+	scripts/report-example
 
 clean:
 	rm -rf .build

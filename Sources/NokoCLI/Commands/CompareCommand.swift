@@ -85,7 +85,7 @@ public struct CompareCommand: NokoCommand {
 
     /// Per table (in any run), the columns to compare: those matching `--columns`, else the
     /// union of each run's most informative ones.
-    func metricRows(_ summaries: [RunSummary]) -> [MetricRow] {
+    func metricRows(_ summaries: [SidecarSummary]) -> [MetricRow] {
         let glob = columns.map(Glob.init)
         let tableNames = Set(summaries.flatMap { $0.tables.map(\.name) }).sorted()
         var rows: [MetricRow] = []

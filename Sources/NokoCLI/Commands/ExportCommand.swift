@@ -141,7 +141,7 @@ public struct ExportCommand: NokoCommand {
     /// uses the table name as it is).
     func fileStem(_ run: LoadedRun) -> String {
         let sidecar = run.url.appendingPathComponent(LoadedRun.summaryFileName)
-        if run.source == .noko, let summary = try? RunSummary.read(from: sidecar), let found = summary.table(table) {
+        if run.source == .noko, let summary = try? SidecarSummary.read(from: sidecar), let found = summary.table(table) {
             return found.fileStem
         }
         return run.source == .pythonNoko ? table : TableFileName.encode(table)

@@ -102,7 +102,7 @@ public struct ListCommand: NokoCommand {
         var run: LoadedRun
         var status: RunStatus
         var config: [String: JSONValue]
-        var summary: RunSummary?
+        var summary: SidecarSummary?
 
         func value(of field: RunFilter.Field) -> JSONValue? {
             switch field {

@@ -154,7 +154,7 @@ public struct LoadedRun: Sendable {
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
-    /// Where a ``RunSummary`` came from.
+    /// Where a ``SidecarSummary`` came from.
     public enum SummarySource: String, Sendable {
         /// `summary.json`, written by the run.
         case sidecar = "summary.json"
@@ -168,10 +168,10 @@ public struct LoadedRun: Sendable {
 
     /// The run's tables: `summary.json` when present (O(columns)), else rebuilt by streaming
     /// the journal (Python noko's bare `NaN` accepted), else the CSV files.
-    public func loadSummary(messages: Logging.Logger = NokoMessages.logger()) throws -> (summary: RunSummary, source: SummarySource) {
+    public func loadSummary(messages: Logging.Logger = NokoMessages.logger()) throws -> (summary: SidecarSummary, source: SummarySource) {
         let sidecar = url.appendingPathComponent(LoadedRun.summaryFileName)
         if source == .noko, FileManager.default.fileExists(atPath: sidecar.path) {
-            return (try RunSummary.read(from: sidecar), .sidecar)
+            return (try SidecarSummary.read(from: sidecar), .sidecar)
         }
         if let journal = journalPath {
             let text: String
@@ -183,17 +183,17 @@ public struct LoadedRun: Sendable {
             } catch let error as LogFileError {
                 throw CLIError(error.description)
             }
-            return (try RunSummary(json: JSONValue(parsing: text), path: journal), .journal)
+            return (try SidecarSummary(json: JSONValue(parsing: text), path: journal), .journal)
         }
         let files = csvTables()
-        guard !files.isEmpty else { return (RunSummary(tables: []), .none) }
+        guard !files.isEmpty else { return (SidecarSummary(tables: []), .none) }
         let text: String
         do {
             text = try SummaryRebuild.fromCSV(files.map { ($0.table, $0.url.path) }, messages: messages)
         } catch let error as LogFileError {
             throw CLIError(error.description)
         }
-        return (try RunSummary(json: JSONValue(parsing: text), path: url.path), .csv)
+        return (try SidecarSummary(json: JSONValue(parsing: text), path: url.path), .csv)
     }
 
     /// The `<table>.csv` files and the tables they hold: noko's file names are decoded

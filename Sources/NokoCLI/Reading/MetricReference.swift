@@ -34,7 +34,7 @@ public struct MetricReference: Sendable, Equatable, CustomStringConvertible {
     public var description: String { statistic == .last ? path : "\(statistic.rawValue):\(path)" }
 
     /// The table and column this reference names in `summary`, or nil.
-    public func locate(in summary: RunSummary) -> (table: SummaryTable, column: SummaryColumn)? {
+    public func locate(in summary: SidecarSummary) -> (table: SummaryTable, column: SummaryColumn)? {
         var index = path.startIndex
         while let slash = path[index...].firstIndex(of: "/") {
             let tableName = String(path[..<slash])
@@ -46,7 +46,7 @@ public struct MetricReference: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The value in `summary`, or nil when the run has no such column.
-    public func value(in summary: RunSummary) -> Scalar? {
+    public func value(in summary: SidecarSummary) -> Scalar? {
         guard let (_, column) = locate(in: summary) else { return nil }
         switch statistic {
         case .last: return column.last

@@ -9,7 +9,7 @@ public struct RunView {
     /// The run.
     public let run: LoadedRun
     /// Its tables.
-    public let summary: RunSummary
+    public let summary: SidecarSummary
     /// Where the tables came from.
     public let summarySource: LoadedRun.SummarySource
     /// Clock, zone, terminal.
@@ -20,7 +20,7 @@ public struct RunView {
     private let wandbStatus: WandbSyncStatus?
 
     /// A view of `run` at `context.now`.
-    public init(run: LoadedRun, summary: RunSummary, summarySource: LoadedRun.SummarySource, context: CommandContext) {
+    public init(run: LoadedRun, summary: SidecarSummary, summarySource: LoadedRun.SummarySource, context: CommandContext) {
         self.run = run
         self.summary = summary
         self.summarySource = summarySource

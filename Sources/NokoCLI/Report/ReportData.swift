@@ -19,7 +19,7 @@ struct ReportData: Sendable {
     let tables: [TableCharts]
     /// Each run's summary (nil with `--full`, which reads rows instead): the header's start
     /// time for runs without metadata comes from it.
-    let summaries: [RunSummary?]
+    let summaries: [SidecarSummary?]
     /// Where each run's series came from (`summary.json`, `noko.ndjson`, `csv`, `none`).
     let sources: [String]
     /// Problems met on the way (also printed to standard error).
@@ -37,7 +37,7 @@ struct ReportData: Sendable {
         var notes: [String] = []
         var perRun: [[String: TableSeries]] = []
         var sources: [String] = []
-        var summaries: [RunSummary?] = []
+        var summaries: [SidecarSummary?] = []
         let wantedTables = request.tables.map(Set.init)
         for run in runs {
             if request.full {
@@ -109,7 +109,7 @@ struct ReportData: Sendable {
     /// The selected values of a table that has at most one row per run: every column from the
     /// summary when there is one (strings too), else the numeric ones read from the rows.
     private static func singleRowValues(
-        table: String, perRun: [[String: TableSeries]], summaries: [RunSummary?], request: ReportRequest
+        table: String, perRun: [[String: TableSeries]], summaries: [SidecarSummary?], request: ReportRequest
     ) -> [(key: String, cells: [String?])] {
         let cellsByRun: [[String: String]] = perRun.indices.map { i in
             if let summary = summaries[i]?.table(table) {
@@ -129,7 +129,7 @@ struct ReportData: Sendable {
     /// A run's series from its summary; tables whose NaN the summary only counts are read
     /// again row by row (streamed), so every NaN shows where it happened.
     private static func summarySeries(
-        run: LoadedRun, summary: RunSummary, source: LoadedRun.SummarySource, request: ReportRequest,
+        run: LoadedRun, summary: SidecarSummary, source: LoadedRun.SummarySource, request: ReportRequest,
         messages: Logging.Logger, warnings: inout [String], notes: inout [String]
     ) -> [String: TableSeries] {
         let path = source == .sidecar ? run.url.appendingPathComponent(LoadedRun.summaryFileName).path : run.url.path

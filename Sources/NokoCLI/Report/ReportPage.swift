@@ -68,7 +68,7 @@ struct ReportPage {
     private func runs(problems: inout [String]) -> [[String: Any]] {
         data.runs.enumerated().map { i, run in
             let view = RunView(
-                run: run, summary: data.summaries[i] ?? RunSummary(tables: []),
+                run: run, summary: data.summaries[i] ?? SidecarSummary(tables: []),
                 summarySource: LoadedRun.SummarySource(rawValue: data.sources[i]) ?? .none, context: context)
             let style = RunStyle(index: i)
             let git = run.gitRecord { problems.append($0) }
@@ -91,7 +91,7 @@ struct ReportPage {
 
     /// The recorded duration; for a run that recorded no end (no status: `Noko.initialize`,
     /// Python noko), the time from its start to its last row, marked as such.
-    private func duration(_ view: RunView, summary: RunSummary?) -> String {
+    private func duration(_ view: RunView, summary: SidecarSummary?) -> String {
         if let duration = view.duration {
             return DisplayFormat.duration(duration) + (view.status == .running ? " so far" : "")
         }

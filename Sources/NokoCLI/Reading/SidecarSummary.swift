@@ -4,7 +4,7 @@ import NokoCore
 /// What `summary.json` says about a run's tables (or the same rebuilt from its rows; see
 /// ``LoadedRun/summary()``): per table the row count and step range, per column the last
 /// value, min, max and a downsampled series.
-public struct RunSummary: Sendable {
+public struct SidecarSummary: Sendable {
     /// The tables, sorted by name.
     public var tables: [SummaryTable]
 
@@ -31,7 +31,7 @@ public struct RunSummary: Sendable {
     }
 
     /// Reads a `summary.json` file.
-    public static func read(from url: URL) throws -> RunSummary {
+    public static func read(from url: URL) throws -> SidecarSummary {
         let bytes: [UInt8]
         do {
             bytes = try [UInt8](Data(contentsOf: url))
@@ -44,11 +44,11 @@ public struct RunSummary: Sendable {
         } catch {
             throw CLIError("\(url.path): not valid JSON: \(error)")
         }
-        return try RunSummary(json: json, path: url.path)
+        return try SidecarSummary(json: json, path: url.path)
     }
 }
 
-/// One table of a ``RunSummary``.
+/// One table of a ``SidecarSummary``.
 public struct SummaryTable: Sendable {
     /// The table's name.
     public var name: String
