@@ -78,7 +78,9 @@ let package = Package(
         .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb", "NokoWandbTestSupport", "noko-test-child"]),
         .testTarget(
             name: "NokoTests",
-            dependencies: ["Noko", "noko-test-child", .product(name: "InMemoryLogging", package: "swift-log")]
+            dependencies: [
+                "Noko", "noko-test-child", "NokoWandbTestSupport", .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "NokoCLITests",

@@ -60,7 +60,7 @@ case "extra":
     var options = RunOptions()
     options.runsDir = runsDir
     options.runName = name
-    options.checkpoint = false
+    options.checkpoint = ProcessInfo.processInfo.environment["NOKO_TEST_CHECKPOINT"] == "1"
     options.heartbeatInterval = .milliseconds(Int(ProcessInfo.processInfo.environment["NOKO_TEST_HEARTBEAT_MS"] ?? "30000")!)
     options.resume = ProcessInfo.processInfo.environment["NOKO_TEST_RESUME"] == "1"
     if ProcessInfo.processInfo.environment["NOKO_TEST_BOOTSTRAP"] == "1" {

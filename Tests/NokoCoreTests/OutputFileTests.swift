@@ -84,6 +84,26 @@ private func lines(_ url: URL) -> [String] {
         #expect(back["$table"] == "q")
     }
 
+    @Test func concurrentWritersNeverInterleaveBytesAndEveryFileHasOneOrder() async throws {
+        let (logger, dir, _) = try fileLogger()
+        let threads = 8, rows = 2000
+        await withTaskGroup(of: Void.self) { group in
+            for t in 0..<threads {
+                group.addTask {
+                    for i in 0..<rows { logger.logRow("c", ["thread": t, "i": i, "text": "row, \"\(i)\"\nof \(t)"]) }
+                }
+            }
+        }
+        logger.close()
+        let journal = try LogFileLoader.loadTable("c", fromJournal: dir.appendingPathComponent("noko.ndjson").path)
+        #expect(journal.rowCount == threads * rows, "every line parses: no two rows' bytes interleave")
+        #expect(journal["$step"] == (0..<(threads * rows)).map { .int(Int64($0)) })
+        let csv = try LogFileLoader.load(dir.appendingPathComponent("c.csv").path)
+        #expect(csv["thread"] == journal["thread"], "the CSV has the journal's order")
+        #expect(csv["i"] == journal["i"])
+        #expect(csv["text"] == journal["text"])
+    }
+
     @Test func csvIsBufferedUntilFlush() throws {
         let (logger, dir, _) = try fileLogger()
         defer { logger.close() }

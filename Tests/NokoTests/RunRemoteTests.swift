@@ -1,0 +1,85 @@
+import Foundation
+import NokoWandbTestSupport
+import Testing
+
+@testable import Noko
+
+/// `initExtra` wires the checkpoint and the wandb mirror: checked end to end, in child
+/// processes, against a loopback wandb server and a real git repository.
+@Suite struct RunRemoteTests {
+    @Test func aRunMirrorsItsConfigAndRowsOnWandb() throws {
+        let server = try WandbTestServer()
+        defer { server.stop() }
+        let runs = temporaryDirectory()
+        let child = try Child(
+            ["extra", runs.path, "mirrored", "5"],
+            environment: [
+                "WANDB_MODE": "online", "WANDB_PROJECT": "proj", "WANDB_ENTITY": "team", "WANDB_BASE_URL": server.baseURL,
+                "WANDB_API_KEY": server.apiKey,
+            ])
+        #expect(child.wait() == 0, "\(child.stderr)")
+        let dir = runs.appendingPathComponent("mirrored")
+        let metadata = try RunMetadata.read(from: dir)
+        let remote = try #require(metadata.remotes?["wandb"])
+        #expect(remote["entity"] == "team")
+        #expect(remote["project"] == "proj")
+        let runID = try #require(remote["run_id"]?.stringValue)
+        let record = try #require(server.run(runID))
+        #expect(record.complete)
+        #expect(record.exitCode == 0)
+        let config = try JSONValue(parsing: try #require(record.config))
+        #expect(config["lr"]?["value"] == 0.1)
+        #expect(config["apiKey"]?["value"] == "<redacted>", "secrets are redacted on wandb as in config.json")
+        let history = try record.lines.map { try ExtendedJSON.parse($0) }
+        let rows = history.filter { $0["t/i"] != nil }
+        #expect(rows.compactMap { $0["t/i"]?.intValue } == [0, 1, 2, 3, 4])
+        #expect(rows.compactMap { $0["t/$step"]?.intValue } == [0, 1, 2, 3, 4])
+        #expect(history.contains { $0["config/lr"] == 0.1 }, "the config row is a table like any other")
+        // The key never lands in the run directory.
+        let files = FileManager.default.enumerator(atPath: dir.path)!.compactMap { $0 as? String }
+        for file in files {
+            let data = (try? Data(contentsOf: dir.appendingPathComponent(file))) ?? Data()
+            #expect(data.range(of: Data(server.apiKey.utf8)) == nil, "\(file)")
+        }
+    }
+
+    @Test func aRunInARepositoryIsCheckpointed() throws {
+        let repo = temporaryDirectory()
+        func git(_ args: String...) throws {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["git", "-c", "user.name=T", "-c", "user.email=t@example.com"] + args
+            p.currentDirectoryURL = repo
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "git \(args)")
+        }
+        try git("init", "-q", "-b", "main")
+        try "print(1)\n".write(to: repo.appendingPathComponent("train.swift"), atomically: true, encoding: .utf8)
+        try "runs/\n".write(to: repo.appendingPathComponent(".gitignore"), atomically: true, encoding: .utf8)
+        try git("add", "-A")
+        try git("commit", "-q", "-m", "first")
+        try "print(2)\n".write(to: repo.appendingPathComponent("train.swift"), atomically: true, encoding: .utf8)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: childPath)
+        child.arguments = ["extra", repo.appendingPathComponent("runs").path, "coded", "1"]
+        child.currentDirectoryURL = repo
+        child.environment = ["NOKO_TEST_CHECKPOINT": "1", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
+        child.standardOutput = FileHandle.nullDevice
+        let err = Pipe()
+        child.standardError = err
+        try child.run()
+        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        #expect(child.terminationStatus == 0, "\(errors)")
+        let dir = repo.appendingPathComponent("runs/coded")
+        let git = try #require(try RunMetadata.read(from: dir).git)
+        #expect(git["branch"] == "main")
+        #expect(git["dirty"] == true)
+        #expect(git["checkpoint"]?.stringValue?.count == 40)
+        let diff = try String(contentsOf: dir.appendingPathComponent("from_head.diff"), encoding: .utf8)
+        #expect(diff.contains("-print(1)") && diff.contains("+print(2)"))
+    }
+}
