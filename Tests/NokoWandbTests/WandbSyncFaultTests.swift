@@ -127,14 +127,14 @@ import Testing
 
     @Test func finishWaitsAtMostItsTimeoutThenLeavesTheRestForLater() throws {
         let server = try WandbTestServer()
-        server.setResponseDelay(.seconds(1), on: .fileStream)
+        server.setResponseDelay(.seconds(6), on: .fileStream)
         let run = RunFixture()
         let log = MessageLog()
         let sync = try start(server, run, log)
         logRows(run, 0..<50)
         let started = ContinuousClock.now
         let result = sync.finish(exitCode: 0, timeout: .milliseconds(300))
-        #expect(ContinuousClock.now - started < .seconds(1))
+        #expect(ContinuousClock.now - started < .seconds(4), "finish gave up long before the server's 6 s answer")
         #expect(result == .leftForLater(command: "noko-run sync \(run.directory.path)", reason: "the upload did not finish within 0.3 s"))
         #expect(log.texts(atLeast: .warning).contains { $0.contains("Finish it with: noko-run sync \(run.directory.path)") })
 
@@ -150,10 +150,10 @@ import Testing
         let run = RunFixture()
         let started = ContinuousClock.now
         let sync = try start(server, run, MessageLog())
-        #expect(ContinuousClock.now - started < .milliseconds(500))
+        #expect(ContinuousClock.now - started < .seconds(2), "starting does not wait for the server")
         logRows(run, 0..<5)
         let result = sync.finish(exitCode: 0, timeout: .milliseconds(300))
-        #expect(ContinuousClock.now - started < .seconds(2))
+        #expect(ContinuousClock.now - started < .seconds(5))
         guard case .leftForLater = result else {
             Issue.record("finished without a server")
             return
