@@ -119,10 +119,15 @@ static volatile sig_atomic_t termination_pending = 0;
 static volatile sig_atomic_t termination_installed = 0;
 
 void noko_raise_default(int sig) {
+    // Hand the signal to whatever was there before noko (the program's own handler, or the
+    // default action), and deliver it again.
     struct sigaction action;
     memset(&action, 0, sizeof(action));
     action.sa_handler = SIG_DFL;
     sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < 2; i++) {
+        if (termination_signals[i] == sig && termination_installed) action = previous_termination[i];
+    }
     sigaction(sig, &action, NULL);
     sigset_t set;
     sigemptyset(&set);
@@ -154,16 +159,19 @@ int noko_install_termination_handler(int pipe_fd) {
     action.sa_handler = on_termination;
     action.sa_flags = SA_RESTART;
     sigemptyset(&action.sa_mask);
+    sigset_t set;
+    sigemptyset(&set);
     for (size_t i = 0; i < 2; i++) {
-        if (sigaction(termination_signals[i], &action, &previous_termination[i]) != 0) return -1;
+        if (sigaction(termination_signals[i], NULL, &previous_termination[i]) != 0) return -1;
+        // A signal the process was started ignoring (a background job's SIGINT) stays
+        // ignored, as Python does: Ctrl-C meant for the shell must not end the job.
+        if (!(previous_termination[i].sa_flags & SA_SIGINFO) && previous_termination[i].sa_handler == SIG_IGN) continue;
+        if (sigaction(termination_signals[i], &action, NULL) != 0) return -1;
+        sigaddset(&set, termination_signals[i]);
     }
     termination_installed = 1;
     // Signals blocked since the process started (inherited from its parent) would never
     // reach the handler: unblock them in this thread and the threads it creates from now on.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     return 0;
 }

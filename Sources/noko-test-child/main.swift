@@ -110,6 +110,14 @@ case "adopt":
     say("auto \(auto)")
     say("run \(first.directory.path)")
     say("same \(first === second)")
+case "race":
+    // noko-test-child race: eight threads make the first logRow at once (cwd: ./runs).
+    let group = DispatchGroup()
+    for t in 0..<8 {
+        DispatchQueue.global().async(group: group) { Noko.logRow("t", ["thread": t]) }
+    }
+    group.wait()
+    Noko.close()
 case "random":
     // noko-test-child random SEED: prints draws from every registered generator
     let root = UInt64(arguments[2])!

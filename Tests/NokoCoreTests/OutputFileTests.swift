@@ -104,6 +104,24 @@ private func lines(_ url: URL) -> [String] {
         #expect(csv["text"] == journal["text"])
     }
 
+    @Test func aTornLastLineIsCutOffBeforeNewRowsAreAppended() throws {
+        let dir = temporaryDirectory()
+        let journal = dir.appendingPathComponent("noko.ndjson")
+        try "{\"$table\":\"t\",\"$step\":0,\"x\":1}\n{\"$table\":\"t\",\"x\":".write(to: journal, atomically: true, encoding: .utf8)
+        let csv = dir.appendingPathComponent("t.csv")
+        try "$step,x\n0,1\n1,".write(to: csv, atomically: true, encoding: .utf8)
+        let outputs: [any LogOutput] = [try NDJSONOutput(url: journal), CSVOutput(directory: dir)]
+        let logger = NokoLogger(outputs: outputs, flushInterval: nil, summarizers: SummarizerRegistry())
+        logger.continueSteps(["t": 1])
+        logger.logRow("t", ["x": 2])
+        logger.close()
+        let rows = try LogFileLoader.loadTable("t", fromJournal: journal.path)
+        #expect(rows["x"] == [1, 2], "the half line is gone and the new row is a line of its own")
+        let table = try LogFileLoader.load(csv.path)
+        #expect(table["x"] == [1, 2])
+        #expect(table["$step"] == [0, 1])
+    }
+
     @Test func csvIsBufferedUntilFlush() throws {
         let (logger, dir, _) = try fileLogger()
         defer { logger.close() }

@@ -166,6 +166,15 @@ private struct Particle: NokoSummarizable {
         #expect(p["v.std"]!.doubleValue!.isNaN)
     }
 
+    @Test func nestedArraysWithInfinitiesKeepAnInfiniteMean() {
+        let p = pairs(summarize(["n": [[Double.infinity], [1.0, 2.0]], "m": [[-Double.infinity], [Double.infinity]]]))
+        #expect(p["n.mean"] == .double(.infinity))
+        #expect(p["n.max"] == .double(.infinity))
+        #expect(p["n.min"] == .double(1))
+        #expect(p["n.std"]?.doubleValue?.isNaN == true)
+        #expect(p["m.mean"]?.doubleValue?.isNaN == true)
+    }
+
     @Test func emptyNumericArrayGivesNullColumnsAndAWarning() {
         let s = summarize(["v": [Double]()])
         #expect(s.keys == ["v.mean", "v.min", "v.max", "v.std"])

@@ -18,6 +18,11 @@ private struct TrainConfig: Codable {
     var apiKey = "secret"
 }
 
+private struct Database: Codable {
+    var url = "postgres://admin:hunter2@db.example.com:5432/exp"
+    var replicas = ["https://u:p@r1.example.com/x", "plain text"]
+}
+
 private struct Unencodable: Encodable {
     struct Bad: Encodable {
         func encode(to encoder: any Encoder) throws {
@@ -38,6 +43,13 @@ private struct Unencodable: Encodable {
         #expect(tree["optimizer"]?["betas"] == [0.9, 0.999])
         #expect(tree["url"] == "https://example.com/data", "URL credentials are stripped")
         #expect(tree.serialized().contains(#""warmup":"NaN""#))
+    }
+
+    @Test func urlCredentialsNeverReachTheRecordedConfig() throws {
+        let tree = try ConfigRecord.tree(Database())
+        #expect(tree["url"] == "postgres://db.example.com:5432/exp")
+        #expect(tree["replicas"] == ["https://r1.example.com/x", "plain text"])
+        #expect(!tree.serialized().contains("hunter2"))
     }
 
     @Test func dictionaryConfigs() throws {
@@ -63,7 +75,8 @@ private struct Unencodable: Encodable {
     @Test(arguments: [
         ("api_key", true), ("apiKey", true), ("API-KEY", true), ("apikey", true), ("hf_token", true), ("authToken", true),
         ("db_password", true), ("passwd", true), ("client_secret", true), ("aws_credentials", true), ("credential", true),
-        ("max_tokens", false), ("tokenizer", false), ("num_tokens", false), ("key", false), ("secretary", false), ("lr", false),
+        ("wandb_key", true), ("private_key", true), ("accessKey", true), ("auth", true), ("passphrase", true),
+        ("max_tokens", false), ("tokenizer", false), ("author", false), ("key_dim", false), ("num_tokens", false), ("key", false), ("secretary", false), ("lr", false),
     ])
     func secretKeysAreWordsNotSubstrings(key: String, secret: Bool) {
         #expect(SecretKeys.isSecret(key) == secret)
@@ -86,9 +99,13 @@ private struct Unencodable: Encodable {
     }
 
     @Test func commandLinesAndEnvironmentNeverCarrySecrets() {
-        let argv = ["train", "--api-key", "sk-1", "--token=abc", "--lr", "0.1", "--data", "https://u:p@host/x", "--max-tokens", "5"]
+        let argv = [
+            "train", "--api-key", "sk-1", "--token=abc", "--lr", "0.1", "--data", "https://u:p@host/x", "--max-tokens", "5",
+            "--db=postgres://me:pw@h/x", "a https://x:y@h1/a and http://h2/b",
+        ]
         #expect(Redaction.commandLine(argv) == [
             "train", "--api-key", "<redacted>", "--token=<redacted>", "--lr", "0.1", "--data", "https://host/x", "--max-tokens", "5",
+            "--db=postgres://h/x", "a https://h1/a and http://h2/b",
         ])
         let env = SystemInfo.capturedEnvironment([
             "CUDA_VISIBLE_DEVICES": "0,1", "WANDB_API_KEY": "k", "HOME": "/root", "SLURM_JOB_ID": "77",

@@ -104,6 +104,51 @@ import Glibc
         #expect(RunStatus.of(m, crashFileExists: true) == .failed)
     }
 
+    @Test func resumingACrashedRunClearsItsCrashMarker() throws {
+        let runs = temporaryDirectory()
+        _ = try Child(["extra", runs.path, "again", "2", "trap"], environment: ["SWIFT_BACKTRACE": "enable=no"]).wait()
+        let dir = runs.appendingPathComponent("again")
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("crash").path))
+        #expect(try Child(["extra", runs.path, "again", "2"], environment: ["NOKO_TEST_RESUME": "1"]).wait() == 0)
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("crash").path))
+        #expect(RunStatus.of(try metadata(dir), crashFileExists: false) == .finished)
+    }
+
+    @Test func aSignalTheProcessStartedIgnoringStaysIgnored() throws {
+        let runs = temporaryDirectory()
+        // A background job started by a shell script: SIGINT ignored from the start.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sh")
+        child.arguments = ["-c", "trap '' INT; exec \"$0\" extra \"$1\" ignored forever", childPath, runs.path]
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        let journal = runs.appendingPathComponent("ignored/noko.ndjson")
+        while (try? Data(contentsOf: journal).count) ?? 0 < 10_000 { usleep(20_000) }
+        kill(child.processIdentifier, SIGINT)
+        usleep(300_000)
+        #expect(child.isRunning, "Ctrl-C meant for the shell does not end the job")
+        kill(child.processIdentifier, SIGTERM)
+        child.waitUntilExit()
+        #expect(try metadata(runs.appendingPathComponent("ignored")).status == "killed")
+    }
+
+    @Test func threadsRacingToTheFirstLogRowShareOneRun() throws {
+        let cwd = temporaryDirectory()
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: childPath)
+        child.arguments = ["race"]
+        child.currentDirectoryURL = cwd
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        child.waitUntilExit()
+        #expect(child.terminationStatus == 0)
+        let runs = try FileManager.default.contentsOfDirectory(atPath: cwd.appendingPathComponent("runs").path)
+        #expect(runs.count == 1)
+        let rows = try LogFileLoader.loadTable("t", fromJournal: cwd.appendingPathComponent("runs/\(runs[0])/noko.ndjson").path)
+        #expect(rows.rowCount == 8)
+    }
+
     @Test func sigkillLeavesARunningRunWhoseHeartbeatGoesStale() throws {
         let runs = temporaryDirectory()
         let child = try Child(["extra", runs.path, "gone", "3", "hang"], environment: ["NOKO_TEST_HEARTBEAT_MS": "100"])

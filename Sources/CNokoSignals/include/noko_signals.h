@@ -21,15 +21,17 @@ void noko_uninstall_crash_handler(void);
 ///
 /// Dispatch signal sources would be the natural tool, but on Linux they see a signal only
 /// when it is blocked in every thread of the process, which a library cannot arrange.
-/// SIGINT and SIGTERM are unblocked in the calling thread (a process may inherit them
-/// blocked). Returns 0, or -1 with errno set.
+/// A signal the process started out ignoring stays ignored. SIGINT and SIGTERM are
+/// unblocked in the calling thread (a process may inherit them blocked). Returns 0, or -1
+/// with errno set.
 int noko_install_termination_handler(int pipe_fd);
 
 /// Restores the handlers that were there before noko_install_termination_handler.
 void noko_uninstall_termination_handler(void);
 
-/// Restores the default action for `sig` and raises it: the process ends as its sender
-/// expects (exit status 128 + sig).
+/// Restores what handled `sig` before noko (the program's own handler, or the default
+/// action) and raises it again: by default the process ends as its sender expects (exit
+/// status 128 + sig).
 void noko_raise_default(int sig);
 
 #endif

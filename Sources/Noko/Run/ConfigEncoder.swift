@@ -133,7 +133,7 @@ private struct KeyedTree<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     mutating func encodeNil(forKey key: Key) throws { set(.null, key) }
     mutating func encode(_ value: Bool, forKey key: Key) throws { set(.bool(value), key) }
-    mutating func encode(_ value: String, forKey key: Key) throws { set(.string(value), key) }
+    mutating func encode(_ value: String, forKey key: Key) throws { set(text(value), key) }
     mutating func encode(_ value: Double, forKey key: Key) throws { set(.double(value), key) }
     mutating func encode(_ value: Float, forKey key: Key) throws { set(.double(widen(value)), key) }
     mutating func encode(_ value: Int, forKey key: Key) throws { set(.int(Int64(value)), key) }
@@ -181,7 +181,7 @@ private struct UnkeyedTree: UnkeyedEncodingContainer {
 
     mutating func encodeNil() throws { append(.null) }
     mutating func encode(_ value: Bool) throws { append(.bool(value)) }
-    mutating func encode(_ value: String) throws { append(.string(value)) }
+    mutating func encode(_ value: String) throws { append(text(value)) }
     mutating func encode(_ value: Double) throws { append(.double(value)) }
     mutating func encode(_ value: Float) throws { append(.double(widen(value))) }
     mutating func encode(_ value: Int) throws { append(.int(Int64(value))) }
@@ -215,7 +215,7 @@ private struct SingleTree: SingleValueEncodingContainer {
 
     mutating func encodeNil() throws { node.content = .leaf(.null) }
     mutating func encode(_ value: Bool) throws { node.content = .leaf(.bool(value)) }
-    mutating func encode(_ value: String) throws { node.content = .leaf(.string(value)) }
+    mutating func encode(_ value: String) throws { node.content = .leaf(text(value)) }
     mutating func encode(_ value: Double) throws { node.content = .leaf(.double(value)) }
     mutating func encode(_ value: Float) throws { node.content = .leaf(.double(widen(value))) }
     mutating func encode(_ value: Int) throws { node.content = .leaf(.int(Int64(value))) }
@@ -223,6 +223,9 @@ private struct SingleTree: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt64) throws { node.content = .leaf(unsigned(value)) }
     mutating func encode<T: Encodable>(_ value: T) throws { try encodeValue(value, into: node, path: path, trail: trail) }
 }
+
+/// A string as recorded: URL credentials (`postgres://user:pass@host`) never reach a file.
+private func text(_ value: String) -> JSONValue { .string(Redaction.strippingCredentials(value)) }
 
 /// A `Float` as the double with the same shortest text (`0.1`, not `0.10000000149011612`).
 private func widen(_ value: Float) -> Double {

@@ -102,19 +102,14 @@ public final class Run: Sendable {
         if status == .killed {
             // The process ends in a moment; rows other threads log until then still reach
             // the journal (one write each), so the journal stays open and the views are
-            // flushed.
-            logger.flush()
+            // written out completely.
+            logger.flushCompletely()
         } else {
             logger.close()
         }
-        var remote: String?
-        if let sync {
-            switch sync.finish(exitCode: exitCode, timeout: finishTimeout) {
-            case .finished: break
-            case .leftForLater(let command, let reason): remote = "wandb upload left for later (\(reason)): \(command)"
-            }
-        }
         crashMarker?.disarm()
+        // The status is recorded before waiting for the upload: a second Ctrl-C during that
+        // wait must not leave the run `running`.
         do {
             try metadata.update { m in
                 m.status = status.rawValue
@@ -128,7 +123,13 @@ public final class Run: Sendable {
         } catch {
             logger.messages.error("could not record the run's end in \(metadata.directory.path): \(error)")
         }
-        if let remote { logger.messages.warning("\(remote)") }
+        if let sync {
+            // A signal asked the process to end: wait briefly, `noko-run sync` does the rest.
+            let timeout = status == .killed ? min(finishTimeout, .seconds(2)) : finishTimeout
+            if case .leftForLater(let command, let reason) = sync.finish(exitCode: exitCode, timeout: timeout) {
+                logger.messages.warning("wandb upload left for later (\(reason)): \(command)")
+            }
+        }
         RunLifecycle.forget(self)
         Noko.forgetRun(self)
     }
@@ -144,6 +145,8 @@ final class CrashMarker: Sendable {
     init?(directory: URL) {
         pending = directory.appendingPathComponent(".crash-pending").path
         let crash = directory.appendingPathComponent(RunMetadata.crashFileName).path
+        // A resumed run starts without the marker of an earlier crash.
+        unlink(crash)
         fd = open(pending, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0, noko_install_crash_handler(fd, pending, crash) == 0 else {
             if fd >= 0 { close(fd) }

@@ -82,15 +82,23 @@ enum SystemInfo {
 enum Redaction {
     static let placeholder = "<redacted>"
 
-    /// `value` with the user name and password removed from a URL (`https://u:p@host` →
-    /// `https://host`); other text unchanged.
+    /// `value` with the user name and password removed from every URL in it
+    /// (`https://u:p@host` → `https://host`, also inside `--db=postgres://u:p@h/x`); other
+    /// text unchanged.
     static func strippingCredentials(_ value: String) -> String {
-        guard value.contains("@"), value.contains("://"), var parts = URLComponents(string: value),
-            parts.user != nil || parts.password != nil
-        else { return value }
-        parts.user = nil
-        parts.password = nil
-        return parts.string ?? value
+        guard value.contains("@"), value.contains("://") else { return value }
+        // Between "scheme://" and the next "@" (before any "/"), drop everything: userinfo.
+        var result = ""
+        var rest = Substring(value)
+        while let scheme = rest.range(of: "://") {
+            result += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" || $0 == " " } ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@") {
+                rest = rest[rest.index(after: at)...]
+            }
+        }
+        return result + rest
     }
 
     /// The command line with credentials removed: the value after a secret-looking option
@@ -124,14 +132,19 @@ enum Redaction {
 /// Which keys name secrets: words, not substrings, so `max_tokens` and `tokenizer` are
 /// ordinary config while `api_key`, `hf_token`, `authToken`, `db_password` are secrets.
 enum SecretKeys {
-    static let words: Set<String> = ["token", "secret", "password", "passwd", "credential", "credentials", "apikey"]
+    static let words: Set<String> = [
+        "token", "secret", "secrets", "password", "passwd", "passphrase", "credential", "credentials",
+        "apikey", "auth", "privatekey", "accesskey",
+    ]
+    /// Words that make a following "key" a secret: `api_key`, `wandb_key`, `private_key`.
+    static let keyQualifiers: Set<String> = ["api", "access", "private", "secret", "wandb", "hf", "openai", "aws"]
 
     /// True when a word of `key` (split at non-letters and camelCase humps) is a secret
-    /// word, or two neighbouring words are "api" and "key".
+    /// word, or "key" follows one of ``keyQualifiers``.
     static func isSecret(_ key: String) -> Bool {
         let words = split(key)
         if words.contains(where: SecretKeys.words.contains) { return true }
-        return zip(words, words.dropFirst()).contains { $0 == "api" && $1 == "key" }
+        return zip(words, words.dropFirst()).contains { keyQualifiers.contains($0) && $1 == "key" }
     }
 
     static func split(_ key: String) -> [String] {

@@ -23,23 +23,25 @@ public enum Noko {
 
     private static let current = Mutex<NokoLogger?>(nil)
     private static let exitHook = Mutex(false)
+    /// Serializes initialization, so threads racing to the first `logRow` share one run.
+    private static let initializing = Mutex(())
 
     /// The default logger, initializing noko with defaults on first use.
     public static var logger: NokoLogger {
         if let logger = current.withLock({ $0 }) { return logger }
-        do {
-            try initialize()
-        } catch {
-            // logRow cannot throw: say why once and keep the program running.
-            let fallback = NokoLogger(outputs: [], flushInterval: nil)
-            fallback.messages.error("noko could not initialize its run directory: \(error); rows are not written")
-            return current.withLock { existing in
-                if let existing { return existing }
-                existing = fallback
+        return initializing.withLock { _ in
+            if let logger = current.withLock({ $0 }) { return logger }
+            do {
+                try initializeUnlocked(runsDir: "runs", runName: nil, options: OutputOptions())
+                return current.withLock { $0! }
+            } catch {
+                // logRow cannot throw: say why once and keep the program running.
+                let fallback = NokoLogger(outputs: [], flushInterval: nil)
+                fallback.messages.error("noko could not initialize its run directory: \(error); rows are not written")
+                current.withLock { $0 = fallback }
                 return fallback
             }
         }
-        return current.withLock { $0! }
     }
 
     /// The default logger if noko is initialized, without initializing it.
@@ -57,6 +59,11 @@ public enum Noko {
     public static func initialize(runsDir: String = "runs", runName: String? = nil, options: OutputOptions = OutputOptions())
         throws -> URL
     {
+        try initializing.withLock { _ in try initializeUnlocked(runsDir: runsDir, runName: runName, options: options) }
+    }
+
+    @discardableResult
+    private static func initializeUnlocked(runsDir: String, runName: String?, options: OutputOptions) throws -> URL {
         if let existing = currentLogger, let directory = existing.directory {
             existing.messages.warning("noko is already initialized with run directory \(directory.path); keeping it")
             return directory

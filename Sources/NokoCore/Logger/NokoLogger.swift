@@ -328,6 +328,18 @@ public final class NokoLogger: Sendable {
         }
     }
 
+    /// Writes out everything every output buffers, however it paces its writes, and keeps
+    /// the logger open: what a process about to be ended by a signal does.
+    public func flushCompletely() {
+        for output in outputs {
+            do {
+                try output.flushCompletely()
+            } catch {
+                report(failureOf: output, "flush", error)
+            }
+        }
+    }
+
     /// Flushes, `fsync`s and closes every output; later rows are dropped with a warning.
     /// Safe to call more than once.
     public func close() {

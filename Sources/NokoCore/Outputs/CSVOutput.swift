@@ -50,6 +50,9 @@ public final class CSVOutput: LogOutput {
 
     public func flush() throws { try flush(force: false) }
 
+    /// Writes every buffered row, held-back rewrites included.
+    public func flushCompletely() throws { try flush(force: true) }
+
     private func flush(force: Bool) throws {
         try files.withLock { files in
             let rows = pending.withLock { rows in
@@ -118,6 +121,8 @@ private struct TableFile {
     /// Picks up an existing file's header (a resumed run), or prepares a new file.
     static func open(url: URL) throws -> TableFile {
         var file = TableFile(url: url)
+        // A process that died mid-append leaves half a line; later rows must not join it.
+        if FileManager.default.fileExists(atPath: url.path) { try dropTornLine(url.path) }
         if let header = try TableFile.readHeader(url), !header.isEmpty {
             file.setHeader(header)
             file.exists = true
@@ -168,7 +173,16 @@ private struct TableFile {
                 }
                 messages.info(
                     "table '\(rows[0].table)': \(newKeys.count) new column(s) \(newKeys.sorted().prefix(5).joined(separator: ", "))\(newKeys.count > 5 ? ", …" : ""); rewriting \(url.lastPathComponent)")
-                try rewrite(with: grown, appending: rows)
+                let oldHeader = header
+                do {
+                    try rewrite(with: grown, appending: rows)
+                } catch {
+                    // The file still has the old header: keep it, and keep the rows for the
+                    // next flush.
+                    setHeader(oldHeader)
+                    deferred = rows
+                    throw error
+                }
                 lastRewriteEnd = RowClock.system.now()
                 lastRewriteDuration = lastRewriteEnd - now
             } else {
@@ -183,9 +197,14 @@ private struct TableFile {
         }
         out.removeAll(keepingCapacity: true)
         for row in rows { append(row) }
-        let fd = try FileDescriptor.open(url.path, .append)
-        defer { fd.close() }
-        try fd.writeAll(out)
+        do {
+            let fd = try FileDescriptor.open(url.path, .append)
+            defer { fd.close() }
+            try fd.appendWhole(out, fileSize: try fd.size())
+        } catch {
+            deferred = rows
+            throw error
+        }
     }
 
     /// Streams the old file into a new one with the grown header, appends `rows`, and

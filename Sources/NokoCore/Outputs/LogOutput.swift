@@ -26,9 +26,14 @@ public protocol LogOutput: AnyObject, Sendable {
     func flush() throws
     /// Flushes, syncs to disk and releases resources.
     func close() throws
+    /// Writes out everything buffered, without the pacing `flush()` may apply (spaced CSV
+    /// rewrites, a throttled summary), and keeps the output open: for a process about to be
+    /// ended by a signal.
+    func flushCompletely() throws
 }
 
 extension LogOutput {
     public func flush() throws {}
     public func close() throws { try flush() }
+    public func flushCompletely() throws { try flush() }
 }

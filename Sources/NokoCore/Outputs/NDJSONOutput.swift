@@ -15,24 +15,31 @@ public final class NDJSONOutput: LogOutput {
 
     private struct State {
         var file: FileDescriptor?
+        /// The file's size after the last whole row, to cut a failed write back off.
+        var size: UInt64 = 0
         var writer = JSONWriter(capacity: 1024)
         /// Per schema: `{"$table":"…",` and each `"key":` with its separator, encoded once.
-        var encodedKeys: [Int: (table: [UInt8], keys: [[UInt8]])] = [:]
+        var encodedKeys: [Int: (tableName: String, table: [UInt8], keys: [[UInt8]])] = [:]
     }
 
     private let state: Mutex<State>
 
-    /// Opens (appending to) the journal at `url`.
+    /// Opens (appending to) the journal at `url`. A torn last line, left by a process that
+    /// died mid-write, is cut off first, so the next row starts on a line of its own.
     public init(url: URL, level: LogLevel = .trace) throws {
         self.url = url
         self.level = level
-        state = Mutex(State(file: try FileDescriptor.open(url.path, .append)))
+        try dropTornLine(url.path)
+        let file = try FileDescriptor.open(url.path, .append)
+        state = Mutex(State(file: file, size: try file.size()))
     }
 
     public func write(_ row: SummarizedRow) throws {
         try state.withLock { s throws(NokoFileError) in
             guard let file = s.file else { return }
-            let encoded = s.encodedKeys[row.schema.id] ?? NDJSONOutput.encodeKeys(of: row, cache: &s.encodedKeys)
+            let cached = s.encodedKeys[row.schema.id]
+            // A schema is interned per table by the logger, but rows built by hand may share one.
+            let encoded = cached?.tableName == row.table ? cached! : NDJSONOutput.encodeKeys(of: row, cache: &s.encodedKeys)
             s.writer.bytes.removeAll(keepingCapacity: true)
             s.writer.appendRaw(encoded.table)
             s.writer.writeInt(Int64(row.step))
@@ -48,7 +55,8 @@ public final class NDJSONOutput: LogOutput {
             }
             s.writer.append(UInt8(ascii: "}"))
             s.writer.append(UInt8(ascii: "\n"))
-            try file.writeAll(s.writer.bytes)
+            try file.appendWhole(s.writer.bytes, fileSize: s.size)
+            s.size += UInt64(s.writer.bytes.count)
         }
     }
 
@@ -57,8 +65,8 @@ public final class NDJSONOutput: LogOutput {
     private static let timestampKey = Array(",\"$utc_timestamp\":".utf8)
 
     private static func encodeKeys(
-        of row: SummarizedRow, cache: inout [Int: (table: [UInt8], keys: [[UInt8]])]
-    ) -> (table: [UInt8], keys: [[UInt8]]) {
+        of row: SummarizedRow, cache: inout [Int: (tableName: String, table: [UInt8], keys: [[UInt8]])]
+    ) -> (tableName: String, table: [UInt8], keys: [[UInt8]]) {
         var writer = JSONWriter()
         writer.appendRaw(Array("{\"$table\":".utf8))
         writer.writeString(row.table)
@@ -73,8 +81,8 @@ public final class NDJSONOutput: LogOutput {
         }
         // Schemas change only when a table's keys change; a small cache is plenty.
         if cache.count > 256 { cache.removeAll() }
-        cache[row.schema.id] = (table, keys)
-        return (table, keys)
+        cache[row.schema.id] = (row.table, table, keys)
+        return (row.table, table, keys)
     }
 
     /// Nothing is buffered: rows are in the OS when `write` returns.

@@ -65,6 +65,9 @@ public final class SummaryOutput: LogOutput {
 
     public func flush() throws { try writeFile(force: false) }
 
+    /// Rewrites the file now, however recently it was written.
+    public func flushCompletely() throws { try writeFile(force: true) }
+
     /// Summarizes the rows of an existing journal (a resumed run), so the sidecar covers the
     /// whole run, not only what this process logs.
     ///
@@ -80,8 +83,9 @@ public final class SummaryOutput: LogOutput {
             for (key, value) in record.members {
                 switch key {
                 case "$table": continue
-                case "$step": step = Int(value.doubleValue ?? 0)
-                case "$level": level = LogLevel(value: Int(value.doubleValue ?? 20))
+                // `Int(exactly:)`: a hand-edited journal must not trap the resuming program.
+                case "$step": step = value.doubleValue.flatMap { Int(exactly: $0.rounded()) } ?? step
+                case "$level": level = LogLevel(value: value.doubleValue.flatMap { Int(exactly: $0.rounded()) } ?? 20)
                 case "$utc_timestamp": time = value.doubleValue ?? 0
                 case "$localtime": local = value.stringValue ?? ""
                 default:
@@ -114,7 +118,12 @@ public final class SummaryOutput: LogOutput {
                 return SummaryOutput.encode(s.tables)
             }
             guard let bytes else { return }
-            try AtomicFile.write(bytes, to: url)
+            do {
+                try AtomicFile.write(bytes, to: url)
+            } catch {
+                state.withLock { $0.dirty = true }  // try again at the next flush
+                throw error
+            }
             let duration = RowClock.system.now() - now
             state.withLock { s in
                 s.lastWrite = now

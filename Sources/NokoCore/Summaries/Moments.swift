@@ -22,6 +22,15 @@ struct Moments: Sendable {
             self = other
             return
         }
+        if !mean.isFinite || !other.mean.isFinite {
+            // Infinite parts: the mean is the sum of the parts' means (+∞, −∞, or NaN for
+            // both), and the spread is NaN, as numpy's.
+            let nan = hasNaN || other.hasNaN
+            self = Moments(
+                count: count + other.count, mean: nan ? .nan : mean + other.mean, m2: .nan,
+                min: nan ? .nan : Swift.min(min, other.min), max: nan ? .nan : Swift.max(max, other.max), hasNaN: nan)
+            return
+        }
         let n = Double(count + other.count)
         let delta = other.mean - mean
         mean += delta * Double(other.count) / n

@@ -34,7 +34,7 @@ struct FileDescriptor: Sendable {
     let fd: Int32
     let path: String
 
-    enum Mode { case append, truncate, read }
+    enum Mode { case append, truncate, read, readWrite }
 
     static func open(_ path: String, _ mode: Mode) throws(NokoFileError) -> FileDescriptor {
         let flags: Int32
@@ -42,6 +42,7 @@ struct FileDescriptor: Sendable {
         case .append: flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC
         case .truncate: flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC
         case .read: flags = O_RDONLY | O_CLOEXEC
+        case .readWrite: flags = O_RDWR | O_CLOEXEC
         }
         var fd: Int32
         repeat { fd = Glibc.open(path, flags, 0o644) } while fd < 0 && errno == EINTR
@@ -94,6 +95,62 @@ struct FileDescriptor: Sendable {
     func seek(to offset: UInt64) throws(NokoFileError) {
         guard lseek(fd, off_t(offset), SEEK_SET) >= 0 else { throw NokoFileError("seek in", path: path) }
     }
+
+    /// The file's current size.
+    func size() throws(NokoFileError) -> UInt64 {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw NokoFileError("stat", path: path) }
+        return UInt64(info.st_size)
+    }
+
+    /// Cuts the file back to `length` bytes.
+    func truncate(to length: UInt64) throws(NokoFileError) {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw NokoFileError("truncate", path: path) }
+    }
+
+    /// Appends `bytes` whole or not at all: a failed write (full disk, a signal mid-write)
+    /// is cut back off, so the next append never lands after half a line.
+    func appendWhole(_ bytes: [UInt8], fileSize: UInt64) throws(NokoFileError) {
+        do {
+            try writeAll(bytes)
+        } catch {
+            try? truncate(to: fileSize)
+            throw error
+        }
+    }
+}
+
+/// Cuts an append-only text file back to its last complete line: a process killed in the
+/// middle of a write can leave half a line, and the next line appended must not be glued to
+/// it. Returns the number of bytes removed.
+@discardableResult
+func dropTornLine(_ path: String) throws -> Int {
+    guard let file = try? FileDescriptor.open(path, .readWrite) else { return 0 }
+    defer { file.close() }
+    let size = try file.size()
+    guard size > 0 else { return 0 }
+    // Read backwards in chunks until a newline is found.
+    var end = size
+    var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+    while end > 0 {
+        let start = end >= UInt64(chunk.count) ? end - UInt64(chunk.count) : 0
+        try file.seek(to: start)
+        let count = Int(end - start)
+        var read = 0
+        while read < count {
+            let n = try chunk.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[read..<count])) }
+            if n == 0 { break }
+            read += n
+        }
+        if let newline = chunk[0..<read].lastIndex(of: 0x0A) {
+            let keep = start + UInt64(newline) + 1
+            if keep < size { try file.truncate(to: keep) }
+            return Int(size - keep)
+        }
+        end = start
+    }
+    try file.truncate(to: 0)
+    return Int(size)
 }
 
 /// Replaces files whole: write a temporary file beside the target, `fsync` it, `rename` it
