@@ -36,7 +36,8 @@ struct JournalRowScanner {
             var slot: [Int] = []
             var userKeys: [String] = []
             for key in keys {
-                if key.utf8.first == UInt8(ascii: "$") {
+                // Only the journal's own columns; a user key like `$step_1` is a value.
+                if SummarizedRow.bookkeepingKeys.contains(key) {
                     slot.append(-1)
                 } else {
                     slot.append(userKeys.count)
@@ -161,7 +162,7 @@ struct JournalRowScanner {
         if shape.stepMember >= 0 {
             switch values[shape.stepMember] {
             case .int(let v): step = Int(v)
-            case .double(let v) where v.isFinite && v == v.rounded(): step = Int(v)
+            case .double(let v): step = Int(exactly: v) ?? step  // never trap on a hand-edited journal
             default: break
             }
         }

@@ -127,14 +127,14 @@ struct RowBuilder {
         var utc = 0.0
         var local = ""
         for (key, value) in members {
-            guard key.utf8.first == UInt8(ascii: "$") else {
+            guard SummarizedRow.bookkeepingKeys.contains(key) else {
                 keys.append(key)
                 values.append(value)
                 continue
             }
             switch (key, value) {
             case ("$step", .int(let v)): step = Int(v)
-            case ("$step", .double(let v)) where v.isFinite && v == v.rounded(): step = Int(v)
+            case ("$step", .double(let v)): step = Int(exactly: v) ?? step
             case ("$level", .int(let v)): level = LogLevel.builtIn.first { $0.value == Int(v) } ?? LogLevel(Int(v), name: "LEVEL\(v)")
             case ("$utc_timestamp", let v): utc = v.doubleValue ?? utc
             case ("$localtime", .string(let s)): local = s
