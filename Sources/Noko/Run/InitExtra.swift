@@ -132,7 +132,10 @@ private struct RunStarter {
         }
 
         var initial = initialMetadata(name: name, directory: directory, seed: seedRecord?.root)
+        // A resumed run keeps what its earlier processes recorded.
         initial.startTime = previous?.startTime ?? initial.startTime
+        initial.summary = previous?.summary
+        initial.remotes = previous?.remotes ?? [:]
         let metadata = MetadataStore(initial, directory: logDirectory)
         try metadata.update { _ in }
         let crashMarker = CrashMarker(directory: logDirectory)

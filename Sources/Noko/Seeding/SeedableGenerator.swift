@@ -8,5 +8,6 @@ public protocol SeedableGenerator: RandomNumberGenerator {
 }
 
 extension SeedableGenerator {
+    /// Restarts the stream by making a new generator from `seed`.
     public mutating func reseed(_ seed: UInt64) { self = Self(seed: seed) }
 }

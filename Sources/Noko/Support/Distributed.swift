@@ -12,6 +12,7 @@ public struct DistributedContext: Sendable, Equatable {
     /// A single-process run.
     public static let single = DistributedContext(rank: 0, worldSize: 1, jobID: nil)
 
+    /// A context with explicit values (tests, custom launchers).
     public init(rank: Int, worldSize: Int, jobID: String? = nil) {
         self.rank = rank
         self.worldSize = worldSize

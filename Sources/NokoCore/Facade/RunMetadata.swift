@@ -23,28 +23,36 @@ public struct RunMetadata: Codable, Sendable, Equatable {
     public var signal: String?
     /// Why the run failed, when noko knows (`Noko.withRun`'s thrown error).
     public var error: String?
-    /// Start, end and last heartbeat as Unix seconds.
+    /// When the run started, in Unix seconds.
     public var startTime: Double?
+    /// When the run ended, in Unix seconds.
     public var endTime: Double?
+    /// When the run last said it was alive, in Unix seconds.
     public var heartbeat: Double?
     /// Seconds between heartbeats; a `running` run whose heartbeat is older than three of
     /// these reads as `stale`.
     public var heartbeatInterval: Double?
-    /// The command line, the program's name and the working directory.
+    /// The command line, with secret-looking option values and URL credentials removed.
     public var argv: [String]?
+    /// The program's name.
     public var program: String?
+    /// The working directory the program started in.
     public var cwd: String?
-    /// Where and by whom the run ran.
+    /// The machine's host name.
     public var host: String?
+    /// The user the program ran as.
     public var user: String?
+    /// The process id.
     public var pid: Int?
-    /// Operating system name and version, kernel release, and the Swift compiler that built
-    /// the program.
+    /// The operating system's name and version.
     public var os: String?
+    /// The kernel's name, release and architecture.
     public var kernel: String?
+    /// The Swift language version the program was built with.
     public var swiftVersion: String?
-    /// Distributed runs: this process's rank and the number of processes.
+    /// In a distributed job, this process's rank (0 owns the run).
     public var rank: Int?
+    /// In a distributed job, the number of processes.
     public var worldSize: Int?
     /// The root seed (see `seeds.json` for every derived seed).
     public var seed: Int64?

@@ -10,6 +10,7 @@ public struct LogFileError: Error, Sendable, CustomStringConvertible {
     /// What was expected and what was found.
     public let message: String
 
+    /// An error about `path` (at `line`, when one line is at fault).
     public init(path: String, line: Int? = nil, message: String) {
         self.path = path
         self.line = line

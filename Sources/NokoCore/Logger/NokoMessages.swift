@@ -54,8 +54,11 @@ public final class DebugLogFile: Sendable {
 
 /// Writes noko's messages to stderr (at a threshold) and to `debug.log` (everything).
 public struct NokoMessageHandler: LogHandler {
+    /// Metadata printed after every message.
     public var metadata: Logging.Logger.Metadata = [:]
+    /// swift-log's metadata provider, if any.
     public var metadataProvider: Logging.Logger.MetadataProvider?
+    /// The lowest level handled at all (every level by default; stderr has its own threshold).
     public var logLevel: Logging.Logger.Level = .trace
     /// Messages at this level and above also go to stderr.
     public var stderrLevel: Logging.Logger.Level
@@ -77,6 +80,7 @@ public struct NokoMessageHandler: LogHandler {
         self.debugLog = debugLogProvider
     }
 
+    /// Writes one message: to stderr at ``stderrLevel`` and above, to `debug.log` always.
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
@@ -94,6 +98,7 @@ public struct NokoMessageHandler: LogHandler {
         }
     }
 
+    /// One metadata value.
     public subscript(metadataKey key: String) -> Logging.Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }

@@ -9,7 +9,9 @@ import Synchronization
 /// #expect(memory.rows(in: "t").first?["x"] == .int(1))
 /// ```
 public final class InMemoryOutput: LogOutput {
+    /// The name messages use for this output.
     public let name: String
+    /// The lowest level kept.
     public let level: LogLevel
     private let stored = Mutex<[SummarizedRow]>([])
     private let flushes = Mutex(0)

@@ -15,6 +15,7 @@ public struct NokoFileError: Error, Sendable, CustomStringConvertible {
     /// The `errno` value.
     public let code: Int32
 
+    /// An error for `operation` on `path`; `code` is `errno` by default.
     public init(_ operation: String, path: String, code: Int32 = errno) {
         self.operation = operation
         self.path = path
