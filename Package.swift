@@ -41,10 +41,11 @@ let package = Package(
         // the upload benchmark; never shipped in a product.
         .target(name: "NokoWandbTestSupport", dependencies: ["NokoCore"]),
 
-        // The crash marker must be written from a signal handler: a few lines of C.
+        // What must run in signal context (the crash marker, the SIGINT/SIGTERM relay): a few
+        // lines of C.
         .target(name: "CNokoSignals"),
 
-        // Layer 3: the run module (`Noko.initExtra`); re-exports NokoCore.
+        // Layer 3: the run module (`Noko.initExtra`); re-exports NokoCore, NokoGit, NokoWandb.
         .target(name: "Noko", dependencies: ["NokoCore", "NokoGit", "NokoWandb", "CNokoSignals", .product(name: "Logging", package: "swift-log")]),
 
         // Layer 4: the CLI (a library, so tests can drive it), its executable, the example
