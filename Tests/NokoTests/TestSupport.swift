@@ -32,6 +32,10 @@ final class Child: @unchecked Sendable {
     private let lock = NSLock()
     private var collected: [String] = []
     private var errData = Data()
+    // Signalled once per reader thread when its pipe reaches end of file, so `wait()` can
+    // return only after everything the child wrote has been collected.
+    private let readersDone = DispatchSemaphore(value: 0)
+    private var readersFinished = false
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: childPath)
@@ -58,10 +62,12 @@ final class Child: @unchecked Sendable {
                     self.lock.withLock { self.collected.append(line) }
                 }
             }
+            self.readersDone.signal()
         }.start()
         Thread {
             let data = err.fileHandleForReading.readDataToEndOfFile()
             self.lock.withLock { self.errData = data }
+            self.readersDone.signal()
         }.start()
     }
 
@@ -82,8 +88,14 @@ final class Child: @unchecked Sendable {
 
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    /// Waits for the child to exit and for its stdout and stderr to be read to the end.
     func wait() -> Int32 {
         process.waitUntilExit()
+        if !readersFinished {
+            // A grandchild that inherited the pipes could hold them open; don't hang on it.
+            for _ in 0..<2 { _ = readersDone.wait(timeout: .now() + 30) }
+            readersFinished = true
+        }
         return process.terminationStatus
     }
 
