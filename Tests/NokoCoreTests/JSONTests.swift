@@ -52,11 +52,32 @@ import Testing
     }
 }
 
+@Suite struct IntegerTextTests {
+    @Test func matchesStringForManyValues() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Int64] = [.min, .min + 1, .max, -10, -9, -1, 0, 1, 9, 10, 99, 100]
+        values += (0..<3000).map { _ in Int64(bitPattern: rng.next()) >> Int64.random(in: 0..<63, using: &rng) }
+        var bytes: [UInt8] = Array("x".utf8)
+        var expected = "x"
+        for value in values {
+            JSONWriter.appendInt(value, to: &bytes)
+            expected += String(value) + ","
+            bytes.append(UInt8(ascii: ","))
+        }
+        #expect(String(decoding: bytes, as: UTF8.self) == expected, "appends after what is already there")
+    }
+}
+
 @Suite struct DoubleTextTests {
     @Test func matchesDescriptionForManyValues() {
         var rng = SystemRandomNumberGenerator()
         var values: [Double] = [0, -0.0, 1, 0.1, 1e-5, 1e16, 123456789012345680, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -2.5]
         values += (0..<5000).map { _ in Double(bitPattern: rng.next()) }.filter(\.isFinite)
+        // Whole numbers take a shortcut; its edges are 2^53 and the sign of zero.
+        let twoTo53 = 9_007_199_254_740_992.0
+        values += [twoTo53, -twoTo53, twoTo53.nextUp, twoTo53 + 2, -twoTo53 - 2, 4_503_599_627_370_497, 1e15, 999_999, -7, 42, 1e22]
+        values += (0..<2000).map { _ in Double(Int64.random(in: -(1 << 54)...(1 << 54), using: &rng)) }
+        values += (0..<500).map { Double($0) - 250 }
         for v in values {
             var bytes: [UInt8] = []
             DoubleText.append(v, to: &bytes)

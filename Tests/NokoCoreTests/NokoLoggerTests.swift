@@ -83,6 +83,21 @@ import Testing
         #expect(warnings.first?.hasPrefix("table 't': two values map to key '") == true)
     }
 
+    @Test func aSeparatorKeyFoundMidRowSummarizesEachEntryOnce() {
+        let (logger, output, messages) = memoryLogger()
+        // Entries come in the dictionary's order, so the "a/b" key turns up part-way through
+        // the plain ones; the row then restarts on the sorted path.
+        var row: [String: Any] = ["a/b": 1, "a": ["b": 2]]
+        for k in 0..<30 { row["x\(k)"] = k == 7 ? Double.nan : Double(k) }
+        logger.logRow("t", row)
+        let logged = output.rows[0]
+        #expect(logged.keys.count == 32)
+        #expect(Set(logged.keys).count == 32)
+        #expect(logged["x29"] == .double(29))
+        #expect(logged["a/b"] == .int(2) && logged["a/b_1"] == .int(1), "sorted: the nested 'a' comes before 'a/b'")
+        #expect(messages.messages(atLeast: .warning).filter { $0.contains("'x7'") }.count == 1)
+    }
+
     @Test func dictionaryRowsInAnyOrderShareOneSchema() {
         let (logger, output, _) = memoryLogger()
         for i in 0..<200 {

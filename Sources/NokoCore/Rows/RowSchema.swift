@@ -8,19 +8,19 @@ public final class RowSchema: Sendable, Hashable {
     public let id: Int
     /// The keys, in the order the values of a row are stored.
     public let keys: [String]
-    private let positions: [String: Int]
+    private let positions: KeyIndex
 
     /// Creates a schema; keys must be unique (the logger guarantees this for its rows).
     public init(keys: [String]) {
         self.keys = keys
         self.id = RowSchema.nextID.add(1)
-        positions = Dictionary(keys.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        positions = KeyIndex(keys)
     }
 
     private static let nextID = AtomicCounter()
 
     /// The position of `key`, or nil.
-    public func index(of key: String) -> Int? { positions[key] }
+    public func index(of key: String) -> Int? { positions.position(of: key) }
 
     /// Where each of `other` sits in this schema, when `other` is a permutation of this
     /// schema's keys; nil otherwise.
@@ -32,7 +32,7 @@ public final class RowSchema: Sendable, Hashable {
         var result = [Int](repeating: 0, count: other.count)
         var filled = [Bool](repeating: false, count: keys.count)
         for (i, key) in other.enumerated() {
-            guard let p = positions[key], !filled[p] else { return nil }
+            guard let p = positions.position(of: key), !filled[p] else { return nil }
             filled[p] = true
             result[i] = p
         }
@@ -41,9 +41,13 @@ public final class RowSchema: Sendable, Hashable {
 
     /// `values` moved to their positions in this schema (see ``permutation(from:)``).
     static func apply(_ permutation: [Int], to values: [Scalar]) -> [Scalar] {
-        var result = values
-        for (i, p) in permutation.enumerated() { result[p] = values[i] }
-        return result
+        precondition(permutation.count == values.count)
+        // A permutation fills every slot exactly once, so the result is built in place
+        // instead of copying `values` and overwriting each element.
+        return [Scalar](unsafeUninitializedCapacity: values.count) { buffer, count in
+            for (i, p) in permutation.enumerated() { (buffer.baseAddress! + p).initialize(to: values[i]) }
+            count = values.count
+        }
     }
 
     public static func == (lhs: RowSchema, rhs: RowSchema) -> Bool { lhs === rhs }

@@ -31,7 +31,11 @@ extension Dictionary: KeyedEntries {
 
 /// True when the flat keys of this entry could equal another entry's.
 func mayCollide(_ key: String) -> Bool {
-    key == "self" || key.utf8.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "[") }
+    // Runs for every key of every dictionary row: scan the contiguous bytes directly.
+    let separator = key.utf8.withContiguousStorageIfAvailable { bytes in
+        bytes.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "[") }
+    } ?? key.utf8.contains { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "[") }
+    return separator || key == "self"
 }
 
 extension KeyValuePairs: KeyedEntries {
@@ -85,10 +89,21 @@ extension Summary {
             custom.summarize(prefix: "", into: &self)
             return
         }
-        if let dictionary = row as? [String: Any], !dictionary.keys.contains(where: mayCollide) {
-            // The common row: a specialized loop, no existential dispatch per entry.
-            for (key, value) in dictionary { walkEntry(key, value, prefix: "") }
-            return
+        if let dictionary = row as? [String: Any] {
+            // The common row: a specialized loop, no existential dispatch per entry, and the
+            // collision check in the same pass. A key that may collide is rare; then the
+            // entries summarized so far are dropped and the row takes the sorted path below.
+            let (keyCount, warningCount) = (keys.count, warnings.count)
+            var collides = false
+            for (key, value) in dictionary {
+                if mayCollide(key) {
+                    collides = true
+                    break
+                }
+                walkEntry(key, value, prefix: "")
+            }
+            if !collides { return }
+            truncate(to: keyCount, warnings: warningCount)
         }
         if let keyed = row as? any KeyedEntries {
             keyed.nokoForEach { walkEntry($0, $1, prefix: "") }
