@@ -112,7 +112,7 @@ private func lines(_ url: URL) -> [String] {
         try "$step,x\n0,1\n1,".write(to: csv, atomically: true, encoding: .utf8)
         let outputs: [any LogOutput] = [try NDJSONOutput(url: journal), CSVOutput(directory: dir)]
         let logger = NokoLogger(outputs: outputs, flushInterval: nil, summarizers: SummarizerRegistry())
-        logger.continueSteps(["t": 1])
+        logger.continueSteps([("t", 1)])
         logger.logRow("t", ["x": 2])
         logger.close()
         let rows = try LogFileLoader.loadTable("t", fromJournal: journal.path)
@@ -120,6 +120,35 @@ private func lines(_ url: URL) -> [String] {
         let table = try LogFileLoader.load(csv.path)
         #expect(table["x"] == [1, 2])
         #expect(table["$step"] == [0, 1])
+    }
+
+    @Test func aResumedRunKeepsTheFilesOfTablesDifferingOnlyInCase() throws {
+        let (first, dir, _) = try fileLogger()
+        first.logRow("Loss", ["x": 1])
+        first.logRow("loss", ["y": 2])
+        first.logRow("Loss", ["x": 3], level: .trace)
+        first.close()
+
+        // The resumed process logs "loss" first; each table must still reach its own files.
+        var options = OutputOptions()
+        options.prettyPrintLevel = .results
+        options.summaryLevel = .info
+        let outputs = try DefaultOutputs.make(directory: dir, options: options, messages: recordingMessages().0)
+        let summary = try #require(outputs.lazy.compactMap { $0 as? SummaryOutput }.first)
+        let journal = dir.appendingPathComponent("noko.ndjson").path
+        let tables = try summary.replay(journal: journal)
+        #expect(tables.map { $0.table } == ["Loss", "loss"])
+        #expect(tables.map { $0.nextStep } == [2, 1], "a TRACE row below the summary's level still counts")
+        #expect(try JournalTableSteps.scan(journal).map { $0.table } == ["Loss", "loss"])
+        let resumed = NokoLogger(directory: dir, outputs: outputs, flushInterval: nil, summarizers: SummarizerRegistry())
+        resumed.continueSteps(tables)
+        resumed.logRow("loss", ["y": 4])
+        resumed.logRow("Loss", ["x": 5])
+        resumed.close()
+        #expect(try LogFileLoader.load(dir.appendingPathComponent("Loss.csv").path)["x"] == [1, 3, 5])
+        #expect(try LogFileLoader.load(dir.appendingPathComponent("loss~2.csv").path)["y"] == [2, 4])
+        #expect(try LogFileLoader.load(dir.appendingPathComponent("loss~2.csv").path)["$step"] == [0, 1])
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("loss.csv").path))
     }
 
     @Test func csvIsBufferedUntilFlush() throws {

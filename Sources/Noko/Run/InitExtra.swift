@@ -208,16 +208,10 @@ private struct RunStarter {
         let journal = directory.appendingPathComponent(DefaultOutputs.journalFile).path
         guard FileManager.default.fileExists(atPath: journal) else { return }
         let summary = logger.outputs.lazy.compactMap { $0 as? SummaryOutput }.first
-        let nextSteps = try summary?.replay(journal: journal) ?? {
-            var steps: [String: Int] = [:]
-            try JournalScan.forEachRecord(journal) { record in
-                if let step = record.step { steps[record.table] = step + 1 }
-                return true
-            }
-            return steps
-        }()
-        logger.continueSteps(nextSteps)
-        logger.messages.info("resuming run in \(directory.path); tables continue at steps \(nextSteps.sorted { $0.key < $1.key })")
+        let tables = try summary?.replay(journal: journal) ?? JournalTableSteps.scan(journal)
+        logger.continueSteps(tables)
+        let steps = tables.map { "\($0.table): \($0.nextStep)" }.joined(separator: ", ")
+        logger.messages.info("resuming run in \(directory.path); tables continue at steps \(steps)")
     }
 
     /// Seeds the registered generators per the policy; rank N > 0 gets its own root seed.

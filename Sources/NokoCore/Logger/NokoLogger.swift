@@ -295,10 +295,14 @@ public final class NokoLogger: Sendable {
     // MARK: - Flushing and closing
 
     /// Sets where tables' step counters continue (a resumed run continues its tables).
-    public func continueSteps(_ nextSteps: [String: Int]) {
+    ///
+    /// Give the tables in the order they first appeared in the run: tables whose names
+    /// differ only in case get their file names (`loss`, `Loss~2`) in that order, so each
+    /// table keeps writing to the files it had, whichever is logged first after resuming.
+    public func continueSteps(_ tables: [(table: String, nextStep: Int)]) {
         var notes: [String] = []
         state.withLock { s in
-            for (table, step) in nextSteps {
+            for (table, step) in tables {
                 if s.tables[table] == nil { s.tables[table] = TableState(fileStem: uniqueStem(for: table, &s, &notes)) }
                 s.tables[table]!.nextStep = max(s.tables[table]!.nextStep, step)
             }

@@ -71,11 +71,12 @@ public final class SummaryOutput: LogOutput {
     /// Summarizes the rows of an existing journal (a resumed run), so the sidecar covers the
     /// whole run, not only what this process logs.
     ///
-    /// - Returns: the step each table continues from (one past its last).
+    /// - Returns: every table of the journal, in the order it first appeared, with the step
+    ///   it continues from (one past its last), rows below this output's level included.
     @discardableResult
-    public func replay(journal path: String) throws -> [String: Int] {
+    public func replay(journal path: String) throws -> [(table: String, nextStep: Int)] {
         var schemas: [[String]: RowSchema] = [:]
-        var nextSteps: [String: Int] = [:]
+        var steps = JournalTableSteps()
         try JournalScan.forEachRecord(path) { record in
             var keys: [String] = []
             var values: [Scalar] = []
@@ -93,16 +94,16 @@ public final class SummaryOutput: LogOutput {
                     values.append(value)
                 }
             }
+            steps.record(record.table, step: step)
             guard level >= self.level else { return true }
             let schema = schemas[keys] ?? RowSchema(keys: keys)
             schemas[keys] = schema
             try write(SummarizedRow(
                 table: record.table, step: step, level: level, time: RowTime(utcTimestamp: time, localTime: local),
                 schema: schema, values: values))
-            nextSteps[record.table] = step + 1
             return true
         }
-        return nextSteps
+        return steps.tables
     }
 
     public func close() throws { try writeFile(force: true) }
