@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import NokoCore
 
 /// Runs `python/parquet_check.py` (pyarrow and DuckDB) for the Parquet interop tests.
@@ -6,11 +7,13 @@ enum ParquetPython {
     /// python3 with pyarrow and duckdb, or nil (the interop tests are then skipped).
     static let interpreter: String? = python(with: ["pyarrow", "duckdb"])
 
-    static var isAvailable: Bool { interpreter != nil }
+    /// Whether the interop tests run; when required, a missing interpreter fails them.
+    static var isAvailable: Bool { interpreter != nil || interopRequired }
 
     /// Runs the check script and parses its JSON output; a failing check throws its message.
     static func check(_ arguments: [String]) throws -> JSONValue {
-        let result = try run(interpreter ?? "python3", [pythonScript("parquet_check.py")] + arguments)
+        let python = try #require(interpreter, "python3 with pyarrow and duckdb is required (pip install pyarrow duckdb)")
+        let result = try run(python, [pythonScript("parquet_check.py")] + arguments)
         guard result.status == 0 else {
             throw ParquetError(file: nil, "parquet_check.py \(arguments.first ?? ""): \(result.stdout)\(result.stderr)")
         }

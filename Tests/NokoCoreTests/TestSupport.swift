@@ -78,7 +78,12 @@ final class LockedData: @unchecked Sendable {
     var value: Data { lock.withLock { data ?? Data() } }
 }
 
-/// Python 3 with `modules` importable, or nil (the interop tests then skip, saying why).
+/// True when interop tests must run: `make test` (and so CI) sets `NOKO_REQUIRE_INTEROP=1`,
+/// turning a missing Python package from a skip into a failure.
+let interopRequired = ProcessInfo.processInfo.environment["NOKO_REQUIRE_INTEROP"] == "1"
+
+/// Python 3 with `modules` importable, or nil (the interop tests then skip, saying why,
+/// unless ``interopRequired``).
 func python(with modules: [String]) -> String? {
     for candidate in ["/usr/bin/python3", "/usr/local/bin/python3", "/root/.pyenv/shims/python3"]
     where FileManager.default.isExecutableFile(atPath: candidate) {

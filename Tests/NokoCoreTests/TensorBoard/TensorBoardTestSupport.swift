@@ -12,7 +12,8 @@ enum TensorBoardTestSupport {
     /// developer machine without it, where the checks skip.
     static let pythonWithTensorBoard: String? = python(with: ["tensorboard"])
 
-    static var pythonCheckAvailable: Bool { pythonWithTensorBoard != nil }
+    /// Whether the checks run; when required, a missing TensorBoard fails them.
+    static var pythonCheckAvailable: Bool { pythonWithTensorBoard != nil || interopRequired }
 
     static let skipReason: Comment =
         "needs python3 with the tensorboard package (pip install tensorboard; make test installs it)"
