@@ -153,8 +153,13 @@ import Glibc
         let runs = temporaryDirectory()
         let child = try Child(["extra", runs.path, "gone", "3", "hang"], environment: ["NOKO_TEST_HEARTBEAT_MS": "100"])
         child.waitFor { $0 == "hanging" }
-        usleep(350_000)
-        let beating = try metadata(runs.appendingPathComponent("gone"))
+        // Polled, not slept: a loaded machine may delay the heartbeat thread.
+        var beating = try metadata(runs.appendingPathComponent("gone"))
+        let deadline = Date().addingTimeInterval(30)
+        while beating.heartbeat! <= beating.startTime!, Date() < deadline {
+            usleep(50_000)
+            beating = try metadata(runs.appendingPathComponent("gone"))
+        }
         #expect(beating.heartbeat! > beating.startTime!, "the heartbeat is refreshed")
         #expect(RunStatus.of(beating, crashFileExists: false, now: beating.heartbeat! + 0.1) == .running)
         child.signal(SIGKILL)
