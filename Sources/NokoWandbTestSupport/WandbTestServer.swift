@@ -128,8 +128,10 @@ public final class WandbTestServer: Sendable {
         /// Seconds since the server started.
         public var time: Double
         public var kind: Kind
-        /// The status answered, nil when dropped or held.
+        /// The status answered, nil when dropped or held (or not answered yet).
         public var status: Int?
+        /// True once the server has decided to hold this request unanswered (`Fault.hold`).
+        public var held = false
 
         /// The first header named `name` (case-insensitive).
         public func header(_ name: String) -> String? {
@@ -263,6 +265,7 @@ private final class Core: Sendable {
             return .drop
         case .hold?:
             _ = apply(kind, json)
+            state.withLock { $0.requests[index].held = true }
             return .hold
         case nil:
             guard let (status, body) = apply(kind, json) else { return answer(400, ["error": "malformed request"]) }

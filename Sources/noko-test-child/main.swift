@@ -144,11 +144,16 @@ case "wandb":
         say("sync did not start")
         exit(3)
     }
-    for i in 0..<rows {
-        Noko.logRow(i % 5 == 4 ? "eval" : "train", ["i": i, "loss": 1 / Double(i + 1)])
-        usleep(500)
+    // Each line on stdin logs a batch of `rows` rows, so the test decides when rows appear.
+    var logged = 0
+    while readLine() != nil {
+        for i in logged..<(logged + rows) {
+            Noko.logRow(i % 5 == 4 ? "eval" : "train", ["i": i, "loss": 1 / Double(i + 1)])
+            usleep(500)
+        }
+        logged += rows
+        say("logged \(logged)")
     }
-    say("logged \(rows)")
     withExtendedLifetime(sync) {
         while true { sleep(60) }
     }

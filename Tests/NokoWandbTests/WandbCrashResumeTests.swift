@@ -38,22 +38,32 @@ import Testing
         server.inject(.hold, on: .fileStream, after: 2)
         let runsDir = FileManager.default.temporaryDirectory.appendingPathComponent("noko-wandb-crash-\(UUID().uuidString.prefix(8))")
         let directory = runsDir.appendingPathComponent("run")
-        let rows = 200
+        let batch = 60
 
         let child = Process()
         child.executableURL = try childExecutable()
-        child.arguments = ["wandb", runsDir.path, "run", server.baseURL, "crashrun", String(rows)]
+        child.arguments = ["wandb", runsDir.path, "run", server.baseURL, "crashrun", String(batch)]
         child.environment = ["WANDB_API_KEY": server.apiKey, "HOME": "/nonexistent"]
-        let output = Pipe()
+        let input = Pipe(), output = Pipe()
+        child.standardInput = input
         child.standardOutput = output
         try child.run()
         defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
 
-        let logged = readLine(output.fileHandleForReading, timeout: 60)
-        #expect(logged == "logged \(rows)")
-        #expect(server.wait { server in
-            server.requests.contains { $0.kind == .fileStream(runID: "crashrun") && $0.status == nil }
-        })
+        // Batch by batch, each waited for until the server has it, so every batch takes at
+        // least one request of its own however slow the machine: the third one is held.
+        func held(_ server: WandbTestServer) -> Bool {
+            server.requests.contains { $0.kind == .fileStream(runID: "crashrun") && $0.held }
+        }
+        var rows = 0
+        for _ in 0..<6 where !held(server) {
+            input.fileHandleForWriting.write(Data("\n".utf8))
+            rows += batch
+            let logged = readLine(output.fileHandleForReading, timeout: 60)
+            try #require(logged == "logged \(rows)")
+            #expect(server.wait { held($0) || ($0.run("crashrun")?.history.count ?? 0) >= rows })
+        }
+        #expect(held(server))
         kill(child.processIdentifier, SIGKILL)
         child.waitUntilExit()
         #expect(child.terminationReason == .uncaughtSignal)
@@ -61,7 +71,7 @@ import Testing
         // The state says what was acknowledged; the server holds more than that.
         let state = try JSONValue(parsing: [UInt8](try Data(contentsOf: directory.appendingPathComponent("sync/wandb.json"))))
         let acknowledged = try #require(state["history_lines"]?.intValue)
-        let held = try #require(server.requests.last { $0.kind == .fileStream(runID: "crashrun") && $0.status == nil })
+        let held = try #require(server.requests.last { $0.kind == .fileStream(runID: "crashrun") && $0.held })
         let heldHistory = try #require(held.history)
         #expect(heldHistory.offset == acknowledged)
         #expect(Int64(try #require(server.run("crashrun")).history.count) == acknowledged + Int64(heldHistory.lines.count))
