@@ -59,6 +59,14 @@ func cliBenchmark(_ arguments: [String]) throws {
     print(cpuReport("show python", "list journal"))
     print(verdict("show", streamed.medianA, target: 3) + "; " + verdict("list", streamed.medianB, target: 3))
 
+    let pythonList = try interleaved(
+        "100,000 rows × 200 columns, Python noko run", repetitions: 3,
+        a: ("show", command(["show", python.path], label: "show python again")),
+        b: ("list --metric", command(["list", python.deletingLastPathComponent().path, "--metric", "train/loss"], label: "list python")))
+    print(pythonList.report())
+    print(cpuReport("show python again", "list python"))
+    print(verdict("list", pythonList.medianB, target: 3))
+
     let csvOnly = try interleaved(
         "100,000 rows × 200 columns, Python noko run", repetitions: 3,
         a: ("show from noko.ndjson", command(["show", python.path], label: "show journal")),

@@ -5,8 +5,9 @@ import Testing
 @testable import NokoCLI
 
 @Suite struct ListCommandTests {
-    /// Three runs that differ in lr and optimizer, one of them killed; a Python noko run and a
-    /// stray directory, which list leaves out (no metadata.json).
+    /// Three runs that differ in lr and optimizer, one of them killed; a Python noko run (no
+    /// metadata or config: listed as unknown, its times from its rows) and a stray directory,
+    /// which list leaves out.
     func threeRuns() throws -> Fixtures {
         let fixtures = Fixtures()
         try fixtures.finishedRun("train_a", lr: 0.1)
@@ -34,20 +35,23 @@ import Testing
             let json = try JSONValue(parsing: fixtures.run(["list", "--json"] + arguments))
             return try #require(json["runs"]?.arrayValue).compactMap { $0["name"]?.stringValue }
         }
-        #expect(try names([]) == ["train_a", "train_b", "train_c"])
+        #expect(try names([]) == ["py_run", "train_a", "train_b", "train_c"])
         #expect(try names(["--where", "config.lr=0.10"]) == ["train_a"])
         #expect(try names(["--where", "config.lr>=0.1"]) == ["train_a", "train_c"])
-        #expect(try names(["--where", "config.optimizer/name!=sgd"]) == ["train_b"])
+        #expect(try names(["--where", "config.optimizer/name!=sgd"]) == ["py_run", "train_b"])
         #expect(try names(["--where", "config.optimizer/name~s*"]) == ["train_a", "train_c"])
         #expect(try names(["--where", "config.missing=1"]) == [])
-        #expect(try names(["--where", "config.missing!=1"]) == ["train_a", "train_b", "train_c"])
+        #expect(try names(["--where", "config.missing!=1"]) == ["py_run", "train_a", "train_b", "train_c"])
         #expect(try names(["--where", "metadata.host=gpu-node-1", "--where", "name~*_b"]) == ["train_b"])
         #expect(try names(["--where", "epoch/test_accuracy>0.9"]) == ["train_a", "train_c"])
         #expect(try names(["--status", "killed"]) == ["train_c"])
+        #expect(try names(["--status", "unknown"]) == ["py_run"])
+        #expect(try names(["--where", "w1_rows.py:133/reward>2"]) == ["py_run"], "metrics come from the Python run's rows")
         #expect(try names(["--status", "finished", "--status", "killed"]) == ["train_a", "train_b", "train_c"])
-        #expect(try names(["--sort", "config.lr"]) == ["train_b", "train_a", "train_c"])
-        #expect(try names(["--sort", "epoch/test_accuracy", "--reverse"]) == ["train_c", "train_a", "train_b"])
-        #expect(try names(["--sort", "name", "--reverse"]) == ["train_c", "train_b", "train_a"])
+        #expect(try names(["--sort", "config.lr"]) == ["train_b", "train_a", "train_c", "py_run"], "runs without the value go last")
+        #expect(try names(["--sort", "epoch/test_accuracy", "--reverse"]) == ["py_run", "train_c", "train_a", "train_b"])
+        #expect(try names(["--sort", "name", "--reverse"]) == ["train_c", "train_b", "train_a", "py_run"])
+        #expect(try names(["--sort", "duration"]) == ["py_run", "train_a", "train_b", "train_c"], "29 s of rows before 1 h runs")
     }
 
     @Test func jsonShape() throws {
@@ -57,7 +61,13 @@ import Testing
         #expect(json["config_keys"] == ["lr", "optimizer/name"])
         #expect(json["metrics"] == ["epoch/test_loss"])
         #expect(json["runs_dir"]?.stringValue == fixtures.url("runs").path)
-        let first = try #require(json["runs"]?.arrayValue?.first)
+        let runs = try #require(json["runs"]?.arrayValue)
+        let first = try #require(runs.first { $0["name"] == "train_a" })
+        let python = try #require(runs.first { $0["name"] == "py_run" })
+        #expect(python["status"] == "unknown")
+        #expect(python["duration"] == 29.0, "from its first row to its last")
+        #expect(python["config"] == [:])
+        #expect(python["metrics"]?["epoch/test_loss"] == .null)
         #expect(Set(first.objectValue!.keys) == ["name", "path", "status", "start_time", "end_time", "duration", "config", "metrics"])
         #expect(first["config"]?["optimizer/momentum"] == 0.9)
         #expect(first["metrics"]?["epoch/test_loss"]?.doubleValue == 1.0 / 13)

@@ -93,11 +93,15 @@ import Testing
         #expect(try LoadedRun.open(fixtures.finishedRun("k", status: "killed", exitCode: 143)).status(now: Fixtures.now) == .killed)
     }
 
-    @Test func runDirectoriesAreThoseWithMetadata() throws {
+    @Test func runDirectoriesAreNokoAndPythonNokoRuns() throws {
         let fixtures = Fixtures()
         try fixtures.finishedRun("b")
         try fixtures.finishedRun("a")
         try fixtures.pythonRun()
-        #expect(try LoadedRun.runDirectories(in: fixtures.url("runs")).map(\.lastPathComponent) == ["a", "b"])
+        try fixtures.pythonRun("csv_only", journal: false)
+        try FileManager.default.createDirectory(at: fixtures.url("runs/notes"), withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: fixtures.url("runs/notes/readme.txt"))
+        try Data("x".utf8).write(to: fixtures.url("runs/stray.csv"))
+        #expect(try LoadedRun.runDirectories(in: fixtures.url("runs")).map(\.lastPathComponent) == ["a", "b", "csv_only", "py_run"])
     }
 }

@@ -8,9 +8,11 @@ public struct ListCommand: NokoCommand {
         commandName: "list",
         abstract: "One line per run: name, status, start, duration, the config values that differ, chosen metrics.",
         discussion: """
-            Runs are the directories directly inside RUNS_DIR that have a metadata.json. Config \
-            columns are the keys whose values differ between the listed runs (--config picks \
-            them instead); metrics are read from summary.json (O(columns) per run).
+            Runs are the directories directly inside RUNS_DIR that have a metadata.json, and \
+            Python noko's (a noko.ndjson or CSV files; status unknown, times from their rows). \
+            Config columns are the keys whose values differ between the listed runs (--config \
+            picks them instead); metrics are read from summary.json (O(columns) per run), or \
+            rebuilt from the rows when a run has none.
 
             EXAMPLES
               noko-run list                                        ./runs, oldest first
@@ -104,6 +106,10 @@ public struct ListCommand: NokoCommand {
         var config: [String: JSONValue]
         var summary: SidecarSummary?
 
+        var startTime: Double? { run.startTime(summary: summary) }
+        var endTime: Double? { run.endTime(summary: summary) }
+        func duration(now: Double) -> Double? { run.duration(now: now, summary: summary) }
+
         func value(of field: RunFilter.Field) -> JSONValue? {
             switch field {
             case .name: return .string(run.name)
@@ -130,7 +136,8 @@ public struct ListCommand: NokoCommand {
                 let run = try LoadedRun.open(url)
                 let config = run.config.map { Dictionary(ConfigFlattening.flatten($0).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
                 var entry = Entry(run: run, status: run.status(now: context.now), config: config, summary: nil)
-                if needsSummary { entry.summary = try run.loadSummary(messages: messages).summary }
+                // A Python noko run's times are its rows'.
+                if needsSummary || run.source == .pythonNoko { entry.summary = try run.loadSummary(messages: messages).summary }
                 entries.append(entry)
             } catch {
                 context.note("warning: skipping \(url.lastPathComponent): \(error)")
@@ -158,8 +165,10 @@ public struct ListCommand: NokoCommand {
             let glob = Glob(configKeys)
             return all.filter(glob.matches)
         }
-        guard entries.count > 1 else { return [] }
-        return all.filter { key in Set(entries.map { $0.config[key] ?? .null }).count > 1 }
+        // Runs without a config (Python noko's) would make every key look different.
+        let configured = entries.filter { !$0.config.isEmpty }
+        guard configured.count > 1 else { return [] }
+        return all.filter { key in Set(configured.map { $0.config[key] ?? .null }).count > 1 }
     }
 
     func sorted(_ entries: [Entry], by key: SortKey, now: Double) -> [Entry] {
@@ -181,10 +190,10 @@ public struct ListCommand: NokoCommand {
             }.map(\.1)
         }
         switch key {
-        case .start: return ordered { $0.run.metadata?.startTime.map(JSONValue.double) }
+        case .start: return ordered { $0.startTime.map(JSONValue.double) }
         case .name: return ordered { .string($0.run.name) }
         case .status: return ordered { .string($0.status.rawValue) }
-        case .duration: return ordered { $0.run.duration(now: now).map(JSONValue.double) }
+        case .duration: return ordered { $0.duration(now: now).map(JSONValue.double) }
         case .config(let k): return ordered { $0.config[k] }
         case .metric(let reference): return ordered { $0.value(of: .metric(reference)) }
         }
@@ -203,9 +212,9 @@ public struct ListCommand: NokoCommand {
                 }
                 return [
                     "name": .string(run.name), "path": .string(run.url.path), "status": .string(entry.status.rawValue),
-                    "start_time": run.metadata?.startTime.map(JSONValue.double) ?? .null,
-                    "end_time": run.metadata?.endTime.map(JSONValue.double) ?? .null,
-                    "duration": run.duration(now: now).map(JSONValue.double) ?? .null,
+                    "start_time": entry.startTime.map(JSONValue.double) ?? .null,
+                    "end_time": entry.endTime.map(JSONValue.double) ?? .null,
+                    "duration": entry.duration(now: now).map(JSONValue.double) ?? .null,
                     "config": .object(entry.config), "metrics": .object(metricValues),
                 ]
             }),
@@ -222,8 +231,8 @@ public struct ListCommand: NokoCommand {
             var cells = [
                 run.name,
                 terminal.paint(entry.status.rawValue, Terminal.style(forStatus: entry.status.rawValue)),
-                run.metadata?.startTime.map { DisplayFormat.time($0, timeZone: context.timeZone) } ?? "",
-                run.duration(now: context.now).map(DisplayFormat.duration) ?? "",
+                entry.startTime.map { DisplayFormat.time($0, timeZone: context.timeZone) } ?? "",
+                entry.duration(now: context.now).map(DisplayFormat.duration) ?? "",
             ]
             cells += configKeys.map { key in entry.config[key].map { TextWidth.truncate(DisplayFormat.json($0), to: 24) } ?? "-" }
             cells += metrics.map { reference in

@@ -85,8 +85,8 @@ public struct LoadedRun: Sendable {
             seeds: try readJSON(url.appendingPathComponent(seedsFileName)))
     }
 
-    /// The run directories directly inside `directory`: those with a `metadata.json`, sorted
-    /// by name.
+    /// The run directories directly inside `directory`, sorted by name: those with a
+    /// `metadata.json`, and Python noko's (a `noko.ndjson` or `.csv` files, no metadata).
     public static func runDirectories(in directory: URL) throws -> [URL] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
@@ -99,7 +99,7 @@ public struct LoadedRun: Sendable {
             throw CLIError("\(directory.path): cannot list: \(error.localizedDescription)")
         }
         return names.sorted().map { directory.appendingPathComponent($0, isDirectory: true) }.filter {
-            FileManager.default.fileExists(atPath: $0.appendingPathComponent(RunMetadata.fileName).path)
+            FileManager.default.fileExists(atPath: $0.appendingPathComponent(RunMetadata.fileName).path) || hasPythonNokoFiles($0)
         }
     }
 
@@ -120,6 +120,26 @@ public struct LoadedRun: Sendable {
         case .running: return now - start
         default: return metadata?.heartbeat.map { $0 - start }
         }
+    }
+
+    /// The start time: `metadata.json`'s, else the first row's (a Python noko run has no
+    /// metadata; its rows' times come from `summary`).
+    public func startTime(summary: SidecarSummary?) -> Double? {
+        metadata?.startTime ?? summary?.tables.map(\.firstTime).filter(\.isFinite).min()
+    }
+
+    /// The end time, when the run ended: `metadata.json`'s, else (Python noko) the last row's.
+    public func endTime(summary: SidecarSummary?) -> Double? {
+        if let end = metadata?.endTime { return end }
+        if source == .pythonNoko { return summary?.tables.map(\.lastTime).filter(\.isFinite).max() }
+        return nil
+    }
+
+    /// ``duration(now:)``, or for a Python noko run the time from its first row to its last.
+    public func duration(now: Double, summary: SidecarSummary?) -> Double? {
+        if let d = duration(now: now) { return d }
+        guard let start = startTime(summary: summary), let end = endTime(summary: summary) else { return nil }
+        return end - start
     }
 
     /// The git checkpoint record (`metadata.git`), or nil outside a repository. A record

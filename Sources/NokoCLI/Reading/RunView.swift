@@ -35,23 +35,13 @@ public struct RunView {
     public var status: RunStatus { run.status(now: context.now) }
 
     /// The start time: `metadata.json`'s, else the first row's (Python noko).
-    public var startTime: Double? {
-        run.metadata?.startTime ?? summary.tables.map(\.firstTime).filter(\.isFinite).min()
-    }
+    public var startTime: Double? { run.startTime(summary: summary) }
 
     /// The end time, when the run ended.
-    public var endTime: Double? {
-        if let end = run.metadata?.endTime { return end }
-        if run.source == .pythonNoko { return summary.tables.map(\.lastTime).filter(\.isFinite).max() }
-        return nil
-    }
+    public var endTime: Double? { run.endTime(summary: summary) }
 
     /// The duration (to `now` while running).
-    public var duration: Double? {
-        if let d = run.duration(now: context.now) { return d }
-        guard let start = startTime, let end = endTime else { return nil }
-        return end - start
-    }
+    public var duration: Double? { run.duration(now: context.now, summary: summary) }
 
     /// The run's path as people should see it: relative to the working directory when
     /// inside it.
