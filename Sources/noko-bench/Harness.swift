@@ -54,10 +54,25 @@ func interleaved(
     return result
 }
 
-/// A fresh empty directory under the system temp directory.
+/// This process's scratch directories live here; the benchmarks write gigabytes, so each
+/// case's are removed when it ends (``removeScratchDirectories()``).
+let scratchRoot = FileManager.default.temporaryDirectory.appendingPathComponent("noko-bench-\(getpid())")
+
+/// A fresh empty directory under ``scratchRoot``.
 func scratchDirectory(_ label: String) -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("noko-bench-\(label)-\(UUID().uuidString.prefix(8))")
+    let url = scratchRoot.appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+}
+
+/// Removes every scratch directory of this process.
+func removeScratchDirectories() {
+    try? FileManager.default.removeItem(at: scratchRoot)
+}
+
+/// Runs `body` with a fresh scratch directory and removes the directory afterwards.
+func withScratchDirectory<T>(_ label: String, _ body: (URL) throws -> T) rethrows -> T {
+    let directory = scratchDirectory(label)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
 }

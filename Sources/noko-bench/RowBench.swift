@@ -82,9 +82,9 @@ func rowsBenchmark(_ arguments: [String]) throws {
     var withClose: [Double] = []
     let result = try interleaved(
         "rows (100,000 × 16 values, default outputs without TensorBoard)", repetitions: 7,
-        a: ("floor", { floorLoop(workload, into: scratchDirectory("floor")) }),
+        a: ("floor", { withScratchDirectory("floor") { floorLoop(workload, into: $0) } }),
         b: ("noko", {
-            let run = try nokoLoop(workload, logger: defaultLogger(in: scratchDirectory("rows")))
+            let run = try withScratchDirectory("rows") { try nokoLoop(workload, logger: defaultLogger(in: $0)) }
             withClose.append(run.withClose)
             return run.loop
         }))
@@ -147,6 +147,7 @@ func schemaGrowthBenchmark(_ arguments: [String]) throws {
     var closeTimes: [Double] = []
     func run(rows: Int, flushInterval: Duration) throws -> Double {
         let directory = scratchDirectory("growth")
+        defer { try? FileManager.default.removeItem(at: directory) }
         var options = OutputOptions()
         options.stderrLevel = .error
         options.tensorBoardLevel = nil

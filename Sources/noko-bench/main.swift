@@ -27,5 +27,6 @@ for name in wanted {
         exit(2)
     }
     print("== \(name)")
+    defer { removeScratchDirectories() }
     try benchCase.run(arguments)
 }

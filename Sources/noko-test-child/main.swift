@@ -16,6 +16,16 @@ import Logging
 import Noko
 import NokoWandb
 
+/// Past this many rows a child logging "forever" slows to about a row per millisecond: the
+/// tests kill it long before, and on a loaded machine the kill can come late; unthrottled,
+/// the run directory would grow by gigabytes in the meantime.
+let fullSpeedRows = 20_000
+
+/// Paces endless logging (see ``fullSpeedRows``).
+func pace(_ row: Int) {
+    if row >= fullSpeedRows { usleep(1_000) }
+}
+
 /// One unbuffered line on stdout: the parent reads progress as it happens.
 func say(_ line: String) {
     var bytes = Array((line + "\n").utf8)
@@ -37,6 +47,7 @@ case "log":
     while i < rows {
         Noko.logRow("t", ["i": i, "x": Double(i) * 0.5, "s": "row \(i)", "v": [1.0, 2.0, Double(i)]])
         say("logged \(i)")
+        pace(i)
         i += 1
     }
     Noko.close()
@@ -86,6 +97,7 @@ case "extra":
     while i < rows {
         Noko.logRow("t", ["i": i, "x": Double(i) * 0.5, "r": Double.random(in: 0..<1, using: &Noko.random)])
         say("logged \(i)")
+        pace(i)
         i += 1
     }
     switch then {
@@ -169,6 +181,7 @@ case "parquet":
     while true {
         logger.logRow("t", ["i": i, "x": Double(i) * 0.5, "s": "row \(i)"])
         say("logged \(i)")
+        pace(i)
         i += 1
     }
 default:
