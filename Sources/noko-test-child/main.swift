@@ -5,9 +5,10 @@
 //       "logged <i>" to stdout after each logRow returns.
 //   noko-test-child wandb RUNS_DIR RUN_NAME BASE_URL RUN_ID ROWS
 //       initializes noko, syncs the run to the wandb server at BASE_URL (key from
-//       WANDB_API_KEY) as run RUN_ID, logs ROWS rows (every fifth into table `eval`, the
-//       rest into `train`, key `i` = row number), prints "logged ROWS", then waits to be
-//       killed (Tests/NokoWandbTests/WandbCrashResumeTests.swift).
+//       WANDB_API_KEY) as run RUN_ID; for each line read on stdin logs a batch of ROWS rows
+//       (every fifth into table `eval`, the rest into `train`, key `i` = row number) and
+//       prints "logged <rows so far>"; at the end of stdin waits to be killed
+//       (Tests/NokoWandbTests/WandbCrashResumeTests.swift).
 //   noko-test-child parquet DIR
 //       logs rows forever into DIR/noko.ndjson and DIR/t.parquet (tiny row groups, so that
 //       a kill is likely to land in the middle of an append), printing "logged <i>".

@@ -3,8 +3,8 @@
 /// Every dictionary row is mapped onto its table's schema key by key (dictionaries iterate
 /// in a different order per instance), so this lookup runs once per logged value. `[String:
 /// Int]` hashes each key with SipHash; here a key's UTF-8 bytes go through a cheap
-/// multiplicative hash into an open-addressed table, which makes the lookup several times
-/// faster for the short keys rows have. Keys are compared in full, so a poor spread only
+/// multiplicative hash into an open-addressed table, which makes the lookup more than twice
+/// as fast for the short keys rows have. Keys are compared in full, so a poor spread only
 /// costs probes, never a wrong answer.
 struct KeyIndex: Sendable {
     private let keys: [String]
