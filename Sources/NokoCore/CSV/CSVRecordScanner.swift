@@ -68,6 +68,12 @@ struct CSVRecordScanner {
             var found: [(Range<Int>, [Range<Int>], Int)] = []
             var line = self.line
             while i < count {
+                if !inQuotes {
+                    // Digits, letters, '.' and '-' all sort above ',', and the bytes that
+                    // matter here (',', '"', '\n', '\r') below it: skip runs in a tight loop.
+                    while i < count && bytes[i] > UInt8(ascii: ",") { i += 1 }
+                    if i == count { break }
+                }
                 let byte = bytes[i]
                 if inQuotes {
                     if byte == UInt8(ascii: "\"") {
