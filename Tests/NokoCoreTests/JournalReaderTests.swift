@@ -4,9 +4,7 @@ import Testing
 
 @Suite struct JournalReaderTests {
     private func scratchFile() -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("noko-journal-\(UUID().uuidString)")
-        try! FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent("noko.ndjson").path
+        temporaryDirectory("journal").appendingPathComponent("noko.ndjson").path
     }
 
     private func append(_ bytes: [UInt8], to path: String) {
@@ -100,8 +98,7 @@ import Testing
     }
 
     @Test func anUnreadableJournalIsAnError() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("noko-journal-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = temporaryDirectory()
         let reader = JournalReader(path: directory.path)  // a directory, not a file
         #expect(throws: JournalReadError.self) { _ = try reader.withNextLine { _ in 1 } }
     }
