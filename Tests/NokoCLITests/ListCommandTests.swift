@@ -75,6 +75,30 @@ import Testing
         #expect(first["duration"] == 3723.5)
     }
 
+    @Test func pythonRunsWhoseRowsGiveNoTimeAreListedWithBlankTimes() throws {
+        let fixtures = Fixtures()
+        try fixtures.finishedRun("train_a", lr: 0.1)
+        // A directory with a CSV that is not noko's (no $utc_timestamp), and a Python run
+        // whose journal has a malformed line.
+        try FileManager.default.createDirectory(at: fixtures.url("runs/data"), withIntermediateDirectories: true)
+        try Data("id,label\n1,cat\n2,dog\n".utf8).write(to: fixtures.url("runs/data/labels.csv"))
+        try FileManager.default.createDirectory(at: fixtures.url("runs/broken"), withIntermediateDirectories: true)
+        try Data("{\"$table\": \"t\", \"$step\": 0, \"$utc_timestamp\": 1795777200.0, \"x\": 1}\nnot json\n".utf8)
+            .write(to: fixtures.url("runs/broken/noko.ndjson"))
+        let context = fixtures.context()
+        let json = try JSONValue(parsing: fixtures.run(["list", "--json"], context: context))
+        let runs = try #require(json["runs"]?.arrayValue)
+        #expect(runs.map { $0["name"] } == ["train_a", "broken", "data"], "runs without a start go last")
+        for name in ["broken", "data"] {
+            let run = try #require(runs.first { $0["name"]?.stringValue == name })
+            #expect(run["status"] == "unknown")
+            #expect(run["start_time"] == .null, "\(name): no time rather than 1970")
+            #expect(run["duration"] == .null)
+        }
+        #expect(context.capturedError.contains("broken: no start or duration"), "\(context.capturedError)")
+        #expect(context.capturedError.contains("noko.ndjson:2:"), "the unreadable line is named")
+    }
+
     @Test func configGlobChoosesTheColumns() throws {
         let fixtures = try threeRuns()
         let json = try JSONValue(parsing: fixtures.run(["list", "--json", "--config", "batch*,seed"]))

@@ -18,6 +18,23 @@ import Testing
         #expect(index.position(of: "b") == 1)
     }
 
+    @Test func keysAreFoundByCanonicalEquivalenceLikeStringEquality() {
+        let precomposed = "caf\u{E9}", decomposed = "cafe\u{301}", kelvin = "\u{212A}"
+        #expect(precomposed == decomposed && kelvin == "K", "what Swift's String equality says")
+        // Every key ASCII: a non-ASCII lookup still finds its canonical equal.
+        let ascii = KeyIndex(["x", "K", "y"])
+        #expect(ascii.position(of: kelvin) == 1)
+        #expect(ascii.position(of: precomposed) == nil)
+        // Some key not ASCII: either spelling finds it.
+        for stored in [precomposed, decomposed] {
+            let index = KeyIndex(["a", stored, "b"] + (0..<40).map { "k\($0)" })
+            #expect(index.position(of: precomposed) == 1)
+            #expect(index.position(of: decomposed) == 1)
+            #expect(index.position(of: "k39") == 42)
+            #expect(index.position(of: "cafe") == nil)
+        }
+    }
+
     @Test func anEmptyIndexFindsNothing() {
         #expect(KeyIndex([]).position(of: "a") == nil)
     }

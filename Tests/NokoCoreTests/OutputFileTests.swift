@@ -149,6 +149,11 @@ private func lines(_ url: URL) -> [String] {
         #expect(try LogFileLoader.load(dir.appendingPathComponent("loss~2.csv").path)["y"] == [2, 4])
         #expect(try LogFileLoader.load(dir.appendingPathComponent("loss~2.csv").path)["$step"] == [0, 1])
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("loss.csv").path))
+        // The sidecar, rebuilt from the journal on resume, names the same files.
+        let sidecar = try JSONValue(parsing: [UInt8](try Data(contentsOf: dir.appendingPathComponent("summary.json"))))
+        #expect(sidecar["tables"]?["Loss"]?["file"] == "Loss")
+        #expect(sidecar["tables"]?["loss"]?["file"] == "loss~2")
+        #expect(sidecar["tables"]?["loss"]?["rows"] == 2)
     }
 
     @Test func csvIsBufferedUntilFlush() throws {

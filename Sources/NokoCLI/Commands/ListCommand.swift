@@ -136,8 +136,17 @@ public struct ListCommand: NokoCommand {
                 let run = try LoadedRun.open(url)
                 let config = run.config.map { Dictionary(ConfigFlattening.flatten($0).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
                 var entry = Entry(run: run, status: run.status(now: context.now), config: config, summary: nil)
-                // A Python noko run's times are its rows'.
-                if needsSummary || run.source == .pythonNoko { entry.summary = try run.loadSummary(messages: messages).summary }
+                if needsSummary {
+                    entry.summary = try run.loadSummary(messages: messages).summary
+                } else if run.source == .pythonNoko {
+                    // A Python noko run's times are its rows'; rows that cannot be read leave
+                    // them blank, not the run out.
+                    do {
+                        entry.summary = try run.loadSummary(messages: messages).summary
+                    } catch {
+                        context.note("warning: \(url.lastPathComponent): no start or duration: \(error)")
+                    }
+                }
                 entries.append(entry)
             } catch {
                 context.note("warning: skipping \(url.lastPathComponent): \(error)")

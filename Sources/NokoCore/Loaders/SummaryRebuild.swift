@@ -124,7 +124,8 @@ struct RowBuilder {
         values.removeAll(keepingCapacity: true)
         var step = fallbackStep ?? 0
         var level = LogLevel.info
-        var utc = 0.0
+        // No `$utc_timestamp` (a CSV that is not noko's): no time, rather than 1970.
+        var utc = Double.nan
         var local = ""
         for (key, value) in members {
             // Bookkeeping keys all start with "$"; checking that byte first spares every

@@ -39,8 +39,8 @@ public final class NokoLogger: Sendable {
         var localTime = LocalTimeFormatter()
         /// Warnings already given, so each is given once.
         var warned: Set<String> = []
-        /// Lower-cased file stems in use, to keep tables apart on case-insensitive disks.
-        var stems: [String: String] = [:]
+        /// Tables' file stems, kept apart on case-insensitive disks.
+        var stems = FileStems()
         /// Rows since the flusher last started, to wake it early when views pile up.
         var rowsSinceFlush = 0
     }
@@ -274,18 +274,9 @@ public final class NokoLogger: Sendable {
     }
 
     private func uniqueStem(for table: String, _ s: inout State, _ notes: inout [String]) -> String {
-        let stem = TableFileName.encode(table)
-        var candidate = stem
-        var n = 1
-        while let owner = s.stems[candidate.lowercased()], owner != table {
-            n += 1
-            candidate = "\(stem)~\(n)"
-        }
-        if candidate != stem {
-            notes.append("table '\(table)' differs from table '\(s.stems[stem.lowercased()]!)' only in case; its files are named '\(candidate)'")
-        }
-        s.stems[candidate.lowercased()] = table
-        return candidate
+        let (stem, note) = s.stems.stem(for: table)
+        if let note { notes.append(note) }
+        return stem
     }
 
     private func warnOnce(_ id: String, _ message: String, _ s: inout State, _ notes: inout [String]) {

@@ -77,10 +77,13 @@ public final class SummaryOutput: LogOutput {
     public func replay(journal path: String) throws -> [(table: String, nextStep: Int)] {
         var schemas: [[String]: RowSchema] = [:]
         var steps = JournalTableSteps()
+        // The logger names files in order of first appearance too (`~2` for case twins).
+        var stems = FileStems()
+        var stemOfTable: [String: String] = [:]
         try JournalScan.forEachRecord(path) { record in
             var keys: [String] = []
             var values: [Scalar] = []
-            var step = 0, level = LogLevel.info, time = 0.0, local = ""
+            var step: Int?, level = LogLevel.info, time = 0.0, local = ""
             for (key, value) in record.members {
                 switch key {
                 case "$table": continue
@@ -94,13 +97,15 @@ public final class SummaryOutput: LogOutput {
                     values.append(value)
                 }
             }
-            steps.record(record.table, step: step)
+            if let step { steps.record(record.table, step: step) }
+            let stem = stemOfTable[record.table] ?? stems.stem(for: record.table).stem
+            stemOfTable[record.table] = stem
             guard level >= self.level else { return true }
             let schema = schemas[keys] ?? RowSchema(keys: keys)
             schemas[keys] = schema
             try write(SummarizedRow(
-                table: record.table, step: step, level: level, time: RowTime(utcTimestamp: time, localTime: local),
-                schema: schema, values: values))
+                table: record.table, step: step ?? 0, level: level, time: RowTime(utcTimestamp: time, localTime: local),
+                schema: schema, values: values, fileStem: stem))
             return true
         }
         return steps.tables

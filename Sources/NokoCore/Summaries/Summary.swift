@@ -47,13 +47,6 @@ public struct Summary {
         values.append(value)
     }
 
-    /// Drops everything added after the first `count` keys and `warningCount` warnings.
-    mutating func truncate(to count: Int, warnings warningCount: Int) {
-        keys.removeSubrange(count...)
-        values.removeSubrange(count...)
-        warnings.removeSubrange(warningCount...)
-    }
-
     /// Summarizes any value under `prefix` with noko's rules (nesting with `/`, numeric
     /// collections to `.mean/.min/.max/.std`, registered summarizers…).
     public mutating func summarize(_ value: Any, prefix: String) {

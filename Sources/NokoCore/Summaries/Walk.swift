@@ -89,21 +89,12 @@ extension Summary {
             custom.summarize(prefix: "", into: &self)
             return
         }
-        if let dictionary = row as? [String: Any] {
-            // The common row: a specialized loop, no existential dispatch per entry, and the
-            // collision check in the same pass. A key that may collide is rare; then the
-            // entries summarized so far are dropped and the row takes the sorted path below.
-            let (keyCount, warningCount) = (keys.count, warnings.count)
-            var collides = false
-            for (key, value) in dictionary {
-                if mayCollide(key) {
-                    collides = true
-                    break
-                }
-                walkEntry(key, value, prefix: "")
-            }
-            if !collides { return }
-            truncate(to: keyCount, warnings: warningCount)
+        if let dictionary = row as? [String: Any], !dictionary.keys.contains(where: mayCollide) {
+            // The common row: a specialized loop, no existential dispatch per entry. (Keys
+            // are checked first, not as they come: summarizing part of a row twice would run
+            // custom summarizers twice.)
+            for (key, value) in dictionary { walkEntry(key, value, prefix: "") }
+            return
         }
         if let keyed = row as? any KeyedEntries {
             keyed.nokoForEach { walkEntry($0, $1, prefix: "") }
