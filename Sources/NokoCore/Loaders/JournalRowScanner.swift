@@ -168,7 +168,8 @@ struct JournalRowScanner {
         }
         var level = LogLevel.info
         if shape.levelMember >= 0, case .int(let v) = values[shape.levelMember] { level = logLevel(Int(v)) }
-        let utc = shape.timeMember >= 0 ? values[shape.timeMember].doubleValue ?? 0 : 0
+        // No (numeric) `$utc_timestamp`: no time, as `RowBuilder` says.
+        let utc = shape.timeMember >= 0 ? values[shape.timeMember].doubleValue ?? .nan : .nan
         var local = ""
         if shape.localTimeMember >= 0, case .string(let s) = values[shape.localTimeMember] { local = s }
         var rowValues: [Scalar]
