@@ -109,6 +109,15 @@ public final class WandbSync: Sendable {
         if settings.mode == .offline {
             messages(WandbMessage(level: .info, text: "offline: rows stay in the run directory; upload them with: \(syncCommand(for: run.directory))"))
         }
+        if settings.mode == .online {
+            // libcurl's global init (which initializes OpenSSL, and so registers OpenSSL's own
+            // exit-time cleanup) happens here, on the caller's thread, before the caller
+            // installs its exit hook (`initExtra` does so right after). Exit handlers run in
+            // reverse order: done lazily on the uploader's thread, OpenSSL's cleanup could be
+            // registered after the run's hook and run before it, freeing libcrypto while the
+            // finishing run still uploads (a segfault at exit).
+            _ = CurlGlobal.initialized
+        }
         let control = SyncControl(record: state.remoteRecord, userSummary: state.userSummary, messages: messages, onRecordChange: onRecordChange)
         let sync = WandbSync(directory: run.directory, mode: settings.mode, control: control, lock: lock, finishTimeout: settings.options.finishTimeout)
         launch(directory: run.directory, settings: settings, state: state, control: control, progress: nil, live: true)
