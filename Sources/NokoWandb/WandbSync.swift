@@ -109,19 +109,24 @@ public final class WandbSync: Sendable {
         if settings.mode == .offline {
             messages(WandbMessage(level: .info, text: "offline: rows stay in the run directory; upload them with: \(syncCommand(for: run.directory))"))
         }
-        if settings.mode == .online {
-            // libcurl's global init (which initializes OpenSSL, and so registers OpenSSL's own
-            // exit-time cleanup) happens here, on the caller's thread, before the caller
-            // installs its exit hook (`initExtra` does so right after). Exit handlers run in
-            // reverse order: done lazily on the uploader's thread, OpenSSL's cleanup could be
-            // registered after the run's hook and run before it, freeing libcrypto while the
-            // finishing run still uploads (a segfault at exit).
-            _ = CurlGlobal.initialized
-        }
+        if settings.mode == .online { initializeTransport() }
         let control = SyncControl(record: state.remoteRecord, userSummary: state.userSummary, messages: messages, onRecordChange: onRecordChange)
         let sync = WandbSync(directory: run.directory, mode: settings.mode, control: control, lock: lock, finishTimeout: settings.options.finishTimeout)
         launch(directory: run.directory, settings: settings, state: state, control: control, progress: nil, live: true)
         return sync
+    }
+
+    /// Initializes libcurl, and with it OpenSSL, unless done already (about half a
+    /// millisecond). ``start(options:run:environment:netrcPath:messages:onRecordChange:)``
+    /// calls it on the caller's thread.
+    ///
+    /// Call it before installing a process exit handler that may still upload, as
+    /// `initExtra` does: exit handlers run in reverse order of registration, and OpenSSL
+    /// registers its own cleanup when it is first initialized. Initialized later (lazily, on
+    /// the upload thread), OpenSSL would be cleaned up before that handler runs, and the
+    /// upload that finishes the run would crash the exiting process.
+    public static func initializeTransport() {
+        _ = CurlGlobal.initialized
     }
 
     /// Where the run lives on wandb, for `metadata.json` (`remotes.wandb`).

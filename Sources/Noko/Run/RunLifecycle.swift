@@ -1,6 +1,7 @@
 import CNokoSignals
 import Foundation
 import NokoCore
+import NokoWandb
 import Synchronization
 
 #if canImport(Glibc)
@@ -31,6 +32,9 @@ enum RunLifecycle {
     /// Normal exit (`exit(n)`, returning from `main`) finishes the run with the exit status;
     /// glibc's `on_exit` hands it over, where `atexit` could not.
     private static let exitHook: Void = {
+        // OpenSSL's exit-time cleanup must be registered before this hook, so it runs after
+        // the hook has finished the run's upload (see `WandbSync.initializeTransport`).
+        WandbSync.initializeTransport()
         #if canImport(Glibc)
         on_exit({ status, _ in RunLifecycle.run?.finish(exitCode: status) }, nil)
         #else
