@@ -22,9 +22,9 @@ import NokoWandb
 /// the run directory would grow by gigabytes in the meantime.
 let fullSpeedRows = 20_000
 
-/// Paces endless logging (see ``fullSpeedRows``).
-func pace(_ row: Int) {
-    if row >= fullSpeedRows { usleep(1_000) }
+/// Paces endless logging (see ``fullSpeedRows``); a given number of rows goes at full speed.
+func pace(_ row: Int, endless: Bool = true) {
+    if endless && row >= fullSpeedRows { usleep(1_000) }
 }
 
 /// One unbuffered line on stdout: the parent reads progress as it happens.
@@ -48,7 +48,7 @@ case "log":
     while i < rows {
         Noko.logRow("t", ["i": i, "x": Double(i) * 0.5, "s": "row \(i)", "v": [1.0, 2.0, Double(i)]])
         say("logged \(i)")
-        pace(i)
+        pace(i, endless: rows == Int.max)
         i += 1
     }
     Noko.close()
@@ -98,7 +98,7 @@ case "extra":
     while i < rows {
         Noko.logRow("t", ["i": i, "x": Double(i) * 0.5, "r": Double.random(in: 0..<1, using: &Noko.random)])
         say("logged \(i)")
-        pace(i)
+        pace(i, endless: rows == Int.max)
         i += 1
     }
     switch then {

@@ -208,7 +208,7 @@ private struct RunStarter {
         let journal = directory.appendingPathComponent(DefaultOutputs.journalFile).path
         guard FileManager.default.fileExists(atPath: journal) else { return }
         let summary = logger.outputs.lazy.compactMap { $0 as? SummaryOutput }.first
-        let tables = try summary?.replay(journal: journal) ?? JournalTableSteps.scan(journal)
+        let tables = try summary?.replay(journal: journal, messages: logger.messages) ?? JournalTableSteps.scan(journal)
         logger.continueSteps(tables)
         let steps = tables.map { "\($0.table): \($0.nextStep)" }.joined(separator: ", ")
         logger.messages.info("resuming run in \(directory.path); tables continue at steps \(steps)")

@@ -75,6 +75,22 @@ struct JournalRowScanner {
         self.fileStem = fileStem
     }
 
+    /// Calls `body` with every row of the journal at `path`, in order. Returns the length of
+    /// a torn last line, which is left out (the caller says so).
+    static func forEachRow(
+        in path: String, allowsNonFiniteLiterals: Bool = false, fileStem: @escaping (String) -> String,
+        _ body: (SummarizedRow) throws -> Void
+    ) throws -> Int {
+        var scanner = JournalRowScanner(path: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, fileStem: fileStem)
+        var reader = try LineReader(path: path)
+        defer { reader.close() }
+        return try reader.forEachLine { line in
+            guard !line.bytes.isEmpty else { return true }
+            try body(scanner.row(line.bytes, number: line.number))
+            return true
+        }
+    }
+
     /// The row on `line` (1-based `number`, for errors).
     mutating func row(_ line: UnsafeRawBufferPointer, number: Int) throws -> SummarizedRow {
         if let row = fastRow(line) { return row }

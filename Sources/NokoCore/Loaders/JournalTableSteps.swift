@@ -19,12 +19,12 @@ public struct JournalTableSteps: Sendable {
         }
     }
 
-    /// Scans a journal for its tables.
+    /// Scans a journal for its tables (a row without a `$step` counts as step 0, as
+    /// everywhere rows are read back).
     public static func scan(_ path: String) throws -> [(table: String, nextStep: Int)] {
         var steps = JournalTableSteps()
-        try JournalScan.forEachRecord(path) { record in
-            if let step = record.step { steps.record(record.table, step: step) }
-            return true
+        _ = try JournalRowScanner.forEachRow(in: path, fileStem: { $0 }) { row in
+            steps.record(row.table, step: row.step)
         }
         return steps.tables
     }

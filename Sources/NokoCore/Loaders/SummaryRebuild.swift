@@ -17,17 +17,12 @@ public enum SummaryRebuild {
         messages: Logging.Logger = NokoMessages.logger()
     ) throws -> String {
         let output = SummaryOutput(url: unwritableURL)
-        var scanner = JournalRowScanner(path: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, fileStem: fileStem)
-        var reader = try LineReader(path: path)
-        defer { reader.close() }
         var rows = 0
-        let torn = try reader.forEachLine { line in
-            guard !line.bytes.isEmpty else { return true }
-            try output.write(scanner.row(line.bytes, number: line.number))
+        let torn = try JournalRowScanner.forEachRow(in: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, fileStem: fileStem) { row in
+            try output.write(row)
             rows += 1
             // Summarize as we go: memory stays O(columns), and the rows are still in cache.
             if rows % 256 == 0 { output.absorbPending() }
-            return true
         }
         if torn > 0 {
             messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line or is still writing it); skipped")

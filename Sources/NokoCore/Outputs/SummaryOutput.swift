@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Synchronization
 
 /// The `summary.json` sidecar: per table, the row count and step range, and per column the
@@ -74,39 +75,22 @@ public final class SummaryOutput: LogOutput {
     /// - Returns: every table of the journal, in the order it first appeared, with the step
     ///   it continues from (one past its last), rows below this output's level included.
     @discardableResult
-    public func replay(journal path: String) throws -> [(table: String, nextStep: Int)] {
-        var schemas: [[String]: RowSchema] = [:]
+    public func replay(
+        journal path: String, messages: Logging.Logger = NokoMessages.logger()
+    ) throws -> [(table: String, nextStep: Int)] {
         var steps = JournalTableSteps()
         // The logger names files in order of first appearance too (`~2` for case twins).
         var stems = FileStems()
-        var stemOfTable: [String: String] = [:]
-        try JournalScan.forEachRecord(path) { record in
-            var keys: [String] = []
-            var values: [Scalar] = []
-            var step: Int?, level = LogLevel.info, time = 0.0, local = ""
-            for (key, value) in record.members {
-                switch key {
-                case "$table": continue
-                // `Int(exactly:)`: a hand-edited journal must not trap the resuming program.
-                case "$step": step = value.doubleValue.flatMap { Int(exactly: $0.rounded()) } ?? step
-                case "$level": level = LogLevel(value: value.doubleValue.flatMap { Int(exactly: $0.rounded()) } ?? 20)
-                case "$utc_timestamp": time = value.doubleValue ?? 0
-                case "$localtime": local = value.stringValue ?? ""
-                default:
-                    keys.append(key)
-                    values.append(value)
-                }
-            }
-            if let step { steps.record(record.table, step: step) }
-            let stem = stemOfTable[record.table] ?? stems.stem(for: record.table).stem
-            stemOfTable[record.table] = stem
-            guard level >= self.level else { return true }
-            let schema = schemas[keys] ?? RowSchema(keys: keys)
-            schemas[keys] = schema
-            try write(SummarizedRow(
-                table: record.table, step: step ?? 0, level: level, time: RowTime(utcTimestamp: time, localTime: local),
-                schema: schema, values: values, fileStem: stem))
-            return true
+        var rows = 0
+        let torn = try JournalRowScanner.forEachRow(in: path, fileStem: { stems.stem(for: $0).stem }) { row in
+            steps.record(row.table, step: row.step)
+            guard row.level >= level else { return }
+            try write(row)
+            rows += 1
+            if rows % 256 == 0 { absorbPending() }
+        }
+        if torn > 0 {
+            messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line); skipped")
         }
         return steps.tables
     }
