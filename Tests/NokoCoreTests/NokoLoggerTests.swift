@@ -83,10 +83,10 @@ import Testing
         #expect(warnings.first?.hasPrefix("table 't': two values map to key '") == true)
     }
 
-    @Test func aSeparatorKeyFoundMidRowSummarizesEachEntryOnce() {
+    @Test func aRowWithASeparatorKeySummarizesEachEntryOnce() {
         let (logger, output, messages) = memoryLogger()
-        // Entries come in the dictionary's order, so the "a/b" key turns up part-way through
-        // the plain ones; the row then restarts on the sorted path.
+        // The "a/b" key sends the whole row down the sorted path; every entry, plain or not,
+        // is summarized exactly once and warned about once.
         var row: [String: Any] = ["a/b": 1, "a": ["b": 2]]
         for k in 0..<30 { row["x\(k)"] = k == 7 ? Double.nan : Double(k) }
         logger.logRow("t", row)
