@@ -130,12 +130,12 @@ enum CLIBenchRuns {
         let summary = SummaryOutput(url: directory.appendingPathComponent("summary.json"))
         let schema = RowSchema(keys: columnNames(columns))
         var state = (0..<columns).map { Double($0) }
-        var rng = CLIBenchRandom(state: 7)
+        var rng = SplitMix64(seed: 7)
         for i in 0..<rows {
             var values: [Scalar] = []
             values.reserveCapacity(columns)
             for c in 0..<columns {
-                state[c] += rng.nextDouble() - 0.5
+                state[c] += rng.unit() - 0.5
                 values.append(c % 10 == 9 ? .int(Int64(i / 1000)) : .double(state[c]))
             }
             try summary.write(
@@ -164,7 +164,7 @@ enum CLIBenchRuns {
             try? csv.close()
         }
         var state = (0..<columns).map { Double($0) }
-        var rng = CLIBenchRandom(state: 11)
+        var rng = SplitMix64(seed: 11)
         var py = "", st = "", cs = (["$level", "$localtime", "$step", "$table", "$utc_timestamp"] + names.sorted()).joined(separator: ",") + "\n"
         let sortedIndex = names.enumerated().sorted { $0.element < $1.element }.map(\.offset)
         var cells = [String](repeating: "", count: columns)
@@ -174,7 +174,7 @@ enum CLIBenchRuns {
             py += head
             st += head
             for c in 0..<columns {
-                state[c] += rng.nextDouble() - 0.5
+                state[c] += rng.unit() - 0.5
                 let isNaN = (i + c) % 997 == 0
                 let text = isNaN ? "NaN" : c % 10 == 9 ? String(i / 1000) : "\(state[c])"
                 py += ", \"\(names[c])\": \(text)"
@@ -197,17 +197,4 @@ enum CLIBenchRuns {
         try strictJournal.write(contentsOf: Data(st.utf8))
         try csv.write(contentsOf: Data(cs.utf8))
     }
-}
-
-/// A tiny seedable generator (SplitMix64) for reproducible benchmark data.
-private struct CLIBenchRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_CE4E_5B9B
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

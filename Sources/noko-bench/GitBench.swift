@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Noko
 import NokoGit
 
 // `noko-bench checkpoint`: GitCheckpoint against the git CLI doing the same work, on a
@@ -109,7 +110,7 @@ private func makeCheckpointFixture(at root: URL) throws {
     try git(["config", "user.name", "noko bench"], in: root)
     try git(["config", "user.email", "bench@localhost"], in: root)
     try Data("*.o\nruns/\n".utf8).write(to: root.appendingPathComponent(".gitignore"))
-    var generator = SplitMix(seed: 42)
+    var generator = SplitMix64(seed: 42)
     var paths: [String] = []
     for index in 0..<1_999 {
         let directory = "pkg\(index % 40)/module\(index % 7)"
@@ -135,24 +136,12 @@ private func makeCheckpointFixture(at root: URL) throws {
 }
 
 /// `count` bytes of source-like text in 60-character lines.
-private func text(_ count: Int, _ generator: inout SplitMix) -> Data {
+private func text(_ count: Int, _ generator: inout SplitMix64) -> Data {
     var bytes = [UInt8](repeating: 0, count: count)
     for position in 0..<count {
         bytes[position] = position % 61 == 60 ? 10 : 97 + UInt8(generator.next() % 26)
     }
     return Data(bytes)
-}
-
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 @discardableResult

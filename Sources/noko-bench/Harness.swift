@@ -1,4 +1,5 @@
 import Foundation
+import Noko
 
 /// Interleaved A/B timing: the machine is shared and noisy, so a single timing means
 /// nothing. Each repetition runs A then B (order alternating), and we compare medians.
@@ -75,4 +76,9 @@ func withScratchDirectory<T>(_ label: String, _ body: (URL) throws -> T) rethrow
     let directory = scratchDirectory(label)
     defer { try? FileManager.default.removeItem(at: directory) }
     return try body(directory)
+}
+
+extension SplitMix64 {
+    /// A double in [0, 1), for benchmark data that is the same in every repetition.
+    mutating func unit() -> Double { Double.random(in: 0..<1, using: &self) }
 }
