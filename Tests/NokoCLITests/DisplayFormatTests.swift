@@ -23,6 +23,8 @@ import Testing
         #expect(DisplayFormat.number(.nan) == "NaN")
         #expect(DisplayFormat.number(-.infinity) == "-inf")
         #expect(DisplayFormat.count(1_000_000) == "1,000,000")
+        #expect(DisplayFormat.count(-1234) == "-1,234")
+        #expect(DisplayFormat.count(999) == "999")
         #expect(DisplayFormat.bytes(1_234_567) == "1.2 MB")
         #expect(DisplayFormat.bytes(512) == "512 B")
         #expect(DisplayFormat.time(1_795_780_800, timeZone: TimeZone(identifier: "UTC")!) == "2026-11-27 12:00:00")

@@ -47,17 +47,6 @@ enum AxisLabels {
         return String(format: "%.4g", v)
     }
 
-    /// A step count with thousands separators: `1,000,000`.
-    static func count(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return n < 0 ? "-" + out : out
-    }
-
     /// The number of decimals that writes every multiple of `step` exactly (negative for steps
     /// of tens, hundreds…).
     static func stepDecimals(_ step: Double) -> Int {

@@ -60,7 +60,7 @@ struct ChartFigure: Sendable {
         notes = columns.compactMap { column in
             var found: [String] = []
             if column.series.nanCount > 0 {
-                found.append("NaN ×\(AxisLabels.count(column.series.nanCount))")
+                found.append("NaN ×\(DisplayFormat.count(column.series.nanCount))")
             } else if column.series.marks.contains(.nan) {
                 found.append("NaN")
             }

@@ -39,7 +39,7 @@ struct ReportPage {
             "has_warnings": !warnings.isEmpty,
         ]
         if let smoothing = request.smoothing {
-            model["smoothing"] = "moving average over \(AxisLabels.count(smoothing)) row\(smoothing == 1 ? "" : "s")"
+            model["smoothing"] = "moving average over \(DisplayFormat.count(smoothing)) row\(smoothing == 1 ? "" : "s")"
         }
         let comparison = ConfigComparison(data.runs.map(\.config))
         model["has_config"] = !comparison.rows.isEmpty
@@ -107,10 +107,10 @@ struct ReportPage {
             let rows: [String]
             if counts.count == 1, let n = counts.first {
                 let each = data.runs.count == 1 ? "" : table.rows.contains(nil) ? " in the runs that have it" : " in each run"
-                rows = ["\(AxisLabels.count(n)) row\(n == 1 ? "" : "s")\(each)"]
+                rows = ["\(DisplayFormat.count(n)) row\(n == 1 ? "" : "s")\(each)"]
             } else {
                 rows = zip(data.runs, table.rows).compactMap { run, rows in
-                    rows.map { "\(run.name): \(AxisLabels.count($0)) row\($0 == 1 ? "" : "s")" }
+                    rows.map { "\(run.name): \(DisplayFormat.count($0)) row\($0 == 1 ? "" : "s")" }
                 }
             }
             return [
