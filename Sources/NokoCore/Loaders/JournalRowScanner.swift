@@ -99,21 +99,7 @@ struct JournalRowScanner {
 
     /// The general path: the strict (or lenient) parser and a row built from its members.
     private mutating func generalRow(_ line: UnsafeRawBufferPointer, number: Int) throws -> SummarizedRow {
-        var members: [(String, Scalar)] = []
-        var parser = JSONParser(line, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
-        do {
-            try parser.parseFlatObject { key, value in
-                guard let scalar = value.scalar else {
-                    throw JSONParseError(offset: 0, message: "key '\(key)' holds a nested value; noko rows are flat")
-                }
-                members.append((key, scalar))
-            }
-        } catch let error as JSONParseError {
-            throw LogFileError(path: path, line: number, message: "not a noko journal line: \(error)")
-        }
-        guard case .string(let table)? = members.first(where: { $0.0 == "$table" })?.1 else {
-            throw LogFileError(path: path, line: number, message: "not a noko journal line: no \"$table\" string")
-        }
+        let (table, members) = try JournalScan.parseLine(line, path: path, number: number, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
         return fallback.row(table: table, fileStem: stem(table), members: members, fallbackStep: nil)
     }
 

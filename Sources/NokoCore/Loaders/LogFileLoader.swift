@@ -211,21 +211,7 @@ public enum JournalScan {
                 position = line.endOffset
                 return true
             }
-            var members: [(String, Scalar)] = []
-            var parser = JSONParser(line.bytes, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
-            do {
-                try parser.parseFlatObject { key, value in
-                    guard let scalar = value.scalar else {
-                        throw JSONParseError(offset: 0, message: "key '\(key)' holds a nested value; noko rows are flat")
-                    }
-                    members.append((key, scalar))
-                }
-            } catch let error as JSONParseError {
-                throw LogFileError(path: path, line: line.number, message: "not a noko journal line: \(error)")
-            }
-            guard case .string(let table)? = members.first(where: { $0.0 == "$table" })?.1 else {
-                throw LogFileError(path: path, line: line.number, message: "not a noko journal line: no \"$table\" string")
-            }
+            let (table, members) = try parseLine(line.bytes, path: path, number: line.number, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
             position = line.endOffset
             return try body(JournalRecord(table: table, members: members, offset: line.offset, endOffset: line.endOffset, line: line.number))
         }
@@ -233,5 +219,28 @@ public enum JournalScan {
             messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line or is still writing it); skipped")
         }
         return position
+    }
+
+    /// One journal line's table and members, by the general (strict or lenient) parser; a
+    /// line that is not a flat object with a `$table` string is an error naming `path:number`.
+    static func parseLine(
+        _ bytes: UnsafeRawBufferPointer, path: String, number: Int, allowsNonFiniteLiterals: Bool
+    ) throws -> (table: String, members: [(String, Scalar)]) {
+        var members: [(String, Scalar)] = []
+        var parser = JSONParser(bytes, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
+        do {
+            try parser.parseFlatObject { key, value in
+                guard let scalar = value.scalar else {
+                    throw JSONParseError(offset: 0, message: "key '\(key)' holds a nested value; noko rows are flat")
+                }
+                members.append((key, scalar))
+            }
+        } catch let error as JSONParseError {
+            throw LogFileError(path: path, line: number, message: "not a noko journal line: \(error)")
+        }
+        guard case .string(let table)? = members.first(where: { $0.0 == "$table" })?.1 else {
+            throw LogFileError(path: path, line: number, message: "not a noko journal line: no \"$table\" string")
+        }
+        return (table, members)
     }
 }
