@@ -40,6 +40,8 @@ let package = Package(
         // A wandb server on 127.0.0.1 (fault injection, recording) for the wandb tests and
         // the upload benchmark; never shipped in a product.
         .target(name: "NokoWandbTestSupport", dependencies: ["NokoCore"]),
+        // Scratch directories for the tests (one per test process, removed at exit).
+        .target(name: "NokoTestSupport"),
 
         // What must run in signal context (the crash marker, the SIGINT/SIGTERM relay): a few
         // lines of C.
@@ -71,7 +73,7 @@ let package = Package(
         .testTarget(
             name: "NokoCoreTests",
             dependencies: [
-                "NokoCore", "noko-test-child", .product(name: "InMemoryLogging", package: "swift-log"),
+                "NokoCore", "NokoTestSupport", "noko-test-child", .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             exclude: ["python"]
         ),
@@ -80,7 +82,7 @@ let package = Package(
         .testTarget(
             name: "NokoTests",
             dependencies: [
-                "Noko", "noko-test-child", "NokoWandbTestSupport", .product(name: "InMemoryLogging", package: "swift-log"),
+                "Noko", "NokoTestSupport", "noko-test-child", "NokoWandbTestSupport", .product(name: "InMemoryLogging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 import Foundation
+import NokoTestSupport
 import Synchronization
 import Testing
 @testable import NokoCore

@@ -5,23 +5,6 @@ import Testing
 
 @testable import NokoCore
 
-/// Where this test process's directories go: one directory, removed when the process exits
-/// (runs logged by test children add up to tens of megabytes per `swift test`).
-let temporaryRoot: URL = {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("noko-core-tests-\(getpid())")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.path + "/noko-core-tests-\(getpid())") }
-    return url
-}()
-
-/// A fresh directory under ``temporaryRoot``.
-func temporaryDirectory(_ label: String = #function) -> URL {
-    let safe = label.filter { $0.isLetter || $0.isNumber }
-    let url = temporaryRoot.appendingPathComponent("\(safe)-\(UUID().uuidString.prefix(8))")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
 /// A message logger that records what noko says.
 func recordingMessages() -> (Logging.Logger, InMemoryLogHandler) {
     let handler = InMemoryLogHandler()

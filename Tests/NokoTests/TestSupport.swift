@@ -7,23 +7,6 @@ import Testing
 import Glibc
 #endif
 
-/// Where this test process's directories go: one directory, removed when the process exits
-/// (the runs the child processes log add up to tens of megabytes per `swift test`).
-let temporaryRoot: URL = {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("noko-run-tests-\(getpid())")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.path + "/noko-run-tests-\(getpid())") }
-    return url
-}()
-
-/// A fresh directory under ``temporaryRoot``.
-func temporaryDirectory(_ label: String = #function) -> URL {
-    let safe = label.filter { $0.isLetter || $0.isNumber }
-    let url = temporaryRoot.appendingPathComponent("\(safe)-\(UUID().uuidString.prefix(8))")
-    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
 /// The test child built next to the test bundle.
 var childPath: String {
     var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()

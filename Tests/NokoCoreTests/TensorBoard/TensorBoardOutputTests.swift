@@ -1,4 +1,5 @@
 import Foundation
+import NokoTestSupport
 import Logging
 import Testing
 

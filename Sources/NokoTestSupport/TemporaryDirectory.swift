@@ -1,0 +1,19 @@
+import Foundation
+
+/// Where this test process's directories go: one directory, removed when the process exits
+/// (the runs that tests and their child processes log add up to tens of megabytes per
+/// `swift test`).
+public let temporaryRoot: URL = {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("noko-tests-\(getpid())")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.path + "/noko-tests-\(getpid())") }
+    return url
+}()
+
+/// A fresh directory under ``temporaryRoot``, named after the calling test.
+public func temporaryDirectory(_ label: String = #function) -> URL {
+    let safe = label.filter { $0.isLetter || $0.isNumber }
+    let url = temporaryRoot.appendingPathComponent("\(safe)-\(UUID().uuidString.prefix(8))")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
