@@ -18,10 +18,17 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
+        // Layer 0: the platform layer. Every system call noko makes goes through it (one
+        // file-descriptor type, one error type, one atomic writer), and the differences
+        // between Glibc, Musl and Darwin live here alone; its C part holds what must run in
+        // signal context (the crash marker, the SIGINT/SIGTERM relay).
+        .target(name: "CNokoPlatform"),
+        .target(name: "NokoPlatform", dependencies: ["CNokoPlatform"]),
+
         // Layer 1: rows, summaries, outputs, loaders. Pure Swift + Foundation + swift-log.
         .target(
             name: "NokoCore",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: ["NokoPlatform", .product(name: "Logging", package: "swift-log")]
         ),
 
         // C libraries enter only through these thin system-library targets.
@@ -35,20 +42,16 @@ let package = Package(
         ),
 
         // Layer 2: git checkpoints and wandb sync, each over its C library.
-        .target(name: "NokoGit", dependencies: ["NokoCore", "CGit2", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "NokoWandb", dependencies: ["NokoCore", "CCurl"]),
+        .target(name: "NokoGit", dependencies: ["NokoCore", "NokoPlatform", "CGit2", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "NokoWandb", dependencies: ["NokoCore", "NokoPlatform", "CCurl"]),
         // A wandb server on 127.0.0.1 (fault injection, recording) for the wandb tests and
         // the upload benchmark; never shipped in a product.
-        .target(name: "NokoWandbTestSupport", dependencies: ["NokoCore"]),
+        .target(name: "NokoWandbTestSupport", dependencies: ["NokoCore", "NokoPlatform"]),
         // Scratch directories for the tests (one per test process, removed at exit).
-        .target(name: "NokoTestSupport"),
-
-        // What must run in signal context (the crash marker, the SIGINT/SIGTERM relay): a few
-        // lines of C.
-        .target(name: "CNokoSignals"),
+        .target(name: "NokoTestSupport", dependencies: ["NokoPlatform"]),
 
         // Layer 3: the run module (`Noko.initExtra`); re-exports NokoCore, NokoGit, NokoWandb.
-        .target(name: "Noko", dependencies: ["NokoCore", "NokoGit", "NokoWandb", "CNokoSignals", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Noko", dependencies: ["NokoCore", "NokoGit", "NokoWandb", "NokoPlatform", .product(name: "Logging", package: "swift-log")]),
 
         // Layer 4: the CLI (a library, so tests can drive it), its executable, the example
         // experiment and the benchmarks. Templates from templates/ are embedded into NokoCLI
@@ -56,7 +59,7 @@ let package = Package(
         .target(
             name: "NokoCLI",
             dependencies: [
-                "Noko", "NokoGit", "NokoWandb",
+                "Noko", "NokoGit", "NokoWandb", "NokoPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
@@ -65,15 +68,15 @@ let package = Package(
             name: "noko-run",
             dependencies: ["NokoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .executableTarget(name: "noko-example", dependencies: ["Noko"]),
-        .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoWandb", "NokoWandbTestSupport", "NokoCLI"]),
+        .executableTarget(name: "noko-example", dependencies: ["Noko", "NokoPlatform"]),
+        .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoPlatform", "NokoWandb", "NokoWandbTestSupport", "NokoCLI"]),
         // A child process the tests start, signal and kill; not a product.
-        .executableTarget(name: "noko-test-child", dependencies: ["Noko", .product(name: "Logging", package: "swift-log"), "NokoWandb"]),
+        .executableTarget(name: "noko-test-child", dependencies: ["Noko", "NokoPlatform", .product(name: "Logging", package: "swift-log"), "NokoWandb"]),
 
         .testTarget(
             name: "NokoCoreTests",
             dependencies: [
-                "NokoCore", "NokoTestSupport", "noko-test-child", .product(name: "InMemoryLogging", package: "swift-log"),
+                "NokoCore", "NokoPlatform", "NokoTestSupport", "noko-test-child", .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             exclude: ["python"]
         ),

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 import Foundation
 import NokoCore
 
@@ -28,10 +24,7 @@ public struct WandbMessage: Sendable, Equatable, CustomStringConvertible {
     /// Where messages go by default: `noko: wandb: …` on stderr for info and up.
     public static let standardError: @Sendable (WandbMessage) -> Void = { message in
         guard message.level >= .info else { return }
-        let line = "noko: \(message)\n"
-        _ = line.utf8CString.withUnsafeBufferPointer { buffer in
-            write(2, buffer.baseAddress!, buffer.count - 1)
-        }
+        FileDescriptor.standardError.writeIgnoringErrors(Array("noko: \(message)\n".utf8))
     }
 }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 import Dispatch
 import Foundation
 import NokoCore
@@ -95,8 +91,7 @@ public final class WandbSync: Sendable {
             }
         } catch {
             let kept = SyncState.url(in: run.directory).appendingPathExtension("unreadable")
-            try? FileManager.default.removeItem(at: kept)
-            try? FileManager.default.moveItem(at: SyncState.url(in: run.directory), to: kept)
+            _ = try? FileSystem.rename(SyncState.url(in: run.directory).path, to: kept.path)
             messages(WandbMessage(level: .warning, text: "\(error); starting a new wandb run (the old file is kept as \(kept.lastPathComponent))"))
             state = newState(settings: settings, run: run)
         }
@@ -259,10 +254,7 @@ public final class WandbSync: Sendable {
         progress: (@Sendable (WandbSyncProgress) -> Void)?, live: Bool = false
     ) {
         let thread = Thread {
-            #if os(Linux)
-            // On Linux the nice value is per thread: this one only.
-            if live { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10) }
-            #endif
+            if live { CurrentProcess.lowerThreadPriority() }
             let uploader = Uploader(
                 directory: directory, settings: settings, state: state, control: control, progress: progress, live: live)
             let outcome = uploader.run()

@@ -76,7 +76,7 @@ import Testing
 
     @Test func unknownFileTypesAreRefused() throws {
         #expect(throws: LogFileError.self) { try LogFileLoader.load("/tmp/x.txt") }
-        #expect(throws: NokoFileError.self) { try LogFileLoader.load("/nonexistent/noko.ndjson") }
+        #expect(throws: NokoSystemError.self) { try LogFileLoader.load("/nonexistent/noko.ndjson") }
     }
 
     @Test func loadTableReadsOneTableWithPlainKeys() throws {

@@ -2,6 +2,7 @@ import Foundation
 import NokoTestSupport
 import Testing
 @testable import NokoCore
+import NokoPlatform
 
 @Suite("ParquetExport")
 struct ParquetExportTests {
@@ -75,7 +76,7 @@ struct ParquetExportTests {
     @Test func aFailedExportLeavesNoFileBehind() throws {
         let directory = temporaryDirectory()
         let target = directory.appendingPathComponent("missing/t.parquet")
-        #expect(throws: ParquetError.self) {
+        #expect(throws: NokoSystemError.self) {
             try ParquetExport.write(rows: [ParquetTestRows().row(["a": 1])], table: "t", to: target)
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)

@@ -3,6 +3,7 @@ import NokoTestSupport
 import Logging
 import Testing
 @testable import NokoCore
+import NokoPlatform
 
 @Suite("ParquetFileWriter")
 struct ParquetFileWriterTests {
@@ -200,8 +201,8 @@ struct ParquetFileWriterTests {
         let validEnd = writer.end
         try writer.append(ParquetBatchBuilder.build(rows: [rows.row(["a": 2])]))
         try writer.finish(compactIfWorthwhile: false)
-        let handle = try ParquetFileHandle(forUpdating: path, create: false)
-        try handle.truncate(to: writer.end - 5)
+        let handle = try FileDescriptor.open(path, .update)
+        try handle.truncate(to: UInt64(writer.end - 5))
         try handle.close()
 
         let (messages, recorded) = recordingMessages()
@@ -265,7 +266,8 @@ struct ParquetFileWriterTests {
         let writer = try ParquetFileWriter(creating: path, options: options())
         try writer.append(ParquetBatchBuilder.build(rows: [ParquetTestRows().row(["a": 1])]))
         try writer.finish()
-        let scratch = directory.appendingPathComponent(".t.parquet.rewrite").path
+        // The atomic writer's temporary file of a process that no longer exists.
+        let scratch = directory.appendingPathComponent(".t.parquet.tmp-2147483646-0").path
         _ = FileManager.default.createFile(atPath: scratch, contents: Data("half a rewrite".utf8))
         _ = try ParquetFileWriter(resuming: path, options: options())
         #expect(!FileManager.default.fileExists(atPath: scratch))

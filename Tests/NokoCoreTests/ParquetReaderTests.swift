@@ -2,6 +2,7 @@ import Foundation
 import NokoTestSupport
 import Testing
 @testable import NokoCore
+import NokoPlatform
 
 @Suite("ParquetReader")
 struct ParquetReaderTests {
@@ -34,7 +35,7 @@ struct ParquetReaderTests {
                 try ParquetReader.readTable(at: url)
             } throws: { "\($0)".contains(url.path) && "\($0)".contains("not a Parquet file") }
         }
-        #expect(throws: ParquetError.self) {
+        #expect(throws: NokoSystemError.self) {
             try ParquetReader.readTable(at: url.appendingPathExtension("missing"))
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NokoCore
 import NokoGit
+import NokoPlatform
 import NokoWandb
 import Synchronization
 
@@ -124,11 +125,11 @@ private struct RunStarter {
             messages.warning("config key '\(path)' looks like a secret; it is recorded as \"\(Redaction.placeholder)\" (RunOptions.redactSecrets turns this off)")
         }
         if distributed.rank == 0 {
-            try AtomicFile.write(recorded.serializedBytes(pretty: true), to: directory.appendingPathComponent("config.json"))
+            try AtomicFile.write(recorded.serializedBytes(pretty: true), to: directory.appendingPathComponent("config.json").path)
         }
         let seedRecord = try seed(tree, messages: messages)
         if let seedRecord {
-            try AtomicFile.write(seedRecord.json.serializedBytes(pretty: true), to: logDirectory.appendingPathComponent("seeds.json"))
+            try AtomicFile.write(seedRecord.json.serializedBytes(pretty: true), to: logDirectory.appendingPathComponent("seeds.json").path)
         }
 
         var initial = initialMetadata(name: name, directory: directory, seed: seedRecord?.root)
@@ -138,8 +139,15 @@ private struct RunStarter {
         initial.remotes = previous?.remotes ?? [:]
         let metadata = MetadataStore(initial, directory: logDirectory)
         try metadata.update { _ in }
-        let crashMarker = CrashMarker(directory: logDirectory)
-        if crashMarker == nil { messages.warning("could not arm the crash marker in \(logDirectory.path)") }
+        let crashMarker: CrashMarker?
+        do {
+            crashMarker = try CrashMarker(
+                pending: logDirectory.appendingPathComponent(".crash-pending").path,
+                crash: logDirectory.appendingPathComponent(RunMetadata.crashFileName).path)
+        } catch {
+            crashMarker = nil
+            messages.warning("could not arm the crash marker in \(logDirectory.path): \(error)")
+        }
 
         let checkpoint = distributed.rank == 0 ? gitCheckpoint(directory: directory, name: name, messages: messages) : nil
         if distributed.rank == 0 {
@@ -196,7 +204,7 @@ private struct RunStarter {
 
     private func makeLogger(logDirectory: URL, adopted: Bool) throws -> NokoLogger {
         if adopted, let logger = Noko.currentLogger, !logger.isClosed { return logger }
-        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+        try FileSystem.makeDirectories(logDirectory.path)
         let logger = try Noko.makeRunLogger(directory: logDirectory, options: options.outputs)
         Noko.install(logger)
         return logger
@@ -206,7 +214,7 @@ private struct RunStarter {
     /// logged, and every table's steps continue where they stopped.
     private func resume(_ logger: NokoLogger, in directory: URL) throws {
         let journal = directory.appendingPathComponent(DefaultOutputs.journalFile).path
-        guard FileManager.default.fileExists(atPath: journal) else { return }
+        guard FileSystem.exists(journal) else { return }
         let summary = logger.outputs.lazy.compactMap { $0 as? SummaryOutput }.first
         let tables = try summary?.replay(journal: journal, messages: logger.messages) ?? JournalTableSteps.scan(journal)
         logger.continueSteps(tables)
@@ -245,7 +253,7 @@ private struct RunStarter {
             + Double(options.heartbeatInterval.components.attoseconds) / 1e18
         m.argv = Redaction.commandLine(CommandLine.arguments)
         m.program = options.resolvedProgram
-        m.cwd = FileManager.default.currentDirectoryPath
+        m.cwd = FileSystem.currentDirectory
         m.host = SystemInfo.hostName
         m.user = SystemInfo.userName(environment: environment)
         m.pid = Int(ProcessInfo.processInfo.processIdentifier)

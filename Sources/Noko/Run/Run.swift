@@ -3,14 +3,8 @@ import Logging
 import NokoCore
 import NokoGit
 import NokoWandb
+import NokoPlatform
 import Synchronization
-import CNokoSignals
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A run: what `Noko.initExtra` returns. Its directory holds everything about it.
 ///
@@ -132,33 +126,5 @@ public final class Run: Sendable {
         }
         RunLifecycle.forget(self)
         Noko.forgetRun(self)
-    }
-}
-
-/// The `crash` marker: a file opened in advance, which the C signal handler fills in and
-/// renames to `crash` when the process dies of SIGSEGV, SIGILL, SIGTRAP, SIGBUS, SIGFPE or
-/// SIGABRT (Swift's traps), so the run reads `failed` at once instead of `stale` later.
-final class CrashMarker: Sendable {
-    private let fd: Int32
-    private let pending: String
-
-    init?(directory: URL) {
-        pending = directory.appendingPathComponent(".crash-pending").path
-        let crash = directory.appendingPathComponent(RunMetadata.crashFileName).path
-        // A resumed run starts without the marker of an earlier crash.
-        unlink(crash)
-        fd = open(pending, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0, noko_install_crash_handler(fd, pending, crash) == 0 else {
-            if fd >= 0 { close(fd) }
-            unlink(pending)
-            return nil
-        }
-    }
-
-    /// Normal end: uninstall the handler and remove the pending file.
-    func disarm() {
-        noko_uninstall_crash_handler()
-        close(fd)
-        unlink(pending)
     }
 }

@@ -1,12 +1,7 @@
 import Foundation
 import NokoCore
+import NokoPlatform
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The registry of seedable generators: every library registers its global generator once,
 /// and `seedAll` seeds them all from one root seed.
@@ -100,9 +95,9 @@ public enum Seeding {
 
     private static let builtIns: Void = {
         register(name: "noko") { seed in SharedGenerator.global.withLock { $0 = Xoshiro256StarStar(seed: seed) } }
-        register(name: "libc.srand") { seed in srand(UInt32(truncatingIfNeeded: seed)) }
-        register(name: "libc.srandom") { seed in srandom(UInt32(truncatingIfNeeded: seed)) }
-        register(name: "libc.srand48") { seed in srand48(Int(truncatingIfNeeded: seed)) }
+        register(name: "libc.srand") { seed in CLibrary.seedRand(UInt32(truncatingIfNeeded: seed)) }
+        register(name: "libc.srandom") { seed in CLibrary.seedRandom(UInt32(truncatingIfNeeded: seed)) }
+        register(name: "libc.srand48") { seed in CLibrary.seedRand48(Int(truncatingIfNeeded: seed)) }
     }()
 
     /// noko's own generator and the C library's are registered before anything is seeded.

@@ -1,35 +1,22 @@
 import Foundation
 import NokoCore
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 
 /// Facts about the machine and process that `metadata.json` records.
 enum SystemInfo {
-    static var hostName: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-    }
+    static var hostName: String { CurrentProcess.hostName }
 
     static func userName(environment: [String: String]) -> String? {
-        if let pw = getpwuid(getuid()), let name = pw.pointee.pw_name { return String(cString: name) }
-        return environment["USER"]
+        CurrentProcess.userName ?? environment["USER"]
     }
 
     /// Kernel name and release from `uname`, and the distribution's pretty name.
     static var operatingSystem: (os: String, kernel: String) {
-        var info = utsname()
-        uname(&info)
-        func text<T>(_ field: T) -> String {
-            withUnsafeBytes(of: field) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
-        let kernel = "\(text(info.sysname)) \(text(info.release)) \(text(info.machine))"
-        var os = text(info.sysname)
-        if let release = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8),
+        let uname = CurrentProcess.kernel
+        let kernel = "\(uname.name) \(uname.release) \(uname.machine)"
+        var os = uname.name
+        if let bytes = (try? FileSystem.readIfPresent("/etc/os-release")) ?? nil,
+            case let release = String(decoding: bytes, as: UTF8.self),
             let line = release.split(separator: "\n").first(where: { $0.hasPrefix("PRETTY_NAME=") })
         {
             os = line.dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\""))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NokoCore
 import NokoGit
+import NokoPlatform
 
 /// `noko-run diff RUN`: the code change the run ran with.
 public struct DiffCommand: NokoCommand {
@@ -35,14 +36,13 @@ public struct DiffCommand: NokoCommand {
         let run = try RunLocator.open(runPath, in: context)
         let name = fromLast ? GitCheckpoint.fromLastCheckpointFileName : GitCheckpoint.fromHeadFileName
         let url = run.url.appendingPathComponent(name)
-        guard let data = FileManager.default.contents(atPath: url.path) else {
+        guard let bytes = (try? FileSystem.readIfPresent(url.path)) ?? nil else {
             if run.metadata?.git == nil || run.metadata?.git == .null {
                 throw CLIError(
                     "\(run.url.path): the run has no git checkpoint (metadata.json has no \"git\" record: it ran outside a git repository, or checkpoints were off), so there is no \(name)")
             }
             throw CLIError("\(url.path): missing, though metadata.json records a checkpoint")
         }
-        let bytes = [UInt8](data)
         if bytes.isEmpty {
             let what = fromLast ? "the checkpoint equals the previous one" : "the checkpoint equals HEAD (nothing uncommitted)"
             context.note("\(name) is empty: \(what)")
@@ -118,7 +118,7 @@ public enum Pager {
             return false
         }
         // A pager quit early (q in less) closes the pipe: stop writing, without SIGPIPE.
-        signal(SIGPIPE, SIG_IGN)
+        CurrentProcess.ignoreBrokenPipe()
         try? pipe.fileHandleForWriting.write(contentsOf: bytes)
         try? pipe.fileHandleForWriting.close()
         process.waitUntilExit()

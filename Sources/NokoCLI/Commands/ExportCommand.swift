@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NokoCore
+import NokoPlatform
 
 /// `noko-run export RUN --table T --format csv|ndjson|parquet`: one table, from any of the
 /// run's files.
@@ -81,8 +82,8 @@ public struct ExportCommand: NokoCommand {
         case .csv, .ndjson:
             if let output {
                 let url = context.url(forPath: output)
-                try writeAtomically(to: url) { handle in
-                    try emit(loaded, names: names) { try handle.write(contentsOf: $0) }
+                try AtomicFile.write(to: url.path) { file in
+                    try emit(loaded, names: names) { try file.writeAll($0) }
                 }
                 context.note("wrote \(DisplayFormat.count(loaded.rowCount)) rows of \(table) to \(output)")
             } else {
@@ -108,9 +109,9 @@ public struct ExportCommand: NokoCommand {
         if source == .auto {
             if run.journalPath != nil {
                 source = .journal
-            } else if FileManager.default.fileExists(atPath: csv.path) {
+            } else if FileSystem.exists(csv.path) {
                 source = .csv
-            } else if FileManager.default.fileExists(atPath: parquet.path) {
+            } else if FileSystem.exists(parquet.path) {
                 source = .parquet
             } else {
                 throw CLIError(
@@ -126,10 +127,10 @@ public struct ExportCommand: NokoCommand {
                 return try LogFileLoader.loadTable(
                     table, fromJournal: journal, allowsNonFiniteLiterals: run.source == .pythonNoko, messages: messages)
             case .csv:
-                guard FileManager.default.fileExists(atPath: csv.path) else { throw CLIError("\(csv.path): missing") }
+                guard FileSystem.exists(csv.path) else { throw CLIError("\(csv.path): missing") }
                 return try LogFileLoader.load(csv.path, messages: messages)
             case .parquet:
-                guard FileManager.default.fileExists(atPath: parquet.path) else { throw CLIError("\(parquet.path): missing") }
+                guard FileSystem.exists(parquet.path) else { throw CLIError("\(parquet.path): missing") }
                 return try LogFileLoader.load(parquet.path, messages: messages)
             }
         } catch let error as LogFileError {
@@ -159,28 +160,5 @@ public struct ExportCommand: NokoCommand {
         let glob = Glob(columns)
         let keep = loaded.columnNames.filter { $0.hasPrefix("$") || glob.matches($0) }
         return LogTable(columns: keep.map { ($0, loaded[$0]!) })
-    }
-
-    /// Writes through a temporary file renamed into place, so a reader (or the run's own
-    /// CSV output) never sees a half-written file.
-    func writeAtomically(to url: URL, _ body: (FileHandle) throws -> Void) throws {
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).export")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw CLIError("\(temporary.path): cannot create (does the directory exist and is it writable?)")
-        }
-        do {
-            let handle = try FileHandle(forWritingTo: temporary)
-            defer { try? handle.close() }
-            try body(handle)
-            try handle.synchronize()
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw CLIError("\(url.path): cannot write: \(error.localizedDescription)")
-        }
-        if rename(temporary.path, url.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw CLIError("\(url.path): cannot rename the export into place: \(reason)")
-        }
     }
 }

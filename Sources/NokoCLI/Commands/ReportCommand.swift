@@ -68,7 +68,7 @@ public struct ReportCommand: NokoCommand {
     public func validate() throws {
         if let smooth, smooth < 1 { throw ValidationError("--smooth must be 1 or more rows, got \(smooth)") }
         if runPaths.isEmpty {
-            if let table = tables.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+            if let table = tables.first(where: { FileSystem.exists($0) }) {
                 throw ValidationError("'\(table)' looks like a run, not a table: put the runs before --tables, or write --tables a,b")
             }
             throw ValidationError("give at least one run directory")
@@ -91,8 +91,8 @@ public struct ReportCommand: NokoCommand {
         }
         let url = context.url(forPath: output)
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try AtomicFile.write(bytes, to: url)
+            try FileSystem.makeDirectories(url.deletingLastPathComponent().path)
+            try AtomicFile.write(bytes, to: url.path)
         } catch {
             throw CLIError("\(url.path): cannot write the report: \(error)")
         }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NokoCore
 import NokoGit
+import NokoPlatform
 import NokoWandb
 
 /// A run directory as `noko-run` reads it: only files, never the process that wrote them,
@@ -54,11 +55,10 @@ public struct LoadedRun: Sendable {
     /// Throws ``CLIError`` when `url` is not a run directory, a file is malformed, or the
     /// run was written by a newer `format_version`.
     public static func open(_ url: URL) throws -> LoadedRun {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+        guard let info = FileSystem.info(url.path) else {
             throw CLIError("\(url.path): no such run directory")
         }
-        guard isDirectory.boolValue else {
+        guard info.isDirectory else {
             throw CLIError("\(url.path): expected a run directory, found a file")
         }
         let metadataURL = url.appendingPathComponent(RunMetadata.fileName)
@@ -71,14 +71,15 @@ public struct LoadedRun: Sendable {
         } else if hasPythonNokoFiles(url) {
             source = .pythonNoko
         } else {
-            let entries = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+            let entries = (try? FileSystem.contentsOfDirectory(url.path)) ?? []
             let found = entries.isEmpty ? "it is empty" : "found: " + entries.prefix(8).joined(separator: ", ") + (entries.count > 8 ? ", …" : "")
             throw CLIError(
                 "\(url.path) is not a run directory: expected metadata.json (a noko run) or noko.ndjson / <table>.csv (a Python noko run); \(found)")
         }
         let crashURL = url.appendingPathComponent(RunMetadata.crashFileName)
-        let crash = (try? String(contentsOf: crashURL, encoding: .utf8)).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            ?? (FileManager.default.fileExists(atPath: crashURL.path) ? "" : nil)
+        let crash = ((try? FileSystem.readIfPresent(crashURL.path)) ?? nil)
+            .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
+            ?? (FileSystem.exists(crashURL.path) ? "" : nil)
         return LoadedRun(
             url: url, name: metadata?.runName ?? url.lastPathComponent, source: source, metadata: metadata,
             metadataJSON: metadataJSON, crash: crash, config: try readJSON(url.appendingPathComponent(configFileName)),
@@ -88,18 +89,17 @@ public struct LoadedRun: Sendable {
     /// The run directories directly inside `directory`, sorted by name: those with a
     /// `metadata.json`, and Python noko's (a `noko.ndjson` or `.csv` files, no metadata).
     public static func runDirectories(in directory: URL) throws -> [URL] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        guard FileSystem.isDirectory(directory.path) else {
             throw CLIError("\(directory.path): expected a directory of runs; it does not exist")
         }
         let names: [String]
         do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            names = try FileSystem.contentsOfDirectory(directory.path)
         } catch {
-            throw CLIError("\(directory.path): cannot list: \(error.localizedDescription)")
+            throw CLIError("\(directory.path): cannot list: \(error.reason)")
         }
         return names.sorted().map { directory.appendingPathComponent($0, isDirectory: true) }.filter {
-            FileManager.default.fileExists(atPath: $0.appendingPathComponent(RunMetadata.fileName).path) || hasPythonNokoFiles($0)
+            FileSystem.exists($0.appendingPathComponent(RunMetadata.fileName).path) || hasPythonNokoFiles($0)
         }
     }
 
@@ -171,7 +171,7 @@ public struct LoadedRun: Sendable {
     /// The journal's path, when it exists.
     public var journalPath: String? {
         let path = url.appendingPathComponent(LoadedRun.journalFileName).path
-        return FileManager.default.fileExists(atPath: path) ? path : nil
+        return FileSystem.exists(path) ? path : nil
     }
 
     /// Where a ``SidecarSummary`` came from.
@@ -190,7 +190,7 @@ public struct LoadedRun: Sendable {
     /// the journal (Python noko's bare `NaN` accepted), else the CSV files.
     public func loadSummary(messages: Logging.Logger = NokoMessages.logger()) throws -> (summary: SidecarSummary, source: SummarySource) {
         let sidecar = url.appendingPathComponent(LoadedRun.summaryFileName)
-        if source == .noko, FileManager.default.fileExists(atPath: sidecar.path) {
+        if source == .noko, FileSystem.exists(sidecar.path) {
             return (try SidecarSummary.read(from: sidecar), .sidecar)
         }
         if let journal = journalPath {
@@ -219,7 +219,7 @@ public struct LoadedRun: Sendable {
     /// The `<table>.csv` files and the tables they hold: noko's file names are decoded
     /// (``TableFileName``); Python noko's are the table names as they are.
     public func csvTables() -> [(table: String, url: URL)] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+        let names = (try? FileSystem.contentsOfDirectory(url.path)) ?? []
         return names.filter { $0.hasSuffix(".csv") }.map { file in
             let stem = String(file.dropLast(4))
             let table = source == .noko ? (TableFileName.decode(stem) ?? stem) : stem
@@ -232,15 +232,15 @@ public struct LoadedRun: Sendable {
     /// A JSON file's value, nil when the file is absent; an unreadable or malformed file is
     /// an error naming it.
     static func readJSON(_ url: URL) throws -> JSONValue? {
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let data: Data
+        let data: [UInt8]
         do {
-            data = try Data(contentsOf: url)
+            guard let bytes = try FileSystem.readIfPresent(url.path) else { return nil }
+            data = bytes
         } catch {
-            throw CLIError("\(url.path): cannot read: \(error.localizedDescription)")
+            throw CLIError("\(url.path): cannot read: \(error.reason)")
         }
         do {
-            return try JSONValue(parsing: [UInt8](data))
+            return try JSONValue(parsing: data)
         } catch {
             throw CLIError("\(url.path): expected JSON, found malformed text (\(error))")
         }
@@ -270,7 +270,7 @@ public struct LoadedRun: Sendable {
     }
 
     static func hasPythonNokoFiles(_ url: URL) -> Bool {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
+        let names = (try? FileSystem.contentsOfDirectory(url.path)) ?? []
         return names.contains(journalFileName) || names.contains { $0.hasSuffix(".csv") }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NokoCore
+import NokoPlatform
 
 /// What `summary.json` says about a run's tables (or the same rebuilt from its rows; see
 /// ``LoadedRun/summary()``): per table the row count and step range, per column the last
@@ -34,9 +35,9 @@ public struct SidecarSummary: Sendable {
     public static func read(from url: URL) throws -> SidecarSummary {
         let bytes: [UInt8]
         do {
-            bytes = try [UInt8](Data(contentsOf: url))
+            bytes = try FileSystem.read(url.path) ?? []
         } catch {
-            throw CLIError("\(url.path): cannot read: \(error.localizedDescription)")
+            throw CLIError("\(url.path): cannot read: \(error.reason)")
         }
         let json: JSONValue
         do {

@@ -1,12 +1,7 @@
 import Foundation
 import NokoCore
+import NokoPlatform
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Everything a command needs from the world: where output goes, what the terminal can
 /// show, the clock, the time zone and the environment.
@@ -54,7 +49,7 @@ public final class CommandContext: Sendable {
         return CommandContext(
             terminal: .standardOutput(environment: environment), now: RowClock.system.now(), timeZone: .current,
             environment: environment,
-            workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true),
+            workingDirectory: URL(fileURLWithPath: FileSystem.currentDirectory, isDirectory: true),
             sink: .standard)
     }
 
@@ -85,7 +80,8 @@ public final class CommandContext: Sendable {
     /// Writes bytes to standard output.
     public func write(bytes: [UInt8]) {
         switch sink {
-        case .standard: FileOutput.write(bytes, to: STDOUT_FILENO)
+        // A closed pipe (`| head`): nothing more can be said.
+        case .standard: FileDescriptor.standardOutput.writeIgnoringErrors(bytes)
         case .capture(let buffer): buffer.bytes.withLock { $0.out.append(contentsOf: bytes) }
         }
     }
@@ -95,7 +91,7 @@ public final class CommandContext: Sendable {
     public func note(_ text: String, newline: Bool = true) {
         let bytes = Array((!newline || text.hasSuffix("\n") ? text : text + "\n").utf8)
         switch sink {
-        case .standard: FileOutput.write(bytes, to: STDERR_FILENO)
+        case .standard: FileDescriptor.standardError.writeIgnoringErrors(bytes)
         case .capture(let buffer): buffer.bytes.withLock { $0.err.append(contentsOf: bytes) }
         }
     }
@@ -132,26 +128,3 @@ public final class CommandContext: Sendable {
         return URL(fileURLWithPath: workingDirectory.path + "/" + path, isDirectory: isDirectory).standardizedFileURL
     }
 }
-
-/// Whole writes to a file descriptor, retried on short writes and EINTR.
-enum FileOutput {
-    static func write(_ bytes: [UInt8], to descriptor: Int32) {
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = systemWrite(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return  // a closed pipe (`| head`): nothing more can be said
-                }
-                offset += n
-            }
-        }
-    }
-}
-
-#if canImport(Glibc)
-private let systemWrite = Glibc.write
-#elseif canImport(Darwin)
-private let systemWrite = Darwin.write
-#endif

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 
 /// Shell-style patterns for `--columns`: `*`, `?` and `[…]`, matched by `fnmatch(3)`.
 ///
@@ -20,7 +16,7 @@ public struct Glob: Sendable, Equatable {
 
     /// Whether `name` matches one of the patterns.
     public func matches(_ name: String) -> Bool {
-        patterns.contains { fnmatch($0, name, 0) == 0 }
+        patterns.contains { CLibrary.matchesShellPattern($0, name) }
     }
 }
 

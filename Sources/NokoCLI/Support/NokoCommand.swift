@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NokoCore
+import NokoPlatform
 
 /// A `noko-run` subcommand. Its work happens in ``run(in:)`` against a
 /// ``CommandContext``, so tests can drive it with captured output, a fixed clock and a fixed
@@ -49,10 +50,10 @@ public enum RunLocator {
     /// `runs/`; an error says where it looked.
     public static func resolve(_ argument: String, in context: CommandContext) throws -> URL {
         let direct = context.url(forPath: argument, isDirectory: true)
-        if FileManager.default.fileExists(atPath: direct.path) { return direct }
+        if FileSystem.exists(direct.path) { return direct }
         if !argument.contains("/") {
             let underRuns = context.url(forPath: "runs/" + argument, isDirectory: true)
-            if FileManager.default.fileExists(atPath: underRuns.path) { return underRuns }
+            if FileSystem.exists(underRuns.path) { return underRuns }
             throw CLIError("\(argument): no such run directory (looked for \(direct.path) and \(underRuns.path))")
         }
         throw CLIError("\(direct.path): no such run directory")

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 
 /// What the output stream can show: colour or not, and how wide a line may be.
 ///
@@ -29,14 +25,13 @@ public struct Terminal: Sendable, Equatable {
 
     /// The terminal standard output is attached to, as `environment` configures it.
     public static func standardOutput(environment: [String: String]) -> Terminal {
-        let interactive = isatty(STDOUT_FILENO) == 1
+        let interactive = FileDescriptor.standardOutput.isTerminal
         let colour = colourAllowed(isTerminal: interactive, environment: environment)
         var width = 100
         if let columns = environment["COLUMNS"].flatMap(Int.init), columns > 20 {
             width = columns
-        } else if interactive {
-            var size = winsize()
-            if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 20 { width = Int(size.ws_col) }
+        } else if interactive, let columns = FileDescriptor.standardOutput.terminalColumns, columns > 20 {
+            width = columns
         }
         return Terminal(colour: colour, isInteractive: interactive, width: width)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 import Logging
 import Synchronization
 

@@ -1,10 +1,6 @@
 import Foundation
+import NokoPlatform
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Creates run directories: unique, atomically, with a readable default name.
 public enum RunDirectory {
@@ -34,14 +30,12 @@ public enum RunDirectory {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw RunDirectoryError.invalidName(name)
         }
-        try createDirectory(runsDirectory)
+        try FileSystem.makeDirectories(runsDirectory.standardizedFileURL.path)
         var candidate = name
         var n = 1
         while true {
             let url = runsDirectory.appendingPathComponent(candidate)
-            if mkdir(url.path, 0o755) == 0 { return (url, candidate) }
-            let code = errno
-            guard code == EEXIST else { throw NokoFileError("create run directory", path: url.path, code: code) }
+            if try FileSystem.makeDirectory(url.path) { return (url, candidate) }
             switch collision {
             case .reuse: return (url, candidate)
             case .fail: throw RunDirectoryError.exists(url.path)

@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 
 /// `metadata.json`: everything about a run that is not a row. Its presence marks a noko run
 /// directory; `noko-run` reads it, the run module keeps it current (atomically rewritten).
@@ -102,7 +103,7 @@ public struct RunMetadata: Codable, Sendable, Equatable {
 
     /// Writes the record atomically into a run directory.
     public func write(to runDirectory: URL) throws {
-        try AtomicFile.write(try encoded(), to: runDirectory.appendingPathComponent(RunMetadata.fileName))
+        try AtomicFile.write(try encoded(), to: runDirectory.appendingPathComponent(RunMetadata.fileName).path)
     }
 }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 
 /// Parses decimal number text (JSON's grammar) into a ``Scalar`` quickly, for readers that
 /// stream millions of numbers (`SummaryRebuild` on a Python noko journal).
@@ -126,7 +122,7 @@ enum DecimalNumber {
                 if !overflow { return (.double(negative ? -Double(product) : Double(product)), i) }
             }
         }
-        return (.double(strtodCopy(bytes, start, i)), i)
+        return (.double(CLibrary.parseDouble(UnsafeRawBufferPointer(rebasing: bytes[start..<i]))), i)
     }
 
     /// `m / 10^k` rounded to the nearest double (ties to even), or nil when the exact check
@@ -184,15 +180,5 @@ enum DecimalNumber {
         v = (v &* 2561) >> 8
         v = ((v & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
         return ((v & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
-    }
-
-    /// `strtod` on a NUL-terminated copy of validated number text.
-    private static func strtodCopy(_ bytes: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Double {
-        let count = end - start
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { buffer in
-            for k in 0..<count { buffer[k] = CChar(bitPattern: bytes[start + k]) }
-            buffer[count] = 0
-            return strtod(buffer.baseAddress!, nil)
-        }
     }
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 
 /// Why a JSON document did not parse, and where.
 public struct JSONParseError: Error, Sendable, CustomStringConvertible {
@@ -293,7 +289,7 @@ struct JSONParser {
         {
             return .double(v)
         }
-        return .double(JSONParser.parseDouble(digits))
+        return .double(CLibrary.parseDouble(digits))
     }
 
     private static func parseInt64(_ digits: UnsafeRawBufferPointer) -> Int64? {
@@ -313,12 +309,4 @@ struct JSONParser {
         return value == Int64.min ? nil : -value
     }
 
-    /// strtod on a NUL-terminated copy; the grammar above already validated the text.
-    private static func parseDouble(_ digits: UnsafeRawBufferPointer) -> Double {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: digits.count + 1) { buffer in
-            for i in 0..<digits.count { buffer[i] = CChar(bitPattern: digits[i]) }
-            buffer[digits.count] = 0
-            return strtod(buffer.baseAddress!, nil)
-        }
-    }
 }

@@ -1,8 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
+import NokoPlatform
 
 /// One complete line of a journal, unparsed; valid only inside
 /// ``JournalReader/withNextLine(_:)``.
@@ -42,7 +39,7 @@ public final class JournalReader {
     /// The byte offset of the next unread line.
     public private(set) var offset: Int64
 
-    private var descriptor: Int32 = -1
+    private var file: FileDescriptor?
     private var buffer: [UInt8]
     /// File offset of `buffer[0]`.
     private var bufferFileOffset: Int64
@@ -62,7 +59,7 @@ public final class JournalReader {
     }
 
     deinit {
-        if descriptor >= 0 { close(descriptor) }
+        file?.closeIgnoringErrors()
     }
 
     /// Calls `body` with the next complete line's bytes (without its `\n`) and returns its
@@ -119,13 +116,15 @@ public final class JournalReader {
 
     /// Reads more of the file after the unread bytes; false when there is nothing new.
     private func fill() throws(JournalReadError) -> Bool {
-        if descriptor < 0 {
-            descriptor = open(path, O_RDONLY | O_CLOEXEC)
-            if descriptor < 0 {
-                if errno == ENOENT { return false }
-                throw JournalReadError(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
+        if file == nil {
+            do {
+                file = try FileDescriptor.open(path, .read)
+            } catch {
+                if error.code == NokoSystemError.noSuchFile { return false }
+                throw JournalReadError(path: path, message: "cannot open: \(error.reason)")
             }
         }
+        guard let file else { return false }
         // Keep only the unread tail, at the front; grow when one line fills the buffer.
         if cursor > 0 {
             let tail = filled - cursor
@@ -142,11 +141,15 @@ public final class JournalReader {
             buffer.append(contentsOf: repeatElement(0, count: buffer.count))
         }
         let fileOffset = bufferFileOffset + Int64(filled)
-        let count = buffer.withUnsafeMutableBytes { raw in
-            pread(descriptor, raw.baseAddress! + filled, raw.count - filled, off_t(fileOffset))
+        let result: Result<Int, NokoSystemError> = buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(NokoSystemError) in
+                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]), at: UInt64(fileOffset))
+            }
         }
-        if count < 0 {
-            throw JournalReadError(path: path, message: "cannot read: \(String(cString: strerror(errno)))")
+        let count: Int
+        switch result {
+        case .success(let n): count = n
+        case .failure(let error): throw JournalReadError(path: path, message: "cannot read: \(error.reason)")
         }
         filled += count
         return count > 0

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Foundation
 
 /// Turns journal lines into ``SummarizedRow``s fast, for readers that go through millions of
 /// rows (``SummaryRebuild``): no JSON tree, no key strings per line, numbers parsed in place.

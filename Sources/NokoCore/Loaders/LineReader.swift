@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 
 /// Streams a file line by line in fixed-size chunks, so a multi-gigabyte journal is read
 /// with a few megabytes of memory.
@@ -25,7 +26,7 @@ struct LineReader {
         buffer = [UInt8](repeating: 0, count: chunkSize)
     }
 
-    func close() { file.close() }
+    func close() { file.closeIgnoringErrors() }
 
     /// A complete line (without its `\n`), where it starts in the file and its number.
     struct Line {

@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 import Logging
 
 /// Why a log file could not be read.
@@ -83,7 +84,7 @@ public enum LogFileLoader {
 
     static func loadCSV(_ path: String, keys: Set<String>?, messages: Logging.Logger) throws -> LogTable {
         let file = try FileDescriptor.open(path, .read)
-        defer { file.close() }
+        defer { file.closeIgnoringErrors() }
         var scanner = CSVRecordScanner()
         var header: [String]?
         var keep: [Bool] = []

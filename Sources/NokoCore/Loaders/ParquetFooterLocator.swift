@@ -1,3 +1,5 @@
+import NokoPlatform
+
 /// A footer found in a Parquet file, and where it sits.
 struct ParquetFooter {
     var metadata: ParquetFileMetaData
@@ -19,14 +21,14 @@ enum ParquetFooterLocator {
 
     /// The last valid footer, or nil when the file has none (empty, not Parquet, or torn
     /// before its first footer).
-    static func locate(in file: ParquetFileHandle, size: Int64) throws -> ParquetFooter? {
-        guard size >= 12, try file.read(at: 0, count: 4) == parquetMagic else { return nil }
+    static func locate(in file: FileDescriptor, size: Int64) throws -> ParquetFooter? {
+        guard size >= 12, try file.readExactly(count: 4, at: 0) == parquetMagic else { return nil }
         if let footer = try candidate(endingAt: size, in: file) { return footer }
         var blockEnd = size
         while blockEnd > 4 {
             let blockStart = max(0, blockEnd - Int64(scanBlock))
             let readEnd = min(size, blockEnd + 3)
-            let bytes = try file.read(at: blockStart, count: Int(readEnd - blockStart))
+            let bytes = try file.readExactly(count: Int(readEnd - blockStart), at: blockStart)
             // Candidate ends e with bytes [e-4, e) == "PAR1", blockStart+4 <= e <= readEnd, latest first.
             var i = bytes.count - 4
             while i >= 0 {
@@ -42,14 +44,14 @@ enum ParquetFooterLocator {
     }
 
     /// The footer whose closing magic ends at `end`, if the bytes there are a valid footer.
-    private static func candidate(endingAt end: Int64, in file: ParquetFileHandle) throws -> ParquetFooter? {
+    private static func candidate(endingAt end: Int64, in file: FileDescriptor) throws -> ParquetFooter? {
         guard end >= 12 else { return nil }
-        let tail = try file.read(at: end - 8, count: 8)
+        let tail = try file.readExactly(count: 8, at: end - 8)
         guard Array(tail[4..<8]) == parquetMagic else { return nil }
         let length = Int64(tail[0]) | Int64(tail[1]) << 8 | Int64(tail[2]) << 16 | Int64(tail[3]) << 24
         let start = end - 8 - length
         guard length > 0, start >= 4 else { return nil }
-        let bytes = try file.read(at: start, count: Int(length))
+        let bytes = try file.readExactly(count: Int(length), at: start)
         guard let metadata = try? bytes.withUnsafeBytes({ try ParquetFileMetaData(decoding: $0) }),
             isConsistent(metadata, before: start)
         else { return nil }

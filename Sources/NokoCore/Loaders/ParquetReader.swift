@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 
 /// Reads flat Parquet files into ``LogTable``s: the files noko's Parquet output writes, and
 /// flat files from other writers (pyarrow, DuckDB, polars) with the same kinds of columns.
@@ -22,10 +23,11 @@ public enum ParquetReader {
 
     /// The table and what the footer says about it.
     public static func read(at url: URL, columns: [String]? = nil) throws -> ParquetReadResult {
-        let file = try ParquetFileHandle(forReading: url.path)
+        let file = try FileDescriptor.open(url.path, .read)
+        defer { file.closeIgnoringErrors() }
         do {
             let footer = try footer(of: file)
-            let info = try ParquetFileInfo(footer: footer, fileSize: try file.size())
+            let info = try ParquetFileInfo(footer: footer, fileSize: Int64(try file.size()))
             let descriptors = try leafDescriptors(footer.metadata)
             let wanted =
                 columns.map { names in names.compactMap { name in descriptors.firstIndex { $0.name == name } } }
@@ -46,16 +48,17 @@ public enum ParquetReader {
 
     /// What the footer says, without reading any column.
     public static func info(at url: URL) throws -> ParquetFileInfo {
-        let file = try ParquetFileHandle(forReading: url.path)
+        let file = try FileDescriptor.open(url.path, .read)
+        defer { file.closeIgnoringErrors() }
         do {
-            return try ParquetFileInfo(footer: try footer(of: file), fileSize: try file.size())
+            return try ParquetFileInfo(footer: try footer(of: file), fileSize: Int64(try file.size()))
         } catch let error as ParquetError {
             throw error.naming(url.path)
         }
     }
 
-    static func footer(of file: ParquetFileHandle) throws -> ParquetFooter {
-        guard let footer = try ParquetFooterLocator.locate(in: file, size: try file.size()) else {
+    static func footer(of file: FileDescriptor) throws -> ParquetFooter {
+        guard let footer = try ParquetFooterLocator.locate(in: file, size: Int64(try file.size())) else {
             throw ParquetError(file: nil, "not a Parquet file, or no complete footer in it")
         }
         return footer
@@ -71,12 +74,12 @@ public enum ParquetReader {
 
     /// Decodes column `index` of `rowGroup`.
     static func readColumn(
-        _ index: Int, of rowGroup: ParquetRowGroup, descriptor: ParquetColumnDescriptor, from file: ParquetFileHandle
+        _ index: Int, of rowGroup: ParquetRowGroup, descriptor: ParquetColumnDescriptor, from file: FileDescriptor
     ) throws -> ParquetColumnData {
         guard let meta = rowGroup.columns[index].metaData else {
             throw ParquetError(file: nil, "column '\(descriptor.name)' has no metadata")
         }
-        let bytes = try file.read(at: meta.chunkStart, count: Int(meta.totalCompressedSize))
+        let bytes = try file.readExactly(count: Int(meta.totalCompressedSize), at: meta.chunkStart)
         let data = try bytes.withUnsafeBytes {
             try ParquetColumnDecoder.decode(chunk: $0, column: descriptor, codec: meta.codec, numValues: meta.numValues)
         }

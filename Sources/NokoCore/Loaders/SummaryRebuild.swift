@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 import Logging
 
 /// Rebuilds what `summary.json` would hold by reading a run's rows: for runs that have no
@@ -58,7 +59,7 @@ public enum SummaryRebuild {
     /// Calls `body` with each CSV record's (header key, value) pairs, empty cells left out.
     static func scanCSV(_ path: String, messages: Logging.Logger, _ body: (Int, [(String, Scalar)]) throws -> Void) throws {
         let file = try FileDescriptor.open(path, .read)
-        defer { file.close() }
+        defer { file.closeIgnoringErrors() }
         var scanner = CSVRecordScanner()
         var header: [String]?
         var index = 0

@@ -2,11 +2,7 @@ import Foundation
 import Logging
 import Synchronization
 
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 
 /// noko's own messages (warnings about keys, new columns, non-finite values…).
 ///
@@ -46,7 +42,7 @@ public final class DebugLogFile: Sendable {
     public func close() {
         file.withLock { fd in
             try? fd?.sync()
-            fd?.close()
+            fd?.closeIgnoringErrors()
             fd = nil
         }
     }
@@ -89,8 +85,7 @@ public struct NokoMessageHandler: LogHandler {
         if event.level >= stderrLevel {
             let line = "\(label): \(event.level.rawValue): \(text)\n"
             // One write(2) per line: unbuffered, and lines from threads never interleave.
-            var bytes = Array(line.utf8)
-            bytes.withUnsafeMutableBytes { _ = Glibc.write(2, $0.baseAddress, $0.count) }
+            FileDescriptor.standardError.writeIgnoringErrors(Array(line.utf8))
         }
         if let debugLog = debugLog() {
             let stamp = LocalTimeFormatter.localTime(Int(RowClock.system.now()))

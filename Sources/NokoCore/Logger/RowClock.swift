@@ -1,11 +1,6 @@
 import Foundation
+import NokoPlatform
 import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Where rows get their timestamps. Tests inject a fixed clock.
 public struct RowClock: Sendable {
@@ -19,11 +14,7 @@ public struct RowClock: Sendable {
 
     /// The system's real-time clock: true Unix time whatever the time zone (Python noko's
     /// `utcnow().timestamp()` is off by the UTC offset outside UTC).
-    public static let system = RowClock {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    public static let system = RowClock { WallClock.now() }
 
     /// A clock that starts at `start` and advances by `tick` seconds each reading.
     public static func stepping(from start: Double, by tick: Double) -> RowClock {
@@ -47,14 +38,12 @@ struct LocalTimeFormatter {
     }
 
     static func localTime(_ second: Int) -> String {
-        var t = time_t(second)
-        var parts = tm()
-        localtime_r(&t, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String {
+        let parts = WallClock.localTime(second)
+        func pad(_ v: Int, _ width: Int) -> String {
             let s = String(v)
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
+        return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))T"
+            + "\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2))"
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 import Logging
 import Synchronization
 
@@ -93,7 +94,7 @@ public final class CSVOutput: LogOutput {
         try files.withLock { files in
             for file in files.values {
                 let fd = try FileDescriptor.open(file.url.path, .append)
-                defer { fd.close() }
+                defer { fd.closeIgnoringErrors() }
                 try fd.sync()
             }
         }
@@ -122,7 +123,7 @@ private struct TableFile {
     static func open(url: URL) throws -> TableFile {
         var file = TableFile(url: url)
         // A process that died mid-append leaves half a line; later rows must not join it.
-        if FileManager.default.fileExists(atPath: url.path) { try dropTornLine(url.path) }
+        try FileSystem.dropTornLine(url.path)
         if let header = try TableFile.readHeader(url), !header.isEmpty {
             file.setHeader(header)
             file.exists = true
@@ -132,7 +133,7 @@ private struct TableFile {
 
     private static func readHeader(_ url: URL) throws -> [String]? {
         guard let handle = try? FileDescriptor.open(url.path, .read) else { return nil }
-        defer { handle.close() }
+        defer { handle.closeIgnoringErrors() }
         var scanner = CSVRecordScanner()
         var header: [String]?
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -190,7 +191,7 @@ private struct TableFile {
                 out.removeAll(keepingCapacity: true)
                 appendHeader()
                 for row in rows { append(row) }
-                try AtomicFile.write(out, to: url)
+                try AtomicFile.write(out, to: url.path)
                 exists = true
             }
             return
@@ -199,7 +200,7 @@ private struct TableFile {
         for row in rows { append(row) }
         do {
             let fd = try FileDescriptor.open(url.path, .append)
-            defer { fd.close() }
+            defer { fd.closeIgnoringErrors() }
             try fd.appendWhole(out, fileSize: try fd.size())
         } catch {
             deferred = rows
@@ -213,9 +214,9 @@ private struct TableFile {
         let oldPosition = position
         let mapping = grown.map { oldPosition[$0] ?? -1 }
         let old = try FileDescriptor.open(url.path, .read)
-        defer { old.close() }
+        defer { old.closeIgnoringErrors() }
         setHeader(grown)
-        try AtomicFile.write(to: url) { target in
+        try AtomicFile.write(to: url.path) { target in
             out.removeAll(keepingCapacity: true)
             appendHeader()
             try target.writeAll(out)

@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 import Synchronization
 
 /// The journal, `noko.ndjson`: one strict-JSON object per row, one `write` per row.
@@ -29,13 +30,13 @@ public final class NDJSONOutput: LogOutput {
     public init(url: URL, level: LogLevel = .trace) throws {
         self.url = url
         self.level = level
-        try dropTornLine(url.path)
+        try FileSystem.dropTornLine(url.path)
         let file = try FileDescriptor.open(url.path, .append)
         state = Mutex(State(file: file, size: try file.size()))
     }
 
     public func write(_ row: SummarizedRow) throws {
-        try state.withLock { s throws(NokoFileError) in
+        try state.withLock { s throws(NokoSystemError) in
             guard let file = s.file else { return }
             let cached = s.encodedKeys[row.schema.id]
             // A schema is interned per table by the logger, but rows built by hand may share one.
@@ -89,10 +90,10 @@ public final class NDJSONOutput: LogOutput {
     public func flush() throws {}
 
     public func close() throws {
-        try state.withLock { s throws(NokoFileError) in
+        try state.withLock { s throws(NokoSystemError) in
             guard let file = s.file else { return }
             s.file = nil
-            defer { file.close() }
+            defer { file.closeIgnoringErrors() }
             try file.sync()
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 import Synchronization
 
 /// Human-readable rows, to a file (`noko_pprint.log`) or standard output.
@@ -28,13 +29,13 @@ public final class PrettyPrintOutput: LogOutput {
     /// Writes to standard output.
     public init(standardOutputAt level: LogLevel = .results) {
         self.level = level
-        file = Mutex(FileDescriptor(fd: 1, path: "<stdout>"))
+        file = Mutex(FileDescriptor.standardOutput)
         ownsFile = false
     }
 
     public func write(_ row: SummarizedRow) throws {
         let text = PrettyPrintOutput.format(row)
-        try file.withLock { fd throws(NokoFileError) in try fd?.writeAll(Array(text.utf8)) }
+        try file.withLock { fd throws(NokoSystemError) in try fd?.writeAll(Array(text.utf8)) }
     }
 
     /// The text block for one row.
@@ -54,10 +55,10 @@ public final class PrettyPrintOutput: LogOutput {
     }
 
     public func close() throws {
-        try file.withLock { fd throws(NokoFileError) in
+        try file.withLock { fd throws(NokoSystemError) in
             guard let current = fd, ownsFile else { return }
             fd = nil
-            defer { current.close() }
+            defer { current.closeIgnoringErrors() }
             try current.sync()
         }
     }

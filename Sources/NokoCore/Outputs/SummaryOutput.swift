@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 import Logging
 import Synchronization
 
@@ -109,7 +110,7 @@ public final class SummaryOutput: LogOutput {
             }
             guard let bytes else { return }
             do {
-                try AtomicFile.write(bytes, to: url)
+                try AtomicFile.write(bytes, to: url.path)
             } catch {
                 state.withLock { $0.dirty = true }  // try again at the next flush
                 throw error

@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 
 /// Materializes a run's checkpoint commit so the exact code can be rebuilt and rerun.
 ///
@@ -13,7 +14,7 @@ public enum GitCheckout {
     ///   - repository: any path inside the repository (a run's `git.root`).
     ///   - commit: the full commit id (a run's `git.checkpoint`).
     ///   - directory: where to put the worktree; created if missing, must be empty if present.
-    public static func worktree(repository: URL, commit: String, at directory: URL) throws(GitError) {
+    public static func worktree(repository: URL, commit: String, at directory: URL) throws {
         let (repo, id) = try open(repository, commit: commit)
         let target = try prepare(directory)
         // git names a worktree after its directory; keep the name unique in .git/worktrees.
@@ -25,7 +26,7 @@ public enum GitCheckout {
             name = "\(base)-\(suffix)"
         }
         // libgit2 creates the directory itself and wants it absent.
-        try? FileManager.default.removeItem(atPath: target)
+        _ = try? FileSystem.removeDirectory(target)
         try repo.addDetachedWorktree(name: name, path: target, commit: id)
     }
 
@@ -35,7 +36,7 @@ public enum GitCheckout {
     ///   - repository: any path inside the repository (a run's `git.root`).
     ///   - commit: the full commit id (a run's `git.checkpoint`).
     ///   - directory: created if missing, must be empty if present.
-    public static func export(repository: URL, commit: String, to directory: URL) throws(GitError) {
+    public static func export(repository: URL, commit: String, to directory: URL) throws {
         let (repo, id) = try open(repository, commit: commit)
         let tree = try repo.commit(id).tree()
         let target = try prepare(directory)
@@ -62,25 +63,20 @@ public enum GitCheckout {
 
     /// Checks that `directory` is absent or empty, creates it (and its parents), and returns
     /// its canonical path.
-    private static func prepare(_ directory: URL) throws(GitError) -> String {
+    private static func prepare(_ directory: URL) throws -> String {
         let path = FilePaths.canonical(directory)
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
+        if let existing = FileSystem.info(path) {
+            guard existing.isDirectory else {
                 throw GitError(operation: "check out into \(path)", message: "it exists and is not a directory")
             }
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            let contents = (try? FileSystem.contentsOfDirectory(path)) ?? []
             guard contents.isEmpty else {
                 throw GitError(
                     operation: "check out into \(path)",
                     message: "the directory is not empty (\(contents.count) entries); choose a new or empty directory")
             }
         }
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw GitError(operation: "create \(path)", message: error.localizedDescription)
-        }
+        try FileSystem.makeDirectories(path)
         return path
     }
 

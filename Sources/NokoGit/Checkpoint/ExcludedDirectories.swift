@@ -1,10 +1,5 @@
 import NokoCore
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 
 /// Directories whose working-tree content never enters a checkpoint: the runs directory,
 /// the current run directory and every noko run directory found in the tree. Checkpointing
@@ -36,27 +31,11 @@ struct ExcludedDirectories {
     static func runDirectory(ofMetadataFile metadataPath: String, workdir: String) -> String? {
         let name = "metadata.json"
         guard metadataPath.hasSuffix("/" + name) else { return nil }
-        guard let bytes = readSmallFile(workdir + metadataPath),
+        // A run's metadata is a few kilobytes; anything over 4 MiB is not one.
+        guard let bytes = (try? FileSystem.read(workdir + metadataPath, limit: 4 << 20)) ?? nil,
             let metadata = try? JSONValue(parsing: bytes),
             metadata.objectValue?["format_version"] != nil
         else { return nil }
         return String(metadataPath.dropLast(name.count))
-    }
-
-    /// Reads up to 4 MiB: a run's metadata is a few kilobytes; anything bigger is not one.
-    private static func readSmallFile(_ path: String) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        let limit = 4 << 20
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while bytes.count <= limit {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 { return nil }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return nil
     }
 }

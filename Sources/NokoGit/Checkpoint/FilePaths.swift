@@ -1,10 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 
 /// Path arithmetic between the file system and a repository's `/`-separated relative paths.
 enum FilePaths {
@@ -15,9 +10,7 @@ enum FilePaths {
         var existing = url.standardizedFileURL.path
         var missing: [String] = []
         while true {
-            if let resolved = realpath(existing, nil) {
-                defer { free(resolved) }
-                let base = String(cString: resolved)
+            if let base = FileSystem.canonicalPath(existing) {
                 return ([base == "/" ? "" : base] + missing.reversed()).joined(separator: "/")
             }
             let parent = (existing as NSString).deletingLastPathComponent

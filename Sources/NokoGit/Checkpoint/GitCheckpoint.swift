@@ -1,11 +1,7 @@
 import Foundation
 import Logging
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 
 /// A git checkpoint of the exact code a run uses: the working tree (tracked files as they
 /// are on disk, untracked non-ignored files, within size caps) committed onto the branch
@@ -37,7 +33,7 @@ public enum GitCheckpoint {
     ///   warn and let the run go on.
     public static func checkpoint(
         runDirectory: URL, runName: String, options: CheckpointOptions, messages: Logger
-    ) throws(GitError) -> GitCheckpointRecord? {
+    ) throws -> GitCheckpointRecord? {
         let branchReference = "refs/heads/" + options.branch
         guard GitRepository.isValidReferenceName(branchReference) else {
             throw GitError(operation: "checkpoint", message: "'\(options.branch)' is not a valid branch name")
@@ -77,11 +73,7 @@ public enum GitCheckpoint {
         let fromHead = try GitDiff.trees(in: repository, from: headTree, to: tree)
         let previousTree = try landed.previous.map { id throws(GitError) in try repository.commit(id).tree() }
         let fromLast = try GitDiff.trees(in: repository, from: previousTree, to: tree)
-        do {
-            try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
-        } catch {
-            throw GitError(operation: "create \(runDirectory.path)", message: error.localizedDescription)
-        }
+        try FileSystem.makeDirectories(runDirectory.path)
         let fromHeadStats = try write(fromHead, to: runDirectory.appendingPathComponent(fromHeadFileName))
         let fromLastStats = try write(fromLast, to: runDirectory.appendingPathComponent(fromLastCheckpointFileName))
 
@@ -102,10 +94,11 @@ public enum GitCheckpoint {
             fromLastCheckpoint: fromLastStats)
     }
 
-    private static func write(_ diff: GitDiff, to url: URL) throws(GitError) -> GitDiffStats {
-        let file = try AtomicStreamFile(url)
-        let stats = try diff.writePatch(to: file)
-        try file.commit()
+    private static func write(_ diff: GitDiff, to url: URL) throws -> GitDiffStats {
+        var stats = GitDiffStats(filesChanged: 0)
+        try AtomicFile.write(to: url.path) { file in
+            stats = try diff.writePatch { bytes in try file.writeAll(bytes) }
+        }
         return stats
     }
 
@@ -153,7 +146,7 @@ public enum GitCheckpoint {
                 attempt += 1
                 // Exponential backoff with jitter, capped: contenders rarely collide twice.
                 let base = min(1 << min(attempt, 7), 100)
-                usleep(UInt32(base * 1000 + Int.random(in: 0..<2000)))
+                CurrentProcess.sleep(seconds: Double(base * 1000 + Int.random(in: 0..<2000)) / 1e6)
             }
         }
     }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 
 /// File names that usually hold credentials. An untracked file matching one is left out of
 /// checkpoints unless the user opts in: a checkpoint commit is easy to push by accident.
@@ -16,6 +12,6 @@ enum SecretFileNames {
     /// Whether the last component of `path` matches one of `patterns`.
     static func matches(_ path: String) -> Bool {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        return patterns.contains { fnmatch($0, name, 0) == 0 }
+        return patterns.contains { CLibrary.matchesShellPattern($0, name) }
     }
 }

@@ -1,11 +1,6 @@
 import CGit2
+import Foundation
 import Logging
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The working tree as a tree object: every tracked file as it is on disk plus every
 /// untracked file that is not ignored, within the size caps, without secrets and without

@@ -57,10 +57,10 @@ final class GitDiff {
         git_diff_get_delta(pointer, position)
     }
 
-    /// Writes the unified patch into `file` and counts it, generating each file's patch
+    /// Hands the unified patch to `sink` in pieces and counts it, generating each file's patch
     /// once (libgit2's own stats would generate them all a second time). Bytes, not text:
     /// files need not be UTF-8.
-    func writePatch(to file: AtomicStreamFile) throws(GitError) -> GitDiffStats {
+    func writePatch(into sink: (UnsafeRawBufferPointer) throws -> Void) throws -> GitDiffStats {
         var stats = GitDiffStats(filesChanged: count)
         for position in 0..<count {
             var patch: OpaquePointer?
@@ -77,7 +77,7 @@ final class GitDiff {
             try check(git_patch_to_buf(&buffer, patch), "format the patch of \(describe(position))")
             defer { git_buf_dispose(&buffer) }
             if let start = buffer.ptr, buffer.size > 0 {
-                try file.append(UnsafeRawBufferPointer(start: start, count: buffer.size))
+                try sink(UnsafeRawBufferPointer(start: start, count: buffer.size))
             }
         }
         return stats

@@ -1,5 +1,6 @@
 import Foundation
 import NokoCore
+import NokoPlatform
 
 /// One journal the upload reads: rank 0's `noko.ndjson` or a `rank-<N>/noko.ndjson`.
 final class JournalSource {
@@ -18,20 +19,19 @@ final class JournalSource {
 
     /// The journal's size now, or 0 when it does not exist yet.
     var fileSize: Int64 {
-        var info = stat()
-        return stat(reader.path, &info) == 0 ? Int64(info.st_size) : 0
+        Int64(FileSystem.info(reader.path)?.size ?? 0)
     }
 
     static let mainJournal = "noko.ndjson"
 
     /// The other ranks' journals in `directory`, by rank: `rank-<N>/noko.ndjson`, N > 0.
     static func rankJournals(in directory: URL) -> [(rank: Int, relativePath: String)] {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return [] }
+        guard let entries = try? FileSystem.contentsOfDirectory(directory.path) else { return [] }
         var found: [(Int, String)] = []
         for entry in entries where entry.hasPrefix("rank-") {
             guard let rank = Int(entry.dropFirst(5)), rank > 0 else { continue }
             let path = "\(entry)/\(mainJournal)"
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent(path).path) {
+            if FileSystem.exists(directory.appendingPathComponent(path).path) {
                 found.append((rank, path))
             }
         }

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import NokoCore
 import Synchronization
@@ -23,12 +18,12 @@ struct SyncJob {
         messages: @escaping @Sendable (WandbMessage) -> Void
     ) throws(WandbSyncError) -> SyncJob {
         let metadataFile = directory.appendingPathComponent("metadata.json")
-        guard let data = FileManager.default.contents(atPath: metadataFile.path) else {
+        guard let data = (try? FileSystem.readIfPresent(metadataFile.path)) ?? nil else {
             throw .notARunDirectory(directory.path)
         }
         let metadata: JSONValue
         do {
-            metadata = try JSONValue(parsing: [UInt8](data))
+            metadata = try JSONValue(parsing: data)
         } catch {
             throw .state("\(metadataFile.path): \(error)")
         }
@@ -55,8 +50,8 @@ struct SyncJob {
                 settings = WandbSync.rebased(settings, onto: existing, options: options, environment: environment, netrcPath: netrcPath, messages: messages)
                 state = existing
             } else {
-                let config = FileManager.default.contents(atPath: directory.appendingPathComponent("config.json").path)
-                    .flatMap { try? JSONValue(parsing: [UInt8]($0)) } ?? .object([:])
+                let config = ((try? FileSystem.readIfPresent(directory.appendingPathComponent("config.json").path)) ?? nil)
+                    .flatMap { try? JSONValue(parsing: $0) } ?? .object([:])
                 state = WandbSync.newState(settings: settings, run: WandbRunInfo(directory: directory, metadata: metadata, config: config))
             }
         } catch {
@@ -116,8 +111,7 @@ struct SyncJob {
         var paths = [JournalSource.mainJournal]
         if state.otherRanks == .prefixed { paths += JournalSource.rankJournals(in: directory).map(\.relativePath) }
         return paths.allSatisfy { path in
-            var info = stat()
-            let size = stat(directory.appendingPathComponent(path).path, &info) == 0 ? Int64(info.st_size) : 0
+            let size = Int64(FileSystem.info(directory.appendingPathComponent(path).path)?.size ?? 0)
             return (state.journals[path]?.offset ?? 0) >= size
         }
     }
@@ -125,13 +119,7 @@ struct SyncJob {
     /// Whether the run's process still runs (same host, pid alive).
     static func isAlive(pid: Int64, host: String?) -> Bool {
         guard pid > 0, pid <= Int64(Int32.max) else { return false }
-        if let host {
-            var name = [CChar](repeating: 0, count: 256)
-            if gethostname(&name, name.count) == 0 {
-                let here = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                if here != host { return false }
-            }
-        }
-        return kill(pid_t(pid), 0) == 0 || errno == EPERM
+        if let host, host != CurrentProcess.hostName { return false }
+        return CurrentProcess.isAlive(Int32(pid))
     }
 }

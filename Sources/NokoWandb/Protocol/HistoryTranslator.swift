@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import NokoPlatform
 import Foundation
 import NokoCore
 
@@ -236,11 +232,7 @@ struct HistoryTranslator {
     }
 
     private func double(_ text: UnsafeRawBufferPointer) -> Double {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: text.count + 1) { buffer in
-            for i in 0..<text.count { buffer[i] = CChar(bitPattern: text[i]) }
-            buffer[text.count] = 0
-            return strtod(buffer.baseAddress!, nil)
-        }
+        CLibrary.parseDouble(text)
     }
 
     /// `\"key\":`: a key as it appears inside a line that is itself a JSON string.

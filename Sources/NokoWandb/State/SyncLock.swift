@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
+import NokoPlatform
 
 /// `sync/wandb.lock`: keeps the live process and `noko-run sync` from uploading the same
 /// run at once.
@@ -12,50 +8,50 @@ import Foundation
 /// the holder dies, even by `kill -9`, so a crash never leaves a stale lock. The file holds
 /// the holder's pid, for the message the other side prints.
 final class SyncLock: Sendable {
-    private let descriptor: Int32
+    private let file: FileDescriptor
     /// The lock file.
-    let path: String
+    var path: String { file.path }
 
     static func url(in directory: URL) -> URL {
         directory.appendingPathComponent("sync").appendingPathComponent("wandb.lock")
     }
 
-    private init(descriptor: Int32, path: String) {
-        self.descriptor = descriptor
-        self.path = path
+    private init(file: FileDescriptor) {
+        self.file = file
     }
 
     /// Takes the lock without waiting, or says who holds it.
     static func acquire(in directory: URL) throws(SyncLockError) -> SyncLock {
-        let url = url(in: directory)
+        let path = url(in: directory).path
+        let file: FileDescriptor
+        let locked: Bool
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        } catch {
-            throw .unavailable("\(url.deletingLastPathComponent().path): \(error.localizedDescription)")
-        }
-        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .unavailable("\(url.path): \(String(cString: strerror(errno)))") }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let reason = errno
-            var holder = ""
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let count = pread(fd, &buffer, buffer.count, 0)
-            if count > 0 { holder = String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
-            close(fd)
-            if reason == EWOULDBLOCK {
-                throw .busy(pid: Int(holder))
+            try FileSystem.makeDirectories(FileSystem.parentDirectory(of: path))
+            file = try FileDescriptor.open(path, .readWrite)
+            do {
+                locked = try file.lockExclusively(wait: false)
+            } catch {
+                file.closeIgnoringErrors()
+                throw error
             }
-            throw .unavailable("\(url.path): \(String(cString: strerror(reason)))")
+        } catch {
+            throw .unavailable("\(error)")
         }
-        let pid = "\(getpid())\n"
-        _ = ftruncate(fd, 0)
-        _ = pid.withCString { pwrite(fd, $0, strlen($0), 0) }
-        return SyncLock(descriptor: fd, path: url.path)
+        guard locked else {
+            let holder = (try? file.read(count: 32, at: 0)).map {
+                String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            file.closeIgnoringErrors()
+            throw .busy(pid: holder.flatMap { Int($0) })
+        }
+        try? file.truncate(to: 0)
+        try? file.writeAll(Array("\(CurrentProcess.id)\n".utf8), at: 0)
+        return SyncLock(file: file)
     }
 
     deinit {
         // Closing the descriptor releases the flock.
-        close(descriptor)
+        file.closeIgnoringErrors()
     }
 }
 

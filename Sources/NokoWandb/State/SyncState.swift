@@ -1,5 +1,6 @@
 import Foundation
 import NokoCore
+import NokoPlatform
 
 /// `sync/wandb.json`: how far the upload got, and everything needed to finish it from the
 /// run directory alone (DESIGN.md invariant 2).
@@ -199,9 +200,15 @@ struct SyncState: Sendable, Equatable {
     /// The state in `directory`, nil when there is none.
     static func load(from directory: URL) throws(SyncStateError) -> SyncState? {
         let file = url(in: directory)
-        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        let data: [UInt8]
         do {
-            return try SyncState(json: try JSONValue(parsing: [UInt8](data)))
+            guard let bytes = try FileSystem.readIfPresent(file.path) else { return nil }
+            data = bytes
+        } catch {
+            throw .invalid("\(error)")
+        }
+        do {
+            return try SyncState(json: try JSONValue(parsing: data))
         } catch let error as SyncStateError {
             throw .invalid("\(file.path): \(error.reason)")
         } catch {
@@ -213,11 +220,10 @@ struct SyncState: Sendable, Equatable {
     func save(to directory: URL) throws(SyncStateError) {
         let file = SyncState.url(in: directory)
         do {
-            try FileManager.default.createDirectory(
-                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(jsonValue.serializedBytes(pretty: true)).write(to: file, options: .atomic)
+            try FileSystem.makeDirectories(file.deletingLastPathComponent().path)
+            try AtomicFile.write(jsonValue.serializedBytes(pretty: true), to: file.path)
         } catch {
-            throw .unwritable("\(file.path): \(error.localizedDescription)")
+            throw .unwritable("\(error)")
         }
     }
 

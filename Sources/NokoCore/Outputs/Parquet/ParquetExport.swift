@@ -1,12 +1,13 @@
 import Foundation
+import NokoPlatform
 import Logging
 
 /// Writes complete Parquet files in one go, for `noko-run export --format parquet`: from the
 /// rows of one table (as replayed from the journal) or from a loaded ``LogTable``.
 ///
 /// The file has the same columns and types as the live ``ParquetOutput`` would write, one
-/// footer and no dead bytes. It is written to a hidden temporary file next to `url` and
-/// renamed into place, so `url` is never seen half-written.
+/// footer and no dead bytes. It is written through the atomic writer, so `url` is never seen
+/// half-written.
 public enum ParquetExport {
     /// Rows per row group in exported files (pyarrow and DuckDB read row groups of this order
     /// in parallel).
@@ -64,18 +65,13 @@ public enum ParquetExport {
         _ body: (ParquetFileWriter) throws -> Void
     ) throws {
         precondition(rowGroupRows > 0, "row groups need rows")
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).export").path
         let options = ParquetFileWriter.Options(
             compression: compression, footerAfterEveryRowGroup: false, compactedRowGroupRows: rowGroupRows,
             table: table, warn: { messages.warning("\($0)") })
-        do {
-            let writer = try ParquetFileWriter(creating: temporary, options: options)
+        try AtomicFile.write(to: url.path) { file in
+            let writer = ParquetFileWriter(writingTo: file, path: url.path, options: options)
             try body(writer)
             try writer.finish()
-            try ParquetFileHandle.rename(temporary, to: url.path)
-        } catch {
-            try? ParquetFileHandle.removeIfPresent(temporary)
-            throw error
         }
     }
 }

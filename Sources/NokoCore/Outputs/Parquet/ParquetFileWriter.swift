@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 
 /// One Parquet file that noko appends row groups to, keeping it a valid Parquet file after
 /// every append.
@@ -55,7 +56,10 @@ final class ParquetFileWriter {
 
     let path: String
     let options: Options
-    private var file: ParquetFileHandle
+    private var file: FileDescriptor
+    /// False for a file the atomic writer owns (an export), which it syncs and closes.
+    private let ownsFile: Bool
+    private var isClosed = false
     private(set) var columns: [Column] = []
     private var columnIndex: [String: Int] = [:]
     private(set) var rowGroups: [ParquetRowGroup] = []
@@ -78,9 +82,23 @@ final class ParquetFileWriter {
     init(creating path: String, options: Options) throws {
         self.path = path
         self.options = options
-        file = try ParquetFileHandle(forUpdating: path, create: true)
+        AtomicFile.removeLeftovers(beside: path)
+        file = try FileDescriptor.open(path, .readWrite)
+        ownsFile = true
         try file.truncate(to: 0)
-        try ParquetFileHandle.removeIfPresent(scratchPath)
+    }
+
+    /// Writes a new file into `file`, an empty file the caller owns (the atomic writer's
+    /// temporary file); ``finish(compactIfWorthwhile:)`` neither syncs nor closes it.
+    init(writingTo file: FileDescriptor, path: String, options: Options) {
+        self.path = path
+        self.options = options
+        self.file = file
+        ownsFile = false
+    }
+
+    deinit {
+        if ownsFile && !isClosed { file.closeIgnoringErrors() }
     }
 
     /// Continues the file at `path` (a resumed run): repairs a torn tail, then appends after
@@ -89,9 +107,10 @@ final class ParquetFileWriter {
     init(resuming path: String, options: Options) throws {
         self.path = path
         self.options = options
-        try ParquetFileHandle.removeIfPresent(ParquetFileWriter.scratchPath(for: path))
-        file = try ParquetFileHandle(forUpdating: path, create: false)
-        let size = try file.size()
+        AtomicFile.removeLeftovers(beside: path)
+        file = try FileDescriptor.open(path, .update)
+        ownsFile = true
+        let size = Int64(try file.size())
         guard let footer = try ParquetFooterLocator.locate(in: file, size: size) else {
             if size > 0 {
                 options.warn(
@@ -120,7 +139,7 @@ final class ParquetFileWriter {
             throw ParquetError(file: path, "the schema is nested; noko appends to flat files only")
         }
         if footer.end < size {
-            try file.truncate(to: footer.end)
+            try file.truncate(to: UInt64(footer.end))
             options.warn(
                 "parquet: repaired \(path): removed \(size - footer.end) bytes of an interrupted append; "
                     + "it keeps \(metadata.numRows) rows in \(metadata.rowGroups.count) row groups "
@@ -140,13 +159,6 @@ final class ParquetFileWriter {
         rowGroups.reduce(0) { $0 + $1.columns.reduce(0) { $0 + ($1.metaData?.totalCompressedSize ?? 0) } }
     }
 
-    /// Where rewrites are written before they replace the file: hidden, next to it.
-    private var scratchPath: String { ParquetFileWriter.scratchPath(for: path) }
-
-    static func scratchPath(for path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        return url.deletingLastPathComponent().appendingPathComponent("." + url.lastPathComponent + ".rewrite").path
-    }
 
     // MARK: - Appending
 
@@ -194,7 +206,7 @@ final class ParquetFileWriter {
             try appendRowGroup(batch, adding: added)
         } catch {
             (columns, columnIndex, rowGroups, encodedRowGroups) = saved
-            try? file.truncate(to: end)
+            try? file.truncate(to: UInt64(end))
             throw error
         }
     }
@@ -234,7 +246,9 @@ final class ParquetFileWriter {
         } else if compactIfWorthwhile && isUntidy {
             try compact()
         }
+        guard ownsFile else { return }
         try file.sync()
+        isClosed = true
         try file.close()
     }
 
@@ -322,7 +336,7 @@ final class ParquetFileWriter {
             footerLength = Int64(footer.count)
             buffer.append(contentsOf: footer)
         }
-        try file.write(buffer, at: base)
+        try file.writeAll(buffer, at: UInt64(base))
         end = base + Int64(buffer.count)
         chunkBytes += addedChunkBytes
         footerBytesWritten = footerLength
@@ -347,72 +361,95 @@ final class ParquetFileWriter {
 
     private func writeFooter() throws {
         if end == 0 {
-            try file.write(parquetMagic, at: 0)
+            try file.writeAll(parquetMagic, at: 0)
             end = 4
         }
         let bytes = footerBytes()
-        try file.write(bytes, at: end)
+        try file.writeAll(bytes, at: UInt64(end))
         end += Int64(bytes.count)
         footerBytesWritten = Int64(bytes.count)
     }
 
-    /// Rewrites the file into the scratch file with columns converted to `types` and adjacent
-    /// row groups merged, then renames it over the file. A crash leaves the original intact
-    /// (and the scratch file, removed at the next open).
+    /// Rewrites the file with columns converted to `types` and adjacent row groups merged.
+    ///
+    /// A file of its own goes through the atomic writer: a crash leaves the original intact
+    /// (and a temporary file, removed at the next open). An export's file already is the
+    /// atomic writer's temporary file, which nobody reads until it is complete, so the
+    /// rewrite goes to a scratch file and is copied back over it.
     private func rewrite(types: [ParquetColumnType]) throws {
-        let scratch = try ParquetFileHandle(forUpdating: scratchPath, create: true)
-        var footerLength: Int64 = 0
-        var newEnd: Int64 = 0
+        let previous = (columns, rowGroups, encodedRowGroups)
+        var written: (end: Int64, footerLength: Int64) = (0, 0)
         do {
-            try scratch.truncate(to: 0)
-            var output = ParquetRewriteOutput(file: scratch)
-            output.append(parquetMagic)
-            var merged: [ParquetRowGroup] = []
-            for run in mergeRuns() {
-                var chunks: [ParquetColumnChunk] = []
-                var totalByteSize: Int64 = 0
-                for (i, column) in columns.enumerated() {
-                    let sources = run.map { rowGroups[$0].columns[i].metaData! }
-                    let chunk = try rewrittenChunk(column, to: types[i], from: sources, at: output.offset)
-                    totalByteSize += chunk.meta.totalUncompressedSize
-                    chunks.append(ParquetColumnChunk(metaData: chunk.meta))
-                    output.append(chunk.bytes)
-                    try output.spill()
+            if ownsFile {
+                try AtomicFile.write(to: path) { scratch in written = try writeRewritten(types: types, into: scratch) }
+                // The rewritten file has replaced the old one: later row groups go into it.
+                let rewritten = try FileDescriptor.open(path, .update)
+                file.closeIgnoringErrors()
+                file = rewritten
+            } else {
+                let scratchPath = file.path + ".rewrite"
+                let scratch = try FileDescriptor.open(scratchPath, .readWrite)
+                defer {
+                    scratch.closeIgnoringErrors()
+                    _ = try? FileSystem.remove(scratchPath)
                 }
-                let rows = run.reduce(Int64(0)) { $0 + rowGroups[$1].numRows }
-                merged.append(ParquetRowGroup(columns: chunks, totalByteSize: totalByteSize, numRows: rows))
-            }
-            let previous = (columns, rowGroups, encodedRowGroups)
-            for i in columns.indices { columns[i].type = types[i] }
-            rowGroups = merged
-            encodedRowGroups = Array(repeating: nil, count: merged.count)
-            if options.footerAfterEveryRowGroup {
-                let footer = footerBytes()
-                footerLength = Int64(footer.count)
-                output.append(footer)
-            }
-            newEnd = output.offset
-            do {
-                // No fsync here: the rename is atomic for readers and for a killed process, and
-                // the file is a view the journal can rebuild; ``finish(compactIfWorthwhile:)``
-                // syncs the final file.
-                try output.spill(all: true)
-                try ParquetFileHandle.rename(scratchPath, to: path)
-            } catch {
-                (columns, rowGroups, encodedRowGroups) = previous
-                throw error
+                try scratch.truncate(to: 0)
+                written = try writeRewritten(types: types, into: scratch)
+                try copy(written.end, bytesFrom: scratch, into: file)
+                try file.truncate(to: UInt64(written.end))
             }
         } catch {
-            try? scratch.close()
-            try? ParquetFileHandle.removeIfPresent(scratchPath)
+            (columns, rowGroups, encodedRowGroups) = previous
             throw error
         }
-        try? file.close()
-        file = scratch
-        end = newEnd
+        end = written.end
         endAtLastCompaction = end
         chunkBytes = ParquetFileWriter.chunkBytes(of: rowGroups)
-        footerBytesWritten = footerLength
+        footerBytesWritten = written.footerLength
+    }
+
+    /// Writes the rewritten file into `output` from offset 0 and adopts its metadata;
+    /// returns its length and the length of its footer.
+    private func writeRewritten(types: [ParquetColumnType], into scratch: FileDescriptor) throws -> (end: Int64, footerLength: Int64) {
+        var output = ParquetRewriteOutput(file: scratch)
+        output.append(parquetMagic)
+        var merged: [ParquetRowGroup] = []
+        for run in mergeRuns() {
+            var chunks: [ParquetColumnChunk] = []
+            var totalByteSize: Int64 = 0
+            for (i, column) in columns.enumerated() {
+                let sources = run.map { rowGroups[$0].columns[i].metaData! }
+                let chunk = try rewrittenChunk(column, to: types[i], from: sources, at: output.offset)
+                totalByteSize += chunk.meta.totalUncompressedSize
+                chunks.append(ParquetColumnChunk(metaData: chunk.meta))
+                output.append(chunk.bytes)
+                try output.spill()
+            }
+            let rows = run.reduce(Int64(0)) { $0 + rowGroups[$1].numRows }
+            merged.append(ParquetRowGroup(columns: chunks, totalByteSize: totalByteSize, numRows: rows))
+        }
+        for i in columns.indices { columns[i].type = types[i] }
+        rowGroups = merged
+        encodedRowGroups = Array(repeating: nil, count: merged.count)
+        var footerLength: Int64 = 0
+        if options.footerAfterEveryRowGroup {
+            let footer = footerBytes()
+            footerLength = Int64(footer.count)
+            output.append(footer)
+        }
+        let end = output.offset
+        try output.spill(all: true)
+        return (end, footerLength)
+    }
+
+    /// Copies the first `count` bytes of `source` over the start of `target`.
+    private func copy(_ count: Int64, bytesFrom source: FileDescriptor, into target: FileDescriptor) throws {
+        var offset: Int64 = 0
+        while offset < count {
+            let chunk = try source.readExactly(count: Int(min(8 << 20, count - offset)), at: offset)
+            try target.writeAll(chunk, at: UInt64(offset))
+            offset += Int64(chunk.count)
+        }
     }
 
     /// Groups of adjacent row groups to merge: as many as fit in the compacted size.
@@ -450,7 +487,7 @@ final class ParquetFileWriter {
             meta.totalUncompressedSize = 0
             meta.totalCompressedSize = 0
             for source in sources {
-                bytes.append(contentsOf: try file.read(at: source.chunkStart, count: Int(source.totalCompressedSize)))
+                bytes.append(contentsOf: try file.readExactly(count: Int(source.totalCompressedSize), at: source.chunkStart))
                 meta.numValues += source.numValues
                 meta.totalUncompressedSize += source.totalUncompressedSize
                 meta.totalCompressedSize += source.totalCompressedSize
@@ -472,7 +509,7 @@ final class ParquetFileWriter {
         }
         var data: ParquetColumnData?
         for source in sources {
-            let bytes = try file.read(at: source.chunkStart, count: Int(source.totalCompressedSize))
+            let bytes = try file.readExactly(count: Int(source.totalCompressedSize), at: source.chunkStart)
             var decoded = try bytes.withUnsafeBytes {
                 try ParquetColumnDecoder.decode(
                     chunk: $0, column: descriptor, codec: source.codec, numValues: source.numValues)
@@ -498,7 +535,7 @@ extension ParquetFileWriter {
         var positions: [String: UInt32] = [:]
         var bytes = 0
         for source in sources {
-            let chunk = try file.read(at: source.chunkStart, count: Int(source.totalCompressedSize))
+            let chunk = try file.readExactly(count: Int(source.totalCompressedSize), at: source.chunkStart)
             guard
                 let coded = try chunk.withUnsafeBytes({
                     try ParquetColumnDecoder.decodeDictionaryCoded(
@@ -525,11 +562,11 @@ extension ParquetFileWriter {
 
 /// Buffered sequential output of a rewrite, written out in large pieces.
 private struct ParquetRewriteOutput {
-    let file: ParquetFileHandle
+    let file: FileDescriptor
     private var buffer: [UInt8] = []
     private var written: Int64 = 0
 
-    init(file: ParquetFileHandle) { self.file = file }
+    init(file: FileDescriptor) { self.file = file }
 
     /// The file offset the next appended byte will have.
     var offset: Int64 { written + Int64(buffer.count) }
@@ -539,7 +576,7 @@ private struct ParquetRewriteOutput {
     /// Writes the buffer out once it is large (or always, with `all`).
     mutating func spill(all: Bool = false) throws {
         guard all || buffer.count >= 8 << 20 else { return }
-        try file.write(buffer, at: written)
+        try file.writeAll(buffer, at: UInt64(written))
         written += Int64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
     }

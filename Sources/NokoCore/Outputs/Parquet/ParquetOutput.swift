@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import NokoPlatform
 import Logging
 import Synchronization
 
@@ -236,9 +237,9 @@ public final class ParquetOutput: LogOutput {
             compression: compression, footerAfterEveryRowGroup: true, compactedRowGroupRows: compactedRowGroupRows,
             table: table, warn: { messages.warning("\($0)") })
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try FileSystem.makeDirectories(directory.path)
             let writer =
-                FileManager.default.fileExists(atPath: path)
+                FileSystem.exists(path)
                 ? try ParquetFileWriter(resuming: path, options: options)
                 : try ParquetFileWriter(creating: path, options: options)
             files[table] = .open(writer)

@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 
 /// What ``ParquetOutput/repair(file:)`` found and did.
 public struct ParquetRepairResult: Sendable, Equatable {
@@ -25,9 +26,10 @@ public struct ParquetRepairResult: Sendable, Equatable {
 
 enum ParquetRepair {
     static func repair(file url: URL) throws -> ParquetRepairResult {
-        let file = try ParquetFileHandle(forUpdating: url.path, create: false)
+        let file = try FileDescriptor.open(url.path, .update)
+        defer { file.closeIgnoringErrors() }
         do {
-            let size = try file.size()
+            let size = Int64(try file.size())
             guard let footer = try ParquetFooterLocator.locate(in: file, size: size) else {
                 return ParquetRepairResult(outcome: .noValidFooter, removedBytes: 0, rowGroups: 0, rows: 0)
             }
@@ -36,9 +38,8 @@ enum ParquetRepair {
                 return ParquetRepairResult(
                     outcome: .intact, removedBytes: 0, rowGroups: metadata.rowGroups.count, rows: metadata.numRows)
             }
-            try file.truncate(to: footer.end)
+            try file.truncate(to: UInt64(footer.end))
             try file.sync()
-            try file.close()
             return ParquetRepairResult(
                 outcome: .truncated, removedBytes: size - footer.end, rowGroups: metadata.rowGroups.count,
                 rows: metadata.numRows)

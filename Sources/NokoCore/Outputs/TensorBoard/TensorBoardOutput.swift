@@ -1,14 +1,7 @@
 import Foundation
+import NokoPlatform
 import Logging
 import Synchronization
-
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// TensorBoard scalars, written without Python or TensorFlow.
 ///
@@ -57,14 +50,19 @@ public final class TensorBoardOutput: LogOutput {
 
     /// What only one flush at a time may touch: the file, the encoder and its buffer.
     private struct EventSink {
-        let file: AppendOnlyFile
+        /// Created exclusively (`O_EXCL`, so two writers never share an event file) and
+        /// append-only: a failed append is cut back off, so the file stays whole records.
+        let file: FileDescriptor
+        /// Bytes in the file that came from successful appends.
+        var size: UInt64
         var encoder = ScalarEventEncoder()
         var records = TFRecordWriter(capacity: 1 << 16)
         var isClosed = false
 
-        mutating func writeRecords() throws(NokoFileError) {
+        mutating func writeRecords() throws(NokoSystemError) {
             defer { records.removeAll() }
-            try file.append(records.bytes)
+            try file.appendWhole(records.bytes, fileSize: size)
+            size += UInt64(records.bytes.count)
         }
     }
 
@@ -85,27 +83,46 @@ public final class TensorBoardOutput: LogOutput {
         self.level = level
         self.messages = messages
         self.clock = clock
-        try createDirectory(directory)
+        try FileSystem.makeDirectories(directory.path)
 
         let now = clock()
         let host = (hostName ?? Self.machineHostName()).replacingOccurrences(of: "/", with: "_")
-        let prefix = "events.out.tfevents.\(Int64(now.rounded(.down))).\(host).\(processID ?? getpid())."
+        let prefix = "events.out.tfevents.\(Int64(now.rounded(.down))).\(host).\(processID ?? CurrentProcess.id)."
         // The counter makes names unique within the process; O_EXCL settles races with others.
-        var created: (file: AppendOnlyFile, url: URL)?
+        var created: (file: FileDescriptor, url: URL)?
         while created == nil {
             let url = directory.appendingPathComponent(prefix + String(Self.fileCounter.add(1)))
-            created = try AppendOnlyFile(creatingNewOrNil: url.path).map { ($0, url) }
+            created = try Self.createExclusively(url.path).map { ($0, url) }
         }
         let (file, url) = created!
         fileURL = url
 
         var header = TFRecordWriter(capacity: 64)
         header.appendRecord { TensorBoardEvents.writeFileVersionEvent(wallTime: now, to: &$0) }
-        try file.append(header.bytes)
-        sink = Mutex(EventSink(file: file))
+        do {
+            try file.appendWhole(header.bytes, fileSize: 0)
+        } catch {
+            file.closeIgnoringErrors()
+            throw error
+        }
+        sink = Mutex(EventSink(file: file, size: UInt64(header.bytes.count)))
     }
 
     private static let fileCounter = AtomicCounter()
+
+    /// The new event file at `path`, or nil when another writer has one of that name.
+    private static func createExclusively(_ path: String) throws(NokoSystemError) -> FileDescriptor? {
+        do {
+            return try FileDescriptor.open(path, .createNewAppending)
+        } catch {
+            if error.code == NokoSystemError.fileExists { return nil }
+            throw error
+        }
+    }
+
+    deinit {
+        sink.withLock { if !$0.isClosed { $0.file.closeIgnoringErrors() } }
+    }
 
     /// Keeps the row for the next ``flush()``.
     public func write(_ row: SummarizedRow) throws {
@@ -130,7 +147,7 @@ public final class TensorBoardOutput: LogOutput {
     public func close() throws {
         pending.withLock { $0.isClosed = true }
         try drain(appending: nil)
-        try sink.withLock { (sink) throws(NokoFileError) in
+        try sink.withLock { (sink) throws(NokoSystemError) in
             guard !sink.isClosed else { return }
             sink.isClosed = true
             try sink.file.sync()
@@ -205,7 +222,7 @@ public final class TensorBoardOutput: LogOutput {
                     ? ([], nil) : ([], TensorBoardOutputError("tensorboard: \(what) arrived after close(); not written"))
             }
             var rowsWritten = 0
-            do throws(NokoFileError) {
+            do throws(NokoSystemError) {
                 for (index, row) in rows.enumerated() {
                     sink.encoder.appendEvent(for: row, to: &sink.records)
                     if sink.records.bytes.count >= Self.writeChunkSize {
@@ -232,9 +249,7 @@ public final class TensorBoardOutput: LogOutput {
     }
 
     private static func machineHostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
-        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let name = CurrentProcess.hostName
         return name.isEmpty ? "localhost" : name
     }
 }

@@ -1,5 +1,5 @@
-#ifndef NOKO_SIGNALS_H
-#define NOKO_SIGNALS_H
+#ifndef NOKO_PLATFORM_H
+#define NOKO_PLATFORM_H
 
 /// Installs handlers for SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE and SIGABRT that write
 /// the signal's name into the already-open file `fd`, rename `pending_path` to

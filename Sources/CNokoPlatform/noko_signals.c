@@ -1,7 +1,7 @@
 // Signal handlers that are safe to run in signal context: the crash marker and the
 // SIGINT/SIGTERM relay. Swift code cannot promise to run without allocating or taking
 // locks, so this one piece is C.
-#include "noko_signals.h"
+#include "noko_platform.h"
 
 #include <errno.h>
 #include <signal.h>

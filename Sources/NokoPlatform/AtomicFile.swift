@@ -1,0 +1,102 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#elseif canImport(Musl)
+@preconcurrency import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Replaces files whole: the one way noko rewrites a file.
+///
+/// The steps, each a system call: create a temporary file beside the target (`O_EXCL`),
+/// write it, `fsync` it, close it, `rename` it over the target, `fsync` the directory.
+/// A reader sees the old file or the new one, never a mix or nothing; after a crash at any
+/// step the target is the old file or the new one, and at most a temporary file named
+/// `.<name>.tmp-<pid>-<n>` is left beside it (readers ignore dot files).
+package enum AtomicFile {
+    /// Atomically replaces the file at `path` with `bytes`.
+    package static func write(_ bytes: [UInt8], to path: String) throws(NokoSystemError) {
+        let (temporary, file) = try create(beside: path)
+        do throws(NokoSystemError) {
+            try file.writeAll(bytes)
+        } catch {
+            abandon(temporary, file, error)
+            throw error
+        }
+        try install(temporary, file, over: path)
+    }
+
+    /// Atomically replaces the file at `path` with what `body` writes to the temporary file
+    /// (a body writing in pieces, such as a streamed diff or a CSV rewrite). An error thrown
+    /// by `body` removes the temporary file and leaves the target as it was.
+    package static func write(to path: String, _ body: (FileDescriptor) throws -> Void) throws {
+        let (temporary, file) = try create(beside: path)
+        do {
+            try body(file)
+        } catch {
+            abandon(temporary, file, error)
+            throw error
+        }
+        try install(temporary, file, over: path)
+    }
+
+    /// Step 1: the temporary file, `.<name>.tmp-<pid>-<n>` in the target's directory.
+    private static func create(beside path: String) throws(NokoSystemError) -> (String, FileDescriptor) {
+        let directory = FileSystem.parentDirectory(of: path)
+        let prefix = directory.isEmpty ? "" : directory == "/" ? "/" : directory + "/"
+        let temporary = prefix + ".\(FileSystem.lastComponent(of: path)).tmp-\(getpid())-\(counter.add(1, ordering: .relaxed).oldValue)"
+        return (temporary, try FileDescriptor.open(temporary, .createNew))
+    }
+
+    /// Steps 3 to 6: `fsync`, close, `rename` over the target, `fsync` the directory.
+    private static func install(_ temporary: String, _ file: FileDescriptor, over path: String) throws(NokoSystemError) {
+        do throws(NokoSystemError) {
+            try file.sync()
+        } catch {
+            abandon(temporary, file, error)
+            throw error
+        }
+        do throws(NokoSystemError) {
+            try file.close()
+        } catch {
+            abandon(temporary, nil, error)  // the descriptor is released even when close fails
+            throw error
+        }
+        do throws(NokoSystemError) {
+            try FileSystem.rename(temporary, to: path)
+        } catch {
+            abandon(temporary, nil, error)
+            throw error
+        }
+        try FileSystem.syncDirectory(FileSystem.parentDirectory(of: path))
+    }
+
+    /// Removes the temporary file after a failure, unless a test's injected fault stopped the
+    /// writer (a simulated crash: a dead process cleans nothing up).
+    private static func abandon(_ temporary: String, _ file: FileDescriptor?, _ error: any Error) {
+        if let error = error as? NokoSystemError, error.isInjectedStop { return }
+        file?.closeIgnoringErrors()
+        _ = try? FileSystem.remove(temporary)
+    }
+
+    /// Removes temporary files a crashed writer left beside `path` (`.<name>.tmp-<pid>-<n>`
+    /// whose process is gone); a live process's temporary file is left alone. Returns how
+    /// many were removed.
+    @discardableResult
+    package static func removeLeftovers(beside path: String) -> Int {
+        let directory = FileSystem.parentDirectory(of: path)
+        let prefix = ".\(FileSystem.lastComponent(of: path)).tmp-"
+        guard let names = try? FileSystem.contentsOfDirectory(directory.isEmpty ? "." : directory) else { return 0 }
+        var removed = 0
+        for name in names where name.hasPrefix(prefix) {
+            let pid = name.dropFirst(prefix.count).prefix { $0 != "-" }
+            guard let pid = Int32(pid), pid != getpid(), !CurrentProcess.isAlive(pid) else { continue }
+            let leftover = (directory.isEmpty ? "" : directory == "/" ? "/" : directory + "/") + name
+            if (try? FileSystem.remove(leftover)) == true { removed += 1 }
+        }
+        return removed
+    }
+
+    private static let counter = Atomic<Int>(0)
+}
