@@ -17,6 +17,7 @@ demo: deps
 ## test: build and run every test (serial, so swift test prints its summary lines);
 ## interop checks against Python packages fail, rather than skip, when one is missing
 test: deps python-deps
+	scripts/check-platform
 	$(SWIFT) build --build-tests
 	NOKO_REQUIRE_INTEROP=1 $(SWIFT) test
 

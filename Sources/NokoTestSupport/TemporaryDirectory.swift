@@ -1,12 +1,13 @@
 import Foundation
+import NokoPlatform
 
 /// Where this test process's directories go: one directory, removed when the process exits
 /// (the runs that tests and their child processes log add up to tens of megabytes per
 /// `swift test`).
 public let temporaryRoot: URL = {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("noko-tests-\(getpid())")
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("noko-tests-\(CurrentProcess.id)")
     try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    atexit { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.path + "/noko-tests-\(getpid())") }
+    CurrentProcess.onExit { _ in try? FileManager.default.removeItem(at: url) }
     return url
 }()
 

@@ -1,10 +1,6 @@
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
 import Foundation
+import NokoPlatform
 import Synchronization
 
 /// A minimal HTTP/1.1 server on 127.0.0.1, for tests and benchmarks that must not touch
@@ -55,13 +51,13 @@ public final class LoopbackHTTPServer: Sendable {
     private let listener = Mutex<Listener?>(nil)
     /// Open connections. A descriptor is closed only under this lock, after leaving the
     /// set, so `stop` never shuts down a number the kernel has already given to someone else.
-    private let connections = Mutex<Set<Int32>>([])
+    private let connections = Mutex<Set<LoopbackSocket>>([])
     private let nextConnectionID = Atomic<Int>(0)
     private let boundPort = Atomic<Int>(0)
 
     private struct Listener: Sendable {
-        let fd: Int32
-        /// Signalled by the accept thread once it has closed `fd`.
+        let socket: LoopbackSocket
+        /// Signalled by the accept thread once it has closed `socket`.
         let closed: DispatchSemaphore
     }
 
@@ -78,13 +74,13 @@ public final class LoopbackHTTPServer: Sendable {
     public func stop() {
         let old = listener.withLock { current -> Listener? in
             defer { current = nil }
-            if let current { shutdown(current.fd, Int32(SHUT_RDWR)) }
+            current?.socket.shutdown()
             return current
         }
         // The accept thread closes the socket; wait, so the port is free for `restart`.
         _ = old?.closed.wait(timeout: .now() + 5)
         connections.withLock { open in
-            for fd in open { shutdown(fd, Int32(SHUT_RDWR)) }
+            for socket in open { socket.shutdown() }
         }
     }
 
@@ -96,29 +92,14 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     private func startListening(port: Int) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ServerError("socket: \(String(cString: strerror(errno)))") }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        let (socket, actual): (LoopbackSocket, Int)
+        do {
+            (socket, actual) = try LoopbackSocket.listen(port: port)
+        } catch {
+            throw ServerError("\(error)")
         }
-        guard bound == 0, listen(fd, 128) == 0 else {
-            let message = String(cString: strerror(errno))
-            close(fd)
-            throw ServerError("bind/listen on 127.0.0.1:\(port): \(message)")
-        }
-        var actual = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        boundPort.store(Int(UInt16(bigEndian: actual.sin_port)), ordering: .relaxed)
-        let current = Listener(fd: fd, closed: DispatchSemaphore(value: 0))
+        boundPort.store(actual, ordering: .relaxed)
+        let current = Listener(socket: socket, closed: DispatchSemaphore(value: 0))
         listener.withLock { $0 = current }
         let thread = Thread { [self] in acceptLoop(current) }
         thread.name = "loopback-accept"
@@ -127,17 +108,11 @@ public final class LoopbackHTTPServer: Sendable {
 
     private func acceptLoop(_ current: Listener) {
         defer {
-            close(current.fd)
+            current.socket.close()
             current.closed.signal()
         }
-        while true {
-            let client = accept(current.fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR { continue }
-                return  // shut down by `stop`
-            }
-            var one: Int32 = 1
-            setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        // nil once `stop` shut the socket down.
+        while let client = current.socket.accept() {
             connections.withLock { _ = $0.insert(client) }
             let id = nextConnectionID.add(1, ordering: .relaxed).newValue
             let thread = Thread { [self] in serve(client, connectionID: id) }
@@ -146,14 +121,14 @@ public final class LoopbackHTTPServer: Sendable {
         }
     }
 
-    private func serve(_ fd: Int32, connectionID: Int) {
+    private func serve(_ socket: LoopbackSocket, connectionID: Int) {
         defer {
             connections.withLock {
-                _ = $0.remove(fd)
-                close(fd)
+                _ = $0.remove(socket)
+                socket.close()
             }
         }
-        var buffer = ConnectionBuffer(fd: fd)
+        var buffer = ConnectionBuffer(socket: socket)
         while let head = buffer.readHead() {
             let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
             let requestLine = lines.first?.split(separator: " ") ?? []
@@ -165,12 +140,12 @@ public final class LoopbackHTTPServer: Sendable {
             }
             func header(_ name: String) -> String? { headers.first { $0.name.lowercased() == name }?.value }
             if header("transfer-encoding")?.lowercased().contains("chunked") == true {
-                _ = sendAll(fd, Array("HTTP/1.1 411 Length Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
+                _ = socket.sendAll(Array("HTTP/1.1 411 Length Required\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8))
                 return
             }
             let length = Int(header("content-length") ?? "0") ?? 0
             if header("expect")?.lowercased() == "100-continue" {
-                guard sendAll(fd, Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
+                guard socket.sendAll(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)) else { return }
             }
             guard let body = buffer.readBody(length) else { return }
             let request = Request(
@@ -181,30 +156,16 @@ public final class LoopbackHTTPServer: Sendable {
                 return
             case .hold:
                 // Wait for the client to hang up (or the server to stop).
-                var probe = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                while poll(&probe, 1, 1000) >= 0 {
-                    if probe.revents != 0 { return }
-                }
+                socket.waitForPeer()
                 return
             case .respond(let status, let extra, let body):
                 var head = "HTTP/1.1 \(status) \(LoopbackHTTPServer.reason(status))\r\n"
                 head += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n"
                 for (name, value) in extra { head += "\(name): \(value)\r\n" }
                 head += "\r\n"
-                guard sendAll(fd, Array(head.utf8) + body) else { return }
+                guard socket.sendAll(Array(head.utf8) + body) else { return }
             }
         }
-    }
-
-    private func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return false }
-            sent += n
-        }
-        return true
     }
 
     static func reason(_ status: Int) -> String {
@@ -225,12 +186,12 @@ public final class LoopbackHTTPServer: Sendable {
 
 /// Buffered reads of one connection.
 private struct ConnectionBuffer {
-    let fd: Int32
+    let socket: LoopbackSocket
     var bytes: [UInt8] = []
     var start = 0
 
-    init(fd: Int32) {
-        self.fd = fd
+    init(socket: LoopbackSocket) {
+        self.socket = socket
         bytes.reserveCapacity(1 << 16)
     }
 
@@ -274,15 +235,12 @@ private struct ConnectionBuffer {
             bytes.removeAll(keepingCapacity: true)
             start = 0
         }
-        while true {
-            let n = withUnsafeTemporaryAllocation(byteCount: 1 << 18, alignment: 1) { chunk -> Int in
-                let n = recv(fd, chunk.baseAddress!, chunk.count, 0)
-                if n > 0 { bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<n])) }
-                return n
-            }
-            if n < 0 && errno == EINTR { continue }
-            return n > 0
+        let n = withUnsafeTemporaryAllocation(byteCount: 1 << 18, alignment: 1) { chunk -> Int in
+            let n = socket.receive(into: chunk)
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<n]))
+            return n
         }
+        return n > 0
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Noko
 import NokoCLI
+import NokoPlatform
 
 /// `noko-run show` and `list` on big runs, in process (the command logic, output captured).
 ///
@@ -83,13 +84,8 @@ func cliBenchmark(_ arguments: [String]) throws {
 
 /// CPU seconds this process has used (user + system).
 private func processCPUSeconds() -> Double {
-    var usage = rusage()
-    #if os(Linux)
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
-    #else
-    getrusage(RUSAGE_SELF, &usage)
-    #endif
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    let time = WallClock.processCPUTime()
+    return time.user + time.system
 }
 
 private func verdict(_ label: String, _ seconds: Double, target: Double) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import Noko
+import NokoPlatform
 
 /// Interleaved A/B timing: the machine is shared and noisy, so a single timing means
 /// nothing. Each repetition runs A then B (order alternating), and we compare medians.
@@ -57,7 +58,7 @@ func interleaved(
 
 /// This process's scratch directories live here; the benchmarks write gigabytes, so each
 /// case's are removed when it ends (``removeScratchDirectories()``).
-let scratchRoot = FileManager.default.temporaryDirectory.appendingPathComponent("noko-bench-\(getpid())")
+let scratchRoot = FileManager.default.temporaryDirectory.appendingPathComponent("noko-bench-\(CurrentProcess.id)")
 
 /// A fresh empty directory under ``scratchRoot``.
 func scratchDirectory(_ label: String) -> URL {

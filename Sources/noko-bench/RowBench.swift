@@ -1,12 +1,9 @@
 import Foundation
 import Noko
+import NokoPlatform
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The W1 workload of ../shared/reference/baselines.md: rows of 16 values (12 Double,
+/// The W1 workload (as measured for Python noko and its peers): rows of 16 values (12 Double,
 /// 3 Int, 1 short String) logged to table `train`.
 struct RowWorkload {
     let rows: Int
@@ -31,8 +28,8 @@ struct RowWorkload {
 /// The floor: a hand-written loop that formats the same journal bytes and issues the same
 /// `write` calls, with nothing else.
 func floorLoop(_ w: RowWorkload, into directory: URL) -> Double {
-    let fd = open(directory.appendingPathComponent("floor.ndjson").path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-    defer { close(fd) }
+    let file = try! FileDescriptor.open(directory.appendingPathComponent("floor.ndjson").path, .append)
+    defer { file.closeIgnoringErrors() }
     var keys = ["batch", "epoch", "phase", "samples"] + RowWorkload.doubleKeys
     keys.sort()
     var buffer: [UInt8] = []
@@ -40,9 +37,7 @@ func floorLoop(_ w: RowWorkload, into directory: URL) -> Double {
     return time {
         for i in 0..<w.rows {
             buffer.removeAll(keepingCapacity: true)
-            var ts = timespec()
-            clock_gettime(CLOCK_REALTIME, &ts)
-            let now = Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+            let now = WallClock.now()
             buffer.append(contentsOf: "{\"$table\":\"train\",\"$step\":\(i),\"$level\":20,\"$localtime\":\"2026-11-27T10:00:00\",\"$utc_timestamp\":\(now)".utf8)
             buffer.append(contentsOf: ",\"batch\":\(i % 1000),\"epoch\":\(i / 1000)".utf8)
             for k in 0..<12 {
@@ -50,7 +45,7 @@ func floorLoop(_ w: RowWorkload, into directory: URL) -> Double {
                 buffer.append(contentsOf: w.doubles[i * 12 + k].description.utf8)
             }
             buffer.append(contentsOf: ",\"phase\":\"\(i % 10 == 0 ? "eval" : "train")\",\"samples\":\(i * 32)}\n".utf8)
-            _ = buffer.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            try! file.writeAll(buffer)
         }
     }
 }

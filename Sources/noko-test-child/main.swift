@@ -15,6 +15,7 @@
 import Foundation
 import Logging
 import Noko
+import NokoPlatform
 import NokoWandb
 
 /// Past this many rows a child logging "forever" slows to about a row per millisecond: the
@@ -24,13 +25,12 @@ let fullSpeedRows = 20_000
 
 /// Paces endless logging (see ``fullSpeedRows``); a given number of rows goes at full speed.
 func pace(_ row: Int, endless: Bool = true) {
-    if endless && row >= fullSpeedRows { usleep(1_000) }
+    if endless && row >= fullSpeedRows { CurrentProcess.sleep(seconds: 0.001) }
 }
 
 /// One unbuffered line on stdout: the parent reads progress as it happens.
 func say(_ line: String) {
-    var bytes = Array((line + "\n").utf8)
-    bytes.withUnsafeMutableBytes { _ = write(1, $0.baseAddress, $0.count) }
+    FileDescriptor.standardOutput.writeIgnoringErrors(Array((line + "\n").utf8))
 }
 
 let arguments = CommandLine.arguments
@@ -139,9 +139,10 @@ case "random":
     var stream = Noko.generator(named: "workers")
     say("noko \((0..<4).map { _ in String(shared.next()) }.joined(separator: " "))")
     say("stream \((0..<4).map { _ in String(stream.next()) }.joined(separator: " "))")
-    say("rand \(rand()) \(rand())")
-    say("random \(random()) \(random())")
-    say("drand48 \(drand48()) \(drand48())")
+    let (first, second) = (CLibrary.drawFromGenerators(), CLibrary.drawFromGenerators())
+    say("rand \(first.rand) \(second.rand)")
+    say("random \(first.random) \(second.random)")
+    say("drand48 \(first.drand48) \(second.drand48)")
 case "wandb":
     let runsDir = arguments[2], runName = arguments[3], baseURL = arguments[4], runID = arguments[5]
     let rows = Int(arguments[6])!
@@ -162,7 +163,7 @@ case "wandb":
     while readLine() != nil {
         for i in logged..<(logged + rows) {
             Noko.logRow(i % 5 == 4 ? "eval" : "train", ["i": i, "loss": 1 / Double(i + 1)])
-            usleep(500)
+            CurrentProcess.sleep(seconds: 0.0005)
         }
         logged += rows
         say("logged \(logged)")
