@@ -80,8 +80,10 @@ let package = Package(
             ],
             exclude: ["python"]
         ),
-        .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "NokoWandbTests", dependencies: ["NokoWandb", "NokoWandbTestSupport", "noko-test-child"]),
+        .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", "NokoCore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(
+            name: "NokoWandbTests",
+            dependencies: ["NokoWandb", "NokoPlatform", "NokoTestSupport", "NokoWandbTestSupport", "noko-test-child"]),
         .testTarget(
             name: "NokoTests",
             dependencies: [

@@ -5,8 +5,8 @@ import Noko
 ///
 /// Each subcommand is one ``NokoCommand`` in `Commands/`. Exit codes: 0 success, 1 runtime
 /// failure (the message names the file and what was wrong), 64 usage error.
-public struct NokoRun: ParsableCommand {
-    public static let configuration = CommandConfiguration(
+package struct NokoRun: ParsableCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "noko-run",
         abstract: "Read noko run directories back: show, list, compare, export, diff, checkout, sync.",
         discussion: """
@@ -44,11 +44,11 @@ public struct NokoRun: ParsableCommand {
         ]
     )
 
-    public init() {}
+    package init() {}
 
     /// Parses `arguments` (without the program name) into the subcommand they name, with
     /// validation; throws what `main()` would report (see ``exitStatus(for:)``).
-    public static func parseCommand(_ arguments: [String]) throws -> any NokoCommand {
+    package static func parseCommand(_ arguments: [String]) throws -> any NokoCommand {
         let parsed = try parseAsRoot(arguments)
         guard let command = parsed as? any NokoCommand else {
             throw CLIError("\(arguments.joined(separator: " ")): expected a subcommand; see noko-run --help")
@@ -57,7 +57,7 @@ public struct NokoRun: ParsableCommand {
     }
 
     /// The exit status `main()` uses for `error`: 1 for runtime failures, 64 for usage errors.
-    public static func exitStatus(for error: any Error) -> Int32 {
+    package static func exitStatus(for error: any Error) -> Int32 {
         exitCode(for: error).rawValue
     }
 }

@@ -25,20 +25,37 @@ package enum FaultInjection {
     package typealias Hook = @Sendable (_ call: Call, _ path: String) -> Action?
 
     private static let armed = Atomic<Bool>(false)
-    private static let hook = Mutex<Hook?>(nil)
+    private static let hooks = Mutex<[Int: Hook]>([:])
+    private static let nextToken = Atomic<Int>(0)
 
-    /// Installs `hook` (nil removes it). Process-wide: tests that use it run in a child
-    /// process or serialize themselves.
-    package static func install(_ hook: Hook?) {
-        Self.hook.withLock { $0 = hook }
-        armed.store(hook != nil, ordering: .releasing)
+    /// Adds `hook`; every installed hook is asked, the first fault wins. Returns the token
+    /// that removes it. Hooks are process-wide: a test filters on paths of its own, so tests
+    /// running beside it are not touched.
+    package static func install(_ hook: @escaping Hook) -> Int {
+        let token = nextToken.add(1, ordering: .relaxed).newValue
+        hooks.withLock { hooks in
+            hooks[token] = hook
+            armed.store(true, ordering: .releasing)
+        }
+        return token
+    }
+
+    /// Removes the hook `install` returned `token` for.
+    package static func remove(_ token: Int) {
+        hooks.withLock { hooks in
+            hooks[token] = nil
+            armed.store(!hooks.isEmpty, ordering: .releasing)
+        }
     }
 
     /// The fault to inject into `call` on `path`, if any.
     @inline(__always)
     static func check(_ call: Call, _ path: String) -> Action? {
         guard armed.load(ordering: .relaxed) else { return nil }
-        return hook.withLock { $0 }?(call, path)
+        for hook in hooks.withLock({ Array($0.values) }) {
+            if let action = hook(call, path) { return action }
+        }
+        return nil
     }
 
     /// Throws the injected fault for `call`, if there is one. `EINTR` is returned instead of

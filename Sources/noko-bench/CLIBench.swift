@@ -16,14 +16,14 @@ func cliBenchmark(_ arguments: [String]) throws {
 
     let big = base.appendingPathComponent("big/runs/big_run")
     var seconds = try time { try CLIBenchRuns.summarizedRun(at: big, rows: 1_000_000, columns: 200) }
-    let summaryBytes = CLIBenchRuns.size(big.appendingPathComponent("summary.json"))
+    let summaryBytes = CLIBenchRuns.size(RunLayout(big).summary)
     print("generated 1,000,000 × 200 summary.json (\(summaryBytes / 1_000_000) MB) in \(String(format: "%.1f", seconds)) s")
 
     let python = base.appendingPathComponent("python/runs/py_run")
     let strict = base.appendingPathComponent("strict/runs/killed_run")
     seconds = try time { try CLIBenchRuns.streamedRuns(python: python, strict: strict, rows: 100_000, columns: 200) }
     print(
-        "generated 100,000 × 200 runs without summary.json in \(String(format: "%.1f", seconds)) s: Python journal \(CLIBenchRuns.size(python.appendingPathComponent("noko.ndjson")) / 1_000_000) MB, CSV \(CLIBenchRuns.size(python.appendingPathComponent("train.csv")) / 1_000_000) MB"
+        "generated 100,000 × 200 runs without summary.json in \(String(format: "%.1f", seconds)) s: Python journal \(CLIBenchRuns.size(RunLayout(python).journal) / 1_000_000) MB, CSV \(CLIBenchRuns.size(python.appendingPathComponent("train.csv")) / 1_000_000) MB"
     )
 
     // CPU seconds per command too: the machine is shared, and CPU time is what other
@@ -72,7 +72,7 @@ func cliBenchmark(_ arguments: [String]) throws {
         "100,000 rows × 200 columns, Python noko run", repetitions: 3,
         a: ("show from noko.ndjson", command(["show", python.path], label: "show journal")),
         b: ("show from train.csv", {
-            let journal = python.appendingPathComponent("noko.ndjson")
+            let journal = RunLayout(python).journal
             let aside = python.deletingLastPathComponent().appendingPathComponent("journal.aside")
             try FileManager.default.moveItem(at: journal, to: aside)
             defer { try? FileManager.default.moveItem(at: aside, to: journal) }
@@ -115,7 +115,7 @@ enum CLIBenchRuns {
         metadata.host = "bench"
         try metadata.write(to: directory)
         let config: JSONValue = ["lr": 0.1, "batch_size": 64, "model": ["layers": 12, "width": 1024]]
-        try Data(config.serializedBytes(pretty: true)).write(to: directory.appendingPathComponent("config.json"))
+        try Data(config.serializedBytes(pretty: true)).write(to: RunLayout(directory).config)
     }
 
     /// metadata.json, config.json and the summary.json of `rows` × `columns` logged rows (the
@@ -123,7 +123,7 @@ enum CLIBenchRuns {
     static func summarizedRun(at directory: URL, rows: Int, columns: Int) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try metadata(directory.lastPathComponent, at: directory, status: "finished")
-        let summary = SummaryOutput(url: directory.appendingPathComponent("summary.json"))
+        let summary = SummaryOutput(url: RunLayout(directory).summary)
         let schema = RowSchema(keys: columnNames(columns))
         var state = (0..<columns).map { Double($0) }
         var rng = SplitMix64(seed: 7)
@@ -148,11 +148,11 @@ enum CLIBenchRuns {
         for directory in [python, strict] { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
         try metadata(strict.lastPathComponent, at: strict, status: "running")
         let names = columnNames(columns)
-        _ = FileManager.default.createFile(atPath: python.appendingPathComponent("noko.ndjson").path, contents: nil)
-        _ = FileManager.default.createFile(atPath: strict.appendingPathComponent("noko.ndjson").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: RunLayout(python).journal.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: RunLayout(strict).journal.path, contents: nil)
         _ = FileManager.default.createFile(atPath: python.appendingPathComponent("train.csv").path, contents: nil)
-        let pythonJournal = try FileHandle(forWritingTo: python.appendingPathComponent("noko.ndjson"))
-        let strictJournal = try FileHandle(forWritingTo: strict.appendingPathComponent("noko.ndjson"))
+        let pythonJournal = try FileHandle(forWritingTo: RunLayout(python).journal)
+        let strictJournal = try FileHandle(forWritingTo: RunLayout(strict).journal)
         let csv = try FileHandle(forWritingTo: python.appendingPathComponent("train.csv"))
         defer {
             try? pythonJournal.close()

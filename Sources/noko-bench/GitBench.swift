@@ -26,10 +26,10 @@ private func gitPlumbingCheckpoint(repository: URL, runDirectory: URL, runName: 
     ).trimmed
     try git(["update-ref", "refs/heads/noko-checkpoints", commit, previous ?? ""], in: repository)
     let emptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-    try git(["diff", "--binary", head, commit], in: repository, output: runDirectory.appendingPathComponent("from_head.diff"))
+    try git(["diff", "--binary", head, commit], in: repository, output: RunLayout(runDirectory).fromHeadDiff)
     try git(
         ["diff", "--binary", previous ?? emptyTree, commit], in: repository,
-        output: runDirectory.appendingPathComponent("from_last_checkpoint.diff"))
+        output: RunLayout(runDirectory).fromLastCheckpointDiff)
 }
 
 func checkpointBenchmark(_ arguments: [String]) throws {

@@ -49,7 +49,7 @@ func parquetBenchmark(_ arguments: [String]) throws {
     let plainDirectory = scratchDirectory("parquet-none")
     _ = nokoLoop(workload, logger: try parquetBenchLogger(in: plainDirectory, parquet: ParquetCompression.none))
     let plain = fileSize(plainDirectory.appendingPathComponent("train.parquet"))
-    let journal = fileSize(directory.appendingPathComponent("noko.ndjson"))
+    let journal = fileSize(RunLayout(directory).journal)
     print(String(format: "  sizes for table train: CSV %d B | Parquet snappy %d B (%.2f× CSV) | Parquet uncompressed %d B (%.2f× CSV) | journal %d B",
                  csv, snappy, Double(snappy) / Double(csv), plain, Double(plain) / Double(csv), journal))
     let check = try ParquetReader.info(at: directory.appendingPathComponent("train.parquet"))

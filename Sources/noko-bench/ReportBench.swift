@@ -36,7 +36,7 @@ func reportBenchmark(_ arguments: [String]) throws {
     print(result.report())
     print("  page size: \(DisplayFormat.bytes(Int64(sizes.summary))) from summary.json, \(DisplayFormat.bytes(Int64(sizes.full))) with --full")
     // The floor of --full: reading the journal's records and doing nothing with them.
-    let journal = run.appendingPathComponent(DefaultOutputs.journalFile).path
+    let journal = run.appendingPathComponent(RunLayout.journalName).path
     let scans = try (0..<3).map { _ in try time { try JournalScan.forEachRecord(journal) { _ in true } } }
     print(String(format: "  --full's floor, a bare scan of the journal's records: %.3g s (median of 3); --full/scan = %.2f",
                  median(scans), result.medianB / median(scans)))
@@ -53,8 +53,8 @@ private func logReportWorkload(rows: Int, into directory: URL) throws {
     let logger = NokoLogger(
         directory: directory,
         outputs: [
-            try NDJSONOutput(url: directory.appendingPathComponent(DefaultOutputs.journalFile)),
-            SummaryOutput(url: directory.appendingPathComponent(DefaultOutputs.summaryFile)),
+            try NDJSONOutput(url: directory.appendingPathComponent(RunLayout.journalName)),
+            SummaryOutput(url: directory.appendingPathComponent(RunLayout.summaryName)),
         ],
         flushInterval: nil)
     var state: UInt64 = 0x2545_F491_4F6C_DD1D

@@ -22,7 +22,7 @@ func tensorBoardBench(_ arguments: [String]) throws {
         flushInterval: .seconds(1),
         outputs: { directory, withTensorBoard in
             var outputs: [any LogOutput] = [
-                try NDJSONOutput(url: directory.appendingPathComponent("noko.ndjson")),
+                try NDJSONOutput(url: RunLayout(directory).journal),
                 CSVOutput(directory: directory, messages: benchMessages),
             ]
             if withTensorBoard { outputs.append(try TensorBoardOutput(directory: directory, messages: benchMessages)) }

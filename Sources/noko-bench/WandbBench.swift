@@ -79,7 +79,7 @@ enum WandbBench {
         let repetitions = 3
         let source = scratchDirectory("wandb-upload-source")
         defer { try? FileManager.default.removeItem(at: source) }
-        let journal = source.appendingPathComponent("noko.ndjson")
+        let journal = RunLayout(source).journal
         let start = Date().timeIntervalSince1970
         let logger = try defaultLogger(in: source)
         let workload = RowWorkload(rows: rows)
@@ -122,11 +122,11 @@ enum WandbBench {
     private static func offlineRun(journal: URL, runID: String, startTime: Double) throws -> URL {
         let directory = scratchDirectory("wandb-upload").appendingPathComponent("run")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: directory.appendingPathComponent("noko.ndjson"), withDestinationURL: journal)
+        try FileManager.default.createSymbolicLink(at: RunLayout(directory).journal, withDestinationURL: journal)
         let metadata: JSONValue = [
             "format_version": 1, "run_name": "bench", "status": "finished", "exit_code": 0, "start_time": .double(startTime),
         ]
-        try Data(metadata.serializedBytes(pretty: true)).write(to: directory.appendingPathComponent("metadata.json"))
+        try Data(metadata.serializedBytes(pretty: true)).write(to: RunLayout(directory).metadata)
         let options = WandbOptions(project: "bench", entity: "e", runID: runID, mode: .offline)
         guard let sync = WandbSync.start(
             options: options, run: WandbRunInfo(directory: directory, runName: "bench", startTime: startTime, config: ["seed": 1]),

@@ -176,7 +176,7 @@ case "parquet":
     let logger = NokoLogger(
         directory: directory,
         outputs: [
-            try NDJSONOutput(url: directory.appendingPathComponent("noko.ndjson"), level: .trace),
+            try NDJSONOutput(url: RunLayout(directory).journal, level: .trace),
             ParquetOutput(directory: directory, rowGroupRows: 7, rowGroupInterval: .zero),
         ], flushInterval: .milliseconds(2))
     var i = 0

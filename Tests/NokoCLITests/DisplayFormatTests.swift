@@ -49,8 +49,8 @@ import Testing
     }
 
     @Test func columnRanking() {
-        func column(_ name: String, _ low: Double?, _ high: Double?, type: String = "double") -> SummaryColumn {
-            SummaryColumn(name: name, type: type, count: 1, nullCount: 0, nanCount: 0, last: .null, min: low, max: high, series: nil)
+        func column(_ name: String, _ low: Double?, _ high: Double?, type: String = "double") -> ColumnStatistics {
+            ColumnStatistics(name: name, type: type, count: 1, nullCount: 0, nanCount: 0, last: .null, min: low, max: high, series: nil)
         }
         let columns = [
             column("a.std", 0, 1), column("batch", 0, 9, type: "int"), column("constant", 1, 1), column("flag", 0, 1, type: "bool"),

@@ -26,12 +26,12 @@ import Testing
         let fixtures = Fixtures()
         let run = try fixtures.finishedRun()
         try fixtures.write(["format_version": 99, "run_name": "train_a", "something_new": true], to: run.appendingPathComponent("metadata.json"))
-        #expect(throws: CLIError("\(run.path)/metadata.json: written by a newer noko (format_version 99; this noko-run reads format_version 1 and older); upgrade noko-run")) {
+        #expect(throws: CLIError("\(run.path)/metadata.json: written by a newer noko (format_version 99; this noko reads format_version 1 and older); upgrade noko")) {
             try LoadedRun.open(run)
         }
         try fixtures.write(["format_version": 1, "run_name": "train_a"], to: run.appendingPathComponent("metadata.json"))
         try Data(#"{"format_version": 7, "tables": {}}"#.utf8).write(to: run.appendingPathComponent("summary.json"))
-        #expect(throws: CLIError("\(run.path)/summary.json: written by a newer noko (summary format_version 7; this noko-run reads up to 1); upgrade noko-run")) {
+        #expect(throws: CLIError("\(run.path)/summary.json: written by a newer noko (format_version 7; this noko reads format_version 1 and older); upgrade noko")) {
             try fixtures.run(["show", "runs/train_a"])
         }
     }

@@ -4,14 +4,14 @@ import Testing
 @testable import NokoCLI
 
 @Suite struct ReportSummarySeriesReaderTests {
-    func table(min: [Double?], max: [Double?], last: [Double?], nanCount: Int = 0, width: Int = 4) -> SummaryTable {
-        let column = SummaryColumn(
+    func table(min: [Double?], max: [Double?], last: [Double?], nanCount: Int = 0, width: Int = 4) -> TableStatistics {
+        let column = ColumnStatistics(
             name: "x", type: "double", count: 4 * min.count, nullCount: 0, nanCount: nanCount, last: .double(1),
             min: min.compactMap { $0 }.min(), max: max.compactMap { $0 }.max(),
-            series: SummarySeries(min: min, max: max, last: last))
-        let text = SummaryColumn(
+            series: BucketSeries(min: min, max: max, last: last))
+        let text = ColumnStatistics(
             name: "s", type: "string", count: 1, nullCount: 0, nanCount: 0, last: .string("a"), min: nil, max: nil, series: nil)
-        return SummaryTable(
+        return TableStatistics(
             name: "t", fileStem: "t", rows: width * min.count, firstStep: 0, lastStep: width * min.count - 1, firstTime: 0,
             lastTime: 1, seriesWidth: width, seriesSteps: min.indices.map { width * $0 + width - 1 }, columns: [column, text])
     }

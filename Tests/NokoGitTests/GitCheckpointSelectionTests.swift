@@ -1,4 +1,5 @@
 import Foundation
+import NokoCore
 import Testing
 
 #if canImport(Glibc)
@@ -126,7 +127,7 @@ struct GitCheckpointSelectionTests {
         #expect(warnings.count == 1)
         #expect(warnings.first?.contains("size caps") == true)
         // The diff does not present the big tracked file as deleted.
-        let patch = String(decoding: try repo.patch("run", GitCheckpoint.fromHeadFileName), as: UTF8.self)
+        let patch = String(decoding: try repo.patch("run", RunLayout.fromHeadDiffName), as: UTF8.self)
         #expect(!patch.contains("big-tracked.txt"))
         try repo.expectPatchesReplay("run", checkpoint)
     }
@@ -151,7 +152,7 @@ struct GitCheckpointSelectionTests {
         #expect(guarded.skipped.allSatisfy { $0.reason == .secret && $0.size == 14 })
         #expect(warnings.count == secrets.count)
         #expect(warnings.allSatisfy { $0.contains(".gitignore") })
-        let patch = String(decoding: try repo.patch("guarded", GitCheckpoint.fromHeadFileName), as: UTF8.self)
+        let patch = String(decoding: try repo.patch("guarded", RunLayout.fromHeadDiffName), as: UTF8.self)
         #expect(!patch.contains("hunter2"))
 
         var options = CheckpointOptions(searchPath: repo.root)

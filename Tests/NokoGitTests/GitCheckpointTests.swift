@@ -1,4 +1,5 @@
 import Foundation
+import NokoCore
 import Testing
 
 @testable import NokoGit
@@ -104,7 +105,7 @@ struct GitCheckpointTests {
         let record = try #require(try repo.checkpoint().record)
         #expect(record.dirty == false)
         #expect(try repo.revParse("\(record.checkpoint)^{tree}") == (try repo.revParse("HEAD^{tree}")))
-        #expect(try repo.patch("run", GitCheckpoint.fromHeadFileName).isEmpty)
+        #expect(try repo.patch("run", RunLayout.fromHeadDiffName).isEmpty)
         #expect(record.fromHead == GitDiffStats())
     }
 
@@ -151,7 +152,7 @@ struct GitCheckpointTests {
         #expect(second.head == first.head)
         #expect(try repo.revParse("\(second.checkpoint)^") == first.checkpoint)
         #expect(second.fromLastCheckpoint == GitDiffStats(filesChanged: 1, insertions: 1, deletions: 1))
-        let patch = String(decoding: try repo.patch("second", GitCheckpoint.fromLastCheckpointFileName), as: UTF8.self)
+        let patch = String(decoding: try repo.patch("second", RunLayout.fromLastCheckpointDiffName), as: UTF8.self)
         #expect(patch.contains("-print(2)\n+print(\"second\")\n"))
         try repo.expectPatchesReplay("second", second)
 
@@ -160,7 +161,7 @@ struct GitCheckpointTests {
 
         // Nothing changed: the third patch is empty and the tree is the same.
         let third = try #require(try repo.checkpoint("third").record)
-        #expect(try repo.patch("third", GitCheckpoint.fromLastCheckpointFileName).isEmpty)
+        #expect(try repo.patch("third", RunLayout.fromLastCheckpointDiffName).isEmpty)
         #expect(third.fromLastCheckpoint == GitDiffStats())
         #expect(try repo.revParse("\(third.checkpoint)^{tree}") == (try repo.revParse("\(second.checkpoint)^{tree}")))
         try repo.expectFsckClean()

@@ -114,7 +114,7 @@ private struct RunStarter {
         // Encode the config first: a config that cannot be recorded fails before any file exists.
         let tree = try ConfigRecord.tree(config)
         let (directory, name, adopted) = try runDirectory()
-        let logDirectory = distributed.rank == 0 ? directory : directory.appendingPathComponent("rank-\(distributed.rank)")
+        let logDirectory = RunLayout(directory).rank(distributed.rank).directory
         let previous = adopted ? nil : try? RunMetadata.read(from: logDirectory)
         let logger = try makeLogger(logDirectory: logDirectory, adopted: adopted)
         let messages = logger.messages
@@ -125,11 +125,11 @@ private struct RunStarter {
             messages.warning("config key '\(path)' looks like a secret; it is recorded as \"\(Redaction.placeholder)\" (RunOptions.redactSecrets turns this off)")
         }
         if distributed.rank == 0 {
-            try AtomicFile.write(recorded.serializedBytes(pretty: true), to: directory.appendingPathComponent("config.json").path)
+            try ConfigFile.write(recorded, to: directory)
         }
         let seedRecord = try seed(tree, messages: messages)
         if let seedRecord {
-            try AtomicFile.write(seedRecord.json.serializedBytes(pretty: true), to: logDirectory.appendingPathComponent("seeds.json").path)
+            try seedRecord.write(to: logDirectory)
         }
 
         var initial = initialMetadata(name: name, directory: directory, seed: seedRecord?.root)
@@ -142,8 +142,7 @@ private struct RunStarter {
         let crashMarker: CrashMarker?
         do {
             crashMarker = try CrashMarker(
-                pending: logDirectory.appendingPathComponent(".crash-pending").path,
-                crash: logDirectory.appendingPathComponent(RunMetadata.crashFileName).path)
+                pending: RunLayout(logDirectory).crashPending.path, crash: RunLayout(logDirectory).crash.path)
         } catch {
             crashMarker = nil
             messages.warning("could not arm the crash marker in \(logDirectory.path): \(error)")
@@ -213,7 +212,7 @@ private struct RunStarter {
     /// Continues an existing run directory: the summary sidecar covers the rows already
     /// logged, and every table's steps continue where they stopped.
     private func resume(_ logger: NokoLogger, in directory: URL) throws {
-        let journal = directory.appendingPathComponent(DefaultOutputs.journalFile).path
+        let journal = RunLayout(directory).journal.path
         guard FileSystem.exists(journal) else { return }
         let summary = logger.outputs.lazy.compactMap { $0 as? SummaryOutput }.first
         let tables = try summary?.replay(journal: journal, messages: logger.messages) ?? JournalTableSteps.scan(journal)

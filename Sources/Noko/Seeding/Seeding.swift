@@ -22,6 +22,37 @@ public enum Seeding {
         /// The seed of each named stream handed out by `Noko.generator(named:)`.
         public var streams: [String: UInt64]
 
+        /// A record of seeds.
+        public init(root: UInt64, generators: [String: UInt64], streams: [String: UInt64]) {
+            self.root = root
+            self.generators = generators
+            self.streams = streams
+        }
+
+        /// Reads `seeds.json`'s content; `path` names the file in errors.
+        package init(json: JSONValue, path: String) throws(LogFileError) {
+            guard let root = json["root_seed"]?.intValue else {
+                throw LogFileError(path: path, message: "expected an integer \"root_seed\"")
+            }
+            func seeds(_ key: String) -> [String: UInt64] {
+                (json[key]?.objectValue ?? [:]).compactMapValues { $0.intValue.map { UInt64(bitPattern: $0) } }
+            }
+            self.init(root: UInt64(bitPattern: root), generators: seeds("generators"), streams: seeds("streams"))
+        }
+
+        /// The `seeds.json` of run directory `directory` (a rank's directory for rank > 0);
+        /// nil when it has none.
+        package static func read(from directory: URL) throws(LogFileError) -> Record? {
+            let url = RunLayout(directory).seeds
+            guard let json = try RunFileFormat.readJSON(url) else { return nil }
+            return try Record(json: json, path: url.path)
+        }
+
+        /// Writes `seeds.json` into `directory`, atomically.
+        package func write(to directory: URL) throws(NokoSystemError) {
+            try RunFileFormat.write(json, to: RunLayout(directory).seeds)
+        }
+
         /// `seeds.json`'s content.
         public var json: JSONValue {
             func object(_ seeds: [String: UInt64]) -> JSONValue { .object(seeds.mapValues { .int(Int64(bitPattern: $0)) }) }

@@ -4,8 +4,8 @@ import NokoCore
 import NokoGit
 
 /// `noko-run checkout RUN [DIR]`: the run's exact code, as a git worktree or a plain copy.
-public struct CheckoutCommand: NokoCommand {
-    public static let configuration = CommandConfiguration(
+package struct CheckoutCommand: NokoCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "checkout",
         abstract: "Check out the run's git checkpoint into a new worktree (or export its files).",
         discussion: """
@@ -25,20 +25,20 @@ public struct CheckoutCommand: NokoCommand {
     )
 
     @Argument(help: ArgumentHelp("The run directory: a path, or a name under ./runs.", valueName: "run"))
-    public var runPath: String
+    package var runPath: String
 
     @Argument(help: ArgumentHelp("Where to put the code (new or empty).", valueName: "dir"))
-    public var directory: String?
+    package var directory: String?
 
     @Flag(name: .long, help: "Write a plain copy of the files instead of a git worktree.")
-    public var export = false
+    package var export = false
 
     @Flag(name: .long, help: "Print what was done as JSON.")
-    public var json = false
+    package var json = false
 
-    public init() {}
+    package init() {}
 
-    public func run(in context: CommandContext) throws {
+    package func run(in context: CommandContext) throws {
         let run = try RunLocator.open(runPath, in: context)
         var problem: String?
         guard let record = run.gitRecord(problem: { problem = $0 }) else {

@@ -3,8 +3,8 @@ import Foundation
 import NokoCore
 
 /// `noko-run compare RUN RUN…`: config and final metrics side by side.
-public struct CompareCommand: NokoCommand {
-    public static let configuration = CommandConfiguration(
+package struct CompareCommand: NokoCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Config side by side with differences highlighted, and final metrics side by side.",
         discussion: """
@@ -24,24 +24,24 @@ public struct CompareCommand: NokoCommand {
     )
 
     @Argument(help: ArgumentHelp("Two or more run directories (paths, or names under ./runs).", valueName: "run"))
-    public var runPaths: [String]
+    package var runPaths: [String]
 
     @Flag(name: .long, help: "Only the config keys whose values differ.")
-    public var differences = false
+    package var differences = false
 
     @Option(
         name: .long,
         help: ArgumentHelp("Compare the columns matching these shell patterns, comma-separated.", valueName: "glob"))
-    public var columns: String?
+    package var columns: String?
 
     @Option(name: .long, help: "How many columns of each table to compare when --columns is not given.")
-    public var top: Int = 8
+    package var top: Int = 8
 
-    @OptionGroup public var render: RenderOptions
+    @OptionGroup package var render: RenderOptions
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         if runPaths.count < 2 { throw ValidationError("compare needs at least two runs, got \(runPaths.count)") }
         if top < 0 { throw ValidationError("--top must be 0 or more, got \(top)") }
     }
@@ -59,7 +59,7 @@ public struct CompareCommand: NokoCommand {
         var differs: Bool
     }
 
-    public func run(in context: CommandContext) throws {
+    package func run(in context: CommandContext) throws {
         let messages = CLIMessages.logger(context)
         let runs = try runPaths.map { try RunLocator.open($0, in: context) }
         let summaries = try runs.map { try $0.loadSummary(messages: messages).summary }
@@ -85,7 +85,7 @@ public struct CompareCommand: NokoCommand {
 
     /// Per table (in any run), the columns to compare: those matching `--columns`, else the
     /// union of each run's most informative ones.
-    func metricRows(_ summaries: [SidecarSummary]) -> [MetricRow] {
+    func metricRows(_ summaries: [RunStatistics]) -> [MetricRow] {
         let glob = columns.map(Glob.init)
         let tableNames = Set(summaries.flatMap { $0.tables.map(\.name) }).sorted()
         var rows: [MetricRow] = []

@@ -5,8 +5,8 @@ import NokoGit
 import NokoPlatform
 
 /// `noko-run diff RUN`: the code change the run ran with.
-public struct DiffCommand: NokoCommand {
-    public static let configuration = CommandConfiguration(
+package struct DiffCommand: NokoCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "Print the diff from HEAD to the run's git checkpoint (or from the previous checkpoint).",
         discussion: """
@@ -22,19 +22,19 @@ public struct DiffCommand: NokoCommand {
     )
 
     @Argument(help: ArgumentHelp("The run directory: a path, or a name under ./runs.", valueName: "run"))
-    public var runPath: String
+    package var runPath: String
 
     @Flag(name: .long, help: "The diff from the previous checkpoint instead of from HEAD.")
-    public var fromLast = false
+    package var fromLast = false
 
     @Flag(name: .long, help: "Never start a pager.")
-    public var noPager = false
+    package var noPager = false
 
-    public init() {}
+    package init() {}
 
-    public func run(in context: CommandContext) throws {
+    package func run(in context: CommandContext) throws {
         let run = try RunLocator.open(runPath, in: context)
-        let name = fromLast ? GitCheckpoint.fromLastCheckpointFileName : GitCheckpoint.fromHeadFileName
+        let name = fromLast ? RunLayout.fromLastCheckpointDiffName : RunLayout.fromHeadDiffName
         let url = run.url.appendingPathComponent(name)
         guard let bytes = (try? FileSystem.readIfPresent(url.path)) ?? nil else {
             if run.metadata?.git == nil || run.metadata?.git == .null {
@@ -58,10 +58,10 @@ public struct DiffCommand: NokoCommand {
 
 /// Colours a unified diff line by line, by its first bytes, leaving the bytes themselves
 /// untouched (a diff of a Latin-1 file stays Latin-1).
-public enum DiffColouring {
+package enum DiffColouring {
     /// The diff with ANSI colours: file headers bold, hunk headers cyan, additions green,
     /// removals red.
-    public static func colour(_ diff: [UInt8]) -> [UInt8] {
+    package static func colour(_ diff: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(diff.count + diff.count / 8)
         var start = 0
@@ -98,10 +98,10 @@ public enum DiffColouring {
 
 /// Pages output the way git does: `$GIT_PAGER`, else `$PAGER`, else `less -FRX`, through
 /// `sh -c`, only when standard output is a terminal.
-public enum Pager {
+package enum Pager {
     /// Sends `bytes` to the pager and waits for it; false when no pager could be started
     /// (the caller prints the bytes itself) or the pager is `cat`.
-    public static func page(_ bytes: [UInt8], environment: [String: String]) -> Bool {
+    package static func page(_ bytes: [UInt8], environment: [String: String]) -> Bool {
         let command = (environment["GIT_PAGER"] ?? environment["PAGER"] ?? "less -FRX").trimmingCharacters(in: .whitespaces)
         guard !command.isEmpty, command != "cat" else { return false }
         let process = Process()

@@ -6,8 +6,8 @@ import NokoPlatform
 
 /// `noko-run export RUN --table T --format csv|ndjson|parquet`: one table, from any of the
 /// run's files.
-public struct ExportCommand: NokoCommand {
-    public static let configuration = CommandConfiguration(
+package struct ExportCommand: NokoCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write one table as CSV, NDJSON or Parquet, rebuilt from the journal (or read from its CSV or Parquet file).",
         discussion: """
@@ -28,40 +28,40 @@ public struct ExportCommand: NokoCommand {
     )
 
     /// The output formats.
-    public enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
+    package enum Format: String, ExpressibleByArgument, CaseIterable, Sendable {
         case csv, ndjson, parquet
     }
 
     /// Where rows are read from.
-    public enum Source: String, ExpressibleByArgument, CaseIterable, Sendable {
+    package enum Source: String, ExpressibleByArgument, CaseIterable, Sendable {
         case auto, journal, csv, parquet
     }
 
     @Argument(help: ArgumentHelp("The run directory: a path, or a name under ./runs.", valueName: "run"))
-    public var runPath: String
+    package var runPath: String
 
     @Option(name: .long, help: "The table to export.")
-    public var table: String
+    package var table: String
 
     @Option(name: .long, help: "csv, ndjson or parquet.")
-    public var format: Format
+    package var format: Format
 
     @Option(name: .long, help: ArgumentHelp("Only columns matching these shell patterns, comma-separated.", valueName: "glob"))
-    public var columns: String?
+    package var columns: String?
 
     @Option(name: [.customShort("o"), .long], help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
-    public var output: String?
+    package var output: String?
 
     @Option(name: .customLong("from"), help: "Read rows from: auto (the journal if present), journal, csv or parquet.")
-    public var source: Source = .auto
+    package var source: Source = .auto
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         if format == .parquet && output == nil { throw ValidationError("--format parquet needs -o FILE (Parquet is not written to a pipe)") }
     }
 
-    public func run(in context: CommandContext) throws {
+    package func run(in context: CommandContext) throws {
         let run = try RunLocator.open(runPath, in: context)
         let messages = CLIMessages.logger(context)
         var loaded = try load(run, messages: messages)
@@ -103,8 +103,8 @@ public struct ExportCommand: NokoCommand {
     /// The table's rows from the chosen file.
     func load(_ run: LoadedRun, messages: Logging.Logger) throws -> LogTable {
         let stem = fileStem(run)
-        let csv = run.url.appendingPathComponent(stem + ".csv")
-        let parquet = run.url.appendingPathComponent(stem + ".parquet")
+        let csv = run.layout.csv(stem: stem)
+        let parquet = run.layout.parquet(stem: stem)
         var source = self.source
         if source == .auto {
             if run.journalPath != nil {
@@ -115,14 +115,14 @@ public struct ExportCommand: NokoCommand {
                 source = .parquet
             } else {
                 throw CLIError(
-                    "\(run.url.path): no noko.ndjson, \(csv.lastPathComponent) or \(parquet.lastPathComponent) to read table \"\(table)\" from")
+                    "\(run.url.path): no \(RunLayout.journalName), \(csv.lastPathComponent) or \(parquet.lastPathComponent) to read table \"\(table)\" from")
             }
         }
         do {
             switch source {
             case .journal, .auto:
                 guard let journal = run.journalPath else {
-                    throw CLIError("\(run.url.appendingPathComponent(LoadedRun.journalFileName).path): missing; try --from csv")
+                    throw CLIError("\(run.layout.journal.path): missing; try --from csv")
                 }
                 return try LogFileLoader.loadTable(
                     table, fromJournal: journal, allowsNonFiniteLiterals: run.source == .pythonNoko, messages: messages)
@@ -141,8 +141,7 @@ public struct ExportCommand: NokoCommand {
     /// The table's file stem: `summary.json`'s record, else noko's encoding (Python noko
     /// uses the table name as it is).
     func fileStem(_ run: LoadedRun) -> String {
-        let sidecar = run.url.appendingPathComponent(LoadedRun.summaryFileName)
-        if run.source == .noko, let summary = try? SidecarSummary.read(from: sidecar), let found = summary.table(table) {
+        if run.source == .noko, let statistics = try? RunStatistics.read(from: run.url), let found = statistics.table(table) {
             return found.fileStem
         }
         return run.source == .pythonNoko ? table : TableFileName.encode(table)

@@ -3,8 +3,8 @@ import Foundation
 import NokoCore
 
 /// `noko-run list [RUNS_DIR]`: one line per run.
-public struct ListCommand: NokoCommand {
-    public static let configuration = CommandConfiguration(
+package struct ListCommand: NokoCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "One line per run: name, status, start, duration, the config values that differ, chosen metrics.",
         discussion: """
@@ -33,35 +33,35 @@ public struct ListCommand: NokoCommand {
     )
 
     @Argument(help: ArgumentHelp("The directory that holds the runs.", valueName: "runs-dir"))
-    public var runsDirectory: String = "runs"
+    package var runsDirectory: String = "runs"
 
     @Option(name: .long, help: ArgumentHelp("Show this metric's last value (or min:/max:); repeatable.", valueName: "table/key"))
-    public var metric: [String] = []
+    package var metric: [String] = []
 
     @Option(name: .customLong("where"), help: ArgumentHelp("Keep runs where FIELD OP VALUE holds; repeatable.", valueName: "condition"))
-    public var conditions: [String] = []
+    package var conditions: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("Keep runs with this status; repeatable.", valueName: "status"))
-    public var status: [String] = []
+    package var status: [String] = []
 
     @Option(
         name: .customLong("config"),
         help: ArgumentHelp("Show config keys matching these shell patterns instead of the differing ones.", valueName: "glob"))
-    public var configKeys: String?
+    package var configKeys: String?
 
     @Option(
         name: .long,
         help: ArgumentHelp("Sort by start, name, status, duration, config.KEY or a metric.", valueName: "key"))
-    public var sort: String = "start"
+    package var sort: String = "start"
 
     @Flag(name: .long, help: "Reverse the order.")
-    public var reverse = false
+    package var reverse = false
 
-    @OptionGroup public var render: RenderOptions
+    @OptionGroup package var render: RenderOptions
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         let known = RunStatus.allCases.map(\.rawValue)
         for s in status where !known.contains(s) {
             throw ValidationError("--status \(s): expected one of \(known.joined(separator: ", "))")
@@ -104,7 +104,7 @@ public struct ListCommand: NokoCommand {
         var run: LoadedRun
         var status: RunStatus
         var config: [String: JSONValue]
-        var summary: SidecarSummary?
+        var summary: RunStatistics?
 
         var startTime: Double? { run.startTime(summary: summary) }
         var endTime: Double? { run.endTime(summary: summary) }
@@ -121,7 +121,7 @@ public struct ListCommand: NokoCommand {
         }
     }
 
-    public func run(in context: CommandContext) throws {
+    package func run(in context: CommandContext) throws {
         let directory = context.url(forPath: runsDirectory, isDirectory: true)
         let metrics = try metric.map(MetricReference.init)
         let filters = try conditions.map(RunFilter.init)

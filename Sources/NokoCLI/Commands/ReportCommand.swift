@@ -3,8 +3,8 @@ import Foundation
 import NokoCore
 
 /// `noko-run report RUN… -o report.html`: one self-contained HTML page of charts.
-public struct ReportCommand: NokoCommand {
-    public static let configuration = CommandConfiguration(
+package struct ReportCommand: NokoCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write one self-contained HTML page with line charts of runs, overlaid.",
         discussion: """
@@ -28,17 +28,17 @@ public struct ReportCommand: NokoCommand {
 
     /// The runs, in the order their colours are given.
     @Argument(help: ArgumentHelp("Run directories: paths, or names under ./runs.", valueName: "run"))
-    public var runPaths: [String] = []
+    package var runPaths: [String] = []
 
     /// The page's path, or `-` for standard output.
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the page ('-' for standard output).", valueName: "file"))
-    public var output = "report.html"
+    package var output = "report.html"
 
     /// Table names (each argument may hold several, comma-separated).
     @Option(
         name: .long, parsing: .upToNextOption,
         help: ArgumentHelp("Only these tables (space- or comma-separated; put the runs first).", valueName: "table"))
-    public var tables: [String] = []
+    package var tables: [String] = []
 
     /// Comma-separated shell patterns matched against `key` and `table/key`.
     @Option(
@@ -46,26 +46,26 @@ public struct ReportCommand: NokoCommand {
         help: ArgumentHelp(
             "Only columns whose key or table/key matches these shell patterns, comma-separated (e.g. 'loss,train/*').",
             valueName: "glob"))
-    public var columns: String?
+    package var columns: String?
 
     /// The moving average's window in rows.
     @Option(name: .long, help: ArgumentHelp("Draw a moving average over N rows, the raw series faint behind.", valueName: "n"))
-    public var smooth: Int?
+    package var smooth: Int?
 
     /// Read rows instead of `summary.json`'s series.
     @Flag(name: .long, help: "Read every row from the journal (or CSV files) instead of summary.json's series.")
-    public var full = false
+    package var full = false
 
     /// A Mustache template file used instead of the built-in `report.html`.
     @Option(
         name: .long, help: ArgumentHelp("Render with this Mustache template instead of the built-in one.", valueName: "file"),
         completion: .file(extensions: ["mustache"]))
-    public var template: String?
+    package var template: String?
 
     /// The command with its defaults (ArgumentParser fills in the options).
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         if let smooth, smooth < 1 { throw ValidationError("--smooth must be 1 or more rows, got \(smooth)") }
         if runPaths.isEmpty {
             if let table = tables.first(where: { FileSystem.exists($0) }) {
@@ -75,7 +75,7 @@ public struct ReportCommand: NokoCommand {
         }
     }
 
-    public func run(in context: CommandContext) throws {
+    package func run(in context: CommandContext) throws {
         let runs = try runPaths.map { try RunLocator.open($0, in: context) }
         let tableNames = tables.flatMap { $0.split(separator: ",").map { String($0).trimmingWhitespace() } }.filter { !$0.isEmpty }
         let request = ReportRequest(

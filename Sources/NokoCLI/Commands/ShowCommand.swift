@@ -4,8 +4,8 @@ import NokoCore
 import NokoGit
 
 /// `noko-run show RUN`: the one-screen story of a run.
-public struct ShowCommand: NokoCommand {
-    public static let configuration = CommandConfiguration(
+package struct ShowCommand: NokoCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "The one-screen story of a run: status, times, command, config, git, remote, tables.",
         discussion: """
@@ -36,28 +36,28 @@ public struct ShowCommand: NokoCommand {
     )
 
     @Argument(help: ArgumentHelp("The run directory: a path, or a name under ./runs.", valueName: "run"))
-    public var runPath: String
+    package var runPath: String
 
     @Option(name: .long, help: ArgumentHelp("Show every column of this table.", valueName: "table"))
-    public var table: String?
+    package var table: String?
 
     @Option(
         name: .long,
         help: ArgumentHelp("Only columns matching these shell patterns, comma-separated (e.g. 'loss,weights*').", valueName: "glob"))
-    public var columns: String?
+    package var columns: String?
 
     @Option(name: .long, help: "How many numeric columns of each table the overview shows.")
-    public var top: Int = 8
+    package var top: Int = 8
 
-    @OptionGroup public var render: RenderOptions
+    @OptionGroup package var render: RenderOptions
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         if top < 0 { throw ValidationError("--top must be 0 or more, got \(top)") }
     }
 
-    public func run(in context: CommandContext) throws {
+    package func run(in context: CommandContext) throws {
         let run = try RunLocator.open(runPath, in: context)
         let (summary, source) = try run.loadSummary(messages: CLIMessages.logger(context))
         let glob = columns.map(Glob.init)

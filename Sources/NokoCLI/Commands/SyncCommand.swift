@@ -4,8 +4,8 @@ import NokoCore
 import NokoWandb
 
 /// `noko-run sync RUN…`: upload runs to wandb, resuming where the last upload stopped.
-public struct SyncCommand: NokoCommand {
-    public static let configuration = CommandConfiguration(
+package struct SyncCommand: NokoCommand {
+    package static let configuration = CommandConfiguration(
         commandName: "sync",
         abstract: "Upload runs to wandb: continue from sync/wandb.json, or create the remote run.",
         discussion: """
@@ -25,18 +25,18 @@ public struct SyncCommand: NokoCommand {
     )
 
     @Argument(help: ArgumentHelp("Run directories (paths, or names under ./runs).", valueName: "run"))
-    public var runPaths: [String]
+    package var runPaths: [String]
 
     @Flag(name: .long, help: "Print the outcome per run as JSON.")
-    public var json = false
+    package var json = false
 
-    public init() {}
+    package init() {}
 
-    public func validate() throws {
+    package func validate() throws {
         if runPaths.isEmpty { throw ValidationError("sync needs at least one run") }
     }
 
-    public func run(in context: CommandContext) throws {
+    package func run(in context: CommandContext) throws {
         var results: [JSONValue] = []
         var failures: [String] = []
         for path in runPaths {

@@ -1,3 +1,5 @@
+import NokoCore
+
 /// Which columns of a wide table are worth a line in `noko-run show` (noko rows are often
 /// hundreds of columns wide).
 ///
@@ -8,12 +10,12 @@
 ///    with array summaries' `.min`, `.max` and `.std` columns last (their `.mean` is kept
 ///    with the rest);
 /// 3. within each group, by name.
-public enum ColumnRanking {
+package enum ColumnRanking {
     /// Words that mark a column as a metric people look at first.
-    public static let metricWords = ["loss", "acc", "reward", "return", "error", "score", "metric", "f1", "auc", "perplex", "lr"]
+    package static let metricWords = ["loss", "acc", "reward", "return", "error", "score", "metric", "f1", "auc", "perplex", "lr"]
 
     /// At most `limit` columns of `columns` in the order described above.
-    public static func informative(_ columns: [SummaryColumn], limit: Int) -> [SummaryColumn] {
+    package static func informative(_ columns: [ColumnStatistics], limit: Int) -> [ColumnStatistics] {
         let candidates = columns.filter { column in
             guard column.type == "double" || column.type == "int", let low = column.min, let high = column.max else { return false }
             return low < high

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NokoCore
+import Noko
 import NokoGit
 import NokoPlatform
 import NokoWandb
@@ -14,9 +15,9 @@ import NokoWandb
 /// let status = run.status(now: Date().timeIntervalSince1970)
 /// let summary = try run.loadSummary()     // summary.json, or rebuilt from the rows
 /// ```
-public struct LoadedRun: Sendable {
+package struct LoadedRun: Sendable {
     /// Who wrote the directory.
-    public enum Source: String, Sendable {
+    package enum Source: String, Sendable {
         /// noko for Swift: `metadata.json` marks the directory.
         case noko
         /// Python noko: `noko.ndjson` and `<table>.csv`, no `metadata.json`.
@@ -24,49 +25,43 @@ public struct LoadedRun: Sendable {
     }
 
     /// The directory.
-    public let url: URL
+    package let url: URL
     /// The run's name (`metadata.json`'s `run_name`, else the directory's name).
-    public let name: String
+    package let name: String
     /// Who wrote it.
-    public let source: Source
+    package let source: Source
     /// `metadata.json`, when present.
-    public let metadata: RunMetadata?
+    package let metadata: RunMetadata?
     /// `metadata.json` as written (every key, including ones this version does not know).
-    public let metadataJSON: JSONValue?
+    package let metadataJSON: JSONValue?
     /// The text of the `crash` marker (the signal), when the run crashed.
-    public let crash: String?
+    package let crash: String?
     /// `config.json` as written (nested objects kept).
-    public let config: JSONValue?
-    /// `seeds.json`: `{"root_seed": N, "generators": {name: seed}}`.
-    public let seeds: JSONValue?
+    package let config: JSONValue?
+    /// `seeds.json`: the root seed and each generator's.
+    package let seeds: Seeding.Record?
 
-    /// The journal's file name.
-    public static let journalFileName = "noko.ndjson"
-    /// The summary sidecar's file name.
-    public static let summaryFileName = "summary.json"
-    /// The config's file name.
-    public static let configFileName = "config.json"
-    /// The seeds' file name.
-    public static let seedsFileName = "seeds.json"
+    /// The names of the run directory's files.
+    package var layout: RunLayout { RunLayout(url) }
 
     /// Reads the small files of the run directory at `url` (the rows are read on demand,
     /// by ``loadSummary(messages:)`` and the export functions).
     ///
     /// Throws ``CLIError`` when `url` is not a run directory, a file is malformed, or the
     /// run was written by a newer `format_version`.
-    public static func open(_ url: URL) throws -> LoadedRun {
+    package static func open(_ url: URL) throws -> LoadedRun {
         guard let info = FileSystem.info(url.path) else {
             throw CLIError("\(url.path): no such run directory")
         }
         guard info.isDirectory else {
             throw CLIError("\(url.path): expected a run directory, found a file")
         }
-        let metadataURL = url.appendingPathComponent(RunMetadata.fileName)
-        let metadataJSON = try readJSON(metadataURL)
+        let layout = RunLayout(url)
+        let metadataJSON = try Self.cliError { () throws(LogFileError) in try RunFileFormat.readJSON(layout.metadata) }
         var metadata: RunMetadata?
         let source: Source
         if let metadataJSON {
-            metadata = try decodeMetadata(metadataJSON, path: metadataURL.path)
+            metadata = try Self.cliError { () throws(LogFileError) in try RunMetadata.decode(metadataJSON, path: layout.metadata.path) }
             source = .noko
         } else if hasPythonNokoFiles(url) {
             source = .pythonNoko
@@ -76,19 +71,19 @@ public struct LoadedRun: Sendable {
             throw CLIError(
                 "\(url.path) is not a run directory: expected metadata.json (a noko run) or noko.ndjson / <table>.csv (a Python noko run); \(found)")
         }
-        let crashURL = url.appendingPathComponent(RunMetadata.crashFileName)
-        let crash = ((try? FileSystem.readIfPresent(crashURL.path)) ?? nil)
+        let crash = ((try? FileSystem.readIfPresent(layout.crash.path)) ?? nil)
             .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
-            ?? (FileSystem.exists(crashURL.path) ? "" : nil)
+            ?? (FileSystem.exists(layout.crash.path) ? "" : nil)
         return LoadedRun(
             url: url, name: metadata?.runName ?? url.lastPathComponent, source: source, metadata: metadata,
-            metadataJSON: metadataJSON, crash: crash, config: try readJSON(url.appendingPathComponent(configFileName)),
-            seeds: try readJSON(url.appendingPathComponent(seedsFileName)))
+            metadataJSON: metadataJSON, crash: crash,
+            config: try Self.cliError { () throws(LogFileError) in try ConfigFile.read(from: url) },
+            seeds: try Self.cliError { () throws(LogFileError) in try Seeding.Record.read(from: url) })
     }
 
     /// The run directories directly inside `directory`, sorted by name: those with a
     /// `metadata.json`, and Python noko's (a `noko.ndjson` or `.csv` files, no metadata).
-    public static func runDirectories(in directory: URL) throws -> [URL] {
+    package static func runDirectories(in directory: URL) throws -> [URL] {
         guard FileSystem.isDirectory(directory.path) else {
             throw CLIError("\(directory.path): expected a directory of runs; it does not exist")
         }
@@ -99,7 +94,7 @@ public struct LoadedRun: Sendable {
             throw CLIError("\(directory.path): cannot list: \(error.reason)")
         }
         return names.sorted().map { directory.appendingPathComponent($0, isDirectory: true) }.filter {
-            FileSystem.exists($0.appendingPathComponent(RunMetadata.fileName).path) || hasPythonNokoFiles($0)
+            FileSystem.exists(RunLayout($0).metadata.path) || hasPythonNokoFiles($0)
         }
     }
 
@@ -107,13 +102,13 @@ public struct LoadedRun: Sendable {
 
     /// The run's status at `now`: `failed` when a `crash` file exists, `stale` when a
     /// `running` run's heartbeat is old, `unknown` when nothing is recorded (Python noko).
-    public func status(now: Double) -> RunStatus {
+    package func status(now: Double) -> RunStatus {
         RunStatus.of(metadata, crashFileExists: crash != nil, now: now)
     }
 
     /// Seconds from start to end; for a run still running, to `now`; for a run that died,
     /// to its last heartbeat. Nil without a start time.
-    public func duration(now: Double) -> Double? {
+    package func duration(now: Double) -> Double? {
         guard let start = metadata?.startTime else { return nil }
         if let end = metadata?.endTime { return end - start }
         switch status(now: now) {
@@ -124,19 +119,19 @@ public struct LoadedRun: Sendable {
 
     /// The start time: `metadata.json`'s, else the first row's (a Python noko run has no
     /// metadata; its rows' times come from `summary`).
-    public func startTime(summary: SidecarSummary?) -> Double? {
+    package func startTime(summary: RunStatistics?) -> Double? {
         metadata?.startTime ?? summary?.tables.map(\.firstTime).filter(\.isFinite).min()
     }
 
     /// The end time, when the run ended: `metadata.json`'s, else (Python noko) the last row's.
-    public func endTime(summary: SidecarSummary?) -> Double? {
+    package func endTime(summary: RunStatistics?) -> Double? {
         if let end = metadata?.endTime { return end }
         if source == .pythonNoko { return summary?.tables.map(\.lastTime).filter(\.isFinite).max() }
         return nil
     }
 
     /// ``duration(now:)``, or for a Python noko run the time from its first row to its last.
-    public func duration(now: Double, summary: SidecarSummary?) -> Double? {
+    package func duration(now: Double, summary: RunStatistics?) -> Double? {
         if let d = duration(now: now) { return d }
         guard let start = startTime(summary: summary), let end = endTime(summary: summary) else { return nil }
         return end - start
@@ -144,22 +139,22 @@ public struct LoadedRun: Sendable {
 
     /// The git checkpoint record (`metadata.git`), or nil outside a repository. A record
     /// that does not decode is reported through `problem` and read as nil.
-    public func gitRecord(problem: (String) -> Void = { _ in }) -> GitCheckpointRecord? {
+    package func gitRecord(problem: (String) -> Void = { _ in }) -> GitCheckpointRecord? {
         guard let git = metadata?.git, git != .null else { return nil }
         do {
             return try JSONDecoder().decode(GitCheckpointRecord.self, from: Data(git.serializedBytes()))
         } catch {
-            problem("\(url.appendingPathComponent(RunMetadata.fileName).path): \"git\" is not a checkpoint record: \(error)")
+            problem("\(layout.metadata.path): \"git\" is not a checkpoint record: \(error)")
             return nil
         }
     }
 
     /// `metadata.remotes.wandb`: `{entity, project, run_id, url, mode}`, when the run syncs.
-    public var wandbRecord: JSONValue? { metadata?.remotes?["wandb"] }
+    package var wandbRecord: JSONValue? { metadata?.remotes?["wandb"] }
 
     /// How far `noko-run sync` (or the live process) got, from `sync/wandb.json`; nil when
     /// the run never synced. A state file that cannot be read is reported through `problem`.
-    public func wandbSyncStatus(problem: (String) -> Void = { _ in }) -> WandbSyncStatus? {
+    package func wandbSyncStatus(problem: (String) -> Void = { _ in }) -> WandbSyncStatus? {
         do {
             return try WandbSync.status(directory: url)
         } catch {
@@ -169,29 +164,38 @@ public struct LoadedRun: Sendable {
     }
 
     /// The journal's path, when it exists.
-    public var journalPath: String? {
-        let path = url.appendingPathComponent(LoadedRun.journalFileName).path
+    package var journalPath: String? {
+        let path = layout.journal.path
         return FileSystem.exists(path) ? path : nil
     }
 
-    /// Where a ``SidecarSummary`` came from.
-    public enum SummarySource: String, Sendable {
+    /// Where a ``RunStatistics`` came from.
+    package enum SummarySource: Sendable {
         /// `summary.json`, written by the run.
-        case sidecar = "summary.json"
+        case sidecar
         /// Rebuilt by reading `noko.ndjson`.
-        case journal = "noko.ndjson"
+        case journal
         /// Rebuilt by reading the `<table>.csv` files.
-        case csv = "csv"
+        case csv
         /// The run has no rows yet.
         case none
+
+        /// What `--json` calls it: the file read, `csv` or `none`.
+        package var name: String {
+            switch self {
+            case .sidecar: return RunLayout.summaryName
+            case .journal: return RunLayout.journalName
+            case .csv: return "csv"
+            case .none: return "none"
+            }
+        }
     }
 
     /// The run's tables: `summary.json` when present (O(columns)), else rebuilt by streaming
     /// the journal (Python noko's bare `NaN` accepted), else the CSV files.
-    public func loadSummary(messages: Logging.Logger = NokoMessages.logger()) throws -> (summary: SidecarSummary, source: SummarySource) {
-        let sidecar = url.appendingPathComponent(LoadedRun.summaryFileName)
-        if source == .noko, FileSystem.exists(sidecar.path) {
-            return (try SidecarSummary.read(from: sidecar), .sidecar)
+    package func loadSummary(messages: Logging.Logger = NokoMessages.logger()) throws -> (summary: RunStatistics, source: SummarySource) {
+        if source == .noko, let statistics = try Self.cliError({ () throws(LogFileError) in try RunStatistics.read(from: url) }) {
+            return (statistics, .sidecar)
         }
         if let journal = journalPath {
             let text: String
@@ -203,25 +207,27 @@ public struct LoadedRun: Sendable {
             } catch let error as LogFileError {
                 throw CLIError(error.description)
             }
-            return (try SidecarSummary(json: JSONValue(parsing: text), path: journal), .journal)
+            let json = try JSONValue(parsing: text)
+            return (try Self.cliError { () throws(LogFileError) in try RunStatistics(json: json, path: journal) }, .journal)
         }
         let files = csvTables()
-        guard !files.isEmpty else { return (SidecarSummary(tables: []), .none) }
+        guard !files.isEmpty else { return (RunStatistics(tables: []), .none) }
         let text: String
         do {
             text = try SummaryRebuild.fromCSV(files.map { ($0.table, $0.url.path) }, messages: messages)
         } catch let error as LogFileError {
             throw CLIError(error.description)
         }
-        return (try SidecarSummary(json: JSONValue(parsing: text), path: url.path), .csv)
+        let json = try JSONValue(parsing: text)
+        return (try Self.cliError { () throws(LogFileError) in try RunStatistics(json: json, path: url.path) }, .csv)
     }
 
     /// The `<table>.csv` files and the tables they hold: noko's file names are decoded
     /// (``TableFileName``); Python noko's are the table names as they are.
-    public func csvTables() -> [(table: String, url: URL)] {
+    package func csvTables() -> [(table: String, url: URL)] {
         let names = (try? FileSystem.contentsOfDirectory(url.path)) ?? []
-        return names.filter { $0.hasSuffix(".csv") }.map { file in
-            let stem = String(file.dropLast(4))
+        return names.filter { $0.hasSuffix(RunLayout.csvExtension) }.map { file in
+            let stem = String(file.dropLast(RunLayout.csvExtension.count))
             let table = source == .noko ? (TableFileName.decode(stem) ?? stem) : stem
             return (table, url.appendingPathComponent(file))
         }
@@ -229,48 +235,18 @@ public struct LoadedRun: Sendable {
 
     // MARK: - Reading files
 
-    /// A JSON file's value, nil when the file is absent; an unreadable or malformed file is
-    /// an error naming it.
-    static func readJSON(_ url: URL) throws -> JSONValue? {
-        let data: [UInt8]
+    /// `body`'s value; a run file that cannot be read becomes the command's error, naming the
+    /// file.
+    static func cliError<T>(_ body: () throws(LogFileError) -> T) throws(CLIError) -> T {
         do {
-            guard let bytes = try FileSystem.readIfPresent(url.path) else { return nil }
-            data = bytes
+            return try body()
         } catch {
-            throw CLIError("\(url.path): cannot read: \(error.reason)")
-        }
-        do {
-            return try JSONValue(parsing: data)
-        } catch {
-            throw CLIError("\(url.path): expected JSON, found malformed text (\(error))")
-        }
-    }
-
-    static func decodeMetadata(_ json: JSONValue, path: String) throws -> RunMetadata {
-        guard case .object = json else {
-            throw CLIError("\(path): expected a JSON object, found \(json.serialized().prefix(40))")
-        }
-        guard let version = json["format_version"]?.intValue else {
-            throw CLIError("\(path): expected an integer \"format_version\"; found none")
-        }
-        guard version <= Int64(Noko.formatVersion) else {
-            throw CLIError(
-                "\(path): written by a newer noko (format_version \(version); this noko-run reads format_version \(Noko.formatVersion) and older); upgrade noko-run")
-        }
-        do {
-            return try JSONDecoder().decode(RunMetadata.self, from: Data(json.serializedBytes()))
-        } catch let DecodingError.keyNotFound(key, _) {
-            throw CLIError("\(path): expected \"\(key.stringValue)\"; it is missing")
-        } catch let DecodingError.typeMismatch(type, context) {
-            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw CLIError("\(path): expected \"\(key)\" to be \(type); found another type")
-        } catch {
-            throw CLIError("\(path): not a noko metadata file: \(error)")
+            throw CLIError(error.description)
         }
     }
 
     static func hasPythonNokoFiles(_ url: URL) -> Bool {
         let names = (try? FileSystem.contentsOfDirectory(url.path)) ?? []
-        return names.contains(journalFileName) || names.contains { $0.hasSuffix(".csv") }
+        return names.contains(where: RunLayout.isRowFile)
     }
 }

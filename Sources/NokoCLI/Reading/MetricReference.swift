@@ -5,19 +5,19 @@ import NokoCore
 ///
 /// Table names and keys may both contain `/`: the reference is split at the first `/`
 /// whose left side is a table of the run.
-public struct MetricReference: Sendable, Equatable, CustomStringConvertible {
+package struct MetricReference: Sendable, Equatable, CustomStringConvertible {
     /// Which number of the column.
-    public enum Statistic: String, Sendable, CaseIterable {
+    package enum Statistic: String, Sendable, CaseIterable {
         case last, min, max
     }
 
     /// What the user typed (without the statistic prefix).
-    public let path: String
+    package let path: String
     /// The statistic.
-    public let statistic: Statistic
+    package let statistic: Statistic
 
     /// Parses `text`; a missing `/` is a usage error.
-    public init(_ text: String) throws {
+    package init(_ text: String) throws {
         var path = Substring(text)
         var statistic = Statistic.last
         for candidate in Statistic.allCases where path.hasPrefix(candidate.rawValue + ":") {
@@ -31,10 +31,10 @@ public struct MetricReference: Sendable, Equatable, CustomStringConvertible {
         self.statistic = statistic
     }
 
-    public var description: String { statistic == .last ? path : "\(statistic.rawValue):\(path)" }
+    package var description: String { statistic == .last ? path : "\(statistic.rawValue):\(path)" }
 
     /// The table and column this reference names in `summary`, or nil.
-    public func locate(in summary: SidecarSummary) -> (table: SummaryTable, column: SummaryColumn)? {
+    package func locate(in summary: RunStatistics) -> (table: TableStatistics, column: ColumnStatistics)? {
         var index = path.startIndex
         while let slash = path[index...].firstIndex(of: "/") {
             let tableName = String(path[..<slash])
@@ -46,7 +46,7 @@ public struct MetricReference: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The value in `summary`, or nil when the run has no such column.
-    public func value(in summary: SidecarSummary) -> Scalar? {
+    package func value(in summary: RunStatistics) -> Scalar? {
         guard let (_, column) = locate(in: summary) else { return nil }
         switch statistic {
         case .last: return column.last

@@ -8,14 +8,14 @@ import NokoCore
 /// OP is `=`, `!=`, `<`, `<=`, `>`, `>=` or `~` (shell pattern). Numbers compare as numbers
 /// (`0.1` equals `0.10`), anything else as text; `<` and friends need numbers on both
 /// sides. A run without the field matches only `!=`.
-public struct RunFilter: Sendable, CustomStringConvertible {
+package struct RunFilter: Sendable, CustomStringConvertible {
     /// The comparison.
-    public enum Operator: String, Sendable, CaseIterable {
+    package enum Operator: String, Sendable, CaseIterable {
         case notEqual = "!=", lessOrEqual = "<=", greaterOrEqual = ">=", equal = "=", less = "<", greater = ">", glob = "~"
     }
 
     /// What is compared.
-    public enum Field: Sendable, Equatable {
+    package enum Field: Sendable, Equatable {
         case config(String)
         case metadata(String)
         case name
@@ -23,13 +23,13 @@ public struct RunFilter: Sendable, CustomStringConvertible {
         case metric(MetricReference)
     }
 
-    public let field: Field
-    public let op: Operator
-    public let value: String
-    public let description: String
+    package let field: Field
+    package let op: Operator
+    package let value: String
+    package let description: String
 
     /// Parses `text`; a malformed condition is an error saying what was expected.
-    public init(_ text: String) throws {
+    package init(_ text: String) throws {
         description = text
         // The first operator character splits field from value; two-character operators first.
         guard let opStart = text.firstIndex(where: { "=!<>~".contains($0) }) else {
@@ -61,7 +61,7 @@ public struct RunFilter: Sendable, CustomStringConvertible {
     }
 
     /// Whether the run's value for the field satisfies the condition (nil: the run lacks it).
-    public func matches(_ actual: JSONValue?) -> Bool {
+    package func matches(_ actual: JSONValue?) -> Bool {
         guard let actual, actual != .null else { return op == .notEqual }
         let text = DisplayFormat.jsonExact(actual)
         let lhs = actual.doubleValue ?? (actual.boolValue.map { $0 ? 1 : 0 })

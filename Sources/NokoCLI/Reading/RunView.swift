@@ -1,26 +1,27 @@
 import Foundation
+import Noko
 import NokoCore
 import NokoGit
 import NokoWandb
 
 /// One run as `show` presents it: the JSON document and the template context, built from
 /// the same facts so the two never disagree.
-public struct RunView {
+package struct RunView {
     /// The run.
-    public let run: LoadedRun
+    package let run: LoadedRun
     /// Its tables.
-    public let summary: SidecarSummary
+    package let summary: RunStatistics
     /// Where the tables came from.
-    public let summarySource: LoadedRun.SummarySource
+    package let summarySource: LoadedRun.SummarySource
     /// Clock, zone, terminal.
-    public let context: CommandContext
+    package let context: CommandContext
     /// Problems met while reading optional parts (an unreadable git record…), as notes.
-    public private(set) var problems: [String] = []
+    package private(set) var problems: [String] = []
     private let git: GitCheckpointRecord?
     private let wandbStatus: WandbSyncStatus?
 
     /// A view of `run` at `context.now`.
-    public init(run: LoadedRun, summary: SidecarSummary, summarySource: LoadedRun.SummarySource, context: CommandContext) {
+    package init(run: LoadedRun, summary: RunStatistics, summarySource: LoadedRun.SummarySource, context: CommandContext) {
         self.run = run
         self.summary = summary
         self.summarySource = summarySource
@@ -32,20 +33,20 @@ public struct RunView {
     }
 
     /// The inferred status.
-    public var status: RunStatus { run.status(now: context.now) }
+    package var status: RunStatus { run.status(now: context.now) }
 
     /// The start time: `metadata.json`'s, else the first row's (Python noko).
-    public var startTime: Double? { run.startTime(summary: summary) }
+    package var startTime: Double? { run.startTime(summary: summary) }
 
     /// The end time, when the run ended.
-    public var endTime: Double? { run.endTime(summary: summary) }
+    package var endTime: Double? { run.endTime(summary: summary) }
 
     /// The duration (to `now` while running).
-    public var duration: Double? { run.duration(now: context.now, summary: summary) }
+    package var duration: Double? { run.duration(now: context.now, summary: summary) }
 
     /// The run's path as people should see it: relative to the working directory when
     /// inside it.
-    public var displayPath: String {
+    package var displayPath: String {
         let base = context.workingDirectory.standardizedFileURL.path
         let path = run.url.standardizedFileURL.path
         if path.hasPrefix(base + "/") { return String(path.dropFirst(base.count + 1)) }
@@ -55,14 +56,14 @@ public struct RunView {
     // MARK: - JSON
 
     /// The `--json` document of `show` (see its help for the shape).
-    public func json() -> JSONValue {
+    package func json() -> JSONValue {
         var object: [String: JSONValue] = [
             "name": .string(run.name), "path": .string(run.url.path), "source": .string(run.source.rawValue),
             "status": .string(status.rawValue), "start_time": startTime.map(JSONValue.double) ?? .null,
             "end_time": endTime.map(JSONValue.double) ?? .null, "duration": duration.map(JSONValue.double) ?? .null,
             "metadata": run.metadataJSON ?? .null, "config": run.config.map(ConfigFlattening.flattenedObject) ?? .null,
-            "seeds": run.seeds ?? .null, "git": gitJSON ?? .null, "remote": remoteJSON ?? .null,
-            "summary_source": .string(summarySource.rawValue),
+            "seeds": run.seeds?.json ?? .null, "git": gitJSON ?? .null, "remote": remoteJSON ?? .null,
+            "summary_source": .string(summarySource.name),
         ]
         object["tables"] = .array(summary.tables.map { RunView.tableJSON($0, columnCount: $0.columns.count) })
         return .object(object)
@@ -89,7 +90,7 @@ public struct RunView {
     }
 
     /// A table in `--json`: its counts and every column's statistics (no series).
-    public static func tableJSON(_ table: SummaryTable, columnCount: Int) -> JSONValue {
+    package static func tableJSON(_ table: TableStatistics, columnCount: Int) -> JSONValue {
         [
             "name": .string(table.name), "file": .string(table.fileStem), "rows": .int(Int64(table.rows)),
             "first_step": .int(Int64(table.firstStep)), "last_step": .int(Int64(table.lastStep)),
@@ -101,7 +102,7 @@ public struct RunView {
     }
 
     /// A column in `--json`.
-    public static func columnJSON(_ column: SummaryColumn) -> JSONValue {
+    package static func columnJSON(_ column: ColumnStatistics) -> JSONValue {
         [
             "name": .string(column.name), "type": .string(column.type), "count": .int(Int64(column.count)),
             "null_count": .int(Int64(column.nullCount)), "nan_count": .int(Int64(column.nanCount)),
@@ -113,7 +114,7 @@ public struct RunView {
     // MARK: - Text
 
     /// The template context of `show` (see templates/README.md).
-    public func textContext() -> [String: Any] {
+    package func textContext() -> [String: Any] {
         var model = TemplateContext.styles(context.terminal)
         model["name"] = run.name
         model["status"] = status.rawValue
@@ -187,10 +188,10 @@ public struct RunView {
             fields.append(("host", host + (who.isEmpty ? "" : " (\(who.joined(separator: ", ")))")))
         }
         if let world = metadata?.worldSize, world > 1 { fields.append(("rank", "\(metadata?.rank ?? 0) of \(world)")) }
-        let rootSeed = metadata?.seed.map { String($0) } ?? run.seeds?["root_seed"].map(DisplayFormat.json)
+        let rootSeed = metadata?.seed.map { String($0) } ?? run.seeds.map { String(Int64(bitPattern: $0.root)) }
         if let rootSeed { fields.append(("seed", rootSeed)) }
-        if let generators = run.seeds?["generators"]?.objectValue, !generators.isEmpty {
-            fields.append(("seeds", generators.keys.sorted().map { "\($0)=\(DisplayFormat.json(generators[$0]!))" }.joined(separator: ", ")))
+        if let generators = run.seeds?.generators, !generators.isEmpty {
+            fields.append(("seeds", generators.keys.sorted().map { "\($0)=\(generators[$0]!)" }.joined(separator: ", ")))
         }
         let system = [
             metadata?.os, metadata?.swiftVersion.map { "Swift \($0)" }, metadata?.nokoVersion.map { "noko \($0)" },
@@ -264,8 +265,8 @@ public struct RunView {
 
     /// A table in the overview: counts, and its most informative columns (or, with
     /// `allColumns`, every column given) as aligned lines.
-    public static func overviewTableContext(
-        _ table: SummaryTable, top: Int, allColumns: Bool, terminal: Terminal, columnCount: Int
+    package static func overviewTableContext(
+        _ table: TableStatistics, top: Int, allColumns: Bool, terminal: Terminal, columnCount: Int
     ) -> [String: Any] {
         // A single row has no trend: its values are the story (a config or results table).
         let shown = allColumns ? table.columns
@@ -299,7 +300,7 @@ public struct RunView {
     }
 
     /// A table with every (filtered) column and all its statistics, for `show --table`.
-    public static func fullTableContext(_ table: SummaryTable, terminal: Terminal, columnCount: Int) -> [String: Any] {
+    package static func fullTableContext(_ table: TableStatistics, terminal: Terminal, columnCount: Int) -> [String: Any] {
         var model = tableHeader(table, columnCount: columnCount)
         let header = ["column", "type", "count", "nulls", "NaN", "last", "min", "max", ""]
         let rows = table.columns.map { column -> [String] in
@@ -319,7 +320,7 @@ public struct RunView {
         return model
     }
 
-    static func tableHeader(_ table: SummaryTable, columnCount: Int) -> [String: Any] {
+    static func tableHeader(_ table: TableStatistics, columnCount: Int) -> [String: Any] {
         let steps = table.rows == 0 ? "no rows" : table.firstStep == table.lastStep ? "step \(table.firstStep)" : "steps \(table.firstStep)–\(table.lastStep)"
         return [
             "name": table.name, "file": table.fileStem, "rows": DisplayFormat.count(table.rows),
@@ -329,7 +330,7 @@ public struct RunView {
         ]
     }
 
-    static func columnContext(_ column: SummaryColumn, line: String) -> [String: Any] {
+    static func columnContext(_ column: ColumnStatistics, line: String) -> [String: Any] {
         var model: [String: Any] = [
             "name": column.name, "type": column.type, "count": column.count, "null_count": column.nullCount,
             "nan_count": column.nanCount, "last": DisplayFormat.scalar(column.last), "line": line,
@@ -340,7 +341,7 @@ public struct RunView {
     }
 
     /// The column's sparkline from its per-bucket last values.
-    public static func sparkline(_ column: SummaryColumn, width: Int) -> String {
+    package static func sparkline(_ column: ColumnStatistics, width: Int) -> String {
         guard let series = column.series else { return "" }
         return Sparkline.draw(series.last, width: width)
     }

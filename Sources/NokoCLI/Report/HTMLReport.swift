@@ -3,16 +3,16 @@ import Logging
 /// Renders runs into one self-contained HTML page (`templates/report.html.mustache`, or the
 /// user's template): a header per run, the configs compared, and a grid of SVG line charts
 /// per table.
-public enum HTMLReport {
+package enum HTMLReport {
     /// What a rendering produced.
-    public struct Output: Sendable {
+    package struct Output: Sendable {
         /// The page.
-        public let html: String
+        package let html: String
         /// How many charts it holds.
-        public let charts: Int
+        package let charts: Int
         /// Problems met on the way (a malformed column, a table no run has…); also shown on
         /// the page.
-        public let warnings: [String]
+        package let warnings: [String]
     }
 
     /// Reads `runs`' series as `request` asks and renders the page.
@@ -20,7 +20,7 @@ public enum HTMLReport {
     /// - Parameters:
     ///   - templateFile: a Mustache template to use instead of the built-in `report.html`.
     ///   - messages: where the loaders' warnings go (a torn last journal line…).
-    public static func render(
+    package static func render(
         runs: [LoadedRun], request: ReportRequest, context: CommandContext, templateFile: String? = nil,
         messages: Logging.Logger
     ) throws -> Output {

@@ -19,9 +19,9 @@ struct ReportData: Sendable {
     let tables: [TableCharts]
     /// Each run's summary (nil with `--full`, which reads rows instead): the header's start
     /// time for runs without metadata comes from it.
-    let summaries: [SidecarSummary?]
+    let summaries: [RunStatistics?]
     /// Where each run's series came from (`summary.json`, `noko.ndjson`, `csv`, `none`).
-    let sources: [String]
+    let sources: [LoadedRun.SummarySource]
     /// Problems met on the way (also printed to standard error).
     let warnings: [String]
     /// Facts about how the charts were made that the reader should know.
@@ -36,14 +36,14 @@ struct ReportData: Sendable {
         var warnings: [String] = []
         var notes: [String] = []
         var perRun: [[String: TableSeries]] = []
-        var sources: [String] = []
-        var summaries: [SidecarSummary?] = []
+        var sources: [LoadedRun.SummarySource] = []
+        var summaries: [RunStatistics?] = []
         let wantedTables = request.tables.map(Set.init)
         for run in runs {
             if request.full {
                 perRun.append(try FullSeriesReader.series(of: run, tables: wantedTables, smoothing: request.smoothing, messages: messages))
                 summaries.append(nil)
-                sources.append(run.journalPath != nil ? LoadedRun.SummarySource.journal.rawValue : LoadedRun.SummarySource.csv.rawValue)
+                sources.append(run.journalPath != nil ? .journal : .csv)
             } else {
                 let (summary, source) = try run.loadSummary(messages: messages)
                 let tables = Self.summarySeries(
@@ -51,7 +51,7 @@ struct ReportData: Sendable {
                     notes: &notes)
                 perRun.append(tables)
                 summaries.append(summary)
-                sources.append(source.rawValue)
+                sources.append(source)
             }
         }
         let present = Set(perRun.flatMap(\.keys))
@@ -109,7 +109,7 @@ struct ReportData: Sendable {
     /// The selected values of a table that has at most one row per run: every column from the
     /// summary when there is one (strings too), else the numeric ones read from the rows.
     private static func singleRowValues(
-        table: String, perRun: [[String: TableSeries]], summaries: [SidecarSummary?], request: ReportRequest
+        table: String, perRun: [[String: TableSeries]], summaries: [RunStatistics?], request: ReportRequest
     ) -> [(key: String, cells: [String?])] {
         let cellsByRun: [[String: String]] = perRun.indices.map { i in
             if let summary = summaries[i]?.table(table) {
@@ -129,10 +129,10 @@ struct ReportData: Sendable {
     /// A run's series from its summary; tables whose NaN the summary only counts are read
     /// again row by row (streamed), so every NaN shows where it happened.
     private static func summarySeries(
-        run: LoadedRun, summary: SidecarSummary, source: LoadedRun.SummarySource, request: ReportRequest,
+        run: LoadedRun, summary: RunStatistics, source: LoadedRun.SummarySource, request: ReportRequest,
         messages: Logging.Logger, warnings: inout [String], notes: inout [String]
     ) -> [String: TableSeries] {
-        let path = source == .sidecar ? run.url.appendingPathComponent(LoadedRun.summaryFileName).path : run.url.path
+        let path = source == .sidecar ? run.layout.summary.path : run.url.path
         var tables: [String: TableSeries] = [:]
         for table in summary.tables where request.tables?.contains(table.name) ?? true {
             tables[table.name] = SummarySeriesReader.series(
@@ -141,7 +141,7 @@ struct ReportData: Sendable {
         let unplaced = Set(tables.filter(\.value.hasUnplacedNaN).keys)
         guard !unplaced.isEmpty else { return tables }
         let names = unplaced.sorted().joined(separator: ", ")
-        let file = source == .sidecar ? "summary.json" : "the summary rebuilt from the rows"
+        let file = source == .sidecar ? RunLayout.summaryName : "the summary rebuilt from the rows"
         do {
             let reread = try FullSeriesReader.series(of: run, tables: unplaced, smoothing: request.smoothing, messages: messages)
             if reread.isEmpty {

@@ -1,4 +1,5 @@
 import Foundation
+import Noko
 import NokoCore
 import NokoGit
 
@@ -60,7 +61,7 @@ struct ReportPage {
 
     private var sourceNote: String {
         if request.full { return "every row (read from the journal or CSV files)" }
-        let rebuilt = data.sources.filter { $0 != LoadedRun.SummarySource.sidecar.rawValue && $0 != LoadedRun.SummarySource.none.rawValue }
+        let rebuilt = data.sources.filter { $0 != .sidecar && $0 != .none }
         let base = "summary.json's series (min/max/last of ≤ \(SummaryOutput.maxBuckets) buckets per column: every spike kept)"
         return rebuilt.isEmpty ? base : base + "; rebuilt from the rows for runs without one"
     }
@@ -68,11 +69,11 @@ struct ReportPage {
     private func runs(problems: inout [String]) -> [[String: Any]] {
         data.runs.enumerated().map { i, run in
             let view = RunView(
-                run: run, summary: data.summaries[i] ?? SidecarSummary(tables: []),
-                summarySource: LoadedRun.SummarySource(rawValue: data.sources[i]) ?? .none, context: context)
+                run: run, summary: data.summaries[i] ?? RunStatistics(tables: []),
+                summarySource: data.sources[i], context: context)
             let style = RunStyle(index: i)
             let git = run.gitRecord { problems.append($0) }
-            let seed = run.metadata?.seed.map { String($0) } ?? run.seeds?["root_seed"].map(DisplayFormat.json)
+            let seed = run.metadata?.seed.map { String($0) } ?? run.seeds.map { String(Int64(bitPattern: $0.root)) }
             var entry: [String: Any] = [
                 "index": i, "colour": style.colour, "dash": style.dash ?? "", "name": run.name, "path": view.displayPath,
                 "status": view.status.rawValue, "status_detail": view.statusDetail ?? "",
@@ -91,7 +92,7 @@ struct ReportPage {
 
     /// The recorded duration; for a run that recorded no end (no status: `Noko.initialize`,
     /// Python noko), the time from its start to its last row, marked as such.
-    private func duration(_ view: RunView, summary: SidecarSummary?) -> String {
+    private func duration(_ view: RunView, summary: RunStatistics?) -> String {
         if let duration = view.duration {
             return DisplayFormat.duration(duration) + (view.status == .running ? " so far" : "")
         }

@@ -1,18 +1,18 @@
 /// What a report shows: which tables and columns, smoothed or not, from the summary's series
 /// or from every row.
-public struct ReportRequest: Sendable {
+package struct ReportRequest: Sendable {
     /// Only these tables (all when nil).
-    public var tables: [String]?
+    package var tables: [String]?
     /// Only columns whose key or `table/key` matches (all when nil).
-    public var columns: Glob?
+    package var columns: Glob?
     /// A moving average over this many rows, drawn over the faint raw series (off when nil).
-    public var smoothing: Int?
+    package var smoothing: Int?
     /// Read every row from the journal (or CSV files) instead of `summary.json`'s series.
-    public var full: Bool
+    package var full: Bool
 
     /// A request; the defaults chart every numeric column of every table, unsmoothed, from
     /// the summaries.
-    public init(tables: [String]? = nil, columns: Glob? = nil, smoothing: Int? = nil, full: Bool = false) {
+    package init(tables: [String]? = nil, columns: Glob? = nil, smoothing: Int? = nil, full: Bool = false) {
         self.tables = tables
         self.columns = columns
         self.smoothing = smoothing

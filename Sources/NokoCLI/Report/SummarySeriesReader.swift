@@ -1,3 +1,5 @@
+import NokoCore
+
 /// Turns a table of `summary.json` (or of a summary rebuilt from the rows, for runs without
 /// one) into chart series: per numeric column, the downsampled min/max/last buckets and the
 /// exact extremes.
@@ -9,7 +11,7 @@ enum SummarySeriesReader {
     ///
     /// - Parameter smoothing: the moving average's window in rows; on a summary's buckets it
     ///   becomes ⌈rows ÷ rows per bucket⌉ buckets.
-    static func series(of table: SummaryTable, path: String, smoothing: Int?, warn: (String) -> Void) -> TableSeries {
+    static func series(of table: TableStatistics, path: String, smoothing: Int?, warn: (String) -> Void) -> TableSeries {
         let width = max(1, table.seriesWidth)
         var columns: [String: ColumnSeries] = [:]
         var unplaced = false
@@ -36,7 +38,7 @@ enum SummarySeriesReader {
             hasUnplacedNaN: unplaced)
     }
 
-    private static func columnSeries(_ series: SummarySeries, steps: [Int], column: SummaryColumn) -> ColumnSeries {
+    private static func columnSeries(_ series: BucketSeries, steps: [Int], column: ColumnStatistics) -> ColumnSeries {
         var buckets: [SeriesBucket] = []
         buckets.reserveCapacity(steps.count)
         var marks: NonFiniteMarks = []

@@ -2,12 +2,12 @@
 /// description, and the process exits with code 1.
 ///
 /// Every message says what was expected and what was found, and names the file.
-public struct CLIError: Error, Sendable, CustomStringConvertible, Equatable {
+package struct CLIError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The message.
-    public let description: String
+    package let description: String
 
     /// A failure described by `message`.
-    public init(_ message: String) {
+    package init(_ message: String) {
         description = message
     }
 }

@@ -2,9 +2,9 @@ import Logging
 
 /// A swift-log logger whose warnings reach the command's standard error (so tests capture
 /// them): NokoCore's loaders report torn lines and similar through it.
-public enum CLIMessages {
+package enum CLIMessages {
     /// Messages at `warning` and above, written through `context.note` as `warning: …`.
-    public static func logger(_ context: CommandContext) -> Logging.Logger {
+    package static func logger(_ context: CommandContext) -> Logging.Logger {
         var logger = Logging.Logger(label: "noko-run") { _ in NoteHandler(context: context) }
         logger.logLevel = .warning
         return logger

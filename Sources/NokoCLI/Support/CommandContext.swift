@@ -9,17 +9,17 @@ import Synchronization
 /// `noko-run` uses ``standard()``; tests make a ``capturing(terminal:now:timeZone:environment:)``
 /// context so output, "now" and the time zone are fixed and golden files do not depend on
 /// the machine.
-public final class CommandContext: Sendable {
+package final class CommandContext: Sendable {
     /// How standard output renders (colour, width).
-    public let terminal: Terminal
+    package let terminal: Terminal
     /// The current time as Unix seconds: durations of running runs and `stale` detection.
-    public let now: Double
+    package let now: Double
     /// The zone start times are shown in.
-    public let timeZone: TimeZone
+    package let timeZone: TimeZone
     /// Environment variables (`NO_COLOR`, `PAGER`, `WANDB_*`…).
-    public let environment: [String: String]
+    package let environment: [String: String]
     /// The directory relative paths are resolved against.
-    public let workingDirectory: URL
+    package let workingDirectory: URL
     private let sink: Sink
 
     private enum Sink: Sendable {
@@ -44,7 +44,7 @@ public final class CommandContext: Sendable {
     }
 
     /// The real process: standard output and error, the system clock, the local zone.
-    public static func standard() -> CommandContext {
+    package static func standard() -> CommandContext {
         let environment = ProcessInfo.processInfo.environment
         return CommandContext(
             terminal: .standardOutput(environment: environment), now: RowClock.system.now(), timeZone: .current,
@@ -55,7 +55,7 @@ public final class CommandContext: Sendable {
 
     /// A context that keeps what commands write (read it with ``capturedOutput`` and
     /// ``capturedError``).
-    public static func capturing(
+    package static func capturing(
         terminal: Terminal = .plain, now: Double, timeZone: TimeZone = TimeZone(identifier: "UTC")!,
         environment: [String: String] = [:],
         workingDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
@@ -66,19 +66,19 @@ public final class CommandContext: Sendable {
     }
 
     /// The same context with another terminal (commands use it to turn colour off for `--json`).
-    public func with(terminal: Terminal) -> CommandContext {
+    package func with(terminal: Terminal) -> CommandContext {
         CommandContext(
             terminal: terminal, now: now, timeZone: timeZone, environment: environment, workingDirectory: workingDirectory,
             sink: sink)
     }
 
     /// Writes text to standard output as is (add the newline yourself).
-    public func write(_ text: String) {
+    package func write(_ text: String) {
         write(bytes: Array(text.utf8))
     }
 
     /// Writes bytes to standard output.
-    public func write(bytes: [UInt8]) {
+    package func write(bytes: [UInt8]) {
         switch sink {
         // A closed pipe (`| head`): nothing more can be said.
         case .standard: FileDescriptor.standardOutput.writeIgnoringErrors(bytes)
@@ -88,7 +88,7 @@ public final class CommandContext: Sendable {
 
     /// Writes a line to standard error (notes and warnings that are not data); `newline:
     /// false` writes the text as it is (a progress bar redrawn with `\r`).
-    public func note(_ text: String, newline: Bool = true) {
+    package func note(_ text: String, newline: Bool = true) {
         let bytes = Array((!newline || text.hasSuffix("\n") ? text : text + "\n").utf8)
         switch sink {
         case .standard: FileDescriptor.standardError.writeIgnoringErrors(bytes)
@@ -97,30 +97,30 @@ public final class CommandContext: Sendable {
     }
 
     /// Whether output really reaches the process's standard output (a pager may be started).
-    public var writesToStandardOutput: Bool {
+    package var writesToStandardOutput: Bool {
         if case .standard = sink { return true }
         return false
     }
 
     /// What was written to standard output (capturing contexts only).
-    public var capturedOutput: String {
+    package var capturedOutput: String {
         String(decoding: capturedOutputBytes, as: UTF8.self)
     }
 
     /// The bytes written to standard output (capturing contexts only).
-    public var capturedOutputBytes: [UInt8] {
+    package var capturedOutputBytes: [UInt8] {
         if case .capture(let buffer) = sink { return buffer.bytes.withLock { $0.out } }
         return []
     }
 
     /// What was written to standard error (capturing contexts only).
-    public var capturedError: String {
+    package var capturedError: String {
         if case .capture(let buffer) = sink { return String(decoding: buffer.bytes.withLock { $0.err }, as: UTF8.self) }
         return ""
     }
 
     /// `path` as given, or relative to ``workingDirectory``.
-    public func url(forPath path: String, isDirectory: Bool = false) -> URL {
+    package func url(forPath path: String, isDirectory: Bool = false) -> URL {
         if path.hasPrefix("/") { return URL(fileURLWithPath: path, isDirectory: isDirectory).standardizedFileURL }
         if path.hasPrefix("~/"), let home = environment["HOME"] {
             return URL(fileURLWithPath: home + path.dropFirst(), isDirectory: isDirectory).standardizedFileURL

@@ -2,9 +2,9 @@ import Foundation
 import NokoCore
 
 /// How `noko-run` spells times, durations and numbers for people (`--json` keeps raw values).
-public enum DisplayFormat {
+package enum DisplayFormat {
     /// `2026-11-27 10:27:38` in `timeZone`.
-    public static func time(_ unixSeconds: Double, timeZone: TimeZone) -> String {
+    package static func time(_ unixSeconds: Double, timeZone: TimeZone) -> String {
         guard unixSeconds.isFinite else { return "?" }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
@@ -16,7 +16,7 @@ public enum DisplayFormat {
     }
 
     /// A duration at a useful precision: `0.42s`, `4.2s`, `42s`, `3m 05s`, `1h 02m`, `2d 03h`.
-    public static func duration(_ seconds: Double) -> String {
+    package static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
         if seconds < 0 { return "-" + duration(-seconds) }
         if seconds < 1 { return String(format: "%.2fs", seconds) }
@@ -30,7 +30,7 @@ public enum DisplayFormat {
 
     /// A number in at most about ten characters: integers in full (up to 10¹⁵), others with
     /// six significant digits (`0.693147`, `1.5e-07`); `NaN`, `inf`, `-inf`.
-    public static func number(_ value: Double) -> String {
+    package static func number(_ value: Double) -> String {
         if value.isNaN { return "NaN" }
         if value.isInfinite { return value > 0 ? "inf" : "-inf" }
         if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
@@ -44,7 +44,7 @@ public enum DisplayFormat {
 
     /// A cell value for people: numbers via ``number(_:)``, booleans `true`/`false`,
     /// strings as they are, null as empty text.
-    public static func scalar(_ value: Scalar) -> String {
+    package static func scalar(_ value: Scalar) -> String {
         switch value {
         case .null: return ""
         case .bool(let b): return b ? "true" : "false"
@@ -56,7 +56,7 @@ public enum DisplayFormat {
 
     /// A config or metadata value for people: strings bare, numbers via ``number(_:)``,
     /// arrays and objects as compact JSON.
-    public static func json(_ value: JSONValue) -> String {
+    package static func json(_ value: JSONValue) -> String {
         switch value {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
@@ -69,7 +69,7 @@ public enum DisplayFormat {
 
     /// A value as it must be typed to match it: strings bare, numbers in full (shortest
     /// round-trip text), arrays and objects as compact JSON.
-    public static func jsonExact(_ value: JSONValue) -> String {
+    package static func jsonExact(_ value: JSONValue) -> String {
         switch value {
         case .double(let v): return Scalar.format(v)
         case .string(let s): return s
@@ -78,7 +78,7 @@ public enum DisplayFormat {
     }
 
     /// A byte count: `512 B`, `4.2 kB`, `1.3 MB`, `2.0 GB`.
-    public static func bytes(_ count: Int64) -> String {
+    package static func bytes(_ count: Int64) -> String {
         let units = ["B", "kB", "MB", "GB", "TB"]
         var value = Double(count)
         var unit = 0
@@ -90,7 +90,7 @@ public enum DisplayFormat {
     }
 
     /// A count with thousands separators: `1,000,000`.
-    public static func count(_ n: Int) -> String {
+    package static func count(_ n: Int) -> String {
         let digits = String(n.magnitude)
         var out = ""
         for (i, c) in digits.enumerated() {

@@ -4,18 +4,18 @@ import NokoPlatform
 ///
 /// `*` also crosses `/`, so `weights*` matches `weights.mean` and `weights/x`; several
 /// patterns separated by commas match when any one does (`loss,acc*`).
-public struct Glob: Sendable, Equatable {
+package struct Glob: Sendable, Equatable {
     /// The patterns, any of which may match.
-    public let patterns: [String]
+    package let patterns: [String]
 
     /// Parses `text`: comma-separated patterns; a pattern without wildcards matches only
     /// exactly.
-    public init(_ text: String) {
+    package init(_ text: String) {
         patterns = text.split(separator: ",").map { String($0).trimmingWhitespace() }.filter { !$0.isEmpty }
     }
 
     /// Whether `name` matches one of the patterns.
-    public func matches(_ name: String) -> Bool {
+    package func matches(_ name: String) -> Bool {
         patterns.contains { CLibrary.matchesShellPattern($0, name) }
     }
 }

@@ -9,46 +9,46 @@ import NokoPlatform
 ///
 /// Adding a command is one file: a struct conforming to this protocol, and its type in
 /// ``NokoRun``'s `subcommands`.
-public protocol NokoCommand: ParsableCommand {
+package protocol NokoCommand: ParsableCommand {
     /// Does the command's work, writing through `context`.
     func run(in context: CommandContext) throws
 }
 
 extension NokoCommand {
-    public mutating func run() throws {
+    package mutating func run() throws {
         try run(in: .standard())
     }
 }
 
 /// `--json` and `--template FILE`, for commands that print data.
-public struct RenderOptions: ParsableArguments {
+package struct RenderOptions: ParsableArguments {
     /// Print JSON instead of text.
     @Flag(name: .long, help: "Print JSON (a stable shape, documented in the help and the README) instead of text.")
-    public var json = false
+    package var json = false
 
     /// A Mustache template file to render with instead of the built-in one.
     @Option(
         name: .long, help: ArgumentHelp("Render the text with this Mustache template instead of the built-in one.", valueName: "file"),
         completion: .file(extensions: ["mustache"]))
-    public var template: String?
+    package var template: String?
 
-    public init() {}
+    package init() {}
 
     /// The template file's path resolved against the working directory, or nil.
-    public func templatePath(in context: CommandContext) -> String? {
+    package func templatePath(in context: CommandContext) -> String? {
         template.map { context.url(forPath: $0).path }
     }
 
-    public func validate() throws {
+    package func validate() throws {
         if json && template != nil { throw ValidationError("--json and --template cannot be combined") }
     }
 }
 
 /// Finds run directories from what the user typed.
-public enum RunLocator {
+package enum RunLocator {
     /// `argument` as a path (relative to the working directory), else as a name under
     /// `runs/`; an error says where it looked.
-    public static func resolve(_ argument: String, in context: CommandContext) throws -> URL {
+    package static func resolve(_ argument: String, in context: CommandContext) throws -> URL {
         let direct = context.url(forPath: argument, isDirectory: true)
         if FileSystem.exists(direct.path) { return direct }
         if !argument.contains("/") {
@@ -60,15 +60,15 @@ public enum RunLocator {
     }
 
     /// Opens the run `argument` names.
-    public static func open(_ argument: String, in context: CommandContext) throws -> LoadedRun {
+    package static func open(_ argument: String, in context: CommandContext) throws -> LoadedRun {
         try LoadedRun.open(resolve(argument, in: context))
     }
 }
 
 /// Writing `--json` output: canonical (sorted keys), pretty, one document and a newline.
-public enum JSONOutput {
+package enum JSONOutput {
     /// Writes `value` to the context's standard output.
-    public static func write(_ value: JSONValue, to context: CommandContext) {
+    package static func write(_ value: JSONValue, to context: CommandContext) {
         context.write(bytes: value.serializedBytes(pretty: true))
     }
 }

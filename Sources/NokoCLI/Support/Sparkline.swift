@@ -1,7 +1,7 @@
 /// A Unicode sparkline (`▁▂▃▅▇█`) of a series, one character per group of points.
-public enum Sparkline {
+package enum Sparkline {
     /// The eight block heights, lowest first.
-    public static let blocks: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
+    package static let blocks: [Character] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
 
     /// Draws `values` in at most `width` characters.
     ///
@@ -9,7 +9,7 @@ public enum Sparkline {
     /// its group of points, so a noisy curve (a loss per step) shows its trend. Missing
     /// points (nil, NaN, ±inf) are blanks. A constant series is a flat line at the lowest
     /// block. Returns "" when no point is finite.
-    public static func draw(_ values: [Double?], width: Int) -> String {
+    package static func draw(_ values: [Double?], width: Int) -> String {
         guard width > 0 else { return "" }
         let points = resample(values, to: width)
         let finite = points.compactMap { $0 }.filter(\.isFinite)

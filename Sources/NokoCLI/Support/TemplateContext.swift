@@ -4,9 +4,9 @@ import Mustache
 ///
 /// Every text template gets lambdas that colour their section when colour is on and leave
 /// it alone otherwise: `{{#bold}}…{{/bold}}`, `dim`, `red`, `green`, `yellow`, `cyan`.
-public enum TemplateContext {
+package enum TemplateContext {
     /// The colour lambdas for `terminal`.
-    public static func styles(_ terminal: Terminal) -> [String: Any] {
+    package static func styles(_ terminal: Terminal) -> [String: Any] {
         var styles: [String: Any] = [:]
         let named: [(String, Terminal.Style)] = [
             ("bold", .bold), ("dim", .dim), ("red", .red), ("green", .green), ("yellow", .yellow), ("cyan", .cyan),
@@ -18,7 +18,7 @@ public enum TemplateContext {
     }
 
     /// A lambda that paints its section in `style` (nothing when `style` is nil or colour is off).
-    public static func lambda(_ terminal: Terminal, _ style: Terminal.Style?) -> MustacheLambda {
+    package static func lambda(_ terminal: Terminal, _ style: Terminal.Style?) -> MustacheLambda {
         MustacheLambda { (text: String) -> Any? in
             guard terminal.colour, let style else { return text }
             return "\u{1B}[\(style.rawValue)m" + text + "\u{1B}[0m"
@@ -27,7 +27,7 @@ public enum TemplateContext {
 
     /// `label: value` lines aligned on the values: each entry has `label`, `pad` (spaces
     /// after the label) and `value`.
-    public static func fields(_ pairs: [(String, String)]) -> [[String: Any]] {
+    package static func fields(_ pairs: [(String, String)]) -> [[String: Any]] {
         let width = pairs.map { TextWidth.of($0.0) }.max() ?? 0
         return pairs.map { label, value in
             ["label": label, "pad": String(repeating: " ", count: width - TextWidth.of(label)), "value": value]
@@ -36,7 +36,7 @@ public enum TemplateContext {
 
     /// Rows of cells aligned into columns (two spaces apart); `rightAligned[i]` right-aligns
     /// column i. Returns one string per row. Cells may carry colour codes.
-    public static func alignedRows(_ rows: [[String]], rightAligned: [Bool] = []) -> [String] {
+    package static func alignedRows(_ rows: [[String]], rightAligned: [Bool] = []) -> [String] {
         let columns = rows.map(\.count).max() ?? 0
         var widths = [Int](repeating: 0, count: columns)
         for row in rows {

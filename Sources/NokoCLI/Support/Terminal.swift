@@ -5,26 +5,26 @@ import NokoPlatform
 /// Colour is on only when standard output is a terminal and `NO_COLOR` is unset (any
 /// value, even empty, turns it off: see no-color.org), and never for `--json`. Styles are
 /// plain ANSI escape codes, so there is no dependency on a terminal library.
-public struct Terminal: Sendable, Equatable {
+package struct Terminal: Sendable, Equatable {
     /// Whether ``paint(_:_:)`` adds escape codes.
-    public var colour: Bool
+    package var colour: Bool
     /// Whether standard output is a terminal (pagers and progress bars need one).
-    public var isInteractive: Bool
+    package var isInteractive: Bool
     /// Columns available for a line; `COLUMNS`, else the terminal's width, else 100.
-    public var width: Int
+    package var width: Int
 
     /// A terminal with explicit properties (tests, `--json`).
-    public init(colour: Bool, isInteractive: Bool = false, width: Int = 100) {
+    package init(colour: Bool, isInteractive: Bool = false, width: Int = 100) {
         self.colour = colour
         self.isInteractive = isInteractive
         self.width = width
     }
 
     /// No colour, not interactive: what files, pipes and tests get.
-    public static let plain = Terminal(colour: false)
+    package static let plain = Terminal(colour: false)
 
     /// The terminal standard output is attached to, as `environment` configures it.
-    public static func standardOutput(environment: [String: String]) -> Terminal {
+    package static func standardOutput(environment: [String: String]) -> Terminal {
         let interactive = FileDescriptor.standardOutput.isTerminal
         let colour = colourAllowed(isTerminal: interactive, environment: environment)
         var width = 100
@@ -38,24 +38,24 @@ public struct Terminal: Sendable, Equatable {
 
     /// Colour is for terminals only, and never when `NO_COLOR` is set (to anything, even
     /// the empty string) or `TERM` is `dumb`.
-    public static func colourAllowed(isTerminal: Bool, environment: [String: String]) -> Bool {
+    package static func colourAllowed(isTerminal: Bool, environment: [String: String]) -> Bool {
         isTerminal && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
     }
 
     /// A text style.
-    public enum Style: String, Sendable, CaseIterable {
+    package enum Style: String, Sendable, CaseIterable {
         case bold = "1", dim = "2", red = "31", green = "32", yellow = "33", blue = "34", magenta = "35", cyan = "36"
         case boldRed = "1;31", boldGreen = "1;32", boldYellow = "1;33"
     }
 
     /// `text` in `style` when colour is on; `text` unchanged otherwise.
-    public func paint(_ text: String, _ style: Style?) -> String {
+    package func paint(_ text: String, _ style: Style?) -> String {
         guard colour, let style, !text.isEmpty else { return text }
         return "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m"
     }
 
     /// The colour that tells a run's status at a glance.
-    public static func style(forStatus status: String) -> Style? {
+    package static func style(forStatus status: String) -> Style? {
         switch status {
         case "finished": return .green
         case "running": return .cyan
@@ -67,11 +67,11 @@ public struct Terminal: Sendable, Equatable {
 }
 
 /// Display widths of text that may hold ANSI escape codes.
-public enum TextWidth {
+package enum TextWidth {
     /// Columns `text` takes on a terminal: escape sequences take none; every other
     /// character (extended grapheme cluster) one, which is right for noko's Latin text,
     /// numbers and the sparkline's block characters.
-    public static func of(_ text: String) -> Int {
+    package static func of(_ text: String) -> Int {
         guard text.utf8.contains(0x1B) else { return text.count }
         var width = 0
         var inEscape = false
@@ -91,7 +91,7 @@ public enum TextWidth {
     }
 
     /// `text` padded with spaces to `width` columns (left-aligned), or right-aligned.
-    public static func pad(_ text: String, to width: Int, rightAlign: Bool = false) -> String {
+    package static func pad(_ text: String, to width: Int, rightAlign: Bool = false) -> String {
         let missing = width - of(text)
         guard missing > 0 else { return text }
         let spaces = String(repeating: " ", count: missing)
@@ -99,7 +99,7 @@ public enum TextWidth {
     }
 
     /// `text` cut to `width` columns with a trailing `…` (plain text only).
-    public static func truncate(_ text: String, to width: Int) -> String {
+    package static func truncate(_ text: String, to width: Int) -> String {
         guard width > 0 else { return "" }
         guard text.count > width else { return text }
         return String(text.prefix(width - 1)) + "…"

@@ -8,9 +8,9 @@ import Mustache
 /// `scripts/embed-templates`), so the installed `noko-run` finds them from any working
 /// directory. `--template FILE` renders with a user's file instead; it can include the
 /// built-in templates as partials (`{{> show-table.txt}}`).
-public enum Templates {
+package enum Templates {
     /// How variables are escaped.
-    public enum Escaping: String, Sendable {
+    package enum Escaping: String, Sendable {
         /// Terminal text: nothing is escaped.
         case text = "TEXT"
         /// HTML: `<`, `>`, `&`, quotes are escaped (`{{{…}}}` for trusted markup).
@@ -18,10 +18,10 @@ public enum Templates {
     }
 
     /// The names of the built-in templates (file names without `.mustache`), sorted.
-    public static var names: [String] { EmbeddedTemplates.all.keys.sorted() }
+    package static var names: [String] { EmbeddedTemplates.all.keys.sorted() }
 
     /// The text of a built-in template, or nil.
-    public static func text(named name: String) -> String? { EmbeddedTemplates.all[name] }
+    package static func text(named name: String) -> String? { EmbeddedTemplates.all[name] }
 
     /// Renders `context` (dictionaries, arrays, strings, numbers, booleans) with the built-in
     /// template `name`, or with the file at `templateFile` when given.
@@ -29,7 +29,7 @@ public enum Templates {
     /// Variables are escaped as `escaping` says unless the template sets its own
     /// `{{% CONTENT_TYPE: … }}` pragma. A template that does not parse is an error naming
     /// the file and the position.
-    public static func render(_ name: String, context: Any, templateFile: String? = nil, escaping: Escaping = .text) throws -> String {
+    package static func render(_ name: String, context: Any, templateFile: String? = nil, escaping: Escaping = .text) throws -> String {
         let library = try builtInLibrary(escaping: escaping)
         let template: MustacheTemplate
         if let templateFile {

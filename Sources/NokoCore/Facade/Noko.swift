@@ -88,7 +88,7 @@ public enum Noko {
     public static func makeRunLogger(
         directory: URL, options: OutputOptions, extraOutputs: (Logging.Logger) throws -> [any LogOutput] = { _ in [] }
     ) throws -> NokoLogger {
-        let debugLog = try DebugLogFile(url: directory.appendingPathComponent(DefaultOutputs.debugLogFile))
+        let debugLog = try DebugLogFile(url: RunLayout(directory).debugLog)
         let messages = NokoMessages.logger(stderrLevel: options.stderrLevel.swiftLogLevel, debugLog: debugLog)
         let outputs = try DefaultOutputs.make(directory: directory, options: options, messages: messages) + extraOutputs(messages)
         return NokoLogger(

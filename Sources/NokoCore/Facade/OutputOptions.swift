@@ -32,34 +32,25 @@ public struct OutputOptions: Sendable {
 
 /// Builds the standard outputs of a run directory.
 public enum DefaultOutputs {
-    /// The journal's file name.
-    public static let journalFile = "noko.ndjson"
-    /// The pretty-printer's file name.
-    public static let prettyPrintFile = "noko_pprint.log"
-    /// The summary sidecar's file name.
-    public static let summaryFile = "summary.json"
-    /// noko's message log's file name.
-    public static let debugLogFile = "debug.log"
-
     /// The outputs `options` asks for, writing into `directory`.
     public static func make(
         directory: URL, options: OutputOptions, messages: Logging.Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> [any LogOutput] {
         var outputs: [any LogOutput] = [
-            try NDJSONOutput(url: directory.appendingPathComponent(journalFile), level: options.journalLevel)
+            try NDJSONOutput(url: RunLayout(directory).journal, level: options.journalLevel)
         ]
         if let level = options.csvLevel {
             outputs.append(CSVOutput(directory: directory, level: level, messages: messages))
         }
         if let level = options.prettyPrintLevel {
-            outputs.append(try PrettyPrintOutput(url: directory.appendingPathComponent(prettyPrintFile), level: level))
+            outputs.append(try PrettyPrintOutput(url: RunLayout(directory).prettyPrint, level: level))
         }
         if let level = options.standardOutputLevel {
             outputs.append(PrettyPrintOutput(standardOutputAt: level))
         }
         if let level = options.summaryLevel {
-            outputs.append(SummaryOutput(url: directory.appendingPathComponent(summaryFile), level: level))
+            outputs.append(SummaryOutput(url: RunLayout(directory).summary, level: level))
         }
         if let level = options.parquetLevel ?? (ParquetOutput.isEnabled(environment: environment) ? .trace : nil) {
             outputs.append(ParquetOutput(directory: directory, level: level, messages: messages))

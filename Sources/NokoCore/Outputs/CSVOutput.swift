@@ -73,7 +73,7 @@ public final class CSVOutput: LogOutput {
                 // Taken out of the dictionary while it is written, so its buffers are not
                 // copied on write.
                 var file = try files.removeValue(forKey: table)
-                    ?? TableFile.open(url: directory.appendingPathComponent(tableRows[0].fileStem + ".csv"))
+                    ?? TableFile.open(url: RunLayout(directory).csv(stem: tableRows[0].fileStem))
                 if tableRows.isEmpty && file.deferred.isEmpty {
                     files[table] = file
                     continue

@@ -19,8 +19,6 @@ public final class SummaryOutput: LogOutput {
     public let url: URL
     /// The most buckets a series keeps.
     public static let maxBuckets = 1024
-    /// Version of the file's shape.
-    public static let formatVersion = 1
 
     private struct State {
         var tables: [String: TableSummary] = [:]
@@ -130,19 +128,7 @@ public final class SummaryOutput: LogOutput {
     }
 
     private static func encode(_ tables: [String: TableSummary]) -> [UInt8] {
-        var w = JSONWriter(capacity: 4096)
-        w.appendRaw(Array("{\"format_version\":".utf8))
-        w.writeInt(Int64(formatVersion))
-        w.appendRaw(Array(",\"tables\":{".utf8))
-        for (i, name) in tables.keys.sorted().enumerated() {
-            if i > 0 { w.append(UInt8(ascii: ",")) }
-            w.append(0x0A)
-            w.writeString(name)
-            w.append(UInt8(ascii: ":"))
-            tables[name]!.encode(into: &w)
-        }
-        w.appendRaw(Array("\n}}\n".utf8))
-        return w.bytes
+        RunStatistics(tables: tables.map { $0.value.statistics(name: $0.key) }).encoded()
     }
 }
 
@@ -209,33 +195,10 @@ private struct TableSummary {
         width *= 2
     }
 
-    func encode(into w: inout JSONWriter) {
-        w.appendRaw(Array("{\"file\":".utf8))
-        w.writeString(fileStem)
-        w.appendRaw(Array(",\"rows\":".utf8))
-        w.writeInt(Int64(rows))
-        w.appendRaw(Array(",\"first_step\":".utf8))
-        w.writeInt(Int64(firstStep))
-        w.appendRaw(Array(",\"last_step\":".utf8))
-        w.writeInt(Int64(lastStep))
-        w.appendRaw(Array(",\"first_time\":".utf8))
-        w.writeDouble(firstTime)
-        w.appendRaw(Array(",\"last_time\":".utf8))
-        w.writeDouble(lastTime)
-        w.appendRaw(Array(",\"series_width\":".utf8))
-        w.writeInt(Int64(width))
-        w.appendRaw(Array(",\"series_step\":[".utf8))
-        for (i, step) in bucketSteps.enumerated() {
-            if i > 0 { w.append(UInt8(ascii: ",")) }
-            w.writeInt(Int64(step))
-        }
-        w.appendRaw(Array("],\"columns\":{".utf8))
-        for (i, column) in columns.sorted(by: { $0.name < $1.name }).enumerated() {
-            if i > 0 { w.append(UInt8(ascii: ",")) }
-            w.appendRaw(Array("\n ".utf8))
-            column.encode(into: &w)
-        }
-        w.appendRaw(Array("}}".utf8))
+    func statistics(name: String) -> TableStatistics {
+        TableStatistics(
+            name: name, fileStem: fileStem, rows: rows, firstStep: firstStep, lastStep: lastStep, firstTime: firstTime,
+            lastTime: lastTime, seriesWidth: width, seriesSteps: bucketSteps, columns: columns.map(\.statistics))
     }
 }
 
@@ -331,40 +294,14 @@ private struct ColumnSummary {
 
     var isNumeric: Bool { sawInt || sawDouble || sawBool }
 
-    func encode(into w: inout JSONWriter) {
-        w.writeString(name)
-        w.appendRaw(Array(":{\"type\":".utf8))
-        w.writeString(typeName)
-        w.appendRaw(Array(",\"count\":".utf8))
-        w.writeInt(Int64(count))
-        w.appendRaw(Array(",\"null_count\":".utf8))
-        w.writeInt(Int64(nullCount))
-        w.appendRaw(Array(",\"nan_count\":".utf8))
-        w.writeInt(Int64(nanCount))
-        w.appendRaw(Array(",\"last\":".utf8))
-        w.write(last)
-        if isNumeric {
-            w.appendRaw(Array(",\"min\":".utf8))
-            if minimum <= maximum { w.writeDouble(minimum) } else { w.write(Scalar.null) }
-            w.appendRaw(Array(",\"max\":".utf8))
-            if minimum <= maximum { w.writeDouble(maximum) } else { w.write(Scalar.null) }
-            w.appendRaw(Array(",\"series\":{\"min\":".utf8))
-            writeSeries(seriesMin.map { $0.isNaN ? nil : $0 }, &w)
-            w.appendRaw(Array(",\"max\":".utf8))
-            writeSeries(seriesMax.map { $0.isNaN ? nil : $0 }, &w)
-            w.appendRaw(Array(",\"last\":".utf8))
-            writeSeries(seriesLast, &w)
-            w.append(UInt8(ascii: "}"))
-        }
-        w.append(UInt8(ascii: "}"))
-    }
-
-    private func writeSeries(_ values: [Double?], _ w: inout JSONWriter) {
-        w.append(UInt8(ascii: "["))
-        for (i, v) in values.enumerated() {
-            if i > 0 { w.append(UInt8(ascii: ",")) }
-            if let v { w.writeDouble(v) } else { w.write(Scalar.null) }
-        }
-        w.append(UInt8(ascii: "]"))
+    var statistics: ColumnStatistics {
+        let numeric = isNumeric
+        let hasRange = minimum <= maximum
+        return ColumnStatistics(
+            name: name, type: typeName, count: count, nullCount: nullCount, nanCount: nanCount, last: last,
+            min: numeric && hasRange ? minimum : nil, max: numeric && hasRange ? maximum : nil,
+            series: numeric
+                ? BucketSeries(min: seriesMin.map { $0.isNaN ? nil : $0 }, max: seriesMax.map { $0.isNaN ? nil : $0 }, last: seriesLast)
+                : nil)
     }
 }

@@ -29,7 +29,7 @@ struct ExcludedDirectories {
     /// The directory holding `metadataPath` if that file marks a noko run directory: a
     /// `metadata.json` whose top-level object has a `format_version` key.
     static func runDirectory(ofMetadataFile metadataPath: String, workdir: String) -> String? {
-        let name = "metadata.json"
+        let name = RunLayout.metadataName
         guard metadataPath.hasSuffix("/" + name) else { return nil }
         // A run's metadata is a few kilobytes; anything over 4 MiB is not one.
         guard let bytes = (try? FileSystem.read(workdir + metadataPath, limit: 4 << 20)) ?? nil,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NokoCore
 
 import NokoPlatform
 
@@ -12,11 +13,6 @@ import NokoPlatform
 /// All calls block (file system, hashing): call them from a plain thread, not from Swift's
 /// cooperative pool.
 public enum GitCheckpoint {
-    /// Name of the patch from HEAD's tree to the checkpoint, in the run directory.
-    public static let fromHeadFileName = "from_head.diff"
-    /// Name of the patch from the previous checkpoint to this one, in the run directory.
-    public static let fromLastCheckpointFileName = "from_last_checkpoint.diff"
-
     /// Whether the environment turns checkpoints off (`NOKO_NO_CHECKPOINT=1`, or `true`/`yes`).
     public static func isDisabled(environment: [String: String]) -> Bool {
         guard let value = environment["NOKO_NO_CHECKPOINT"]?.lowercased() else { return false }
@@ -74,8 +70,9 @@ public enum GitCheckpoint {
         let previousTree = try landed.previous.map { id throws(GitError) in try repository.commit(id).tree() }
         let fromLast = try GitDiff.trees(in: repository, from: previousTree, to: tree)
         try FileSystem.makeDirectories(runDirectory.path)
-        let fromHeadStats = try write(fromHead, to: runDirectory.appendingPathComponent(fromHeadFileName))
-        let fromLastStats = try write(fromLast, to: runDirectory.appendingPathComponent(fromLastCheckpointFileName))
+        let layout = RunLayout(runDirectory)
+        let fromHeadStats = try write(fromHead, to: layout.fromHeadDiff)
+        let fromLastStats = try write(fromLast, to: layout.fromLastCheckpointDiff)
 
         let branch: String?
         switch head {

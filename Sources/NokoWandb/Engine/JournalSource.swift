@@ -22,14 +22,14 @@ final class JournalSource {
         Int64(FileSystem.info(reader.path)?.size ?? 0)
     }
 
-    static let mainJournal = "noko.ndjson"
+    static let mainJournal = RunLayout.journalName
 
     /// The other ranks' journals in `directory`, by rank: `rank-<N>/noko.ndjson`, N > 0.
     static func rankJournals(in directory: URL) -> [(rank: Int, relativePath: String)] {
         guard let entries = try? FileSystem.contentsOfDirectory(directory.path) else { return [] }
         var found: [(Int, String)] = []
-        for entry in entries where entry.hasPrefix("rank-") {
-            guard let rank = Int(entry.dropFirst(5)), rank > 0 else { continue }
+        for entry in entries {
+            guard let rank = RunLayout.rank(ofDirectoryNamed: entry) else { continue }
             let path = "\(entry)/\(mainJournal)"
             if FileSystem.exists(directory.appendingPathComponent(path).path) {
                 found.append((rank, path))

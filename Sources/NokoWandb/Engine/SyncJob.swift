@@ -17,7 +17,7 @@ struct SyncJob {
         directory: URL, options: WandbOptions?, environment: [String: String], netrcPath: String?,
         messages: @escaping @Sendable (WandbMessage) -> Void
     ) throws(WandbSyncError) -> SyncJob {
-        let metadataFile = directory.appendingPathComponent("metadata.json")
+        let metadataFile = RunLayout(directory).metadata
         guard let data = (try? FileSystem.readIfPresent(metadataFile.path)) ?? nil else {
             throw .notARunDirectory(directory.path)
         }
@@ -50,8 +50,7 @@ struct SyncJob {
                 settings = WandbSync.rebased(settings, onto: existing, options: options, environment: environment, netrcPath: netrcPath, messages: messages)
                 state = existing
             } else {
-                let config = ((try? FileSystem.readIfPresent(directory.appendingPathComponent("config.json").path)) ?? nil)
-                    .flatMap { try? JSONValue(parsing: $0) } ?? .object([:])
+                let config = ((try? ConfigFile.read(from: directory)) ?? nil) ?? .object([:])
                 state = WandbSync.newState(settings: settings, run: WandbRunInfo(directory: directory, metadata: metadata, config: config))
             }
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import NokoCore
 import NokoPlatform
 
 /// `sync/wandb.lock`: keeps the live process and `noko-run sync` from uploading the same
@@ -13,7 +14,7 @@ final class SyncLock: Sendable {
     var path: String { file.path }
 
     static func url(in directory: URL) -> URL {
-        directory.appendingPathComponent("sync").appendingPathComponent("wandb.lock")
+        RunLayout(directory).syncLock("wandb")
     }
 
     private init(file: FileDescriptor) {

@@ -68,10 +68,8 @@ struct SyncState: Sendable, Equatable {
     /// The last error that stopped an upload (for `noko-run show`), redacted.
     var lastError: String?
 
-    static let fileName = "wandb.json"
-
     static func url(in directory: URL) -> URL {
-        directory.appendingPathComponent("sync").appendingPathComponent(fileName)
+        RunLayout(directory).syncCursor("wandb")
     }
 
     // MARK: - JSON

@@ -1,4 +1,5 @@
 import Foundation
+import NokoCore
 import Synchronization
 import Logging
 import Testing
@@ -234,10 +235,10 @@ final class TestRepository: Sendable {
         _ run: String, _ record: GitCheckpointRecord, sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
         let tree = try revParse("\(record.checkpoint)^{tree}")
-        let fromHead = try treeAfterApplying(patch(run, GitCheckpoint.fromHeadFileName), onto: record.head)
+        let fromHead = try treeAfterApplying(patch(run, RunLayout.fromHeadDiffName), onto: record.head)
         #expect(fromHead == tree, "from_head.diff does not replay the checkpoint", sourceLocation: sourceLocation)
         let fromLast = try treeAfterApplying(
-            patch(run, GitCheckpoint.fromLastCheckpointFileName), onto: record.previousCheckpoint)
+            patch(run, RunLayout.fromLastCheckpointDiffName), onto: record.previousCheckpoint)
         #expect(fromLast == tree, "from_last_checkpoint.diff does not replay the checkpoint", sourceLocation: sourceLocation)
     }
 

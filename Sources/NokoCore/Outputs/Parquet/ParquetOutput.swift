@@ -127,7 +127,7 @@ public final class ParquetOutput: LogOutput {
     /// table's rows (``TableFileName`` unless two names collide on a case-insensitive disk).
     public func fileURL(forTable table: String) -> URL {
         let stem = stems.withLock { $0[table] } ?? TableFileName.encode(table)
-        return directory.appendingPathComponent(stem + ".parquet")
+        return RunLayout(directory).parquet(stem: stem)
     }
 
     // MARK: - LogOutput

@@ -87,7 +87,7 @@ public final class TensorBoardOutput: LogOutput {
 
         let now = clock()
         let host = (hostName ?? Self.machineHostName()).replacingOccurrences(of: "/", with: "_")
-        let prefix = "events.out.tfevents.\(Int64(now.rounded(.down))).\(host).\(processID ?? CurrentProcess.id)."
+        let prefix = RunLayout.tensorBoardEventsPrefix + "\(Int64(now.rounded(.down))).\(host).\(processID ?? CurrentProcess.id)."
         // The counter makes names unique within the process; O_EXCL settles races with others.
         var created: (file: FileDescriptor, url: URL)?
         while created == nil {

@@ -79,19 +79,28 @@ public struct RunMetadata: Codable, Sendable, Equatable {
         case swiftVersion = "swift_version", rank, worldSize = "world_size", seed, environment, git, remotes, summary
     }
 
-    /// The file's name in a run directory.
-    public static let fileName = "metadata.json"
-    /// The crash marker's name in a run directory.
-    public static let crashFileName = "crash"
-
-    /// Reads `metadata.json` from a run directory.
+    /// Reads `metadata.json` from a run directory. Errors name the file and say what was
+    /// expected: missing, malformed, a field of the wrong type, a newer `format_version`.
     public static func read(from runDirectory: URL) throws -> RunMetadata {
-        let url = runDirectory.appendingPathComponent(fileName)
-        let data = try Data(contentsOf: url)
+        let url = RunLayout(runDirectory).metadata
+        guard let json = try RunFileFormat.readJSON(url) else {
+            throw LogFileError(path: url.path, message: "missing: not a noko run directory")
+        }
+        return try decode(json, path: url.path)
+    }
+
+    /// The record in `json`, the content of the `metadata.json` at `path`.
+    package static func decode(_ json: JSONValue, path: String) throws(LogFileError) -> RunMetadata {
+        try RunFileFormat.checkVersion(json, newest: Noko.formatVersion, path: path)
         do {
-            return try JSONDecoder().decode(RunMetadata.self, from: data)
+            return try JSONDecoder().decode(RunMetadata.self, from: Data(json.serializedBytes()))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw LogFileError(path: path, message: "expected \"\(key.stringValue)\"; it is missing")
+        } catch let DecodingError.typeMismatch(type, context) {
+            let key = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw LogFileError(path: path, message: "expected \"\(key)\" to be \(type); found another type")
         } catch {
-            throw LogFileError(path: url.path, message: "not a noko metadata file: \(error)")
+            throw LogFileError(path: path, message: "not a noko metadata file: \(error)")
         }
     }
 
@@ -103,7 +112,7 @@ public struct RunMetadata: Codable, Sendable, Equatable {
 
     /// Writes the record atomically into a run directory.
     public func write(to runDirectory: URL) throws {
-        try AtomicFile.write(try encoded(), to: runDirectory.appendingPathComponent(RunMetadata.fileName).path)
+        try AtomicFile.write(try encoded(), to: RunLayout(runDirectory).metadata.path)
     }
 }
 

@@ -1,0 +1,121 @@
+import Foundation
+
+/// The names of every file and folder of a run directory, in one place.
+///
+/// Writers (the outputs, the run module, git's checkpoint, the remotes), readers (the
+/// loaders, resume, `noko-run`) and the checks that recognize a run directory all ask this
+/// type; no other code spells a run-directory file name. A run directory of rank 0 holds
+/// everything below; another rank's process logs into ``rank(_:)``, a directory of the
+/// same layout inside it.
+package struct RunLayout: Sendable, Hashable {
+    /// The run directory (or a rank's directory inside it).
+    package let directory: URL
+
+    /// The layout of the run directory at `directory`.
+    package init(_ directory: URL) {
+        self.directory = directory
+    }
+
+    // MARK: - Names
+
+    /// The journal: one JSON object per row, the source of truth.
+    package static let journalName = "noko.ndjson"
+    /// Per-table statistics (row counts, min/max/last, downsampled series).
+    package static let summaryName = "summary.json"
+    /// The config as recorded (secrets redacted).
+    package static let configName = "config.json"
+    /// Everything about the run that is not a row; its presence marks a noko run directory.
+    package static let metadataName = "metadata.json"
+    /// The root seed and each generator's seed.
+    package static let seedsName = "seeds.json"
+    /// The pretty-printer's rows.
+    package static let prettyPrintName = "noko_pprint.log"
+    /// noko's own messages (and the program's swift-log messages, when bootstrapped).
+    package static let debugLogName = "debug.log"
+    /// Written by the crash handler: the signal the process died of.
+    package static let crashName = "crash"
+    /// The crash marker's file while armed, renamed to ``crashName`` by the handler.
+    package static let crashPendingName = ".crash-pending"
+    /// The diff from HEAD to the checkpoint.
+    package static let fromHeadDiffName = "from_head.diff"
+    /// The diff from the previous checkpoint to this one.
+    package static let fromLastCheckpointDiffName = "from_last_checkpoint.diff"
+    /// The folder of the remotes' cursors and locks.
+    package static let syncDirectoryName = "sync"
+    /// The prefix of TensorBoard event files (`events.out.tfevents.<time>.<host>.<pid>.<n>`).
+    package static let tensorBoardEventsPrefix = "events.out.tfevents."
+    /// The extension of a table's CSV file.
+    package static let csvExtension = ".csv"
+    /// The extension of a table's Parquet file.
+    package static let parquetExtension = ".parquet"
+    /// The prefix of another rank's directory (`rank-1`, `rank-2`…).
+    package static let rankDirectoryPrefix = "rank-"
+
+    // MARK: - Paths
+
+    /// `noko.ndjson`.
+    package var journal: URL { file(Self.journalName) }
+    /// `summary.json`.
+    package var summary: URL { file(Self.summaryName) }
+    /// `config.json`.
+    package var config: URL { file(Self.configName) }
+    /// `metadata.json`.
+    package var metadata: URL { file(Self.metadataName) }
+    /// `seeds.json`.
+    package var seeds: URL { file(Self.seedsName) }
+    /// `noko_pprint.log`.
+    package var prettyPrint: URL { file(Self.prettyPrintName) }
+    /// `debug.log`.
+    package var debugLog: URL { file(Self.debugLogName) }
+    /// `crash`.
+    package var crash: URL { file(Self.crashName) }
+    /// `.crash-pending`.
+    package var crashPending: URL { file(Self.crashPendingName) }
+    /// `from_head.diff`.
+    package var fromHeadDiff: URL { file(Self.fromHeadDiffName) }
+    /// `from_last_checkpoint.diff`.
+    package var fromLastCheckpointDiff: URL { file(Self.fromLastCheckpointDiffName) }
+    /// `sync/`.
+    package var syncDirectory: URL { directory.appendingPathComponent(Self.syncDirectoryName, isDirectory: true) }
+
+    /// `sync/<remote>.json`: how far the upload to `remote` (`wandb`, `mlflow`) got.
+    package func syncCursor(_ remote: String) -> URL {
+        syncDirectory.appendingPathComponent("\(remote).json")
+    }
+
+    /// `sync/<remote>.lock`: held by whichever process uploads to `remote`.
+    package func syncLock(_ remote: String) -> URL {
+        syncDirectory.appendingPathComponent("\(remote).lock")
+    }
+
+    /// `<stem>.csv`, a table's CSV file (see ``TableFileName`` for the stem).
+    package func csv(stem: String) -> URL { file(stem + Self.csvExtension) }
+
+    /// `<stem>.parquet`, a table's Parquet file.
+    package func parquet(stem: String) -> URL { file(stem + Self.parquetExtension) }
+
+    /// The directory rank `rank` logs into: this one for rank 0, `rank-<N>/` otherwise.
+    package func rank(_ rank: Int) -> RunLayout {
+        rank == 0 ? self : RunLayout(directory.appendingPathComponent("\(Self.rankDirectoryPrefix)\(rank)", isDirectory: true))
+    }
+
+    /// The rank of a directory named `name` inside a run directory (`rank-3` → 3), nil for
+    /// any other name.
+    package static func rank(ofDirectoryNamed name: String) -> Int? {
+        guard name.hasPrefix(rankDirectoryPrefix), let rank = Int(name.dropFirst(rankDirectoryPrefix.count)), rank > 0 else {
+            return nil
+        }
+        return rank
+    }
+
+    /// `name` in the directory.
+    package func file(_ name: String) -> URL {
+        directory.appendingPathComponent(name)
+    }
+
+    /// Whether a file named `name`, found in a directory, is one of Python noko's or
+    /// noko's row files (the journal, a table's CSV): what marks a Python noko run.
+    package static func isRowFile(_ name: String) -> Bool {
+        name == journalName || name.hasSuffix(csvExtension)
+    }
+}
