@@ -139,10 +139,11 @@ struct SyncState: Sendable, Equatable {
     }
 
     /// Reads a state back; the error names what is missing or wrong.
-    init(json: JSONValue) throws(SyncStateError) {
-        guard let version = json["format_version"]?.intValue else { throw .invalid("no format_version") }
-        guard version <= SyncState.formatVersion else {
-            throw .invalid("format_version \(version) is newer than this noko understands (\(SyncState.formatVersion))")
+    init(json: JSONValue, path: String) throws(SyncStateError) {
+        do {
+            try RunFileFormat.checkVersion(json, newest: Int(SyncState.formatVersion), path: path)
+        } catch {
+            throw .invalid(error.message)
         }
         func string(_ key: String) throws(SyncStateError) -> String {
             guard let value = json[key]?.stringValue else { throw .invalid("\"\(key)\" missing or not a string") }
@@ -206,7 +207,7 @@ struct SyncState: Sendable, Equatable {
             throw .invalid("\(error)")
         }
         do {
-            return try SyncState(json: try JSONValue(parsing: data))
+            return try SyncState(json: try JSONValue(parsing: data), path: file.path)
         } catch let error as SyncStateError {
             throw .invalid("\(file.path): \(error.reason)")
         } catch {
@@ -219,7 +220,7 @@ struct SyncState: Sendable, Equatable {
         let file = SyncState.url(in: directory)
         do {
             try FileSystem.makeDirectories(file.deletingLastPathComponent().path)
-            try AtomicFile.write(jsonValue.serializedBytes(pretty: true), to: file.path)
+            try RunFileFormat.write(jsonValue, to: file)
         } catch {
             throw .unwritable("\(error)")
         }
