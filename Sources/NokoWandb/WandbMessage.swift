@@ -25,10 +25,11 @@ public struct WandbMessage: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "wandb: \(text)" }
 
-    /// Where messages go by default: `noko: wandb: …` on stderr for info and up.
+    /// Where messages go by default: `noko: wandb: …` on stderr for info and up, control
+    /// characters (from a run name, a server's reply) shown as escapes (``TerminalText``).
     public static let standardError: @Sendable (WandbMessage) -> Void = { message in
         guard message.level >= .info else { return }
-        let line = "noko: \(message)\n"
+        let line = "noko: \(TerminalText.escaped(message.description))\n"
         _ = line.utf8CString.withUnsafeBufferPointer { buffer in
             write(2, buffer.baseAddress!, buffer.count - 1)
         }

@@ -12,7 +12,9 @@ public struct DiffCommand: NokoCommand {
             The diff is the run's from_head.diff (what was not committed when the run started) \
             or, with --from-last, from_last_checkpoint.diff (what changed since the previous \
             run's checkpoint). On a terminal it is coloured and paged through $GIT_PAGER, \
-            $PAGER or less -FRX; bytes are printed as they are (files need not be UTF-8).
+            $PAGER or less -FRX, and escape sequences other than colour in it are shown as \
+            text (\\e[2J); into a pipe or a file the bytes are written as they are (files need \
+            not be UTF-8).
 
             EXAMPLES
               noko-run diff RUN
@@ -48,7 +50,10 @@ public struct DiffCommand: NokoCommand {
             context.note("\(name) is empty: \(what)")
             return
         }
-        let output = context.terminal.colour ? DiffColouring.colour(bytes) : bytes
+        var output = context.terminal.colour ? DiffColouring.colour(bytes) : bytes
+        // File names and contents may hold escape sequences: on a terminal (pager or not) only
+        // colour passes, as with `less -R`; a pipe gets the exact bytes (`| git apply`).
+        if context.terminal.isInteractive { output = TerminalText.ColourPassingFilter.filtered(output) }
         if !noPager, context.terminal.isInteractive, context.writesToStandardOutput, Pager.page(output, environment: context.environment) {
             return
         }

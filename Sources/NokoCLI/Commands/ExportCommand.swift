@@ -133,7 +133,7 @@ public struct ExportCommand: NokoCommand {
                 return try LogFileLoader.load(parquet.path, messages: messages)
             }
         } catch let error as LogFileError {
-            throw CLIError(error.description)
+            throw CLIError("\(error)")
         }
     }
 

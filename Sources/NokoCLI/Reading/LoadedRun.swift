@@ -201,7 +201,7 @@ public struct LoadedRun: Sendable {
                 let fileStem: (String) -> String = python ? { table in table } : { table in TableFileName.encode(table) }
                 text = try SummaryRebuild.fromJournal(journal, allowsNonFiniteLiterals: python, fileStem: fileStem, messages: messages)
             } catch let error as LogFileError {
-                throw CLIError(error.description)
+                throw CLIError("\(error)")
             }
             return (try SidecarSummary(json: JSONValue(parsing: text), path: journal), .journal)
         }
@@ -211,7 +211,7 @@ public struct LoadedRun: Sendable {
         do {
             text = try SummaryRebuild.fromCSV(files.map { ($0.table, $0.url.path) }, messages: messages)
         } catch let error as LogFileError {
-            throw CLIError(error.description)
+            throw CLIError("\(error)")
         }
         return (try SidecarSummary(json: JSONValue(parsing: text), path: url.path), .csv)
     }
