@@ -218,6 +218,17 @@ import Testing
         }
     }
 
+    /// For a diff: a carriage return that ends a line passes, one that would let the rest
+    /// of a line hide its start is shown, also when a chunk ends between `\r` and `\n`.
+    @Test func aDiffKeepsLineEndsButShowsABareCarriageReturn() {
+        let diff = Array("+safe\r+evil\r\n\tok\r".utf8)
+        let out = TerminalText.ColourPassingFilter.filtered(diff, passingBareCarriageReturns: false)
+        #expect(String(decoding: out, as: UTF8.self) == #"+safe\r+evil"# + "\r\n\tok" + #"\r"#)
+        var filter = TerminalText.ColourPassingFilter(passingBareCarriageReturns: false)
+        #expect(filter.filter(Array("+a\r".utf8)) == Array("+a".utf8))
+        #expect(filter.filter(Array("\n".utf8)) + filter.finish() == Array("\r\n".utf8))
+    }
+
     /// An unterminated `ESC [ 1;1;1…` is not held back for ever.
     @Test func anEndlessParameterListIsShownNotHeld() {
         var filter = TerminalText.ColourPassingFilter()

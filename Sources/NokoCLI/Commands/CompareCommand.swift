@@ -148,7 +148,7 @@ public struct CompareCommand: NokoCommand {
         let configCells = configRows.map { row -> [TerminalText] in
             let marker: TerminalText = row.differs ? "* " : "  "
             let cells = row.values.map { value -> TerminalText in
-                let cell = value.map { RunView.cell(DisplayFormat.json($0), limit: 32) } ?? "-"
+                let cell = value.map { RunView.cell(DisplayFormat.terminalJSON($0), limit: 32) } ?? "-"
                 return row.differs ? terminal.paint(cell, .yellow) : cell
             }
             return [marker + TerminalText(escaping: row.key)] + cells

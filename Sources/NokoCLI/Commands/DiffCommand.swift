@@ -52,8 +52,11 @@ public struct DiffCommand: NokoCommand {
         }
         var output = context.terminal.colour ? DiffColouring.colour(bytes) : bytes
         // File names and contents may hold escape sequences: on a terminal (pager or not) only
-        // colour passes, as with `less -R`; a pipe gets the exact bytes (`| git apply`).
-        if context.terminal.isInteractive { output = TerminalText.ColourPassingFilter.filtered(output) }
+        // colour, tabs and line ends pass, as with `less -R`; a pipe gets the exact bytes
+        // (`| git apply`).
+        if context.terminal.isInteractive {
+            output = TerminalText.ColourPassingFilter.filtered(output, passingBareCarriageReturns: false)
+        }
         if !noPager, context.terminal.isInteractive, context.writesToStandardOutput, Pager.page(output, environment: context.environment) {
             return
         }
@@ -72,7 +75,9 @@ public enum DiffColouring {
         var start = 0
         while start < diff.count {
             let end = diff[start...].firstIndex(of: 0x0A) ?? diff.count
-            let line = diff[start..<end]
+            // A CRLF file's `\r` belongs to the line end, outside the colour.
+            let contentEnd = end > start && diff[end - 1] == 0x0D ? end - 1 : end
+            let line = diff[start..<contentEnd]
             if let code = code(for: line) {
                 out.append(contentsOf: Array("\u{1B}[\(code)m".utf8))
                 out.append(contentsOf: line)
@@ -80,6 +85,7 @@ public enum DiffColouring {
             } else {
                 out.append(contentsOf: line)
             }
+            out.append(contentsOf: diff[contentEnd..<end])
             if end < diff.count { out.append(0x0A) }
             start = end + 1
         }

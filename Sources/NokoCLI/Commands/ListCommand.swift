@@ -243,9 +243,9 @@ public struct ListCommand: NokoCommand {
                 RunView.cell(entry.startTime.map { DisplayFormat.time($0, timeZone: context.timeZone) } ?? ""),
                 RunView.cell(entry.duration(now: context.now).map(DisplayFormat.duration) ?? ""),
             ]
-            cells += configKeys.map { key in RunView.cell(entry.config[key].map(DisplayFormat.json) ?? "-", limit: 24) }
+            cells += configKeys.map { key in RunView.cell(entry.config[key].map(DisplayFormat.terminalJSON) ?? "-", limit: 24) }
             cells += metrics.map { reference in
-                RunView.cell(entry.value(of: .metric(reference)).map { $0 == .null ? "" : DisplayFormat.json($0) } ?? "-")
+                RunView.cell(entry.value(of: .metric(reference)).map { $0 == .null ? "" : DisplayFormat.terminalJSON($0) } ?? "-")
             }
             return cells
         }

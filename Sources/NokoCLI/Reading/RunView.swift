@@ -122,7 +122,7 @@ public struct RunView {
         model["fields"] = TemplateContext.fields(headerFields())
         let config = run.config.map(ConfigFlattening.flatten) ?? []
         model["has_config"] = !config.isEmpty
-        model["config"] = TemplateContext.fields(config.map { ($0.key.isEmpty ? "(config)" : "\($0.key)", "\(DisplayFormat.json($0.value))") })
+        model["config"] = TemplateContext.fields(config.map { ($0.key.isEmpty ? "(config)" : "\($0.key)", DisplayFormat.terminalJSON($0.value)) })
             .map { entry -> [String: Any] in
                 var e = entry
                 e["key"] = entry["label"]
@@ -133,7 +133,7 @@ public struct RunView {
         if !remote.isEmpty { model["remote"] = ["fields": TemplateContext.fields(remote)] }
         // Values the program set with `run.summary[key] = value`.
         if let values = run.metadata?.summary, !values.isEmpty {
-            model["summary"] = ["fields": TemplateContext.fields(values.keys.sorted().map { ("\($0)", "\(DisplayFormat.json(values[$0]!))") })]
+            model["summary"] = ["fields": TemplateContext.fields(values.keys.sorted().map { ("\($0)", DisplayFormat.terminalJSON(values[$0]!)) })]
         }
         var notes = problems
         switch summarySource {
@@ -187,10 +187,10 @@ public struct RunView {
             fields.append(("host", "\(host)\(who.isEmpty ? "" : " (\(who.joined(separator: ", ")))")"))
         }
         if let world = metadata?.worldSize, world > 1 { fields.append(("rank", "\(metadata?.rank ?? 0) of \(world)")) }
-        let rootSeed = metadata?.seed.map { String($0) } ?? run.seeds?["root_seed"].map(DisplayFormat.json)
-        if let rootSeed { fields.append(("seed", "\(rootSeed)")) }
+        let rootSeed = metadata?.seed.map { "\($0)" } ?? run.seeds?["root_seed"].map(DisplayFormat.terminalJSON)
+        if let rootSeed { fields.append(("seed", rootSeed)) }
         if let generators = run.seeds?["generators"]?.objectValue, !generators.isEmpty {
-            fields.append(("seeds", "\(generators.keys.sorted().map { "\($0)=\(DisplayFormat.json(generators[$0]!))" }.joined(separator: ", "))"))
+            fields.append(("seeds", "\(generators.keys.sorted().map { "\($0)=\(DisplayFormat.terminalJSON(generators[$0]!))" }.joined(separator: ", "))"))
         }
         let system = [
             metadata?.os, metadata?.swiftVersion.map { "Swift \($0)" }, metadata?.nokoVersion.map { "noko \($0)" },
@@ -334,7 +334,12 @@ public struct RunView {
 
     /// A table cell: `value` escaped, then cut to `limit` columns.
     static func cell(_ value: String, limit: Int = .max) -> TerminalText {
-        TextWidth.truncate(TerminalText(escaping: value), to: limit)
+        cell(TerminalText(escaping: value), limit: limit)
+    }
+
+    /// A table cell: `text` cut to `limit` columns.
+    static func cell(_ text: TerminalText, limit: Int = .max) -> TerminalText {
+        TextWidth.truncate(text, to: limit)
     }
 
     static func columnContext(_ column: SummaryColumn, line: TerminalText) -> [String: Any] {

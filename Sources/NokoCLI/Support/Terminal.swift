@@ -131,7 +131,11 @@ public enum TextWidth {
         guard i + 1 < characters.count else { return 1 }
         switch characters[i + 1] {
         case "x": return 4
-        case "u": return (characters[(i + 1)...].firstIndex(of: "}") ?? i + 1) - i + 1
+        case "u":
+            guard i + 2 < characters.count, characters[i + 2] == "{",
+                let close = characters[(i + 2)...].prefix(8).firstIndex(of: "}")
+            else { return 2 }
+            return close - i + 1
         default: return 2
         }
     }

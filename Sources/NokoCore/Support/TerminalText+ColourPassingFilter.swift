@@ -11,6 +11,10 @@ extension TerminalText {
     /// terminal reads as C1 controls: those show as `\x9b`. Backslashes are left alone: this
     /// is for reading a log, like a pager, not for telling values apart.
     ///
+    /// With `passingBareCarriageReturns: false` (a diff, which is read, not watched) only a
+    /// carriage return that ends a line (`\r\n`) passes; one in the middle of a line, which
+    /// would let the rest of the line hide what came before, shows as `\r`.
+    ///
     /// The filter works on chunks as they are read (`logs --follow`): a sequence or a UTF-8
     /// character cut by a chunk boundary is held back until the next chunk completes it, and
     /// ``finish()`` flushes whatever is left.
@@ -20,13 +24,16 @@ extension TerminalText {
         static let longestColourSequence = 64
 
         private var pending: [UInt8] = []
+        private let passesBareCarriageReturns: Bool
 
         /// A filter at the start of a stream.
-        package init() {}
+        package init(passingBareCarriageReturns: Bool = true) {
+            passesBareCarriageReturns = passingBareCarriageReturns
+        }
 
         /// The displayable form of `bytes` in one go.
-        package static func filtered(_ bytes: some Sequence<UInt8>) -> [UInt8] {
-            var filter = ColourPassingFilter()
+        package static func filtered(_ bytes: some Sequence<UInt8>, passingBareCarriageReturns: Bool = true) -> [UInt8] {
+            var filter = ColourPassingFilter(passingBareCarriageReturns: passingBareCarriageReturns)
             return filter.filter(bytes) + filter.finish()
         }
 
@@ -36,7 +43,7 @@ extension TerminalText {
             pending.append(contentsOf: chunk)
             var out: [UInt8] = []
             out.reserveCapacity(pending.count)
-            let consumed = Self.process(pending, into: &out, atEnd: false)
+            let consumed = process(pending, into: &out, atEnd: false)
             pending.removeFirst(consumed)
             return out
         }
@@ -45,23 +52,31 @@ extension TerminalText {
         /// that nothing completed is escaped).
         package mutating func finish() -> [UInt8] {
             var out: [UInt8] = []
-            _ = Self.process(pending, into: &out, atEnd: true)
+            _ = process(pending, into: &out, atEnd: true)
             pending.removeAll()
             return out
         }
 
         /// Filters `bytes` into `out` and returns how many were consumed: all of them `atEnd`,
         /// else up to an unfinished sequence at the end.
-        private static func process(_ bytes: [UInt8], into out: inout [UInt8], atEnd: Bool) -> Int {
+        private func process(_ bytes: [UInt8], into out: inout [UInt8], atEnd: Bool) -> Int {
             var i = 0
             while i < bytes.count {
                 let byte = bytes[i]
                 switch byte {
+                case 0x0D where !passesBareCarriageReturns:
+                    if i + 1 == bytes.count && !atEnd { return i }
+                    if i + 1 < bytes.count && bytes[i + 1] == 0x0A {
+                        out.append(byte)
+                    } else {
+                        out.append(contentsOf: Self.escapeBytes(Unicode.Scalar(byte)))
+                    }
+                    i += 1
                 case 0x09, 0x0A, 0x0D:
                     out.append(byte)
                     i += 1
                 case 0x1B:
-                    switch colourSequenceLength(bytes, at: i, atEnd: atEnd) {
+                    switch Self.colourSequenceLength(bytes, at: i, atEnd: atEnd) {
                     case .incomplete:
                         return i
                     case .colour(let length):
@@ -69,17 +84,17 @@ extension TerminalText {
                         i += length
                     case .notColour:
                         // The rest of the sequence is printable text, or controls escaped in turn.
-                        out.append(contentsOf: escapeBytes(Unicode.Scalar(byte)))
+                        out.append(contentsOf: Self.escapeBytes(Unicode.Scalar(byte)))
                         i += 1
                     }
                 case 0x00..<0x20, 0x7F:
-                    out.append(contentsOf: escapeBytes(Unicode.Scalar(byte)))
+                    out.append(contentsOf: Self.escapeBytes(Unicode.Scalar(byte)))
                     i += 1
                 case 0x20..<0x80:
                     out.append(byte)
                     i += 1
                 default:
-                    switch utf8Character(bytes, at: i, atEnd: atEnd) {
+                    switch Self.utf8Character(bytes, at: i, atEnd: atEnd) {
                     case .incomplete:
                         return i
                     case .invalid where byte < 0xA0:
@@ -90,7 +105,7 @@ extension TerminalText {
                         i += 1
                     case .scalar(let scalar, let length):
                         if TerminalText.isControl(scalar) {
-                            out.append(contentsOf: escapeBytes(scalar))
+                            out.append(contentsOf: Self.escapeBytes(scalar))
                         } else {
                             out.append(contentsOf: bytes[i..<i + length])
                         }
