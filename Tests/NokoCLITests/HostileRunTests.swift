@@ -205,3 +205,125 @@ extension JSONValue {
         return array[index]
     }
 }
+
+/// The real thing: runs written by `Noko.initExtra` in a child process (a git repository
+/// and a working directory named with control characters, a checkpoint of a file whose
+/// name and contents hold them), read by the real `noko-run` binary, synced to a wandb
+/// server on 127.0.0.1.
+@Suite struct HostileEndToEndTests {
+    struct Written {
+        var fixtures: Fixtures
+        var runs: [URL]
+        var repository: URL
+    }
+
+    func writeRuns() throws -> Written {
+        let fixtures = Fixtures()
+        let repository = fixtures.url("repo" + Hostile.clear + "\u{9B}1m\r\u{7}")
+        try FileManager.default.createDirectory(at: repository, withIntermediateDirectories: true)
+        try CheckoutCommandTests.git(["init", "-q", "-b", "main"], in: repository)
+        try Data("seed = 1\n".utf8).write(to: repository.appendingPathComponent("train.txt"))
+        try CheckoutCommandTests.git(["add", "."], in: repository)
+        try CheckoutCommandTests.git(["commit", "-q", "-m", "first"], in: repository)
+        // Uncommitted: a file whose name and contents hold the attacks.
+        try Data((Hostile.argument + "\n").utf8).write(to: repository.appendingPathComponent("f" + Hostile.argument))
+        try Data("seed = 2\r\n".utf8).write(to: repository.appendingPathComponent("train.txt"))
+
+        var runs: [URL] = []
+        for suffix in ["", "2"] {
+            let child = try NokoRunTests.execute(
+                NokoRunTests.builtProduct("noko-test-child"),
+                ["hostile", fixtures.url("runs").path, Hostile.runName + suffix, Hostile.argument + suffix, Hostile.argument],
+                environment: ["NOKO_TEST_CHECKPOINT": "1", "NO_COLOR": "1"], in: repository)
+            #expect(child.status == 0, "\(child.stderr)")
+            // noko's own warning names the key with the NaN: escaped, on one line.
+            #expect(child.stderr.contains("NaN"), "\(child.stderr)")
+            Hostile.expectSafe(Array(child.stderr.utf8), "the child's stderr (noko's warnings)")
+            let run = fixtures.url("runs/" + Hostile.runName + suffix)
+            let debugLog = try Data(contentsOf: run.appendingPathComponent("debug.log"))
+            Hostile.expectSafe([UInt8](debugLog), "debug.log")
+            runs.append(run)
+        }
+        return Written(fixtures: fixtures, runs: runs, repository: repository)
+    }
+
+    /// The binary's stdout and stderr for `arguments`, both checked.
+    @discardableResult
+    func binary(_ arguments: [String], in directory: URL, expecting status: Int32 = 0, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> NokoRunTests.Result
+    {
+        let result = try NokoRunTests.execute(NokoRunTests.builtProduct("noko-run"), arguments, environment: ["NO_COLOR": "1"], in: directory)
+        let what = arguments.map(TerminalText.escaped).joined(separator: " ")
+        #expect(result.status == status, "\(what): \(result.stderr)", sourceLocation: sourceLocation)
+        Hostile.expectSafe(Array(result.stdout.utf8), what, sourceLocation: sourceLocation)
+        Hostile.expectSafe(Array(result.stderr.utf8), what + ": stderr", sourceLocation: sourceLocation)
+        return result
+    }
+
+    @Test func theRealLibraryAndTheRealBinary() throws {
+        let written = try writeRuns()
+        let root = written.fixtures.root
+        let (a, b) = (written.runs[0].path, written.runs[1].path)
+        let table = "t" + Hostile.argument
+
+        let shown = try binary(["show", a], in: root)
+        #expect(shown.stdout.hasPrefix(TerminalText.escaped(Hostile.runName) + "  finished"))
+        #expect(shown.stdout.contains("  cwd       " + TerminalText.escaped(written.repository.path)))
+        let note = shown.stdout.split(separator: "\n").first { $0.hasPrefix("  note ") }
+        #expect(note?.hasSuffix(" " + TerminalText.escaped(Hostile.argument)) == true)
+        try binary(["show", a, "--table", table], in: root)
+        try binary(["list"], in: root)
+        try binary(["list", "--config", "*", "--metric", table + "/k" + Hostile.argument], in: root)
+        try binary(["compare", a, b], in: root)
+        let failed = try binary(["show", a, "--table", "no" + Hostile.argument], in: root, expecting: 1)
+        #expect(failed.stderr.hasPrefix("Error: " + TerminalText.escaped(a) + ": no table \"no" + TerminalText.escaped(Hostile.argument)))
+        try binary(["export", a, "--table", table, "--format", "csv", "-o", "out" + Hostile.argument + ".csv"], in: root)
+        try binary(["report", a, b, "-o", "report" + Hostile.argument + ".html"], in: root)
+        let checkout = try binary(["checkout", a, written.fixtures.url("code" + Hostile.argument).path], in: root)
+        #expect(checkout.stdout.contains("remove it with: git worktree remove $'"))
+        try binary(["checkout", a, written.fixtures.url("copy" + Hostile.argument).path, "--export"], in: root)
+
+        // Into a pipe, the diff is the bytes git's checkpoint recorded.
+        let diff = try NokoRunTests.execute(NokoRunTests.builtProduct("noko-run"), ["diff", a], in: root)
+        #expect(diff.status == 0)
+        #expect(diff.stdout == (try String(contentsOf: written.runs[0].appendingPathComponent("from_head.diff"), encoding: .utf8)))
+        // On a terminal only colour, tabs and line ends pass.
+        let terminal = written.fixtures.context(terminal: Terminal(colour: true, isInteractive: true))
+        try written.fixtures.run(["diff", a, "--no-pager"], context: terminal)
+        Hostile.expectSafe(terminal.capturedOutputBytes, colour: true, programOutput: true, "diff on a terminal")
+
+        // --json gives the strings back exactly.
+        let json = try JSONValue(parsing: try binary(["show", a, "--json"], in: root).stdout)
+        #expect(json["name"] == .string(Hostile.runName))
+        #expect(json["config"]?["note"] == .string(Hostile.argument))
+        #expect(json["config"]?["nul"] == .string(Hostile.argument + "\u{0}"))
+        #expect(json["config"]?["nested/n" + Hostile.argument] == .string(Hostile.argument))
+        #expect(json["metadata"]?["cwd"] == .string(written.repository.path))
+        #expect(json["metadata"]?["argv"]?.arrayValue?.suffix(2) == [.string(Hostile.argument), .string(Hostile.argument)])
+        #expect(json["metadata"]?["summary"]?["s" + Hostile.argument] == .string(Hostile.argument))
+        #expect(json["git"]?["root"] == .string(written.repository.path))
+        #expect(json["tables"]?.arrayValue?.contains { $0["name"] == .string(table) } == true)
+    }
+
+    /// Sync's progress bar, its messages and its report, with a run named with control
+    /// characters, against a real wandb server on 127.0.0.1.
+    @Test func syncToARealServer() throws {
+        let written = try writeRuns()
+        let server = try WandbTestServer()
+        let environment = [
+            "WANDB_API_KEY": server.apiKey, "WANDB_BASE_URL": server.baseURL, "WANDB_ENTITY": "e" + Hostile.clear,
+            "WANDB_PROJECT": "p" + Hostile.osc52, "HOME": "/nonexistent-home",
+        ]
+        let context = written.fixtures.context(terminal: Terminal(colour: true, isInteractive: true), environment: environment)
+        try written.fixtures.run(["sync", written.runs[0].path], context: context)
+        Hostile.expectSafe(context.capturedOutputBytes, colour: true, "sync")
+        // The progress bar redraws its line with \r and clears it with ESC [ K: noko's own.
+        let stderr = context.capturedError.replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\u{1B}[K", with: "")
+        Hostile.expectSafe(Array(stderr.utf8), colour: true, "sync: stderr")
+        #expect(context.capturedOutput.hasPrefix(TerminalText.escaped(Hostile.runName) + ": uploaded "))
+        let shown = written.fixtures.context()
+        try written.fixtures.run(["show", written.runs[0].path], context: shown)
+        Hostile.expectSafe(shown.capturedOutputBytes, "show after sync")
+        #expect(shown.capturedOutput.contains("  sync   complete: "))
+    }
+}
