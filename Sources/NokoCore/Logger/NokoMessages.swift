@@ -11,7 +11,9 @@ import Darwin
 /// noko's own messages (warnings about keys, new columns, non-finite values…).
 ///
 /// They go through swift-log under the label `noko`: to stderr at WARNING and above by
-/// default, and into the run's `debug.log` at every level.
+/// default, and into the run's `debug.log` at every level, one line each: control
+/// characters in a message (a key or value it quotes) are shown as escapes
+/// (``TerminalText/escaped(_:)``).
 public enum NokoMessages {
     /// A logger writing to stderr at `stderrLevel` and above, and every message to `debugLog`.
     public static func logger(stderrLevel: Logging.Logger.Level = .warning, debugLog: DebugLogFile? = nil) -> Logging.Logger {

@@ -17,7 +17,8 @@
 /// ```
 ///
 /// `--json` output, exports and the HTML report are data, not terminal text: they keep the
-/// exact strings.
+/// exact strings. A program's own output shown on a terminal (a diff, `output.log`) goes
+/// through ``ColourPassingFilter`` instead, which lets colour through as `less -R` does.
 ///
 /// ## The escapes
 ///
