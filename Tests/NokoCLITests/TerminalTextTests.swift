@@ -27,6 +27,12 @@ import Testing
         }
     }
 
+    /// Characters whose UTF-8 holds the bytes 80…9F (`À` is C3 80, `…` E2 80 A6, `🙂` F0 9F 99
+    /// 82) are not C1 controls, also when an escape is next to them.
+    @Test func nonASCIICharactersBesideAnEscapeAreLeftAlone() {
+        #expect(TerminalText.escaped("À…🙂\u{7}À…🙂\u{9B}日") == #"À…🙂\x07À…🙂\u{9b}日"#)
+    }
+
     /// The attack sequences an issue report used, shown as text on one line.
     @Test func attackSequencesBecomeText() {
         let value = "A\u{1B}[2J\u{1B}]52;c;ZXZpbA==\u{07}B\r\nC"

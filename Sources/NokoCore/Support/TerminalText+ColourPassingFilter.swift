@@ -91,8 +91,11 @@ extension TerminalText {
                     out.append(contentsOf: Self.escapeBytes(Unicode.Scalar(byte)))
                     i += 1
                 case 0x20..<0x80:
-                    out.append(byte)
-                    i += 1
+                    // Printable ASCII, most of a log: copied a run at a time.
+                    var end = i + 1
+                    while end < bytes.count, (0x20..<0x7F).contains(bytes[end]) { end += 1 }
+                    out.append(contentsOf: bytes[i..<end])
+                    i = end
                 default:
                     switch Self.utf8Character(bytes, at: i, atEnd: atEnd) {
                     case .incomplete:

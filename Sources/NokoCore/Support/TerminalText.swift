@@ -49,9 +49,9 @@ package struct TerminalText: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A value from a run, escaped.
-    package init(escaping value: some StringProtocol) {
+    package init(escaping value: String) {
         rendered = TerminalText.escaped(value)
-        raw = String(value)
+        raw = value
     }
 
     /// No text.
@@ -80,18 +80,36 @@ package struct TerminalText: Sendable, Hashable, CustomStringConvertible {
     /// `value` with every control character (C0, DEL, C1) and every backslash replaced by
     /// its visible escape (see the table in ``TerminalText``); returns `value` itself when
     /// there is nothing to escape.
-    package static func escaped(_ value: some StringProtocol) -> String {
-        guard needsEscaping(value) else { return String(value) }
-        var out = ""
-        out.reserveCapacity(value.utf8.count + 8)
-        for scalar in value.unicodeScalars {
-            if let escape = escape(for: scalar) {
-                out += escape
-            } else {
-                out.unicodeScalars.append(scalar)
+    package static func escaped(_ value: String) -> String {
+        var value = value
+        let escapedBytes: [UInt8]? = value.withUTF8 { utf8 in
+            // Clean text (the common case) costs one scan of its bytes.
+            var i = 0
+            while i < utf8.count, !needsEscape(utf8, at: i) { i += 1 }
+            guard i < utf8.count else { return nil }
+            var out: [UInt8] = []
+            out.reserveCapacity(utf8.count + 16)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[..<i]))
+            while i < utf8.count {
+                let byte = utf8[i]
+                if byte == 0xC2, needsEscape(utf8, at: i) {
+                    appendEscape(of: UInt32(utf8[i + 1]), to: &out)  // C2 80…C2 9F: U+0080…U+009F
+                    i += 2
+                } else {
+                    // Bytes from 80 up are parts of characters, never escapes by themselves.
+                    if byte >= 0x80 || !appendEscape(of: UInt32(byte), to: &out) { out.append(byte) }
+                    i += 1
+                }
             }
+            return out
         }
-        return out
+        guard let escapedBytes else { return value }
+        return String(decoding: escapedBytes, as: UTF8.self)
+    }
+
+    /// ``escaped(_:)`` of a substring or another string type.
+    package static func escaped(_ value: some StringProtocol) -> String {
+        escaped(String(value))
     }
 
     /// Whether `scalar` is a control character: C0 (U+0000–U+001F), DEL (U+007F) or C1
@@ -102,28 +120,39 @@ package struct TerminalText: Sendable, Hashable, CustomStringConvertible {
 
     /// The visible escape of `scalar`, or nil when it is shown as it is.
     package static func escape(for scalar: Unicode.Scalar) -> String? {
-        switch scalar.value {
-        case 0x5C: return "\\\\"
-        case 0x09: return "\\t"
-        case 0x0A: return "\\n"
-        case 0x0D: return "\\r"
-        case 0x1B: return "\\e"
-        case 0x00..<0x20, 0x7F: return "\\x" + hex(scalar.value, digits: 2)
-        case 0x80...0x9F: return "\\u{" + hex(scalar.value, digits: 2) + "}"
-        default: return nil
-        }
+        var bytes: [UInt8] = []
+        guard appendEscape(of: scalar.value, to: &bytes) else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// A fast pass over the UTF-8 bytes: a backslash, a C0 byte, DEL, or a C1 character
-    /// (encoded `C2 80`…`C2 9F`).
-    private static func needsEscaping(_ value: some StringProtocol) -> Bool {
-        var afterC2 = false
-        for byte in value.utf8 {
-            if byte < 0x20 || byte == 0x7F || byte == 0x5C || (afterC2 && byte < 0xA0) { return true }
-            afterC2 = byte == 0xC2
-        }
-        return false
+    /// Whether the UTF-8 at `i` starts something to escape: a backslash, a C0 byte, DEL, or
+    /// a C1 character (`C2 80`…`C2 9F`; in valid UTF-8 a `C2` is followed by `80`…`BF`).
+    @inline(__always)
+    private static func needsEscape(_ utf8: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+        let byte = utf8[i]
+        return byte < 0x20 || byte == 0x7F || byte == 0x5C || (byte == 0xC2 && i + 1 < utf8.count && utf8[i + 1] < 0xA0)
     }
+
+    /// Appends the escape of the character `value` and returns true, or returns false when
+    /// it is shown as it is: the one table of escapes.
+    @discardableResult
+    private static func appendEscape(of value: UInt32, to out: inout [UInt8]) -> Bool {
+        let backslash = UInt8(ascii: "\\")
+        switch value {
+        case 0x5C: out += [backslash, backslash]
+        case 0x09: out += [backslash, UInt8(ascii: "t")]
+        case 0x0A: out += [backslash, UInt8(ascii: "n")]
+        case 0x0D: out += [backslash, UInt8(ascii: "r")]
+        case 0x1B: out += [backslash, UInt8(ascii: "e")]
+        case 0x00..<0x20, 0x7F: out += [backslash, UInt8(ascii: "x"), hexDigits[Int(value >> 4)], hexDigits[Int(value & 15)]]
+        case 0x80...0x9F:
+            out += [backslash, UInt8(ascii: "u"), UInt8(ascii: "{"), hexDigits[Int(value >> 4)], hexDigits[Int(value & 15)], UInt8(ascii: "}")]
+        default: return false
+        }
+        return true
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     static func hex(_ value: UInt32, digits: Int) -> String {
         let text = String(value, radix: 16)
