@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NokoCLITests",
-            dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example", "noko-run"],
+            dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example", "noko-run", "noko-test-child"],
             exclude: ["Golden", "python"]
         ),
     ]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Noko
+import NokoCore
 
 /// The `noko-run` command: reads run directories back.
 ///

@@ -16,6 +16,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("parquet", parquetBenchmark),
     ("cli", cliBenchmark),
     ("report", reportBenchmark),
+    ("terminal", terminalBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -12,6 +12,11 @@
 //   noko-test-child parquet DIR
 //       logs rows forever into DIR/noko.ndjson and DIR/t.parquet (tiny row groups, so that
 //       a kill is likely to land in the middle of an append), printing "logged <i>".
+//   noko-test-child hostile RUNS_DIR RUN_NAME VALUE [ARGUMENT…]
+//       a finished run whose config keys and values, table names, keys, string values and
+//       summary hold VALUE (and a NUL), and whose argv holds the ARGUMENTs; a NaN in an
+//       array under a key holding VALUE makes noko warn about that key
+//       (Tests/NokoCLITests/HostileRunTests.swift). NOKO_TEST_CHECKPOINT=1 checkpoints.
 import Foundation
 import Logging
 import Noko
@@ -186,6 +191,23 @@ case "parquet":
         pace(i)
         i += 1
     }
+case "hostile":
+    let value = arguments[4]
+    var options = RunOptions()
+    options.runsDir = arguments[2]
+    options.runName = arguments[3]
+    options.checkpoint = ProcessInfo.processInfo.environment["NOKO_TEST_CHECKPOINT"] == "1"
+    let config: [String: Any] = [
+        "seed": 3, "note": value, "k" + value: 1.5, "nul": value + "\u{0}", "nested": ["n" + value: value], "list": [value, 2],
+    ]
+    let run = try Noko.initExtra(config: config, options: options)
+    for step in 0..<4 {
+        Noko.logRow("t" + value, ["k" + value: Double(step) * 0.5, "s": value, "w" + value: [step == 2 ? .nan : 1.0, 2.0]])
+        Noko.logRow("plain", ["loss": 1 / Double(step + 1), "v" + value: value + String(step)])
+    }
+    run.summary["s" + value] = .string(value)
+    say("run \(run.directory.path)")
+    run.finish()
 default:
     FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))
     exit(2)

@@ -1,4 +1,5 @@
 import Foundation
+import NokoCore
 import Testing
 
 @testable import NokoCLI

@@ -1,3 +1,4 @@
+import NokoCore
 import Testing
 
 @testable import NokoCLI

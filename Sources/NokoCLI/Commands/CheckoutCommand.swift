@@ -43,7 +43,7 @@ package struct CheckoutCommand: NokoCommand {
         var problem: String?
         guard let record = run.gitRecord(problem: { problem = $0 }) else {
             throw CLIError(
-                problem
+                problem.map { "\($0)" }
                     ?? "\(run.url.path): the run has no git checkpoint (metadata.json has no \"git\" record: it ran outside a git repository, or checkpoints were off)")
         }
         let repository = URL(fileURLWithPath: record.root, isDirectory: true)

@@ -80,7 +80,7 @@ package struct CompareCommand: NokoCommand {
             return
         }
         let model = textContext(runs, configRows: configRows, metricRows: metricRows, context: context)
-        context.write(try Templates.render("compare.txt", context: model, templateFile: render.templatePath(in: context)))
+        context.write(try Templates.renderText("compare.txt", context: model, templateFile: render.templatePath(in: context)))
     }
 
     /// Per table (in any run), the columns to compare: those matching `--columns`, else the
@@ -133,25 +133,31 @@ package struct CompareCommand: NokoCommand {
 
     func textContext(_ runs: [LoadedRun], configRows: [Row], metricRows: [MetricRow], context: CommandContext) -> [String: Any] {
         let terminal = context.terminal
-        let names = runs.map { TextWidth.truncate($0.name, to: 36) }
-        let statusRow = ["status"] + runs.map {
+        let names = runs.map { RunView.cell($0.name, limit: 36) }
+        let statusRow: [TerminalText] = ["status"] + runs.map {
             let s = $0.status(now: context.now).rawValue
-            return terminal.paint(s, Terminal.style(forStatus: s))
+            return terminal.paint("\(s)", Terminal.style(forStatus: s))
         }
-        let startRow = ["started"] + runs.map { $0.metadata?.startTime.map { DisplayFormat.time($0, timeZone: context.timeZone) } ?? "" }
-        let durationRow = ["duration"] + runs.map { $0.duration(now: context.now).map(DisplayFormat.duration) ?? "" }
+        let startRow: [TerminalText] = ["started"] + runs.map {
+            RunView.cell($0.metadata?.startTime.map { DisplayFormat.time($0, timeZone: context.timeZone) } ?? "")
+        }
+        let durationRow: [TerminalText] = ["duration"] + runs.map { RunView.cell($0.duration(now: context.now).map(DisplayFormat.duration) ?? "") }
         let right = [false] + runs.map { _ in false }
         let runLines = TemplateContext.alignedRows([["run"] + names, statusRow, startRow, durationRow], rightAligned: right)
 
-        let configCells = configRows.map { row -> [String] in
-            let marker = row.differs ? "* " : "  "
-            let cells = row.values.map { $0.map { TextWidth.truncate(DisplayFormat.json($0), to: 32) } ?? "-" }
-            return [marker + row.key] + cells.map { row.differs ? terminal.paint($0, .yellow) : $0 }
+        let configCells = configRows.map { row -> [TerminalText] in
+            let marker: TerminalText = row.differs ? "* " : "  "
+            let cells = row.values.map { value -> TerminalText in
+                let cell = value.map { RunView.cell(DisplayFormat.terminalJSON($0), limit: 32) } ?? "-"
+                return row.differs ? terminal.paint(cell, .yellow) : cell
+            }
+            return [marker + TerminalText(escaping: row.key)] + cells
         }
         let configLines = TemplateContext.alignedRows([["  key"] + names] + configCells, rightAligned: right)
 
-        let metricCells = metricRows.map { row -> [String] in
-            [row.table + "/" + row.column] + row.values.map { $0.map { TextWidth.truncate(DisplayFormat.scalar($0), to: 24) } ?? "-" }
+        let metricCells = metricRows.map { row -> [TerminalText] in
+            let values = row.values.map { value -> TerminalText in value.map { RunView.cell(DisplayFormat.scalar($0), limit: 24) } ?? "-" }
+            return [TerminalText(escaping: row.table + "/" + row.column)] + values
         }
         let metricLines = TemplateContext.alignedRows(
             [["metric (last)"] + names] + metricCells, rightAligned: [false] + runs.map { _ in true })

@@ -13,7 +13,9 @@ package struct DiffCommand: NokoCommand {
             The diff is the run's from_head.diff (what was not committed when the run started) \
             or, with --from-last, from_last_checkpoint.diff (what changed since the previous \
             run's checkpoint). On a terminal it is coloured and paged through $GIT_PAGER, \
-            $PAGER or less -FRX; bytes are printed as they are (files need not be UTF-8).
+            $PAGER or less -FRX, and escape sequences other than colour in it are shown as \
+            text (\\e[2J); into a pipe or a file the bytes are written as they are (files need \
+            not be UTF-8).
 
             EXAMPLES
               noko-run diff RUN
@@ -48,7 +50,13 @@ package struct DiffCommand: NokoCommand {
             context.note("\(name) is empty: \(what)")
             return
         }
-        let output = context.terminal.colour ? DiffColouring.colour(bytes) : bytes
+        var output = context.terminal.colour ? DiffColouring.colour(bytes) : bytes
+        // File names and contents may hold escape sequences: on a terminal (pager or not) only
+        // colour, tabs and line ends pass, as with `less -R`; a pipe gets the exact bytes
+        // (`| git apply`).
+        if context.terminal.isInteractive {
+            output = TerminalText.ColourPassingFilter.filtered(output, passingBareCarriageReturns: false)
+        }
         if !noPager, context.terminal.isInteractive, context.writesToStandardOutput, Pager.page(output, environment: context.environment) {
             return
         }
@@ -67,7 +75,9 @@ package enum DiffColouring {
         var start = 0
         while start < diff.count {
             let end = diff[start...].firstIndex(of: 0x0A) ?? diff.count
-            let line = diff[start..<end]
+            // A CRLF file's `\r` belongs to the line end, outside the colour.
+            let contentEnd = end > start && diff[end - 1] == 0x0D ? end - 1 : end
+            let line = diff[start..<contentEnd]
             if let code = code(for: line) {
                 out.append(contentsOf: Array("\u{1B}[\(code)m".utf8))
                 out.append(contentsOf: line)
@@ -75,6 +85,7 @@ package enum DiffColouring {
             } else {
                 out.append(contentsOf: line)
             }
+            out.append(contentsOf: diff[contentEnd..<end])
             if end < diff.count { out.append(0x0A) }
             start = end + 1
         }

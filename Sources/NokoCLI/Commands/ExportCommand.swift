@@ -134,7 +134,7 @@ package struct ExportCommand: NokoCommand {
                 return try LogFileLoader.load(parquet.path, messages: messages)
             }
         } catch let error as LogFileError {
-            throw CLIError(error.description)
+            throw CLIError("\(error)")
         }
     }
 

@@ -64,7 +64,7 @@ package struct ListCommand: NokoCommand {
     package func validate() throws {
         let known = RunStatus.allCases.map(\.rawValue)
         for s in status where !known.contains(s) {
-            throw ValidationError("--status \(s): expected one of \(known.joined(separator: ", "))")
+            throw ValidationError("--status \(TerminalText.escaped(s)): expected one of \(known.joined(separator: ", "))")
         }
         do {
             _ = try metric.map(MetricReference.init)
@@ -164,7 +164,7 @@ package struct ListCommand: NokoCommand {
             return
         }
         let model = textContext(entries, directory: directory, configKeys: configKeys, metrics: metrics, context: context)
-        context.write(try Templates.render("list.txt", context: model, templateFile: render.templatePath(in: context)))
+        context.write(try Templates.renderText("list.txt", context: model, templateFile: render.templatePath(in: context)))
     }
 
     /// The config keys shown: those matching `--config`, else those whose values differ.
@@ -234,18 +234,18 @@ package struct ListCommand: NokoCommand {
         _ entries: [Entry], directory: URL, configKeys: [String], metrics: [MetricReference], context: CommandContext
     ) -> [String: Any] {
         let terminal = context.terminal
-        let header = ["run", "status", "started", "duration"] + configKeys + metrics.map(\.description)
-        let rows: [[String]] = entries.map { entry in
+        let header = (["run", "status", "started", "duration"] + configKeys + metrics.map(\.description)).map { RunView.cell($0) }
+        let rows: [[TerminalText]] = entries.map { entry in
             let run = entry.run
             var cells = [
-                run.name,
-                terminal.paint(entry.status.rawValue, Terminal.style(forStatus: entry.status.rawValue)),
-                entry.startTime.map { DisplayFormat.time($0, timeZone: context.timeZone) } ?? "",
-                entry.duration(now: context.now).map(DisplayFormat.duration) ?? "",
+                RunView.cell(run.name),
+                terminal.paint("\(entry.status.rawValue)", Terminal.style(forStatus: entry.status.rawValue)),
+                RunView.cell(entry.startTime.map { DisplayFormat.time($0, timeZone: context.timeZone) } ?? ""),
+                RunView.cell(entry.duration(now: context.now).map(DisplayFormat.duration) ?? ""),
             ]
-            cells += configKeys.map { key in entry.config[key].map { TextWidth.truncate(DisplayFormat.json($0), to: 24) } ?? "-" }
+            cells += configKeys.map { key in RunView.cell(entry.config[key].map(DisplayFormat.terminalJSON) ?? "-", limit: 24) }
             cells += metrics.map { reference in
-                entry.value(of: .metric(reference)).map { $0 == .null ? "" : DisplayFormat.json($0) } ?? "-"
+                RunView.cell(entry.value(of: .metric(reference)).map { $0 == .null ? "" : DisplayFormat.terminalJSON($0) } ?? "-")
             }
             return cells
         }

@@ -69,7 +69,7 @@ package struct ReportCommand: NokoCommand {
         if let smooth, smooth < 1 { throw ValidationError("--smooth must be 1 or more rows, got \(smooth)") }
         if runPaths.isEmpty {
             if let table = tables.first(where: { FileSystem.exists($0) }) {
-                throw ValidationError("'\(table)' looks like a run, not a table: put the runs before --tables, or write --tables a,b")
+                throw ValidationError("'\(TerminalText.escaped(table))' looks like a run, not a table: put the runs before --tables, or write --tables a,b")
             }
             throw ValidationError("give at least one run directory")
         }

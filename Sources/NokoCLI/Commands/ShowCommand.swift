@@ -87,7 +87,7 @@ package struct ShowCommand: NokoCommand {
         var model = view.textContext()
         if let table = tables.first, self.table != nil {
             model["table"] = RunView.fullTableContext(table, terminal: context.terminal, columnCount: summary.table(table.name)?.columns.count ?? 0)
-            context.write(try Templates.render("show-table.txt", context: model, templateFile: render.templatePath(in: context)))
+            context.write(try Templates.renderText("show-table.txt", context: model, templateFile: render.templatePath(in: context)))
             return
         }
         model["tables"] = tables.map {
@@ -96,7 +96,7 @@ package struct ShowCommand: NokoCommand {
                 columnCount: summary.table($0.name)?.columns.count ?? 0)
         }
         model["has_tables"] = !tables.isEmpty
-        context.write(try Templates.render("show.txt", context: model, templateFile: render.templatePath(in: context)))
+        context.write(try Templates.renderText("show.txt", context: model, templateFile: render.templatePath(in: context)))
     }
 }
 

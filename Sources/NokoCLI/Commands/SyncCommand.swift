@@ -38,24 +38,26 @@ package struct SyncCommand: NokoCommand {
 
     package func run(in context: CommandContext) throws {
         var results: [JSONValue] = []
-        var failures: [String] = []
+        var failures = 0
         for path in runPaths {
             let name = URL(fileURLWithPath: path).lastPathComponent
             do {
                 let url = try RunLocator.resolve(path, in: context)
                 let report = try sync(url, context: context)
                 results.append(Self.json(report, run: name, path: url.path))
-                if !json { context.write(Self.describe(report, run: name) + "\n") }
+                if !json { context.write("\(Self.describe(report, run: name))\n") }
             } catch {
-                let message = error is WandbSyncError ? "\(name): \(error)" : "\(error)"
-                failures.append(message)
-                results.append(["run": .string(name), "path": .string(path), "ok": false, "error": .string("\(error)")])
+                let message: TerminalText = error is WandbSyncError ? "\(name): \(error)" : "\(error)"
+                failures += 1
+                // JSON keeps the message's values as they are; the terminal gets them escaped.
+                let raw = (error as? CLIError)?.message.raw ?? "\(error)"
+                results.append(["run": .string(name), "path": .string(path), "ok": false, "error": .string(raw)])
                 context.note("error: \(message)")
             }
         }
         if json { JSONOutput.write(["runs": .array(results)], to: context) }
-        if !failures.isEmpty {
-            throw CLIError("\(failures.count) of \(runPaths.count) run\(runPaths.count == 1 ? "" : "s") did not sync")
+        if failures > 0 {
+            throw CLIError("\(failures) of \(runPaths.count) run\(runPaths.count == 1 ? "" : "s") did not sync")
         }
     }
 
@@ -63,7 +65,7 @@ package struct SyncCommand: NokoCommand {
         let drawsBar = context.terminal.isInteractive && !json
         var progress: (@Sendable (WandbSyncProgress) -> Void)?
         if drawsBar {
-            progress = { (p: WandbSyncProgress) in context.note("\r" + p.bar(width: 30) + "\u{1B}[K", newline: false) }
+            progress = { (p: WandbSyncProgress) in context.note("\r\(p.bar(width: 30))\u{1B}[K", newline: false) }
         }
         defer { if drawsBar { context.note("") } }
         return try WandbSync.syncRun(
@@ -75,7 +77,7 @@ package struct SyncCommand: NokoCommand {
             progress: progress)
     }
 
-    static func describe(_ report: WandbSyncReport, run: String) -> String {
+    static func describe(_ report: WandbSyncReport, run: String) -> TerminalText {
         let place = report.record.url ?? "\(report.record.entity ?? "?")/\(report.record.project)/\(report.record.runID)"
         if report.alreadySynced { return "\(run): already synced (\(DisplayFormat.count(Int(report.historyLines))) rows) \(place)" }
         return "\(run): uploaded \(DisplayFormat.count(Int(report.rowsUploaded))) rows (\(DisplayFormat.count(Int(report.historyLines))) in total), finished with exit code \(report.exitCode): \(place)"

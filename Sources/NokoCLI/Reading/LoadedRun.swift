@@ -205,7 +205,7 @@ package struct LoadedRun: Sendable {
                 let fileStem: (String) -> String = python ? { table in table } : { table in TableFileName.encode(table) }
                 text = try SummaryRebuild.fromJournal(journal, allowsNonFiniteLiterals: python, fileStem: fileStem, messages: messages)
             } catch let error as LogFileError {
-                throw CLIError(error.description)
+                throw CLIError("\(error)")
             }
             let json = try JSONValue(parsing: text)
             return (try Self.cliError { () throws(LogFileError) in try RunStatistics(json: json, path: journal) }, .journal)
@@ -216,7 +216,7 @@ package struct LoadedRun: Sendable {
         do {
             text = try SummaryRebuild.fromCSV(files.map { ($0.table, $0.url.path) }, messages: messages)
         } catch let error as LogFileError {
-            throw CLIError(error.description)
+            throw CLIError("\(error)")
         }
         let json = try JSONValue(parsing: text)
         return (try Self.cliError { () throws(LogFileError) in try RunStatistics(json: json, path: url.path) }, .csv)
@@ -241,7 +241,7 @@ package struct LoadedRun: Sendable {
         do {
             return try body()
         } catch {
-            throw CLIError(error.description)
+            throw CLIError("\(error.description)")
         }
     }
 

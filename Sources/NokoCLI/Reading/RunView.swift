@@ -123,7 +123,7 @@ package struct RunView {
         model["fields"] = TemplateContext.fields(headerFields())
         let config = run.config.map(ConfigFlattening.flatten) ?? []
         model["has_config"] = !config.isEmpty
-        model["config"] = TemplateContext.fields(config.map { ($0.key.isEmpty ? "(config)" : $0.key, DisplayFormat.json($0.value)) })
+        model["config"] = TemplateContext.fields(config.map { ($0.key.isEmpty ? "(config)" : "\($0.key)", DisplayFormat.terminalJSON($0.value)) })
             .map { entry -> [String: Any] in
                 var e = entry
                 e["key"] = entry["label"]
@@ -134,7 +134,7 @@ package struct RunView {
         if !remote.isEmpty { model["remote"] = ["fields": TemplateContext.fields(remote)] }
         // Values the program set with `run.summary[key] = value`.
         if let values = run.metadata?.summary, !values.isEmpty {
-            model["summary"] = ["fields": TemplateContext.fields(values.keys.sorted().map { ($0, DisplayFormat.json(values[$0]!)) })]
+            model["summary"] = ["fields": TemplateContext.fields(values.keys.sorted().map { ("\($0)", DisplayFormat.terminalJSON(values[$0]!)) })]
         }
         var notes = problems
         switch summarySource {
@@ -172,44 +172,44 @@ package struct RunView {
         }
     }
 
-    func headerFields() -> [(String, String)] {
-        var fields: [(String, String)] = [("path", displayPath)]
+    func headerFields() -> [(TerminalText, TerminalText)] {
+        var fields: [(TerminalText, TerminalText)] = [("path", "\(displayPath)")]
         let metadata = run.metadata
-        if let start = startTime { fields.append(("started", DisplayFormat.time(start, timeZone: context.timeZone))) }
-        if let end = endTime { fields.append(("ended", DisplayFormat.time(end, timeZone: context.timeZone))) }
+        if let start = startTime { fields.append(("started", "\(DisplayFormat.time(start, timeZone: context.timeZone))")) }
+        if let end = endTime { fields.append(("ended", "\(DisplayFormat.time(end, timeZone: context.timeZone))")) }
         if let duration {
-            fields.append(("duration", DisplayFormat.duration(duration) + (status == .running ? " so far" : "")))
+            fields.append(("duration", "\(DisplayFormat.duration(duration))\(status == .running ? " so far" : "")"))
         }
-        if let error = metadata?.error { fields.append(("error", error)) }
+        if let error = metadata?.error { fields.append(("error", "\(error)")) }
         if let argv = metadata?.argv, !argv.isEmpty { fields.append(("command", ShellQuote.line(argv))) }
-        if let cwd = metadata?.cwd { fields.append(("cwd", cwd)) }
+        if let cwd = metadata?.cwd { fields.append(("cwd", "\(cwd)")) }
         if let host = metadata?.host {
             let who = [metadata?.user.map { "user \($0)" }, metadata?.pid.map { "pid \($0)" }].compactMap { $0 }
-            fields.append(("host", host + (who.isEmpty ? "" : " (\(who.joined(separator: ", ")))")))
+            fields.append(("host", "\(host)\(who.isEmpty ? "" : " (\(who.joined(separator: ", ")))")"))
         }
         if let world = metadata?.worldSize, world > 1 { fields.append(("rank", "\(metadata?.rank ?? 0) of \(world)")) }
-        let rootSeed = metadata?.seed.map { String($0) } ?? run.seeds.map { String(Int64(bitPattern: $0.root)) }
+        let rootSeed: TerminalText? = metadata?.seed.map { "\($0)" } ?? run.seeds.map { "\(Int64(bitPattern: $0.root))" }
         if let rootSeed { fields.append(("seed", rootSeed)) }
         if let generators = run.seeds?.generators, !generators.isEmpty {
-            fields.append(("seeds", generators.keys.sorted().map { "\($0)=\(generators[$0]!)" }.joined(separator: ", ")))
+            fields.append(("seeds", "\(generators.keys.sorted().map { "\($0)=\(generators[$0]!)" }.joined(separator: ", "))"))
         }
         let system = [
             metadata?.os, metadata?.swiftVersion.map { "Swift \($0)" }, metadata?.nokoVersion.map { "noko \($0)" },
         ].compactMap { $0 }
-        if !system.isEmpty { fields.append(("system", system.joined(separator: ", "))) }
+        if !system.isEmpty { fields.append(("system", "\(system.joined(separator: ", "))")) }
         if let environment = metadata?.environment, !environment.isEmpty {
-            fields.append(("env", environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }.joined(separator: " ")))
+            fields.append(("env", "\(environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }.joined(separator: " "))"))
         }
         return fields
     }
 
-    func gitFields(_ git: GitCheckpointRecord) -> [(String, String)] {
+    func gitFields(_ git: GitCheckpointRecord) -> [(TerminalText, TerminalText)] {
         func short(_ id: String?) -> String { id.map { String($0.prefix(10)) } ?? "none" }
         func stats(_ s: GitDiffStats) -> String {
             "\(s.filesChanged) file\(s.filesChanged == 1 ? "" : "s"), +\(s.insertions) -\(s.deletions)"
         }
-        var fields: [(String, String)] = []
-        let branch = git.branch ?? "detached HEAD"
+        var fields: [(TerminalText, TerminalText)] = []
+        let branch: TerminalText = git.branch.map { "\($0)" } ?? "detached HEAD"
         fields.append(("branch", git.head.map { "\(branch) at \(short($0))" } ?? "\(branch) (no commit yet)"))
         fields.append(("working tree", git.dirty ? "dirty: \(stats(git.fromHead)) from HEAD" : "clean"))
         fields.append((
@@ -220,16 +220,18 @@ package struct RunView {
             fields.append(("since previous", "\(stats(git.fromLastCheckpoint)) from \(short(previous))"))
         }
         if !git.skipped.isEmpty {
-            let shown = git.skipped.prefix(3).map { "\($0.path) (\($0.reason.rawValue.replacingOccurrences(of: "_", with: " ")), \(DisplayFormat.bytes($0.size)))" }
-            let more = git.skipped.count > 3 ? ", and \(git.skipped.count - 3) more" : ""
+            let shown: [TerminalText] = git.skipped.prefix(3).map {
+                "\($0.path) (\($0.reason.rawValue.replacingOccurrences(of: "_", with: " ")), \(DisplayFormat.bytes($0.size)))"
+            }
+            let more: TerminalText = git.skipped.count > 3 ? ", and \(git.skipped.count - 3) more" : ""
             fields.append(("skipped", shown.joined(separator: ", ") + more))
         }
-        if let remote = git.remoteURL { fields.append(("remote", remote)) }
-        fields.append(("repository", git.root))
+        if let remote = git.remoteURL { fields.append(("remote", "\(remote)")) }
+        fields.append(("repository", "\(git.root)"))
         return fields
     }
 
-    func remoteFields() -> [(String, String)] {
+    func remoteFields() -> [(TerminalText, TerminalText)] {
         guard run.wandbRecord != nil || wandbStatus != nil else { return [] }
         let record = run.wandbRecord
         let project = record?["project"]?.stringValue ?? wandbStatus?.record.project
@@ -238,7 +240,7 @@ package struct RunView {
         let url = record?["url"]?.stringValue ?? wandbStatus?.record.url
         let mode = record?["mode"]?.stringValue ?? wandbStatus?.record.mode
         let place = url ?? [entity ?? "?", project ?? "?", runID ?? "?"].joined(separator: "/")
-        var fields: [(String, String)] = [("wandb", place + (mode.map { " (\($0))" } ?? ""))]
+        var fields: [(TerminalText, TerminalText)] = [("wandb", "\(place)\(mode.map { " (\($0))" } ?? "")")]
         let command = ShellQuote.line(["noko-run", "sync", displayPath])
         if let sync = wandbStatus {
             let rows = "\(DisplayFormat.count(Int(sync.historyLines))) rows"
@@ -253,10 +255,10 @@ package struct RunView {
                     "behind: \(DisplayFormat.bytes(sync.bytesUploaded)) of \(DisplayFormat.bytes(sync.bytesTotal)) uploaded (\(percent) %), \(rows)"
                 ))
             }
-            if let error = sync.lastError { fields.append(("last error", error)) }
+            if let error = sync.lastError { fields.append(("last error", "\(error)")) }
             if !sync.isComplete && status != .running { fields.append(("finish with", command)) }
         } else {
-            fields.append(("sync", "nothing uploaded yet" + (status == .running ? "" : "; upload with: \(command)")))
+            fields.append(("sync", status == .running ? "nothing uploaded yet" : "nothing uploaded yet; upload with: \(command)"))
         }
         return fields
     }
@@ -273,21 +275,22 @@ package struct RunView {
             : table.rows == 1 ? Array(table.columns.prefix(top)) : ColumnRanking.informative(table.columns, limit: top)
         var model = tableHeader(table, columnCount: columnCount)
         if !allColumns && shown.count < columnCount {
-            model["hidden_note"] = shown.isEmpty
+            let note: TerminalText = shown.isEmpty
                 ? "no varying numeric column; --table \(ShellQuote.word(table.name)) lists all"
                 : "showing \(shown.count) of \(columnCount); --table \(ShellQuote.word(table.name)) lists all"
+            model["hidden_note"] = note
         }
-        let lines: [String]
+        let lines: [TerminalText]
         if table.rows == 1 && !allColumns {
-            let rows = shown.map { [TextWidth.truncate($0.name, to: 40), TextWidth.truncate(DisplayFormat.scalar($0.last), to: 48)] }
+            let rows = shown.map { [cell($0.name, limit: 40), cell(DisplayFormat.scalar($0.last), limit: 48)] }
             lines = TemplateContext.alignedRows([["column", "value"]] + rows)
         } else {
-            let header = ["column", "last", "min", "max", ""]
-            let rows = shown.map { column -> [String] in
+            let header: [TerminalText] = ["column", "last", "min", "max", ""]
+            let rows = shown.map { column -> [TerminalText] in
                 [
-                    TextWidth.truncate(column.name, to: 40), TextWidth.truncate(DisplayFormat.scalar(column.last), to: 24),
-                    column.min.map(DisplayFormat.number) ?? "", column.max.map(DisplayFormat.number) ?? "",
-                    sparkline(column, width: 24),
+                    cell(column.name, limit: 40), cell(DisplayFormat.scalar(column.last), limit: 24),
+                    cell(column.min.map(DisplayFormat.number) ?? ""), cell(column.max.map(DisplayFormat.number) ?? ""),
+                    cell(sparkline(column, width: 24)),
                 ]
             }
             lines = TemplateContext.alignedRows([header] + rows, rightAligned: [false, true, true, true, false])
@@ -302,13 +305,13 @@ package struct RunView {
     /// A table with every (filtered) column and all its statistics, for `show --table`.
     package static func fullTableContext(_ table: TableStatistics, terminal: Terminal, columnCount: Int) -> [String: Any] {
         var model = tableHeader(table, columnCount: columnCount)
-        let header = ["column", "type", "count", "nulls", "NaN", "last", "min", "max", ""]
-        let rows = table.columns.map { column -> [String] in
+        let header: [TerminalText] = ["column", "type", "count", "nulls", "NaN", "last", "min", "max", ""]
+        let rows = table.columns.map { column -> [TerminalText] in
             [
-                TextWidth.truncate(column.name, to: 48), column.type, DisplayFormat.count(column.count),
-                DisplayFormat.count(column.nullCount), DisplayFormat.count(column.nanCount),
-                TextWidth.truncate(DisplayFormat.scalar(column.last), to: 24), column.min.map(DisplayFormat.number) ?? "",
-                column.max.map(DisplayFormat.number) ?? "", sparkline(column, width: 32),
+                cell(column.name, limit: 48), cell(column.type), cell(DisplayFormat.count(column.count)),
+                cell(DisplayFormat.count(column.nullCount)), cell(DisplayFormat.count(column.nanCount)),
+                cell(DisplayFormat.scalar(column.last), limit: 24), cell(column.min.map(DisplayFormat.number) ?? ""),
+                cell(column.max.map(DisplayFormat.number) ?? ""), cell(sparkline(column, width: 32)),
             ]
         }
         let lines = TemplateContext.alignedRows(
@@ -330,7 +333,17 @@ package struct RunView {
         ]
     }
 
-    static func columnContext(_ column: ColumnStatistics, line: String) -> [String: Any] {
+    /// A table cell: `value` escaped, then cut to `limit` columns.
+    static func cell(_ value: String, limit: Int = .max) -> TerminalText {
+        cell(TerminalText(escaping: value), limit: limit)
+    }
+
+    /// A table cell: `text` cut to `limit` columns.
+    static func cell(_ text: TerminalText, limit: Int = .max) -> TerminalText {
+        TextWidth.truncate(text, to: limit)
+    }
+
+    static func columnContext(_ column: ColumnStatistics, line: TerminalText) -> [String: Any] {
         var model: [String: Any] = [
             "name": column.name, "type": column.type, "count": column.count, "null_count": column.nullCount,
             "nan_count": column.nanCount, "last": DisplayFormat.scalar(column.last), "line": line,
@@ -347,10 +360,11 @@ package struct RunView {
     }
 }
 
-extension String {
-    func trimmingTrailingSpaces() -> String {
-        var s = Substring(self)
+extension TerminalText {
+    /// The text without the spaces that pad its end.
+    func trimmingTrailingSpaces() -> TerminalText {
+        var s = Substring(rendered)
         while s.last == " " { s.removeLast() }
-        return String(s)
+        return TerminalText(verbatim: String(s))
     }
 }

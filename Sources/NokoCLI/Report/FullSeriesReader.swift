@@ -21,7 +21,7 @@ enum FullSeriesReader {
                     return true
                 }
             } catch let error as LogFileError {
-                throw CLIError(error.description)
+                throw CLIError("\(error)")
             }
             accumulators = reader.finished
         } else {
@@ -30,7 +30,7 @@ enum FullSeriesReader {
                 do {
                     rows = try LogFileLoader.load(url.path, messages: messages)
                 } catch let error as LogFileError {
-                    throw CLIError(error.description)
+                    throw CLIError("\(error)")
                 }
                 var accumulator = RowSeriesAccumulator(smoothing: smoothing)
                 let keys = rows.columnNames.filter { !$0.hasPrefix("$") }

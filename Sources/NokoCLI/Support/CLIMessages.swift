@@ -1,4 +1,5 @@
 import Logging
+import NokoCore
 
 /// A swift-log logger whose warnings reach the command's standard error (so tests capture
 /// them): NokoCore's loaders report torn lines and similar through it.

@@ -72,9 +72,10 @@ package final class CommandContext: Sendable {
             sink: sink)
     }
 
-    /// Writes text to standard output as is (add the newline yourself).
-    package func write(_ text: String) {
-        write(bytes: Array(text.utf8))
+    /// Writes terminal text to standard output (add the newline yourself). Values
+    /// interpolated into it are escaped (``TerminalText``).
+    package func write(_ text: TerminalText) {
+        write(bytes: Array(text.rendered.utf8))
     }
 
     /// Writes bytes to standard output.
@@ -86,10 +87,12 @@ package final class CommandContext: Sendable {
         }
     }
 
-    /// Writes a line to standard error (notes and warnings that are not data); `newline:
-    /// false` writes the text as it is (a progress bar redrawn with `\r`).
-    package func note(_ text: String, newline: Bool = true) {
-        let bytes = Array((!newline || text.hasSuffix("\n") ? text : text + "\n").utf8)
+    /// Writes a line to standard error (notes and warnings that are not data): terminal
+    /// text, whose interpolated values are escaped (``TerminalText``); `newline: false`
+    /// writes it without a newline (a progress bar redrawn with `\r`).
+    package func note(_ text: TerminalText, newline: Bool = true) {
+        let line = text.rendered
+        let bytes = Array((!newline || line.hasSuffix("\n") ? line : line + "\n").utf8)
         switch sink {
         case .standard: FileDescriptor.standardError.writeIgnoringErrors(bytes)
         case .capture(let buffer): buffer.bytes.withLock { $0.err.append(contentsOf: bytes) }

@@ -67,6 +67,18 @@ package enum DisplayFormat {
         }
     }
 
+    /// ``json(_:)`` for the terminal: a string escaped (``TerminalText``); an array or an
+    /// object as its compact JSON, which escapes control characters itself (DEL and C1 as
+    /// `\u007f`, `\u009b`…), so it stays JSON that can be copied.
+    package static func terminalJSON(_ value: JSONValue) -> TerminalText {
+        switch value {
+        case .array, .object:
+            return TerminalText(verbatim: String(decoding: JSONOutput.escapingDELAndC1(value.serializedBytes()), as: UTF8.self))
+        default:
+            return TerminalText(escaping: json(value))
+        }
+    }
+
     /// A value as it must be typed to match it: strings bare, numbers in full (shortest
     /// round-trip text), arrays and objects as compact JSON.
     package static func jsonExact(_ value: JSONValue) -> String {

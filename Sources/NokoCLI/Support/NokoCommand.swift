@@ -66,9 +66,35 @@ package enum RunLocator {
 }
 
 /// Writing `--json` output: canonical (sorted keys), pretty, one document and a newline.
+///
+/// JSON escapes C0 controls; DEL and the C1 controls (U+0080–U+009F, the 8-bit CSI among
+/// them) are legal raw in JSON strings, so they are written as `\u007f`, `\u009b`… here:
+/// `--json` on a terminal cannot drive it either, and the strings read back the same.
 package enum JSONOutput {
     /// Writes `value` to the context's standard output.
     package static func write(_ value: JSONValue, to context: CommandContext) {
-        context.write(bytes: value.serializedBytes(pretty: true))
+        context.write(bytes: escapingDELAndC1(value.serializedBytes(pretty: true)))
+    }
+
+    /// `json` with DEL and C1 characters as `\u` escapes. Outside strings JSON is printable
+    /// ASCII, and in UTF-8 a C1 character is `C2 80`…`C2 9F`, so bytes alone tell them.
+    static func escapingDELAndC1(_ json: [UInt8]) -> [UInt8] {
+        guard json.contains(where: { $0 == 0x7F || $0 == 0xC2 }) else { return json }
+        var out: [UInt8] = []
+        out.reserveCapacity(json.count + 16)
+        var i = 0
+        while i < json.count {
+            let byte = json[i]
+            if byte == 0x7F {
+                out.append(contentsOf: Array("\\u007f".utf8))
+            } else if byte == 0xC2, i + 1 < json.count, (0x80...0x9F).contains(json[i + 1]) {
+                out.append(contentsOf: Array("\\u00\(String(json[i + 1], radix: 16))".utf8))
+                i += 1
+            } else {
+                out.append(byte)
+            }
+            i += 1
+        }
+        return out
     }
 }

@@ -1,6 +1,11 @@
 import Mustache
+import NokoCore
 
 /// Helpers for the values templates receive.
+///
+/// Templates get values from a run escaped (``TerminalText``, applied by
+/// ``Templates/renderText(_:context:templateFile:)``); the helpers that align text measure
+/// and pad the escaped text, so columns line up however odd the names are.
 ///
 /// Every text template gets lambdas that colour their section when colour is on and leave
 /// it alone otherwise: `{{#bold}}…{{/bold}}`, `dim`, `red`, `green`, `yellow`, `cyan`.
@@ -27,7 +32,7 @@ package enum TemplateContext {
 
     /// `label: value` lines aligned on the values: each entry has `label`, `pad` (spaces
     /// after the label) and `value`.
-    package static func fields(_ pairs: [(String, String)]) -> [[String: Any]] {
+    package static func fields(_ pairs: [(TerminalText, TerminalText)]) -> [[String: Any]] {
         let width = pairs.map { TextWidth.of($0.0) }.max() ?? 0
         return pairs.map { label, value in
             ["label": label, "pad": String(repeating: " ", count: width - TextWidth.of(label)), "value": value]
@@ -35,15 +40,15 @@ package enum TemplateContext {
     }
 
     /// Rows of cells aligned into columns (two spaces apart); `rightAligned[i]` right-aligns
-    /// column i. Returns one string per row. Cells may carry colour codes.
-    package static func alignedRows(_ rows: [[String]], rightAligned: [Bool] = []) -> [String] {
+    /// column i. Returns one line per row. Cells may carry colour codes.
+    package static func alignedRows(_ rows: [[TerminalText]], rightAligned: [Bool] = []) -> [TerminalText] {
         let columns = rows.map(\.count).max() ?? 0
         var widths = [Int](repeating: 0, count: columns)
         for row in rows {
             for (i, cell) in row.enumerated() { widths[i] = max(widths[i], TextWidth.of(cell)) }
         }
         return rows.map { row in
-            var line = ""
+            var line = TerminalText.empty
             for (i, cell) in row.enumerated() {
                 if i > 0 { line += "  " }
                 let right = i < rightAligned.count && rightAligned[i]

@@ -1,3 +1,4 @@
+import NokoCore
 import NokoPlatform
 
 /// What the output stream can show: colour or not, and how wide a line may be.
@@ -49,9 +50,9 @@ package struct Terminal: Sendable, Equatable {
     }
 
     /// `text` in `style` when colour is on; `text` unchanged otherwise.
-    package func paint(_ text: String, _ style: Style?) -> String {
+    package func paint(_ text: TerminalText, _ style: Style?) -> TerminalText {
         guard colour, let style, !text.isEmpty else { return text }
-        return "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m"
+        return TerminalText(verbatim: "\u{1B}[\(style.rawValue)m") + text + TerminalText(verbatim: "\u{1B}[0m")
     }
 
     /// The colour that tells a run's status at a glance.
@@ -66,12 +67,17 @@ package struct Terminal: Sendable, Equatable {
     }
 }
 
-/// Display widths of text that may hold ANSI escape codes.
+/// Display widths of terminal text, which may hold noko's ANSI colour codes (values in it
+/// are escaped, so these are the only escape sequences).
 package enum TextWidth {
     /// Columns `text` takes on a terminal: escape sequences take none; every other
     /// character (extended grapheme cluster) one, which is right for noko's Latin text,
     /// numbers and the sparkline's block characters.
-    package static func of(_ text: String) -> Int {
+    package static func of(_ text: TerminalText) -> Int {
+        of(text.rendered)
+    }
+
+    static func of(_ text: String) -> Int {
         guard text.utf8.contains(0x1B) else { return text.count }
         var width = 0
         var inEscape = false
@@ -91,17 +97,40 @@ package enum TextWidth {
     }
 
     /// `text` padded with spaces to `width` columns (left-aligned), or right-aligned.
-    package static func pad(_ text: String, to width: Int, rightAlign: Bool = false) -> String {
+    package static func pad(_ text: TerminalText, to width: Int, rightAlign: Bool = false) -> TerminalText {
         let missing = width - of(text)
         guard missing > 0 else { return text }
-        let spaces = String(repeating: " ", count: missing)
+        let spaces = TerminalText(verbatim: String(repeating: " ", count: missing))
         return rightAlign ? spaces + text : text + spaces
     }
 
-    /// `text` cut to `width` columns with a trailing `…` (plain text only).
-    package static func truncate(_ text: String, to width: Int) -> String {
-        guard width > 0 else { return "" }
-        guard text.count > width else { return text }
-        return String(text.prefix(width - 1)) + "…"
+    /// `text` cut to `width` columns with a trailing `…` (text without colour codes). The
+    /// cut never splits an escape (`\u{9b}`, `\x07`): it falls before one that would not
+    /// fit whole.
+    package static func truncate(_ text: TerminalText, to width: Int) -> TerminalText {
+        guard width > 0 else { return .empty }
+        guard text.rendered.count > width else { return text }
+        let characters = Array(text.rendered)
+        var cut = 0
+        while cut < width - 1 {
+            let length = characters[cut] == "\\" ? escapeLength(characters, at: cut) : 1
+            if cut + length > width - 1 { break }
+            cut += length
+        }
+        return TerminalText(verbatim: String(characters[..<cut]) + "…")
+    }
+
+    /// The length of the escape starting at the backslash at `i` (see ``TerminalText``).
+    private static func escapeLength(_ characters: [Character], at i: Int) -> Int {
+        guard i + 1 < characters.count else { return 1 }
+        switch characters[i + 1] {
+        case "x": return 4
+        case "u":
+            guard i + 2 < characters.count, characters[i + 2] == "{",
+                let close = characters[(i + 2)...].prefix(8).firstIndex(of: "}")
+            else { return 2 }
+            return close - i + 1
+        default: return 2
+        }
     }
 }

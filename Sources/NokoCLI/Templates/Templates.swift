@@ -1,5 +1,6 @@
 import Foundation
 import Mustache
+import NokoCore
 
 /// The Mustache templates `noko-run` renders its human-readable output with.
 ///
@@ -8,10 +9,15 @@ import Mustache
 /// `scripts/embed-templates`), so the installed `noko-run` finds them from any working
 /// directory. `--template FILE` renders with a user's file instead; it can include the
 /// built-in templates as partials (`{{> show-table.txt}}`).
+///
+/// Text for the terminal is rendered by ``renderText(_:context:templateFile:)``, which
+/// escapes every string of the context (``TerminalText``) before any template sees it: a
+/// user's template cannot print a raw control character from a run either.
 package enum Templates {
     /// How variables are escaped.
     package enum Escaping: String, Sendable {
-        /// Terminal text: nothing is escaped.
+        /// Terminal text: Mustache escapes nothing (``renderText(_:context:templateFile:)``
+        /// has escaped the values for the terminal already).
         case text = "TEXT"
         /// HTML: `<`, `>`, `&`, quotes are escaped (`{{{…}}}` for trusted markup).
         case html = "HTML"
@@ -23,8 +29,35 @@ package enum Templates {
     /// The text of a built-in template, or nil.
     package static func text(named name: String) -> String? { EmbeddedTemplates.all[name] }
 
+    /// Renders `context` for the terminal with the built-in text template `name`, or with the
+    /// file at `templateFile` when given.
+    ///
+    /// Every string in `context` is escaped with ``TerminalText/escaped(_:)``;
+    /// ``TerminalText`` values (aligned lines, shell-quoted commands, painted cells) are
+    /// inserted as they are, since their values were escaped when they were built.
+    package static func renderText(_ name: String, context: [String: Any], templateFile: String? = nil) throws -> TerminalText {
+        TerminalText(verbatim: try render(name, context: terminalSafe(context), templateFile: templateFile, escaping: .text))
+    }
+
+    /// `value` with every string escaped for the terminal and every ``TerminalText`` as its
+    /// text, through dictionaries and arrays; numbers, booleans and lambdas as they are.
+    /// Anything else (not something noko puts in a context) becomes its escaped description.
+    static func terminalSafe(_ value: Any) -> Any {
+        switch value {
+        case let text as TerminalText: return text.rendered
+        case let string as String: return TerminalText.escaped(string)
+        case let string as Substring: return TerminalText.escaped(string)
+        case let dictionary as [String: Any]: return dictionary.mapValues(terminalSafe)
+        case let array as [Any]: return array.map(terminalSafe)
+        case is Bool, is any BinaryInteger, is any BinaryFloatingPoint, is MustacheLambda: return value
+        default: return TerminalText.escaped(String(describing: value))
+        }
+    }
+
     /// Renders `context` (dictionaries, arrays, strings, numbers, booleans) with the built-in
-    /// template `name`, or with the file at `templateFile` when given.
+    /// template `name`, or with the file at `templateFile` when given. Strings are inserted
+    /// as they are, or HTML-escaped: terminal text goes through
+    /// ``renderText(_:context:templateFile:)``.
     ///
     /// Variables are escaped as `escaping` says unless the template sets its own
     /// `{{% CONTENT_TYPE: … }}` pragma. A template that does not parse is an error naming

@@ -7,7 +7,9 @@ import NokoPlatform
 /// noko's own messages (warnings about keys, new columns, non-finite values…).
 ///
 /// They go through swift-log under the label `noko`: to stderr at WARNING and above by
-/// default, and into the run's `debug.log` at every level.
+/// default, and into the run's `debug.log` at every level, one line each: control
+/// characters in a message (a key or value it quotes) are shown as escapes
+/// (``TerminalText/escaped(_:)``).
 public enum NokoMessages {
     /// A logger writing to stderr at `stderrLevel` and above, and every message to `debugLog`.
     public static func logger(stderrLevel: Logging.Logger.Level = .warning, debugLog: DebugLogFile? = nil) -> Logging.Logger {
@@ -80,8 +82,12 @@ public struct NokoMessageHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        // Messages quote keys, table names and values from the program: their control
+        // characters are shown as escapes, so a line stays one line and cannot drive the
+        // terminal (stderr, or `cat debug.log`).
         let suffix = merged.isEmpty ? "" : " " + merged.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }.joined(separator: " ")
-        let text = "\(event.message)\(suffix)"
+        let text = TerminalText.escaped("\(event.message)\(suffix)")
+        let label = TerminalText.escaped(label)
         if event.level >= stderrLevel {
             let line = "\(label): \(event.level.rawValue): \(text)\n"
             // One write(2) per line: unbuffered, and lines from threads never interleave.
