@@ -90,7 +90,7 @@ import Testing
     @Test func longLinesAndSmallChunksStream() throws {
         let wide = (0..<3000).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
         let url = try journal((0..<20).map { _ in "{\"$table\":\"w\",\(wide)}\n" }.joined())
-        var reader = try LineReader(path: url.path, chunkSize: 64)
+        let reader = LineReader(path: url.path, bufferSize: 64)
         var count = 0
         let torn = try reader.forEachLine { _ in
             count += 1

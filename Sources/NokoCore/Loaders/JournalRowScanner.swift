@@ -78,8 +78,7 @@ struct JournalRowScanner {
         _ body: (SummarizedRow) throws -> Void
     ) throws -> Int {
         var scanner = JournalRowScanner(path: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, fileStem: fileStem)
-        var reader = try LineReader(path: path)
-        defer { reader.close() }
+        let reader = LineReader(path: path)
         return try reader.forEachLine { line in
             guard !line.bytes.isEmpty else { return true }
             try body(scanner.row(line.bytes, number: line.number))

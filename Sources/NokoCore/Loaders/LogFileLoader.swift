@@ -204,8 +204,7 @@ public enum JournalScan {
         _ path: String, from offset: UInt64 = 0, allowsNonFiniteLiterals: Bool = false,
         messages: Logging.Logger = NokoMessages.logger(), _ body: (JournalRecord) throws -> Bool
     ) throws -> UInt64 {
-        var reader = try LineReader(path: path, offset: offset)
-        defer { reader.close() }
+        let reader = LineReader(path: path, offset: offset)
         var position = offset
         let torn = try reader.forEachLine { line in
             if line.bytes.isEmpty {

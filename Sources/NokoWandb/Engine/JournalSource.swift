@@ -7,14 +7,16 @@ final class JournalSource {
     /// Path relative to the run directory: the key in `sync/wandb.json`.
     let relativePath: String
     let rank: Int
-    let reader: JournalReader
+    let reader: LineReader
     var warnedMalformed = false
     var warnedInvalid = false
 
     init(directory: URL, relativePath: String, rank: Int, offset: Int64) {
         self.relativePath = relativePath
         self.rank = rank
-        self.reader = JournalReader(path: directory.appendingPathComponent(relativePath).path, offset: offset)
+        self.reader = LineReader(
+            path: directory.appendingPathComponent(relativePath).path, offset: UInt64(offset), missingFileIsEmpty: true,
+            skipsBlankLines: true)
     }
 
     /// The journal's size now, or 0 when it does not exist yet.

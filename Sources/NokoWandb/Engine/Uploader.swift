@@ -365,7 +365,7 @@ final class Uploader {
 
     /// Reads every complete new row (up to the request size limit) into a batch. The
     /// batch's progress, summary and tables are drafts until the server acknowledges it.
-    private func gather() throws(JournalReadError) -> Batch {
+    private func gather() throws -> Batch {
         refreshRankSources()
         var batch = Batch(progress: state.journals, summary: state.summary, tables: state.tables)
         var knownTables = Set(state.tables)
@@ -392,12 +392,12 @@ final class Uploader {
                             fate = first ? .tooBig(table: table) : .deferred
                         }
                     }
-                    return (fate, line.offset, line.endOffset)
+                    return (fate, Int64(line.offset), Int64(line.endOffset))
                 }
                 guard let (fate, offset, end) = read else { break }
                 switch fate {
                 case .deferred:
-                    source.reader.seek(to: offset)
+                    source.reader.seek(to: UInt64(offset))
                     batch.full = true
                     break outer
                 case .accepted(let table):

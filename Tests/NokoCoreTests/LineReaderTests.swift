@@ -1,9 +1,10 @@
 import Foundation
 import NokoTestSupport
 import NokoCore
+import NokoPlatform
 import Testing
 
-@Suite struct JournalReaderTests {
+@Suite struct LineReaderTests {
     private func scratchFile() -> String {
         temporaryDirectory("journal").appendingPathComponent("noko.ndjson").path
     }
@@ -21,8 +22,8 @@ import Testing
     private func append(_ text: String, to path: String) { append(Array(text.utf8), to: path) }
 
     /// Every line available now: (offset, endOffset, text).
-    private func lines(_ reader: JournalReader) throws -> [(Int64, Int64, String)] {
-        var out: [(Int64, Int64, String)] = []
+    private func lines(_ reader: LineReader) throws -> [(UInt64, UInt64, String)] {
+        var out: [(UInt64, UInt64, String)] = []
         while let line = try reader.withNextLine({ ($0.offset, $0.endOffset, String(decoding: $0.bytes, as: UTF8.self)) }) {
             out.append(line)
         }
@@ -34,18 +35,18 @@ import Testing
         let first = #"{"loss":0.5,"$table":"train","$step":0}"#
         let second = #"{"acc":"NaN","$table":"eval","$step":3}"#
         append(first + "\n" + second + "\n", to: path)
-        let reader = JournalReader(path: path)
+        let reader = LineReader(path: path, missingFileIsEmpty: true, skipsBlankLines: true)
         let read = try lines(reader)
         #expect(read.map(\.2) == [first, second])
-        #expect(read[0].0 == 0 && read[0].1 == Int64(first.utf8.count + 1))
-        #expect(read[1].0 == read[0].1 && read[1].1 == Int64(first.utf8.count + second.utf8.count + 2))
+        #expect(read[0].0 == 0 && read[0].1 == UInt64(first.utf8.count + 1))
+        #expect(read[1].0 == read[0].1 && read[1].1 == UInt64(first.utf8.count + second.utf8.count + 2))
         #expect(reader.offset == read[1].1)
     }
 
     @Test func stopsBeforeATornLastLineAndPicksItUpWhenCompleted() throws {
         let path = scratchFile()
         append(#"{"a":1}"# + "\n" + #"{"a":"#, to: path)
-        let reader = JournalReader(path: path)
+        let reader = LineReader(path: path, missingFileIsEmpty: true, skipsBlankLines: true)
         #expect(try lines(reader).count == 1)
         #expect(reader.offset == 8)
         // A torn line stays unread however often we ask.
@@ -60,9 +61,9 @@ import Testing
     @Test func resumesFromASavedOffsetAndSkipsBlankLines() throws {
         let path = scratchFile()
         append((0..<5).map { #"{"i":\#($0)}"# + "\n" }.joined() + "\n", to: path)
-        let all = try lines(JournalReader(path: path))
+        let all = try lines(LineReader(path: path, missingFileIsEmpty: true, skipsBlankLines: true))
         #expect(all.count == 5)
-        let resumed = try lines(JournalReader(path: path, offset: all[2].1))
+        let resumed = try lines(LineReader(path: path, offset: all[2].1, missingFileIsEmpty: true, skipsBlankLines: true))
         #expect(resumed.map(\.2) == [#"{"i":3}"#, #"{"i":4}"#])
     }
 
@@ -70,13 +71,13 @@ import Testing
         let path = scratchFile()
         let long = #"{"s":""# + String(repeating: "x", count: 5000) + #""}"#
         append(long + "\n" + #"{"i":7}"# + "\n", to: path)
-        let read = try lines(JournalReader(path: path, bufferSize: 100))
+        let read = try lines(LineReader(path: path, bufferSize: 100, missingFileIsEmpty: true, skipsBlankLines: true))
         #expect(read.map(\.2) == [long, #"{"i":7}"#])
     }
 
     @Test func aMissingJournalReadsAsEmptyUntilItAppears() throws {
         let path = scratchFile()
-        let reader = JournalReader(path: path)
+        let reader = LineReader(path: path, missingFileIsEmpty: true, skipsBlankLines: true)
         #expect(try reader.withNextLine { _ in 1 } == nil)
         append(#"{"i":1}"# + "\n", to: path)
         #expect(try lines(reader).count == 1)
@@ -85,7 +86,7 @@ import Testing
     @Test func seeksBackToReadALineAgain() throws {
         let path = scratchFile()
         append(#"{"i":1}"# + "\n" + #"{"i":2}"# + "\n" + #"{"i":3"#, to: path)
-        let reader = JournalReader(path: path)
+        let reader = LineReader(path: path, missingFileIsEmpty: true, skipsBlankLines: true)
         _ = try reader.withNextLine { _ in 0 }
         #expect(try reader.withNextLine { String(decoding: $0.bytes, as: UTF8.self) } == #"{"i":2}"#)
         reader.seek(to: 8)
@@ -100,7 +101,7 @@ import Testing
 
     @Test func anUnreadableJournalIsAnError() throws {
         let directory = temporaryDirectory()
-        let reader = JournalReader(path: directory.path)  // a directory, not a file
-        #expect(throws: JournalReadError.self) { _ = try reader.withNextLine { _ in 1 } }
+        let reader = LineReader(path: directory.path, missingFileIsEmpty: true, skipsBlankLines: true)  // a directory, not a file
+        #expect(throws: NokoSystemError.self) { _ = try reader.withNextLine { _ in 1 } }
     }
 }
