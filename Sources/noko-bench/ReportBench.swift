@@ -37,7 +37,7 @@ func reportBenchmark(_ arguments: [String]) throws {
     print("  page size: \(DisplayFormat.bytes(Int64(sizes.summary))) from summary.json, \(DisplayFormat.bytes(Int64(sizes.full))) with --full")
     // The floor of --full: reading the journal's records and doing nothing with them.
     let journal = run.appendingPathComponent(RunLayout.journalName).path
-    let scans = try (0..<3).map { _ in try time { try JournalScan.forEachRecord(journal) { _ in true } } }
+    let scans = try (0..<3).map { _ in try time { try JournalScanner.forEachRecord(journal) { _ in true } } }
     print(String(format: "  --full's floor, a bare scan of the journal's records: %.3g s (median of 3); --full/scan = %.2f",
                  median(scans), result.medianB / median(scans)))
     let verdict = result.medianA < 3 && sizes.summary < 5_000_000 ? "met" : "MISSED"

@@ -104,13 +104,13 @@ import Testing
     @Test func journalScanResumesFromAnOffset() throws {
         let url = try journal("{\"$table\":\"a\",\"i\":0}\n{\"$table\":\"a\",\"i\":1}\n{\"$table\":\"a\",\"i\":2}\n")
         var offsets: [UInt64] = []
-        let end = try JournalScan.forEachRecord(url.path) { record in
+        let end = try JournalScanner.forEachRecord(url.path) { record in
             offsets.append(record.endOffset)
             return record.line < 2
         }
         #expect(end == offsets[1])
         var rest: [Scalar] = []
-        try JournalScan.forEachRecord(url.path, from: end) { rest.append($0["i"]!); return true }
+        try JournalScanner.forEachRecord(url.path, from: end) { rest.append($0["i"]!); return true }
         #expect(rest == [2])
     }
 }

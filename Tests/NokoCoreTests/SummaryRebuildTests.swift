@@ -60,7 +60,7 @@ import Testing
         // The reference: rows read by JournalScan (the general parser) into a summary.
         let reference = SummaryOutput(url: directory.appendingPathComponent("reference.json"))
         var builder = RowBuilder()
-        try JournalScan.forEachRecord(journal.path) { record in
+        try JournalScanner.forEachRecord(journal.path) { record in
             try reference.write(builder.row(table: record.table, fileStem: TableFileName.encode(record.table), members: record.members, fallbackStep: nil))
             return true
         }
@@ -86,7 +86,7 @@ import Testing
         #expect(x["max"] == "Infinity")
         // JournalScan and the JSON parser accept them in the same mode.
         var values: [Scalar] = []
-        try JournalScan.forEachRecord(journal.path, allowsNonFiniteLiterals: true) { record in
+        try JournalScanner.forEachRecord(journal.path, allowsNonFiniteLiterals: true) { record in
             values.append(record["x"]!)
             return true
         }

@@ -14,12 +14,12 @@ enum FullSeriesReader {
         var reader = JournalRowReader(smoothing: smoothing)
         if let journal = run.journalPath {
             do {
-                try JournalScan.forEachRecord(journal, allowsNonFiniteLiterals: run.source == .pythonNoko, messages: messages) {
-                    record in
-                    if let tables, !tables.contains(record.table) { return true }
-                    reader.add(record)
-                    return true
+                let torn = try JournalScanner.forEachRow(in: journal, allowsNonFiniteLiterals: run.source == .pythonNoko, fileStem: { $0 }) {
+                    row in
+                    if let tables, !tables.contains(row.table) { return }
+                    reader.add(row)
                 }
+                messages.warnTornLine(path: journal, bytes: torn)
             } catch let error as LogFileError {
                 throw CLIError("\(error)")
             }
@@ -51,54 +51,49 @@ enum FullSeriesReader {
     }
 }
 
-/// Feeds journal records to one accumulator per table. Rows of a table usually repeat the
-/// keys of the row before, so their column numbers are remembered per table and reused while
-/// the keys stay the same: a string comparison per value instead of a hash lookup. Rows of one
-/// table usually follow each other too, so the current table is held outside the dictionary.
+/// Feeds journal rows to one accumulator per table. A table's rows share a schema while
+/// their keys stay the same (the scanner reuses it), so the columns of a schema's keys are
+/// found once per schema, not per value. Rows of one table usually follow each other too, so
+/// the current table is held outside the dictionary.
 private struct JournalRowReader {
     private struct TableState {
         var accumulator: RowSeriesAccumulator
-        var lastKeys: [String] = []
-        var lastColumns: [Int] = []
+        var schema: RowSchema?
+        /// The accumulator's column of each key of `schema`, made at its first number.
+        var columns: [Int?] = []
     }
 
     let smoothing: Int?
     private var tables: [String: TableState] = [:]
     private var currentName = ""
     private var current: TableState?
-    private var keys: [String] = []
     private var numbers: [(column: Int, value: Double)] = []
 
     init(smoothing: Int?) {
         self.smoothing = smoothing
     }
 
-    mutating func add(_ record: JournalRecord) {
-        if current == nil || record.table != currentName {
+    mutating func add(_ row: SummarizedRow) {
+        if current == nil || row.table != currentName {
             if let current { tables[currentName] = current }
-            currentName = record.table
-            current = tables.removeValue(forKey: record.table) ?? TableState(accumulator: RowSeriesAccumulator(smoothing: smoothing))
+            currentName = row.table
+            current = tables.removeValue(forKey: row.table) ?? TableState(accumulator: RowSeriesAccumulator(smoothing: smoothing))
         }
-        var step: Double?
-        keys.removeAll(keepingCapacity: true)
+        if current!.schema !== row.schema {
+            current!.schema = row.schema
+            current!.columns = Array(repeating: nil, count: row.schema.keys.count)
+        }
         numbers.removeAll(keepingCapacity: true)
-        for (key, value) in record.members {
-            if key.utf8.first == UInt8(ascii: "$") {
-                if key == "$step" { step = value.doubleValue }
-            } else if let number = value.doubleValue {
-                keys.append(key)
-                numbers.append((0, number))
-            }
+        for (i, value) in row.values.enumerated() {
+            guard let number = value.doubleValue else { continue }
+            let column = current!.columns[i] ?? current!.accumulator.column(row.schema.keys[i])
+            current!.columns[i] = column
+            numbers.append((column, number))
         }
-        if keys != current!.lastKeys {
-            current!.lastColumns = keys.map { current!.accumulator.column($0) }
-            current!.lastKeys = keys
-        }
-        for i in numbers.indices { numbers[i].column = current!.lastColumns[i] }
-        current!.accumulator.addRow(step: step ?? Double(current!.accumulator.rows), columnValues: numbers)
+        current!.accumulator.addRow(step: Double(row.step), columnValues: numbers)
     }
 
-    /// Every table's accumulator (once the last record is in).
+    /// Every table's accumulator (once the last row is in).
     var finished: [String: RowSeriesAccumulator] {
         var all = tables.mapValues(\.accumulator)
         if let current { all[currentName] = current.accumulator }

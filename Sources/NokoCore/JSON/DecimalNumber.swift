@@ -7,7 +7,7 @@ import NokoPlatform
 /// numbers of at most 19 significant digits whose mantissa fits 53 bits and whose decimal
 /// exponent is within ±22 take Clinger's fast path (one exact product or quotient of two
 /// exactly representable doubles, so a single rounding); anything else goes to `strtod`.
-enum DecimalNumber {
+package enum DecimalNumber {
     /// Powers of ten that doubles hold exactly.
     private static let exactPowers: [Double] = (0...22).map { e in
         var p = 1.0
@@ -26,7 +26,7 @@ enum DecimalNumber {
     /// byte that cannot continue it. Returns the value and the index just past the number,
     /// or nil when the text is not a JSON number (the caller reports the error).
     @inline(__always)
-    static func parse(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> (Scalar, Int)? {
+    package static func parse(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> (Scalar, Int)? {
         var i = start
         var negative = false
         if i < end && bytes[i] == UInt8(ascii: "-") {

@@ -23,7 +23,7 @@ public struct JournalTableSteps: Sendable {
     /// everywhere rows are read back).
     public static func scan(_ path: String) throws -> [(table: String, nextStep: Int)] {
         var steps = JournalTableSteps()
-        _ = try JournalRowScanner.forEachRow(in: path, fileStem: { $0 }) { row in
+        _ = try JournalScanner.forEachRow(in: path, fileStem: { $0 }) { row in
             steps.record(row.table, step: row.step)
         }
         return steps.tables

@@ -52,7 +52,7 @@ public enum LogFileLoader {
     /// `$table`; rows stay aligned with the journal's lines, as Python noko loads them.
     static func loadJournal(_ path: String, keys: Set<String>?, messages: Logging.Logger) throws -> LogTable {
         var builder = ColumnBuilder(keys: keys)
-        try JournalScan.forEachRecord(path, messages: messages) { record in
+        try JournalScanner.forEachRecord(path, messages: messages) { record in
             builder.beginRow()
             builder.set("$table", .string(record.table))
             for (key, value) in record.members where key != "$table" {
@@ -72,7 +72,7 @@ public enum LogFileLoader {
         messages: Logging.Logger = NokoMessages.logger()
     ) throws -> LogTable {
         var builder = ColumnBuilder(keys: nil)
-        try JournalScan.forEachRecord(path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, messages: messages) { record in
+        try JournalScanner.forEachRecord(path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, messages: messages) { record in
             guard record.table == table else { return true }
             builder.beginRow()
             for (key, value) in record.members { builder.set(key, value) }
@@ -188,59 +188,4 @@ public struct JournalRecord: Sendable {
 
     /// The row's step (`$step`), or nil.
     public var step: Int? { if case .int(let v)? = self["$step"] { return Int(v) } else { return nil } }
-}
-
-/// Streams journal records.
-public enum JournalScan {
-    /// Calls `body` with each complete record from byte `offset` on; `body` returns false to
-    /// stop. A torn last line is skipped with a warning; any other malformed line throws an
-    /// error naming the file and line.
-    ///
-    /// - Parameter allowsNonFiniteLiterals: accept the bare `NaN`, `Infinity` and
-    ///   `-Infinity` of journals written by Python noko (not strict JSON; off by default).
-    /// - Returns: the offset just past the last complete line read.
-    @discardableResult
-    public static func forEachRecord(
-        _ path: String, from offset: UInt64 = 0, allowsNonFiniteLiterals: Bool = false,
-        messages: Logging.Logger = NokoMessages.logger(), _ body: (JournalRecord) throws -> Bool
-    ) throws -> UInt64 {
-        let reader = LineReader(path: path, offset: offset)
-        var position = offset
-        let torn = try reader.forEachLine { line in
-            if line.bytes.isEmpty {
-                position = line.endOffset
-                return true
-            }
-            let (table, members) = try parseLine(line.bytes, path: path, number: line.number, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
-            position = line.endOffset
-            return try body(JournalRecord(table: table, members: members, offset: line.offset, endOffset: line.endOffset, line: line.number))
-        }
-        if torn > 0 {
-            messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line or is still writing it); skipped")
-        }
-        return position
-    }
-
-    /// One journal line's table and members, by the general (strict or lenient) parser; a
-    /// line that is not a flat object with a `$table` string is an error naming `path:number`.
-    static func parseLine(
-        _ bytes: UnsafeRawBufferPointer, path: String, number: Int, allowsNonFiniteLiterals: Bool
-    ) throws -> (table: String, members: [(String, Scalar)]) {
-        var members: [(String, Scalar)] = []
-        var parser = JSONParser(bytes, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
-        do {
-            try parser.parseFlatObject { key, value in
-                guard let scalar = value.scalar else {
-                    throw JSONParseError(offset: 0, message: "key '\(key)' holds a nested value; noko rows are flat")
-                }
-                members.append((key, scalar))
-            }
-        } catch let error as JSONParseError {
-            throw LogFileError(path: path, line: number, message: "not a noko journal line: \(error)")
-        }
-        guard case .string(let table)? = members.first(where: { $0.0 == "$table" })?.1 else {
-            throw LogFileError(path: path, line: number, message: "not a noko journal line: no \"$table\" string")
-        }
-        return (table, members)
-    }
 }

@@ -19,7 +19,7 @@ public enum SummaryRebuild {
     ) throws -> String {
         let output = SummaryOutput(url: unwritableURL)
         var rows = 0
-        let torn = try JournalRowScanner.forEachRow(in: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, fileStem: fileStem) { row in
+        let torn = try JournalScanner.forEachRow(in: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, fileStem: fileStem) { row in
             try output.write(row)
             rows += 1
             // Summarize as we go: memory stays O(columns), and the rows are still in cache.

@@ -81,7 +81,7 @@ public final class SummaryOutput: LogOutput {
         // The logger names files in order of first appearance too (`~2` for case twins).
         var stems = FileStems()
         var rows = 0
-        let torn = try JournalRowScanner.forEachRow(in: path, fileStem: { stems.stem(for: $0).stem }) { row in
+        let torn = try JournalScanner.forEachRow(in: path, fileStem: { stems.stem(for: $0).stem }) { row in
             steps.record(row.table, step: row.step)
             guard row.level >= level else { return }
             try write(row)

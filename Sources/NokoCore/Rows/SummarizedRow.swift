@@ -48,17 +48,25 @@ public final class SummarizedRow: Sendable {
     /// The user's key/value pairs in order.
     public var pairs: Zip2Sequence<[String], [Scalar]> { zip(schema.keys, values) }
 
-    /// The bookkeeping columns, as they appear in the journal and the CSV header.
-    public static let bookkeepingKeys = ["$level", "$localtime", "$step", "$table", "$utc_timestamp"]
+    /// The journal's own columns, defined here once: the row's table, step, level, local
+    /// time and Unix time. Every writer and reader of the journal, CSV and Parquet uses these.
+    package static let tableKey = "$table"
+    package static let stepKey = "$step"
+    package static let levelKey = "$level"
+    package static let localTimeKey = "$localtime"
+    package static let utcTimestampKey = "$utc_timestamp"
+
+    /// The bookkeeping columns, sorted, as they appear in the CSV header.
+    public static let bookkeepingKeys = [levelKey, localTimeKey, stepKey, tableKey, utcTimestampKey]
 
     /// The value of a bookkeeping column (`$step`, `$table`…), or nil for any other key.
     public func bookkeepingValue(_ key: String) -> Scalar? {
         switch key {
-        case "$table": return .string(table)
-        case "$step": return .int(Int64(step))
-        case "$level": return .int(Int64(level.value))
-        case "$localtime": return .string(time.localTime)
-        case "$utc_timestamp": return .double(time.utcTimestamp)
+        case Self.tableKey: return .string(table)
+        case Self.stepKey: return .int(Int64(step))
+        case Self.levelKey: return .int(Int64(level.value))
+        case Self.localTimeKey: return .string(time.localTime)
+        case Self.utcTimestampKey: return .double(time.utcTimestamp)
         default: return nil
         }
     }

@@ -1,4 +1,3 @@
-import NokoPlatform
 import Foundation
 import NokoCore
 
@@ -20,7 +19,7 @@ struct HistoryTranslator {
     private(set) var startTime: Double
     let minimumLevel: Int?
 
-    private var scanner = RowScanner()
+    private var scanner = JournalScanner(path: "")
     /// Key caches by table and rank.
     private var caches: [String: KeyCache] = [:]
     /// The last `$table` value's bytes and name: consecutive rows mostly share a table.
@@ -65,7 +64,7 @@ struct HistoryTranslator {
         _ line: UnsafeRawBufferPointer, rank: Int, historyStep: Int64, first: Bool, to content: inout [UInt8]
     ) -> Outcome {
         pending = nil
-        if let problem = scanner.scan(line) { return .malformed(problem) }
+        if let problem = scanner.tokenize(line) { return .malformed(problem) }
         var table: String?
         var step: Int64?
         var level: Int64?
@@ -170,7 +169,7 @@ struct HistoryTranslator {
 
     // MARK: - Values
 
-    private func appendValue(_ member: RowScanner.Member, line: UnsafeRawBufferPointer, to content: inout [UInt8]) {
+    private func appendValue(_ member: JournalScanner.Member, line: UnsafeRawBufferPointer, to content: inout [UInt8]) {
         let raw = UnsafeRawBufferPointer(rebasing: line[member.value])
         switch member.kind {
         case .number:
@@ -212,27 +211,15 @@ struct HistoryTranslator {
 
     /// An integer from number text (an integral float like `3.0` counts).
     private func integer(_ text: UnsafeRawBufferPointer) -> Int64? {
-        var value: Int64 = 0
-        var negative = false
-        for (i, c) in text.enumerated() {
-            if i == 0 && c == 0x2D {
-                negative = true
-                continue
-            }
-            guard c >= 0x30 && c <= 0x39 else {
-                let d = double(text)
-                return d.rounded() == d && abs(d) < 9.2e18 ? Int64(d) : nil
-            }
-            let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (a, o2) = m.addingReportingOverflow(Int64(c - 0x30))
-            if o1 || o2 { return nil }
-            value = a
+        switch DecimalNumber.parse(text, from: 0, to: text.count)?.0 {
+        case .int(let v): return v
+        case .double(let d): return d.rounded() == d && abs(d) < 9.2e18 ? Int64(d) : nil
+        default: return nil
         }
-        return negative ? -value : value
     }
 
     private func double(_ text: UnsafeRawBufferPointer) -> Double {
-        CLibrary.parseDouble(text)
+        DecimalNumber.parse(text, from: 0, to: text.count)?.0.doubleValue ?? .nan
     }
 
     /// `\"key\":`: a key as it appears inside a line that is itself a JSON string.
@@ -246,11 +233,11 @@ struct HistoryTranslator {
     }
 
     private enum Keys {
-        static let table = Array("$table".utf8)
-        static let step = Array("$step".utf8)
-        static let level = Array("$level".utf8)
-        static let utcTimestamp = Array("$utc_timestamp".utf8)
-        static let reserved: Set<[UInt8]> = [table, step, level, utcTimestamp, Array("$localtime".utf8)]
+        static let table = Array(SummarizedRow.tableKey.utf8)
+        static let step = Array(SummarizedRow.stepKey.utf8)
+        static let level = Array(SummarizedRow.levelKey.utf8)
+        static let utcTimestamp = Array(SummarizedRow.utcTimestampKey.utf8)
+        static let reserved = Set(SummarizedRow.bookkeepingKeys.map { Array($0.utf8) })
         static let nan = Array("\"NaN\"".utf8)
         static let infinity = Array("\"Infinity\"".utf8)
         static let negativeInfinity = Array("\"-Infinity\"".utf8)
@@ -295,7 +282,7 @@ private final class KeyCache {
     /// Values pushed out of a slot by a different key, until the next drain.
     private var evicted: [(key: String, value: [UInt8], sequence: Int)] = []
 
-    func escapedKey(at index: Int, member: RowScanner.Member, line: UnsafeRawBufferPointer) -> [UInt8]? {
+    func escapedKey(at index: Int, member: JournalScanner.Member, line: UnsafeRawBufferPointer) -> [UInt8]? {
         let raw = UnsafeRawBufferPointer(rebasing: line[member.key])
         if index < rawKeys.count, raw.elementsEqual(rawKeys[index]) { return escapedKeys[index] }
         while rawKeys.count <= index {
