@@ -72,6 +72,14 @@ enum CSVFormat {
     /// values have their types; anything else is text.
     static func parseUnquoted(_ cell: UnsafeRawBufferPointer) -> Scalar {
         if cell.isEmpty { return .null }
+        let first = cell[0]
+        // noko's own number parser first, in place: numbers are most cells, and the JSON
+        // shape is what noko and Python write.
+        if (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) || first == UInt8(ascii: "-"),
+            let (number, end) = DecimalNumber.parse(cell, from: 0, to: cell.count), end == cell.count
+        {
+            return number
+        }
         let text = String(decoding: cell, as: UTF8.self)
         switch text {
         case "True", "true", "TRUE": return .bool(true)
@@ -81,10 +89,10 @@ enum CSVFormat {
         case "-inf", "-Infinity": return .double(-.infinity)
         default: break
         }
-        let first = cell[0]
         guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) || first == UInt8(ascii: "-")
             || first == UInt8(ascii: "+") || first == UInt8(ascii: ".")
         else { return .string(text) }
+        // The looser forms other writers use (`+1`, `.5`, `1.`, `007`).
         if let v = Int64(text) { return .int(v) }
         if let v = Double(text), isDecimalNumber(cell) { return .double(v) }
         return .string(text)

@@ -1,3 +1,5 @@
+import NokoPlatform
+
 /// Splits CSV bytes into records and cells, incrementally: feed chunks of any size and get
 /// each complete record once its terminating newline has arrived.
 ///
@@ -35,6 +37,28 @@ struct CSVRecordScanner {
             if case .string(let s) = value(i) { return s }
             return String(decoding: raw(i), as: UTF8.self)
         }
+    }
+
+    /// Calls `body` with every complete record of the CSV file at `path`, in order, reading
+    /// it in chunks (memory stays bounded by the longest record); `body` returns false to
+    /// stop. Returns the length of a torn last record (no newline: its writer died mid-line
+    /// or is still writing), which is left out; the caller says so
+    /// (`warnTornLine(path:bytes:)`). The one loop every CSV reader uses.
+    static func forEachRecord(inFile path: String, _ body: (Record) throws -> Bool) throws -> Int {
+        let file = try FileDescriptor.open(path, .read)
+        defer { file.closeIgnoringErrors() }
+        var scanner = CSVRecordScanner()
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 1)
+        defer { chunk.deallocate() }
+        var stopped = false
+        while !stopped {
+            let n = try file.read(into: chunk)
+            if n == 0 { break }
+            try scanner.feed(UnsafeRawBufferPointer(rebasing: chunk[0..<n])) { record in
+                if !stopped, try !body(record) { stopped = true }
+            }
+        }
+        return stopped ? 0 : scanner.finish { _ in }
     }
 
     /// Appends `chunk` and calls `body` with every record completed by it.

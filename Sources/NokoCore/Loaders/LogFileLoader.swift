@@ -83,44 +83,31 @@ public enum LogFileLoader {
     }
 
     static func loadCSV(_ path: String, keys: Set<String>?, messages: Logging.Logger) throws -> LogTable {
-        let file = try FileDescriptor.open(path, .read)
-        defer { file.closeIgnoringErrors() }
-        var scanner = CSVRecordScanner()
         var header: [String]?
         var keep: [Bool] = []
         var columns: [[Scalar]] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var problem: LogFileError?
-        while problem == nil {
-            let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
-            if n == 0 { break }
-            chunk.withUnsafeBytes { bytes in
-                scanner.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { record in
-                    guard problem == nil else { return }
-                    guard let header else {
-                        let names = record.cells.indices.map(record.text)
-                        header = names
-                        keep = names.map { keys?.contains($0) ?? true }
-                        columns = Array(repeating: [], count: names.count)
-                        return
-                    }
-                    if record.cells.count > header.count {
-                        problem = LogFileError(
-                            path: path, line: record.firstLine,
-                            message: "expected \(header.count) cells as in the header, found \(record.cells.count)")
-                        return
-                    }
-                    for c in 0..<header.count where keep[c] {
-                        columns[c].append(c < record.cells.count ? record.value(c) : .null)
-                    }
-                }
+        let torn = try CSVRecordScanner.forEachRecord(inFile: path) { record in
+            guard let header else {
+                let names = record.cells.indices.map(record.text)
+                header = names
+                keep = names.map { keys?.contains($0) ?? true }
+                columns = Array(repeating: [], count: names.count)
+                return true
             }
+            if record.cells.count > header.count {
+                problem = LogFileError(
+                    path: path, line: record.firstLine,
+                    message: "expected \(header.count) cells as in the header, found \(record.cells.count)")
+                return false
+            }
+            for c in 0..<header.count where keep[c] {
+                columns[c].append(c < record.cells.count ? record.value(c) : .null)
+            }
+            return true
         }
         if let problem { throw problem }
-        let torn = scanner.finish { _ in }
-        if torn > 0 {
-            messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line or is still writing it); skipped")
-        }
+        messages.warnTornLine(path: path, bytes: torn)
         guard let header else { return LogTable() }
         return LogTable(columns: header.indices.filter { keep[$0] }.map { (header[$0], columns[$0]) })
     }

@@ -25,9 +25,7 @@ public enum SummaryRebuild {
             // Summarize as we go: memory stays O(columns), and the rows are still in cache.
             if rows % 256 == 0 { output.absorbPending() }
         }
-        if torn > 0 {
-            messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line or is still writing it); skipped")
-        }
+        messages.warnTornLine(path: path, bytes: torn)
         return output.currentJSON
     }
 
@@ -58,53 +56,29 @@ public enum SummaryRebuild {
 
     /// Calls `body` with each CSV record's (header key, value) pairs, empty cells left out.
     static func scanCSV(_ path: String, messages: Logging.Logger, _ body: (Int, [(String, Scalar)]) throws -> Void) throws {
-        let file = try FileDescriptor.open(path, .read)
-        defer { file.closeIgnoringErrors() }
-        var scanner = CSVRecordScanner()
         var header: [String]?
         var index = 0
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
         var members: [(String, Scalar)] = []
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
-            if n == 0 { break }
-            try chunk.withUnsafeBytes { bytes in
-                try scanner.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { record in
-                    guard let names = header else {
-                        header = record.cells.indices.map(record.text)
-                        return
-                    }
-                    if record.cells.count > names.count {
-                        throw LogFileError(
-                            path: path, line: record.firstLine,
-                            message: "expected \(names.count) cells as in the header, found \(record.cells.count)")
-                    }
-                    members.removeAll(keepingCapacity: true)
-                    record.bytes.withUnsafeBytes { raw in
-                        let base = record.bytes.startIndex
-                        for c in 0..<record.cells.count {
-                            // Numbers are parsed in place; other cells by the CSV dialect's rules.
-                            let lo = record.cells[c].lowerBound - base, hi = record.cells[c].upperBound - base
-                            var value: Scalar
-                            if hi > lo, raw[lo] == UInt8(ascii: "-") || (raw[lo] >= 0x30 && raw[lo] <= 0x39),
-                                let (number, next) = DecimalNumber.parse(raw, from: lo, to: hi), next == hi
-                            {
-                                value = number
-                            } else {
-                                value = record.value(c)
-                            }
-                            if !value.isNull { members.append((names[c], value)) }
-                        }
-                    }
-                    try body(index, members)
-                    index += 1
-                }
+        let torn = try CSVRecordScanner.forEachRecord(inFile: path) { record in
+            guard let names = header else {
+                header = record.cells.indices.map(record.text)
+                return true
             }
+            if record.cells.count > names.count {
+                throw LogFileError(
+                    path: path, line: record.firstLine,
+                    message: "expected \(names.count) cells as in the header, found \(record.cells.count)")
+            }
+            members.removeAll(keepingCapacity: true)
+            for c in 0..<record.cells.count {
+                let value = record.value(c)
+                if !value.isNull { members.append((names[c], value)) }
+            }
+            try body(index, members)
+            index += 1
+            return true
         }
-        let torn = scanner.finish { _ in }
-        if torn > 0 {
-            messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line or is still writing it); skipped")
-        }
+        messages.warnTornLine(path: path, bytes: torn)
     }
 }
 

@@ -132,19 +132,11 @@ private struct TableFile {
     }
 
     private static func readHeader(_ url: URL) throws -> [String]? {
-        guard let handle = try? FileDescriptor.open(url.path, .read) else { return nil }
-        defer { handle.closeIgnoringErrors() }
-        var scanner = CSVRecordScanner()
+        guard FileSystem.exists(url.path) else { return nil }
         var header: [String]?
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while header == nil {
-            let n = try chunk.withUnsafeMutableBytes { try handle.read(into: $0) }
-            if n == 0 { break }
-            chunk.withUnsafeBytes { bytes in
-                scanner.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<n])) { record in
-                    if header == nil { header = record.cells.indices.map(record.text) }
-                }
-            }
+        _ = try CSVRecordScanner.forEachRecord(inFile: url.path) { record in
+            header = record.cells.indices.map(record.text)
+            return false
         }
         return header
     }

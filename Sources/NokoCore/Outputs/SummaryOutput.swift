@@ -88,9 +88,7 @@ public final class SummaryOutput: LogOutput {
             rows += 1
             if rows % 256 == 0 { absorbPending() }
         }
-        if torn > 0 {
-            messages.warning("\(path): the last line is incomplete (\(torn) bytes: the writer died mid-line); skipped")
-        }
+        messages.warnTornLine(path: path, bytes: torn)
         return steps.tables
     }
 
