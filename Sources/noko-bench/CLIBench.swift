@@ -161,7 +161,7 @@ enum CLIBenchRuns {
         }
         var state = (0..<columns).map { Double($0) }
         var rng = SplitMix64(seed: 11)
-        var py = "", st = "", cs = (["$level", "$localtime", "$step", "$table", "$utc_timestamp"] + names.sorted()).joined(separator: ",") + "\n"
+        var py = "", st = "", cs = (SummarizedRow.bookkeepingKeys + names.sorted()).joined(separator: ",") + "\n"
         let sortedIndex = names.enumerated().sorted { $0.element < $1.element }.map(\.offset)
         var cells = [String](repeating: "", count: columns)
         for i in 0..<rows {

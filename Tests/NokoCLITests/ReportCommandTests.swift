@@ -84,7 +84,7 @@ import Testing
                 run.appendingPathComponent("noko.ndjson").path, allowsNonFiniteLiterals: true, messages: Fixtures.quietMessages)
             let truth = fixtures.url("py_truth")
             try FileManager.default.createDirectory(at: truth, withIntermediateDirectories: true)
-            try Data(summary.utf8).write(to: truth.appendingPathComponent("summary.json"))
+            try Data(summary.encoded()).write(to: truth.appendingPathComponent("summary.json"))
             var spec = Self.spec([truth], columns: ["w1_rows.py:133/loss", "w1_rows.py:133/reward"])
             spec = spec.replacing("marks", with: ["w1_rows.py:133/loss": ["nan", "posinf"]])
                 .replacing("differing", with: []).replacing("same", with: [])

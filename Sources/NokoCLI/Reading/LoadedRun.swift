@@ -197,29 +197,20 @@ package struct LoadedRun: Sendable {
         if source == .noko, let statistics = try Self.cliError({ () throws(LogFileError) in try RunStatistics.read(from: url) }) {
             return (statistics, .sidecar)
         }
-        if let journal = journalPath {
-            let text: String
-            do {
+        do {
+            if let journal = journalPath {
                 // Python noko names its CSV files after the tables as they are.
                 let python = source == .pythonNoko
                 let fileStem: (String) -> String = python ? { table in table } : { table in TableFileName.encode(table) }
-                text = try SummaryRebuild.fromJournal(journal, allowsNonFiniteLiterals: python, fileStem: fileStem, messages: messages)
-            } catch let error as LogFileError {
-                throw CLIError("\(error)")
+                let statistics = try SummaryRebuild.fromJournal(journal, allowsNonFiniteLiterals: python, fileStem: fileStem, messages: messages)
+                return (statistics, .journal)
             }
-            let json = try JSONValue(parsing: text)
-            return (try Self.cliError { () throws(LogFileError) in try RunStatistics(json: json, path: journal) }, .journal)
-        }
-        let files = csvTables()
-        guard !files.isEmpty else { return (RunStatistics(tables: []), .none) }
-        let text: String
-        do {
-            text = try SummaryRebuild.fromCSV(files.map { ($0.table, $0.url.path) }, messages: messages)
+            let files = csvTables()
+            guard !files.isEmpty else { return (RunStatistics(tables: []), .none) }
+            return (try SummaryRebuild.fromCSV(files.map { ($0.table, $0.url.path) }, messages: messages), .csv)
         } catch let error as LogFileError {
             throw CLIError("\(error)")
         }
-        let json = try JSONValue(parsing: text)
-        return (try Self.cliError { () throws(LogFileError) in try RunStatistics(json: json, path: url.path) }, .csv)
     }
 
     /// The `<table>.csv` files and the tables they hold: noko's file names are decoded

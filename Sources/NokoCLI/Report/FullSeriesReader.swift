@@ -35,7 +35,7 @@ enum FullSeriesReader {
                 var accumulator = RowSeriesAccumulator(smoothing: smoothing)
                 let keys = rows.columnNames.filter { !$0.hasPrefix("$") }
                 let columns = keys.map { accumulator.column($0) }
-                let steps = rows["$step"]
+                let steps = rows[SummarizedRow.stepKey]
                 var numbers: [(column: Int, value: Double)] = []
                 for i in 0..<rows.rowCount {
                     numbers.removeAll(keepingCapacity: true)

@@ -54,8 +54,8 @@ public enum LogFileLoader {
         var builder = ColumnBuilder(keys: keys)
         try JournalScanner.forEachRecord(path, messages: messages) { record in
             builder.beginRow()
-            builder.set("$table", .string(record.table))
-            for (key, value) in record.members where key != "$table" {
+            builder.set(SummarizedRow.tableKey, .string(record.table))
+            for (key, value) in record.members where key != SummarizedRow.tableKey {
                 builder.set(record.table + "." + key, value)
             }
             builder.endRow()
@@ -174,5 +174,5 @@ public struct JournalRecord: Sendable {
     public subscript(key: String) -> Scalar? { members.first { $0.0 == key }?.1 }
 
     /// The row's step (`$step`), or nil.
-    public var step: Int? { if case .int(let v)? = self["$step"] { return Int(v) } else { return nil } }
+    public var step: Int? { if case .int(let v)? = self[SummarizedRow.stepKey] { return Int(v) } else { return nil } }
 }

@@ -3,55 +3,45 @@ import NokoPlatform
 import Logging
 
 /// Rebuilds what `summary.json` would hold by reading a run's rows: for runs that have no
-/// sidecar (Python noko's run directories, a run killed before its first flush).
+/// such file (Python noko's run directories, a run killed before its first flush).
 ///
-/// The rows go through ``SummaryOutput`` itself, so a rebuilt summary has exactly the
-/// shape and semantics of the sidecar. Reading is streamed: memory stays O(columns).
-public enum SummaryRebuild {
-    /// The summary JSON of every table in a journal.
+/// The rows go through the same ``StatisticsAccumulator`` as ``SummaryOutput``'s, so rebuilt
+/// statistics have exactly the file's shape and semantics. Reading is streamed: memory stays
+/// O(columns).
+package enum SummaryRebuild {
+    /// The statistics of every table in a journal.
     ///
     /// - Parameters:
     ///   - allowsNonFiniteLiterals: accept the bare `NaN`/`Infinity` of Python noko.
     ///   - fileStem: the file stem recorded for a table (default ``TableFileName/encode(_:)``).
-    public static func fromJournal(
+    package static func fromJournal(
         _ path: String, allowsNonFiniteLiterals: Bool = false, fileStem: @escaping (String) -> String = TableFileName.encode,
         messages: Logging.Logger = NokoMessages.logger()
-    ) throws -> String {
-        let output = SummaryOutput(url: unwritableURL)
-        var rows = 0
-        let torn = try JournalScanner.forEachRow(in: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, fileStem: fileStem) { row in
-            try output.write(row)
-            rows += 1
-            // Summarize as we go: memory stays O(columns), and the rows are still in cache.
-            if rows % 256 == 0 { output.absorbPending() }
+    ) throws -> RunStatistics {
+        var statistics = StatisticsAccumulator()
+        let torn = try JournalScanner.forEachRow(in: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, fileStem: fileStem) {
+            statistics.add($0)
         }
         messages.warnTornLine(path: path, bytes: torn)
-        return output.currentJSON
+        return statistics.statistics
     }
 
-    /// The summary JSON of CSV tables, one file per table (noko's and Python noko's `<table>.csv`).
+    /// The statistics of CSV tables, one file per table (noko's and Python noko's `<table>.csv`).
     ///
     /// The `$step` and `$utc_timestamp` columns give each row's step and time; without
     /// them a row's step is its index.
-    public static func fromCSV(
+    package static func fromCSV(
         _ files: [(table: String, path: String)], messages: Logging.Logger = NokoMessages.logger()
-    ) throws -> String {
-        let output = SummaryOutput(url: unwritableURL)
+    ) throws -> RunStatistics {
+        var statistics = StatisticsAccumulator()
         var builder = RowBuilder()
         for (table, path) in files {
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             try scanCSV(path, messages: messages) { index, members in
-                try output.write(builder.row(table: table, fileStem: stem, members: members, fallbackStep: index))
-                if index % 256 == 255 { output.absorbPending() }
+                statistics.add(builder.row(table: table, fileStem: stem, members: members, fallbackStep: index))
             }
         }
-        return output.currentJSON
-    }
-
-    /// Where the rebuilding ``SummaryOutput`` would write if it were ever flushed: a file in a
-    /// directory that does not exist, so nothing can be written by mistake.
-    static var unwritableURL: URL {
-        URL(fileURLWithPath: "/nonexistent-noko-summary-rebuild-\(UInt64.random(in: 0...UInt64.max))/summary.json")
+        return statistics.statistics
     }
 
     /// Calls `body` with each CSV record's (header key, value) pairs, empty cells left out.
@@ -106,11 +96,11 @@ struct RowBuilder {
                 continue
             }
             switch (key, value) {
-            case ("$step", .int(let v)): step = Int(v)
-            case ("$step", .double(let v)): step = Int(exactly: v) ?? step
-            case ("$level", .int(let v)): level = LogLevel.builtIn.first { $0.value == Int(v) } ?? LogLevel(Int(v), name: "LEVEL\(v)")
-            case ("$utc_timestamp", let v): utc = v.doubleValue ?? utc
-            case ("$localtime", .string(let s)): local = s
+            case (SummarizedRow.stepKey, .int(let v)): step = Int(v)
+            case (SummarizedRow.stepKey, .double(let v)): step = Int(exactly: v) ?? step
+            case (SummarizedRow.levelKey, .int(let v)): level = LogLevel.builtIn.first { $0.value == Int(v) } ?? LogLevel(Int(v), name: "LEVEL\(v)")
+            case (SummarizedRow.utcTimestampKey, let v): utc = v.doubleValue ?? utc
+            case (SummarizedRow.localTimeKey, .string(let s)): local = s
             default: break
             }
         }

@@ -61,17 +61,17 @@ public final class NDJSONOutput: LogOutput {
         }
     }
 
-    private static let levelKey = Array(",\"$level\":".utf8)
-    private static let localTimeKey = Array(",\"$localtime\":".utf8)
-    private static let timestampKey = Array(",\"$utc_timestamp\":".utf8)
+    private static let levelKey = Array(",\"\(SummarizedRow.levelKey)\":".utf8)
+    private static let localTimeKey = Array(",\"\(SummarizedRow.localTimeKey)\":".utf8)
+    private static let timestampKey = Array(",\"\(SummarizedRow.utcTimestampKey)\":".utf8)
 
     private static func encodeKeys(
         of row: SummarizedRow, cache: inout [Int: (tableName: String, table: [UInt8], keys: [[UInt8]])]
     ) -> (tableName: String, table: [UInt8], keys: [[UInt8]]) {
         var writer = JSONWriter()
-        writer.appendRaw(Array("{\"$table\":".utf8))
+        writer.appendRaw(Array("{\"\(SummarizedRow.tableKey)\":".utf8))
         writer.writeString(row.table)
-        writer.appendRaw(Array(",\"$step\":".utf8))
+        writer.appendRaw(Array(",\"\(SummarizedRow.stepKey)\":".utf8))
         let table = writer.bytes
         let keys = row.keys.map { key -> [UInt8] in
             var w = JSONWriter()

@@ -21,7 +21,7 @@ public final class SummaryOutput: LogOutput {
     public static let maxBuckets = 1024
 
     private struct State {
-        var tables: [String: TableSummary] = [:]
+        var statistics = StatisticsAccumulator()
         var dirty = false
         var lastWrite = 0.0
         var lastWriteDuration = 0.0
@@ -56,9 +56,7 @@ public final class SummaryOutput: LogOutput {
                 return rows
             }
             guard !rows.isEmpty else { return }
-            for row in rows {
-                s.tables[row.table, default: TableSummary(fileStem: row.fileStem)].add(row)
-            }
+            for row in rows { s.statistics.add(row) }
             s.dirty = true
         }
     }
@@ -102,7 +100,7 @@ public final class SummaryOutput: LogOutput {
                 guard s.dirty else { return nil }
                 guard force || now - s.lastWrite >= 20 * s.lastWriteDuration else { return nil }
                 s.dirty = false
-                return SummaryOutput.encode(s.tables)
+                return s.statistics.statistics.encoded()
             }
             guard let bytes else { return }
             do {
@@ -119,14 +117,29 @@ public final class SummaryOutput: LogOutput {
         }
     }
 
-    /// The current summary as JSON text (what the file holds after the next flush).
-    public var currentJSON: String {
+    /// The statistics of the rows so far (what the file holds after the next flush).
+    package var currentStatistics: RunStatistics {
         absorbPending()
-        return String(decoding: state.withLock { SummaryOutput.encode($0.tables) }, as: UTF8.self)
+        return state.withLock { $0.statistics.statistics }
+    }
+}
+
+/// The statistics of rows as they come, each value in O(1): what ``SummaryOutput`` keeps and
+/// writes to `summary.json`, and what a rebuild from the rows produces (``SummaryRebuild``).
+package struct StatisticsAccumulator {
+    private var tables: [String: TableSummary] = [:]
+
+    /// Nothing yet.
+    package init() {}
+
+    /// Adds `row` to its table's statistics.
+    package mutating func add(_ row: SummarizedRow) {
+        tables[row.table, default: TableSummary(fileStem: row.fileStem)].add(row)
     }
 
-    private static func encode(_ tables: [String: TableSummary]) -> [UInt8] {
-        RunStatistics(tables: tables.map { $0.value.statistics(name: $0.key) }).encoded()
+    /// The statistics of every row added.
+    package var statistics: RunStatistics {
+        RunStatistics(tables: tables.map { $0.value.statistics(name: $0.key) })
     }
 }
 

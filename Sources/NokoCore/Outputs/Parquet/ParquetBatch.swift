@@ -18,7 +18,7 @@ struct ParquetBatchColumn {
 /// Builds ``ParquetBatch``es from logged rows or from loaded tables.
 enum ParquetBatchBuilder {
     /// The bookkeeping columns, first in every file, in this order.
-    static let bookkeepingColumns = ["$step", "$level", "$utc_timestamp", "$localtime"]
+    static let bookkeepingColumns = [SummarizedRow.stepKey, SummarizedRow.levelKey, SummarizedRow.utcTimestampKey, SummarizedRow.localTimeKey]
     /// Keys a user column may not take: the bookkeeping columns and `$table` (the file is the table).
     static let reservedKeys: Set<String> = Set(SummarizedRow.bookkeepingKeys)
     /// The type of a column that has only seen nulls; most such keys are summary statistics
@@ -51,12 +51,12 @@ enum ParquetBatchBuilder {
         }
         let allPresent = [Bool](repeating: true, count: n)
         var columns = [
-            ParquetBatchColumn(name: "$step", observed: set(.int64), data: ParquetColumnData(present: allPresent, values: .int64s(steps))),
-            ParquetBatchColumn(name: "$level", observed: set(.int64), data: ParquetColumnData(present: allPresent, values: .int64s(levels))),
+            ParquetBatchColumn(name: SummarizedRow.stepKey, observed: set(.int64), data: ParquetColumnData(present: allPresent, values: .int64s(steps))),
+            ParquetBatchColumn(name: SummarizedRow.levelKey, observed: set(.int64), data: ParquetColumnData(present: allPresent, values: .int64s(levels))),
             ParquetBatchColumn(
-                name: "$utc_timestamp", observed: set(.double), data: ParquetColumnData(present: allPresent, values: .doubles(timestamps))),
+                name: SummarizedRow.utcTimestampKey, observed: set(.double), data: ParquetColumnData(present: allPresent, values: .doubles(timestamps))),
             ParquetBatchColumn(
-                name: "$localtime", observed: set(.string), data: ParquetColumnData(present: allPresent, values: .strings(localTimes))),
+                name: SummarizedRow.localTimeKey, observed: set(.string), data: ParquetColumnData(present: allPresent, values: .strings(localTimes))),
         ]
 
         // Pass 1: the user columns and their types. Rows of one table share few schemas, so
@@ -187,7 +187,7 @@ enum ParquetBatchBuilder {
     /// A table's columns in file order: bookkeeping columns first, then the others, no `$table`.
     static func orderedColumns(of table: LogTable) -> [String] {
         bookkeepingColumns.filter { table[$0] != nil }
-            + table.columnNames.filter { $0 != "$table" && !bookkeepingColumns.contains($0) }
+            + table.columnNames.filter { $0 != SummarizedRow.tableKey && !bookkeepingColumns.contains($0) }
     }
 
     private static func set(_ type: ParquetColumnType) -> ParquetColumnTypeSet {
