@@ -123,7 +123,7 @@ enum CLIBenchRuns {
     static func summarizedRun(at directory: URL, rows: Int, columns: Int) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try metadata(directory.lastPathComponent, at: directory, status: "finished")
-        let summary = SummaryOutput(url: RunLayout(directory).summary)
+        let summary = StatisticsOutput(url: RunLayout(directory).summary)
         let schema = RowSchema(keys: columnNames(columns))
         var state = (0..<columns).map { Double($0) }
         var rng = SplitMix64(seed: 7)

@@ -54,7 +54,7 @@ private func logReportWorkload(rows: Int, into directory: URL) throws {
         directory: directory,
         outputs: [
             try NDJSONOutput(url: directory.appendingPathComponent(RunLayout.journalName)),
-            SummaryOutput(url: directory.appendingPathComponent(RunLayout.summaryName)),
+            StatisticsOutput(url: directory.appendingPathComponent(RunLayout.summaryName)),
         ],
         flushInterval: nil)
     var state: UInt64 = 0x2545_F491_4F6C_DD1D

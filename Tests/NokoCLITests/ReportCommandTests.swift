@@ -80,7 +80,7 @@ import Testing
             let context = fixtures.context()
             try fixtures.run(["report", "runs/py_run", "-o", "py.html"] + extra, context: context)
             // No summary.json: write the one noko would have, so the checker has its truth.
-            let summary = try SummaryRebuild.fromJournal(
+            let summary = try StatisticsRebuild.fromJournal(
                 run.appendingPathComponent("noko.ndjson").path, allowsNonFiniteLiterals: true, messages: Fixtures.quietMessages)
             let truth = fixtures.url("py_truth")
             try FileManager.default.createDirectory(at: truth, withIntermediateDirectories: true)

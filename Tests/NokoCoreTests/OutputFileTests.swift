@@ -133,9 +133,9 @@ private func lines(_ url: URL) -> [String] {
         // The resumed process logs "loss" first; each table must still reach its own files.
         var options = OutputOptions()
         options.prettyPrintLevel = .results
-        options.summaryLevel = .info
+        options.statisticsLevel = .info
         let outputs = try DefaultOutputs.make(directory: dir, options: options, messages: recordingMessages().0)
-        let summary = try #require(outputs.lazy.compactMap { $0 as? SummaryOutput }.first)
+        let summary = try #require(outputs.lazy.compactMap { $0 as? StatisticsOutput }.first)
         let journal = dir.appendingPathComponent("noko.ndjson").path
         let tables = try summary.replay(journal: journal)
         #expect(tables.map { $0.table } == ["Loss", "loss"])
@@ -242,7 +242,7 @@ private func lines(_ url: URL) -> [String] {
         #expect(t["last_step"] == 3000)
         let width = try #require(t["series_width"]?.intValue)
         let steps = try #require(t["series_step"]?.arrayValue)
-        #expect(steps.count <= SummaryOutput.maxBuckets)
+        #expect(steps.count <= StatisticsOutput.maxBuckets)
         #expect(width == 4, "3001 rows in at most 1024 buckets of a power-of-two width")
         let x = try #require(t["columns"]?["x"])
         #expect(x["min"]?.doubleValue == 0)

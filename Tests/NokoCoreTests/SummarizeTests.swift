@@ -3,13 +3,13 @@ import Testing
 
 @testable import NokoCore
 
-private func summarize(_ row: Any, registry: SummarizerRegistry = SummarizerRegistry()) -> Summary {
-    var summary = Summary(registry: registry.snapshot)
+private func summarize(_ row: Any, registry: SummarizerRegistry = SummarizerRegistry()) -> ValueColumns {
+    var summary = ValueColumns(registry: registry.snapshot)
     summary.summarizeRow(row)
     return summary
 }
 
-private func pairs(_ s: Summary) -> [String: Scalar] {
+private func pairs(_ s: ValueColumns) -> [String: Scalar] {
     Dictionary(zip(s.keys, s.values).map { ($0, $1) }, uniquingKeysWith: { a, _ in a })
 }
 
@@ -24,7 +24,7 @@ private enum Event { case loss(Double), none }
 private struct Celsius { var degrees: Double }
 private struct Particle: NokoSummarizable {
     var energy: Double
-    func summarize(prefix: String, into summary: inout Summary) {
+    func summarize(prefix: String, into summary: inout ValueColumns) {
         summary.add(prefix.nokoJoined("energy_kj"), .double(energy / 1000))
     }
 }

@@ -72,7 +72,7 @@ import Testing
         #expect(remote.history[24]?.contains("\"train/loss\":NaN") == true)
         #expect(remote.history[24]?.contains("\"train/inf\":Infinity") == true)
 
-        // Summary: last value of every key, the user's key, and the bookkeeping.
+        // ValueColumns: last value of every key, the user's key, and the bookkeeping.
         let summary = try ExtendedJSON.parse(try #require(remote.summary))
         #expect(summary["best"] == 0.5)
         #expect(summary["train/loss"] == "NaN")

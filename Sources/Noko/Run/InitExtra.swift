@@ -7,10 +7,8 @@ import NokoWandb
 import Synchronization
 
 extension Noko {
-    private static let extraRun = Mutex<Run?>(nil)
-
     /// The run started by ``initExtra(config:options:)``, until it finishes.
-    public static var currentRun: Run? { extraRun.withLock { $0 } }
+    public static var currentRun: Run? { RunLifecycle.run }
 
     /// Starts a reproducible run: the one line to add at the start of an experiment.
     ///
@@ -84,13 +82,7 @@ extension Noko {
             existing.logger.messages.warning("Noko.initExtra was already called; returning run \(existing.name)")
             return existing
         }
-        let run = try RunStarter(config: config, options: options).start()
-        extraRun.withLock { $0 = run }
-        return run
-    }
-
-    static func forgetRun(_ run: Run) {
-        extraRun.withLock { if $0 === run { $0 = nil } }
+        return try RunStarter(config: config, options: options).start()
     }
 }
 
@@ -181,7 +173,7 @@ private struct RunStarter {
     /// The run directory: the auto-initialized one (adopted), or a new one, or an existing
     /// one when resuming or joining as rank > 0.
     private func runDirectory() throws -> (URL, String, adopted: Bool) {
-        if let logger = Noko.currentLogger, !logger.isClosed, let directory = logger.directory, distributed.rank == 0 {
+        if let logger = Noko.initializedLogger, !logger.isClosed, let directory = logger.directory, distributed.rank == 0 {
             return (directory, directory.lastPathComponent, true)
         }
         let runs = URL(fileURLWithPath: options.runsDir, isDirectory: true)
@@ -202,7 +194,7 @@ private struct RunStarter {
     }
 
     private func makeLogger(logDirectory: URL, adopted: Bool) throws -> NokoLogger {
-        if adopted, let logger = Noko.currentLogger, !logger.isClosed { return logger }
+        if adopted, let logger = Noko.initializedLogger, !logger.isClosed { return logger }
         try FileSystem.makeDirectories(logDirectory.path)
         let logger = try Noko.makeRunLogger(directory: logDirectory, options: options.outputs)
         Noko.install(logger)
@@ -214,7 +206,7 @@ private struct RunStarter {
     private func resume(_ logger: NokoLogger, in directory: URL) throws {
         let journal = RunLayout(directory).journal.path
         guard FileSystem.exists(journal) else { return }
-        let summary = logger.outputs.lazy.compactMap { $0 as? SummaryOutput }.first
+        let summary = logger.outputs.lazy.compactMap { $0 as? StatisticsOutput }.first
         let tables = try summary?.replay(journal: journal, messages: logger.messages) ?? JournalTableSteps.scan(journal)
         logger.continueSteps(tables)
         let steps = tables.map { "\($0.table): \($0.nextStep)" }.joined(separator: ", ")

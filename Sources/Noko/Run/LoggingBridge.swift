@@ -10,7 +10,7 @@ extension Noko {
     /// once, so call this from your program's entry point, not from a library.
     public static func bootstrapLogging(stderrLevel: LogLevel = .warning) {
         LoggingSystem.bootstrap { label in
-            NokoMessageHandler(label: label, stderrLevel: stderrLevel.swiftLogLevel) { Noko.currentLogger?.debugLog }
+            NokoMessageHandler(label: label, stderrLevel: stderrLevel.swiftLogLevel) { Noko.initializedLogger?.debugLog }
         }
     }
 }

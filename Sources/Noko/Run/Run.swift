@@ -33,7 +33,7 @@ public final class Run: Sendable {
 
     let metadata: MetadataStore
     let sync: WandbSync?
-    let heartbeat: Flusher
+    let heartbeat: IntervalThread
     let crashMarker: CrashMarker?
     private let finished = Mutex<RunMetadata?>(nil)
     private let finishTimeout: Duration
@@ -65,7 +65,7 @@ public final class Run: Sendable {
                 m.summary = values
             }
         }
-        heartbeat = Flusher(interval: heartbeatInterval) { [metadata] in
+        heartbeat = IntervalThread(name: "noko-heartbeat", interval: heartbeatInterval) { [metadata] in
             try? metadata.update { $0.heartbeat = RowClock.system.now() }
         }
     }
@@ -125,6 +125,5 @@ public final class Run: Sendable {
             }
         }
         RunLifecycle.forget(self)
-        Noko.forgetRun(self)
     }
 }

@@ -202,12 +202,12 @@ package struct LoadedRun: Sendable {
                 // Python noko names its CSV files after the tables as they are.
                 let python = source == .pythonNoko
                 let fileStem: (String) -> String = python ? { table in table } : { table in TableFileName.encode(table) }
-                let statistics = try SummaryRebuild.fromJournal(journal, allowsNonFiniteLiterals: python, fileStem: fileStem, messages: messages)
+                let statistics = try StatisticsRebuild.fromJournal(journal, allowsNonFiniteLiterals: python, fileStem: fileStem, messages: messages)
                 return (statistics, .journal)
             }
             let files = csvTables()
             guard !files.isEmpty else { return (RunStatistics(tables: []), .none) }
-            return (try SummaryRebuild.fromCSV(files.map { ($0.table, $0.url.path) }, messages: messages), .csv)
+            return (try StatisticsRebuild.fromCSV(files.map { ($0.table, $0.url.path) }, messages: messages), .csv)
         } catch let error as LogFileError {
             throw CLIError("\(error)")
         }

@@ -62,7 +62,7 @@ struct ReportPage {
     private var sourceNote: String {
         if request.full { return "every row (read from the journal or CSV files)" }
         let rebuilt = data.sources.filter { $0 != .sidecar && $0 != .none }
-        let base = "summary.json's series (min/max/last of ≤ \(SummaryOutput.maxBuckets) buckets per column: every spike kept)"
+        let base = "summary.json's series (min/max/last of ≤ \(StatisticsOutput.maxBuckets) buckets per column: every spike kept)"
         return rebuilt.isEmpty ? base : base + "; rebuilt from the rows for runs without one"
     }
 

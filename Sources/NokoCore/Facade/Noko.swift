@@ -27,7 +27,8 @@ public enum Noko {
     /// Serializes initialization, so threads racing to the first `logRow` share one run.
     private static let initializing = Mutex(())
 
-    /// The default logger, initializing noko with defaults on first use.
+    /// The default logger; like `logRow`, the first use initializes noko with defaults
+    /// (a run directory under `runs/`). ``initializedLogger`` never initializes.
     public static var logger: NokoLogger {
         if let logger = current.withLock({ $0 }) { return logger }
         return initializing.withLock { _ in
@@ -45,8 +46,12 @@ public enum Noko {
         }
     }
 
-    /// The default logger if noko is initialized, without initializing it.
-    public static var currentLogger: NokoLogger? { current.withLock { $0 } }
+    /// The default logger if noko is initialized; nil otherwise (it never initializes).
+    public static var initializedLogger: NokoLogger? { current.withLock { $0 } }
+
+    /// The former name of ``initializedLogger``.
+    @available(*, deprecated, renamed: "initializedLogger")
+    public static var currentLogger: NokoLogger? { initializedLogger }
 
     /// Python's `noko.init()`: a run directory with the default outputs.
     ///
@@ -65,7 +70,7 @@ public enum Noko {
 
     @discardableResult
     private static func initializeUnlocked(runsDir: String, runName: String?, options: OutputOptions) throws -> URL {
-        if let existing = currentLogger, let directory = existing.directory {
+        if let existing = initializedLogger, let directory = existing.directory {
             existing.messages.warning("noko is already initialized with run directory \(directory.path); keeping it")
             return directory
         }
@@ -85,19 +90,20 @@ public enum Noko {
     }
 
     /// A logger with the default outputs and a `debug.log`, writing into `directory`.
-    public static func makeRunLogger(
+    package static func makeRunLogger(
         directory: URL, options: OutputOptions, extraOutputs: (Logging.Logger) throws -> [any LogOutput] = { _ in [] }
     ) throws -> NokoLogger {
         let debugLog = try DebugLogFile(url: RunLayout(directory).debugLog)
         let messages = NokoMessages.logger(stderrLevel: options.stderrLevel.swiftLogLevel, debugLog: debugLog)
         let outputs = try DefaultOutputs.make(directory: directory, options: options, messages: messages) + extraOutputs(messages)
         return NokoLogger(
-            directory: directory, outputs: outputs, flushInterval: options.flushInterval, messages: messages, debugLog: debugLog)
+            directory: directory, outputs: outputs, flushInterval: options.flushInterval, messages: messages, debugLog: debugLog,
+            summarizers: .shared)
     }
 
     /// Makes `logger` the default; the previous default is closed. Normal process exit
     /// closes the default logger (flushing and syncing every file).
-    public static func install(_ logger: NokoLogger) {
+    package static func install(_ logger: NokoLogger) {
         let previous = current.withLock { existing in
             defer { existing = logger }
             return existing
@@ -106,7 +112,7 @@ public enum Noko {
         exitHook.withLock { registered in
             guard !registered else { return }
             registered = true
-            atexit { Noko.currentLogger?.close() }
+            atexit { Noko.initializedLogger?.close() }
         }
     }
 
@@ -121,23 +127,36 @@ public enum Noko {
     }
 
     /// Writes every buffered row of the default logger through to the OS.
-    public static func flush() { currentLogger?.flush() }
+    public static func flush() { initializedLogger?.flush() }
 
     /// Flushes, syncs and closes the default logger.
-    public static func close() { currentLogger?.close() }
+    public static func close() { initializedLogger?.close() }
 
     /// Registers a summarizer for a type you don't own; it receives the value, its key
     /// prefix and the summary to add keys to. Declaring one again for the same type
     /// replaces it, with a warning.
-    public static func declareSummarizer<T>(for type: T.Type, _ body: @escaping @Sendable (T, String, inout Summary) -> Void) {
+    public static func declareSummarizer<T>(for type: T.Type, _ body: @escaping @Sendable (T, String, inout ValueColumns) -> Void) {
         if SummarizerRegistry.shared.declare(for: type, body) {
-            (currentLogger?.messages ?? NokoMessages.logger()).warning(
+            (initializedLogger?.messages ?? NokoMessages.logger()).warning(
                 "a summarizer for \(String(reflecting: type)) was already declared; the new one replaces it")
         }
     }
 
-    /// Reads a `.ndjson` journal, a `.csv` table or a `.parquet` table back. See ``LogFileLoader/load(_:keys:messages:)``.
+    /// Reads a `.ndjson` journal, a `.csv` table or a `.parquet` table back: columns aligned
+    /// by row (a journal's are `table.key`, aligned by line, as Python noko loads them); a
+    /// missing cell is `.null`. Files are streamed; a torn last line is skipped with a
+    /// warning, any other malformed line is an error naming the file and line.
+    ///
+    /// - Parameter keys: the columns to keep (all when nil); for a journal, as `table.key`.
     public static func loadLogFile(_ path: String, keys: [String]? = nil) throws -> LogTable {
         try LogFileLoader.load(path, keys: keys)
+    }
+
+    /// Reads the rows of one table from a journal, with plain keys (and the `$` columns).
+    ///
+    /// - Parameter allowsNonFiniteLiterals: accept the bare `NaN`/`Infinity` of Python noko's
+    ///   journals.
+    public static func loadTable(_ table: String, fromJournal path: String, allowsNonFiniteLiterals: Bool = false) throws -> LogTable {
+        try LogFileLoader.loadTable(table, fromJournal: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
     }
 }

@@ -12,8 +12,15 @@ public struct OutputOptions: Sendable {
     public var prettyPrintLevel: LogLevel? = .results
     /// Human-readable rows on standard output; off by default.
     public var standardOutputLevel: LogLevel? = nil
-    /// `summary.json`, which `noko-run` reads; nil turns it off.
-    public var summaryLevel: LogLevel? = .trace
+    /// `summary.json`, the statistics of every table that `noko-run` reads; nil turns it off.
+    public var statisticsLevel: LogLevel? = .trace
+
+    /// The former name of ``statisticsLevel``.
+    @available(*, deprecated, renamed: "statisticsLevel")
+    public var summaryLevel: LogLevel? {
+        get { statisticsLevel }
+        set { statisticsLevel = newValue }
+    }
     /// `events.out.tfevents.*`: TensorBoard scalars tagged `<table>/<key>`; nil turns it off.
     public var tensorBoardLevel: LogLevel? = .info
     /// `<table>.parquet`; off by default, on with `.trace` here or `NOKO_PARQUET=1`.
@@ -31,9 +38,9 @@ public struct OutputOptions: Sendable {
 }
 
 /// Builds the standard outputs of a run directory.
-public enum DefaultOutputs {
+package enum DefaultOutputs {
     /// The outputs `options` asks for, writing into `directory`.
-    public static func make(
+    package static func make(
         directory: URL, options: OutputOptions, messages: Logging.Logger,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws -> [any LogOutput] {
@@ -49,8 +56,8 @@ public enum DefaultOutputs {
         if let level = options.standardOutputLevel {
             outputs.append(PrettyPrintOutput(standardOutputAt: level))
         }
-        if let level = options.summaryLevel {
-            outputs.append(SummaryOutput(url: RunLayout(directory).summary, level: level))
+        if let level = options.statisticsLevel {
+            outputs.append(StatisticsOutput(url: RunLayout(directory).summary, level: level))
         }
         if let level = options.parquetLevel ?? (ParquetOutput.isEnabled(environment: environment) ? .trace : nil) {
             outputs.append(ParquetOutput(directory: directory, level: level, messages: messages))

@@ -22,15 +22,15 @@ public final class NokoLogger: Sendable {
     /// noko's own messages (warnings about keys and values).
     public let messages: Logging.Logger
     /// The registry consulted for types with a custom summarizer.
-    public let summarizers: SummarizerRegistry
+    package let summarizers: SummarizerRegistry
 
     private let clock: RowClock
     private let state: Mutex<State>
     /// The lowest level any output accepts: rows below it skip summarization.
     private let admissionLevel: Atomic<Int>
-    private let flusher: Mutex<Flusher?>
+    private let flusher: Mutex<IntervalThread?>
     /// The run's `debug.log`, which the logger closes when it closes.
-    public let debugLog: DebugLogFile?
+    package let debugLog: DebugLogFile?
 
     private struct State {
         var outputs: [any LogOutput]
@@ -68,7 +68,7 @@ public final class NokoLogger: Sendable {
 
         /// Assigns the step and the schema of the next row.
         mutating func makeRow(
-            _ summary: Summary, table: String, step explicitStep: Int?, level: LogLevel, time: RowTime,
+            _ summary: ValueColumns, table: String, step explicitStep: Int?, level: LogLevel, time: RowTime,
             collisions: inout [(key: String, renamed: String)]
         ) -> (row: SummarizedRow, backwards: Bool, previousStep: Int) {
             let previousStep = nextStep - 1
@@ -98,7 +98,7 @@ public final class NokoLogger: Sendable {
         }
     }
 
-    /// Creates a logger.
+    /// Creates a logger writing to `outputs` (an ``InMemoryOutput`` in tests).
     ///
     /// - Parameters:
     ///   - directory: the run directory, if the outputs write files (for the record).
@@ -106,13 +106,22 @@ public final class NokoLogger: Sendable {
     ///   - flushInterval: how often the background thread flushes buffered views; `nil`
     ///     for no background thread (call ``flush()`` yourself).
     ///   - messages: noko's own message logger; by default stderr at WARNING.
-    ///   - debugLog: a `debug.log` the logger closes when it closes.
-    ///   - summarizers: custom summarizers; the shared registry by default.
     ///   - clock: where row timestamps come from.
-    public init(
+    public convenience init(
+        directory: URL? = nil, outputs: [any LogOutput], flushInterval: Duration? = .seconds(1),
+        messages: Logging.Logger? = nil, clock: RowClock = .system
+    ) {
+        self.init(
+            directory: directory, outputs: outputs, flushInterval: flushInterval, messages: messages ?? NokoMessages.logger(),
+            debugLog: nil, summarizers: .shared, clock: clock)
+    }
+
+    /// Creates a logger with the run module's extras: the run's `debug.log` (closed with
+    /// the logger) and a summarizer registry of its own (tests).
+    package init(
         directory: URL? = nil, outputs: [any LogOutput], flushInterval: Duration? = .seconds(1),
         messages: Logging.Logger = NokoMessages.logger(), debugLog: DebugLogFile? = nil,
-        summarizers: SummarizerRegistry = .shared, clock: RowClock = .system
+        summarizers: SummarizerRegistry, clock: RowClock = .system
     ) {
         self.directory = directory
         self.messages = messages
@@ -123,7 +132,7 @@ public final class NokoLogger: Sendable {
         admissionLevel = Atomic(NokoLogger.lowestLevel(of: outputs))
         flusher = Mutex(nil)
         if let flushInterval {
-            let flusher = Flusher(interval: flushInterval) { [weak self] in self?.flush() }
+            let flusher = IntervalThread(name: "noko-flush", interval: flushInterval) { [weak self] in self?.flush() }
             self.flusher.withLock { $0 = flusher }
         }
     }
@@ -164,7 +173,7 @@ public final class NokoLogger: Sendable {
             skip(table, step: step, level: level)
             return
         }
-        var summary = Summary(registry: summarizers.snapshot)
+        var summary = ValueColumns(registry: summarizers.snapshot)
         summary.summarizeRow(row)
         var notes: [String] = []
         let wakeFlusher = state.withLock { s in
@@ -186,7 +195,7 @@ public final class NokoLogger: Sendable {
 
     /// Logs a row that is already summarized (keys must be unique), e.g. replayed from a journal.
     public func logSummary(_ table: String, _ pairs: [(String, Scalar)], step: Int? = nil, level: LogLevel = .info) {
-        var summary = Summary(registry: [:])
+        var summary = ValueColumns(registry: [:])
         for (key, value) in pairs { summary.add(key, value) }
         var notes: [String] = []
         state.withLock { s in
@@ -199,7 +208,7 @@ public final class NokoLogger: Sendable {
     public static func callSiteTable(fileID: String, line: Int) -> String { "\(fileID):\(line)" }
 
     private func deliver(
-        _ summary: Summary, table: String, step explicitStep: Int?, level: LogLevel, state s: inout State,
+        _ summary: ValueColumns, table: String, step explicitStep: Int?, level: LogLevel, state s: inout State,
         notes: inout [String]
     ) {
         if s.closed {

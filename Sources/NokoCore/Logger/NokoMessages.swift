@@ -10,9 +10,9 @@ import NokoPlatform
 /// default, and into the run's `debug.log` at every level, one line each: control
 /// characters in a message (a key or value it quotes) are shown as escapes
 /// (``TerminalText/escaped(_:)``).
-public enum NokoMessages {
+package enum NokoMessages {
     /// A logger writing to stderr at `stderrLevel` and above, and every message to `debugLog`.
-    public static func logger(stderrLevel: Logging.Logger.Level = .warning, debugLog: DebugLogFile? = nil) -> Logging.Logger {
+    package static func logger(stderrLevel: Logging.Logger.Level = .warning, debugLog: DebugLogFile? = nil) -> Logging.Logger {
         var logger = Logging.Logger(label: "noko") { _ in
             NokoMessageHandler(stderrLevel: stderrLevel, debugLog: debugLog)
         }
@@ -22,26 +22,26 @@ public enum NokoMessages {
 }
 
 /// An append-only text file for noko's (and, when bootstrapped, the program's) log lines.
-public final class DebugLogFile: Sendable {
+package final class DebugLogFile: Sendable {
     private let file: Mutex<FileDescriptor?>
     /// Where the file is.
-    public let url: URL
+    package let url: URL
 
     /// Opens (creating or appending to) `url`.
-    public init(url: URL) throws {
+    package init(url: URL) throws {
         self.url = url
         file = Mutex(try FileDescriptor.open(url.path, .append))
     }
 
     /// Appends one line (a newline is added).
-    public func append(_ line: String) {
+    package func append(_ line: String) {
         var bytes = Array(line.utf8)
         bytes.append(0x0A)
         file.withLock { fd in try? fd?.writeAll(bytes) }
     }
 
     /// Flushes to disk and closes; later lines are dropped.
-    public func close() {
+    package func close() {
         file.withLock { fd in
             try? fd?.sync()
             fd?.closeIgnoringErrors()
@@ -51,35 +51,35 @@ public final class DebugLogFile: Sendable {
 }
 
 /// Writes noko's messages to stderr (at a threshold) and to `debug.log` (everything).
-public struct NokoMessageHandler: LogHandler {
+package struct NokoMessageHandler: LogHandler {
     /// Metadata printed after every message.
-    public var metadata: Logging.Logger.Metadata = [:]
+    package var metadata: Logging.Logger.Metadata = [:]
     /// swift-log's metadata provider, if any.
-    public var metadataProvider: Logging.Logger.MetadataProvider?
+    package var metadataProvider: Logging.Logger.MetadataProvider?
     /// The lowest level handled at all (every level by default; stderr has its own threshold).
-    public var logLevel: Logging.Logger.Level = .trace
+    package var logLevel: Logging.Logger.Level = .trace
     /// Messages at this level and above also go to stderr.
-    public var stderrLevel: Logging.Logger.Level
+    package var stderrLevel: Logging.Logger.Level
     /// The run's `debug.log`, if there is one (looked up for each message, so a handler
     /// made before the run exists writes into the run's file once it does).
-    public let debugLog: @Sendable () -> DebugLogFile?
+    package let debugLog: @Sendable () -> DebugLogFile?
     /// The label printed before each message (swift-log's logger label).
-    public var label: String
+    package var label: String
 
     /// A handler for `label`.
-    public init(label: String = "noko", stderrLevel: Logging.Logger.Level, debugLog: DebugLogFile?) {
+    package init(label: String = "noko", stderrLevel: Logging.Logger.Level, debugLog: DebugLogFile?) {
         self.init(label: label, stderrLevel: stderrLevel, debugLogProvider: { debugLog })
     }
 
     /// A handler whose `debug.log` is whatever `debugLogProvider` returns at each message.
-    public init(label: String, stderrLevel: Logging.Logger.Level, debugLogProvider: @escaping @Sendable () -> DebugLogFile?) {
+    package init(label: String, stderrLevel: Logging.Logger.Level, debugLogProvider: @escaping @Sendable () -> DebugLogFile?) {
         self.label = label
         self.stderrLevel = stderrLevel
         self.debugLog = debugLogProvider
     }
 
     /// Writes one message: to stderr at ``stderrLevel`` and above, to `debug.log` always.
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         // Messages quote keys, table names and values from the program: their control
@@ -100,7 +100,7 @@ public struct NokoMessageHandler: LogHandler {
     }
 
     /// One metadata value.
-    public subscript(metadataKey key: String) -> Logging.Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logging.Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
@@ -108,7 +108,7 @@ public struct NokoMessageHandler: LogHandler {
 
 extension LogLevel {
     /// The swift-log level for noko's own messages at this level.
-    public var swiftLogLevel: Logging.Logger.Level {
+    package var swiftLogLevel: Logging.Logger.Level {
         switch value {
         case ..<LogLevel.debug.value: return .trace
         case ..<LogLevel.info.value: return .debug

@@ -13,9 +13,9 @@
 /// a 64-bit hash collision between two names longer than 200 bytes). On case-insensitive file
 /// systems (macOS by default) `Loss` and `loss` would share a file; the logger detects that
 /// and appends `~2`, `~3`… to the later table (recorded in `summary.json`).
-public enum TableFileName {
+package enum TableFileName {
     /// The file name stem (without extension) for `table`.
-    public static func encode(_ table: String) -> String {
+    package static func encode(_ table: String) -> String {
         if table.isEmpty { return "%" }
         var out: [UInt8] = []
         out.reserveCapacity(table.utf8.count)
@@ -49,7 +49,7 @@ public enum TableFileName {
 
     /// The table name a file name stem stands for, or nil if it is not an encoding (or is a
     /// hashed long name, which cannot be reversed).
-    public static func decode(_ stem: String) -> String? {
+    package static func decode(_ stem: String) -> String? {
         if stem == "%" { return "" }
         if stem.contains("%~") { return nil }
         var bytes: [UInt8] = []

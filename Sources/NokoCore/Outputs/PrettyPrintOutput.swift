@@ -13,33 +13,33 @@ import Synchronization
 ///   accuracy  0.93
 ///   loss      0.2134
 /// ```
-public final class PrettyPrintOutput: LogOutput {
-    public let name = "pprint"
-    public let level: LogLevel
+package final class PrettyPrintOutput: LogOutput {
+    package let name = "pprint"
+    package let level: LogLevel
     private let file: Mutex<FileDescriptor?>
     private let ownsFile: Bool
 
     /// Appends to the file at `url`.
-    public init(url: URL, level: LogLevel = .results) throws {
+    package init(url: URL, level: LogLevel = .results) throws {
         self.level = level
         file = Mutex(try FileDescriptor.open(url.path, .append))
         ownsFile = true
     }
 
     /// Writes to standard output.
-    public init(standardOutputAt level: LogLevel = .results) {
+    package init(standardOutputAt level: LogLevel = .results) {
         self.level = level
         file = Mutex(FileDescriptor.standardOutput)
         ownsFile = false
     }
 
-    public func write(_ row: SummarizedRow) throws {
+    package func write(_ row: SummarizedRow) throws {
         let text = PrettyPrintOutput.format(row)
         try file.withLock { fd throws(NokoSystemError) in try fd?.writeAll(Array(text.utf8)) }
     }
 
     /// The text block for one row.
-    public static func format(_ row: SummarizedRow) -> String {
+    package static func format(_ row: SummarizedRow) -> String {
         var text = "\(row.table) · step \(row.step) · \(row.level) · \(row.time.localTime)\n"
         let width = row.keys.map(\.count).max() ?? 0
         for (key, value) in row.pairs.sorted(by: { $0.0 < $1.0 }) {
@@ -54,7 +54,7 @@ public final class PrettyPrintOutput: LogOutput {
         return text
     }
 
-    public func close() throws {
+    package func close() throws {
         try file.withLock { fd throws(NokoSystemError) in
             guard let current = fd, ownsFile else { return }
             fd = nil

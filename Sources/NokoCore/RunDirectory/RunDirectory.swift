@@ -3,16 +3,16 @@ import NokoPlatform
 
 
 /// Creates run directories: unique, atomically, with a readable default name.
-public enum RunDirectory {
+package enum RunDirectory {
     /// `<program>_<local time>`, e.g. `train_2026-11-27T102738` (ISO 8601, basic time format:
     /// no `:` in file names).
-    public static func defaultName(program: String = ProcessInfo.processInfo.processName, date: Double = RowClock.system.now()) -> String {
+    package static func defaultName(program: String = ProcessInfo.processInfo.processName, date: Double = RowClock.system.now()) -> String {
         let local = LocalTimeFormatter.localTime(Int(date))
         return "\(program)_\(local.replacingOccurrences(of: ":", with: ""))"
     }
 
     /// What already exists is an error unless asked otherwise.
-    public enum Collision: Sendable {
+    package enum Collision: Sendable {
         /// Another directory with this name exists: append `_2`, `_3`… until one is free.
         case uniquify
         /// Fail when the directory exists.
@@ -26,7 +26,7 @@ public enum RunDirectory {
     /// Creation is `mkdir`, which is atomic: two processes starting in the same second get
     /// two directories.
     /// - Returns: the directory and its final name.
-    public static func create(in runsDirectory: URL, name: String, collision: Collision) throws -> (url: URL, name: String) {
+    package static func create(in runsDirectory: URL, name: String, collision: Collision) throws -> (url: URL, name: String) {
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw RunDirectoryError.invalidName(name)
         }

@@ -117,7 +117,7 @@ public struct RunMetadata: Codable, Sendable, Equatable {
 }
 
 /// What a run is doing or how it ended, as `noko-run` reports it.
-public enum RunStatus: String, Sendable, Codable, CaseIterable {
+package enum RunStatus: String, Sendable, Codable, CaseIterable {
     case running, finished, failed, killed
     /// `running` on record, but its heartbeat stopped: the process died without a word
     /// (`kill -9`, power loss).
@@ -127,7 +127,7 @@ public enum RunStatus: String, Sendable, Codable, CaseIterable {
 
     /// The status of a run directory: a `crash` file means `failed` at once; a `running`
     /// run whose heartbeat is older than three intervals is `stale`.
-    public static func of(_ metadata: RunMetadata?, crashFileExists: Bool, now: Double = RowClock.system.now()) -> RunStatus {
+    package static func of(_ metadata: RunMetadata?, crashFileExists: Bool, now: Double = RowClock.system.now()) -> RunStatus {
         if crashFileExists { return .failed }
         guard let metadata, let recorded = metadata.status.flatMap(RunStatus.init(rawValue:)) else { return .unknown }
         if recorded == .running, let interval = metadata.heartbeatInterval,

@@ -6,7 +6,7 @@ import NokoPlatform
 /// so that `noko-run show`, `list` and `report` answer in O(columns) instead of reading
 /// every row.
 ///
-/// One type for the file: ``SummaryOutput`` writes it, the CLI reads it, and a rebuild from
+/// One type for the file: ``StatisticsOutput`` writes it, the CLI reads it, and a rebuild from
 /// the rows (a Python noko run, a run killed before its first flush) produces the same value.
 package struct RunStatistics: Sendable, Equatable {
     /// The version of the file's shape.

@@ -25,13 +25,13 @@ public struct LogFileError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads noko's log files back into tables.
-public enum LogFileLoader {
+package enum LogFileLoader {
     /// Reads a `.ndjson` journal, a `.csv` table or a `.parquet` table.
     ///
     /// - Parameters:
     ///   - keys: the columns to keep (all when nil); for a journal, as `table.key`.
     ///   - messages: where warnings (a torn last line) go.
-    public static func load(_ path: String, keys: [String]? = nil, messages: Logging.Logger = NokoMessages.logger()) throws -> LogTable {
+    package static func load(_ path: String, keys: [String]? = nil, messages: Logging.Logger = NokoMessages.logger()) throws -> LogTable {
         let wanted = keys.map(Set.init)
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "ndjson", "jsonl", "json": return try loadJournal(path, keys: wanted, messages: messages)
@@ -67,7 +67,7 @@ public enum LogFileLoader {
     /// Reads one table's rows from a journal, with plain keys (and the `$` columns).
     ///
     /// `allowsNonFiniteLiterals` accepts the bare `NaN`/`Infinity` of Python noko's journals.
-    public static func loadTable(
+    package static func loadTable(
         _ table: String, fromJournal path: String, allowsNonFiniteLiterals: Bool = false,
         messages: Logging.Logger = NokoMessages.logger()
     ) throws -> LogTable {
@@ -157,22 +157,22 @@ struct ColumnBuilder {
 }
 
 /// One journal line, parsed.
-public struct JournalRecord: Sendable {
+package struct JournalRecord: Sendable {
     /// The row's table (`$table`).
-    public var table: String
+    package var table: String
     /// Every member of the line in file order, `$` keys included, as scalars (the strings
     /// `"NaN"`, `"Infinity"`, `"-Infinity"` read back as doubles).
-    public var members: [(String, Scalar)]
+    package var members: [(String, Scalar)]
     /// Byte offset of the line's start in the file.
-    public var offset: UInt64
+    package var offset: UInt64
     /// Byte offset just past the line's newline.
-    public var endOffset: UInt64
+    package var endOffset: UInt64
     /// 1-based line number.
-    public var line: Int
+    package var line: Int
 
     /// The value of a member, or nil.
-    public subscript(key: String) -> Scalar? { members.first { $0.0 == key }?.1 }
+    package subscript(key: String) -> Scalar? { members.first { $0.0 == key }?.1 }
 
     /// The row's step (`$step`), or nil.
-    public var step: Int? { if case .int(let v)? = self[SummarizedRow.stepKey] { return Int(v) } else { return nil } }
+    package var step: Int? { if case .int(let v)? = self[SummarizedRow.stepKey] { return Int(v) } else { return nil } }
 }

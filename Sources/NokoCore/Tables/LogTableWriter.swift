@@ -5,10 +5,10 @@
 /// journal holds (strict JSON, non-finite numbers as the strings `"NaN"`, `"Infinity"`,
 /// `"-Infinity"`, one object per row, null cells left out). Output is handed out in chunks
 /// of about `chunkSize` bytes, so a large table streams to a file without building it whole.
-public enum LogTableWriter {
+package enum LogTableWriter {
     /// Writes `columns` of `table` (every column when nil) as CSV: a header line, then one
     /// line per row.
-    public static func writeCSV(
+    package static func writeCSV(
         _ table: LogTable, columns: [String]? = nil, chunkSize: Int = 1 << 20, _ chunk: ([UInt8]) throws -> Void
     ) rethrows {
         let names = columns ?? table.columnNames
@@ -36,7 +36,7 @@ public enum LogTableWriter {
 
     /// Writes `columns` of `table` (every column when nil) as NDJSON, one object per row with
     /// its non-null cells in column order.
-    public static func writeNDJSON(
+    package static func writeNDJSON(
         _ table: LogTable, columns: [String]? = nil, chunkSize: Int = 1 << 20, _ chunk: ([UInt8]) throws -> Void
     ) rethrows {
         let names = columns ?? table.columnNames

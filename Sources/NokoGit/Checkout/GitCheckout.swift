@@ -5,7 +5,7 @@ import NokoPlatform
 ///
 /// Both entry points refuse a directory that exists and is not empty, and never touch the
 /// repository's HEAD, index or working tree.
-public enum GitCheckout {
+package enum GitCheckout {
     /// Adds a `git worktree` at `directory` with HEAD detached at `commit`, like
     /// `git worktree add --detach <directory> <commit>`. Remove it later with
     /// `git worktree remove <directory>`.
@@ -14,7 +14,7 @@ public enum GitCheckout {
     ///   - repository: any path inside the repository (a run's `git.root`).
     ///   - commit: the full commit id (a run's `git.checkpoint`).
     ///   - directory: where to put the worktree; created if missing, must be empty if present.
-    public static func worktree(repository: URL, commit: String, at directory: URL) throws {
+    package static func worktree(repository: URL, commit: String, at directory: URL) throws {
         let (repo, id) = try open(repository, commit: commit)
         let target = try prepare(directory)
         // git names a worktree after its directory; keep the name unique in .git/worktrees.
@@ -36,7 +36,7 @@ public enum GitCheckout {
     ///   - repository: any path inside the repository (a run's `git.root`).
     ///   - commit: the full commit id (a run's `git.checkpoint`).
     ///   - directory: created if missing, must be empty if present.
-    public static func export(repository: URL, commit: String, to directory: URL) throws {
+    package static func export(repository: URL, commit: String, to directory: URL) throws {
         let (repo, id) = try open(repository, commit: commit)
         let tree = try repo.commit(id).tree()
         let target = try prepare(directory)
@@ -45,7 +45,7 @@ public enum GitCheckout {
 
     /// Where `noko-run checkout` puts a worktree by default: next to the repository, named
     /// `<repository>-<run name>`.
-    public static func defaultWorktreeDirectory(repositoryRoot: URL, runName: String) -> URL {
+    package static func defaultWorktreeDirectory(repositoryRoot: URL, runName: String) -> URL {
         let root = repositoryRoot.standardizedFileURL
         return root.deletingLastPathComponent()
             .appendingPathComponent("\(root.lastPathComponent)-\(sanitizedName(runName))", isDirectory: true)

@@ -12,9 +12,9 @@ import NokoPlatform
 /// to the repository are objects and the checkpoint branch (with its reflog).
 /// All calls block (file system, hashing): call them from a plain thread, not from Swift's
 /// cooperative pool.
-public enum GitCheckpoint {
+package enum GitCheckpoint {
     /// Whether the environment turns checkpoints off (`NOKO_NO_CHECKPOINT=1`, or `true`/`yes`).
-    public static func isDisabled(environment: [String: String]) -> Bool {
+    package static func isDisabled(environment: [String: String]) -> Bool {
         guard let value = environment["NOKO_NO_CHECKPOINT"]?.lowercased() else { return false }
         return ["1", "true", "yes", "on"].contains(value)
     }
@@ -27,7 +27,7 @@ public enum GitCheckpoint {
     /// - Throws: `GitError` when the repository cannot be read or the checkpoint cannot be
     ///   written (the branch stayed locked for 10 s, a corrupt object…). The caller should
     ///   warn and let the run go on.
-    public static func checkpoint(
+    package static func checkpoint(
         runDirectory: URL, runName: String, options: CheckpointOptions, messages: Logger
     ) throws -> GitCheckpointRecord? {
         let branchReference = "refs/heads/" + options.branch

@@ -5,18 +5,18 @@ import CGit2
 /// `code` is libgit2's return code (`GIT_ENOTFOUND` is -3, `GIT_ELOCKED` -14, `GIT_EMODIFIED`
 /// -15, …) and `errorClass` the subsystem it blamed (`GIT_ERROR_REFERENCE`, …), so callers can
 /// tell "try again" from "give up" without parsing the message.
-public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What noko was doing, e.g. `update refs/heads/noko-checkpoints`.
-    public let operation: String
+    package let operation: String
     /// libgit2's return code (negative).
-    public let code: Int32
+    package let code: Int32
     /// libgit2's error class (`git_error_t`), 0 when libgit2 gave none.
-    public let errorClass: Int32
+    package let errorClass: Int32
     /// `git_error_last()`'s message at the time of the failure.
-    public let message: String
+    package let message: String
 
     /// Makes an error; noko's own failures (not libgit2's) use `code` -1 and class 0.
-    public init(operation: String, code: Int32 = -1, errorClass: Int32 = 0, message: String) {
+    package init(operation: String, code: Int32 = -1, errorClass: Int32 = 0, message: String) {
         self.operation = operation
         self.code = code
         self.errorClass = errorClass
@@ -24,10 +24,10 @@ public struct GitError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `git: cannot <operation>: <message>`.
-    public var description: String { "git: cannot \(operation): \(message)" }
+    package var description: String { "git: cannot \(operation): \(message)" }
 
     /// The object, reference or repository asked for does not exist.
-    public var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
+    package var isNotFound: Bool { code == GIT_ENOTFOUND.rawValue }
 
     /// Another process holds the lock, or the reference moved under us: worth another try.
     var isContention: Bool {

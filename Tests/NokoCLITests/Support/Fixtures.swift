@@ -106,7 +106,7 @@ final class Fixtures: Sendable {
         var outputs: [any LogOutput] = [
             try NDJSONOutput(url: directory.appendingPathComponent("noko.ndjson")), CSVOutput(directory: directory),
         ]
-        if summary { outputs.append(SummaryOutput(url: directory.appendingPathComponent("summary.json"))) }
+        if summary { outputs.append(StatisticsOutput(url: directory.appendingPathComponent("summary.json"))) }
         let logger = NokoLogger(
             directory: directory, outputs: outputs, flushInterval: nil, messages: Fixtures.quietMessages,
             summarizers: SummarizerRegistry(), clock: .stepping(from: Fixtures.start + 1, by: 0.25))

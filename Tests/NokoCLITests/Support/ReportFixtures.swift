@@ -35,7 +35,7 @@ extension Fixtures {
             directory: directory,
             outputs: [
                 try NDJSONOutput(url: directory.appendingPathComponent("noko.ndjson")), CSVOutput(directory: directory),
-                SummaryOutput(url: directory.appendingPathComponent("summary.json")),
+                StatisticsOutput(url: directory.appendingPathComponent("summary.json")),
             ],
             flushInterval: nil, messages: Fixtures.quietMessages, summarizers: SummarizerRegistry(),
             clock: .stepping(from: Fixtures.start + 1, by: 0.01))

@@ -14,11 +14,11 @@ import Synchronization
 /// appearing in a large file, rewrites are spaced so that they take at most a tenth of the
 /// time (the file then trails the journal by more than one interval; `close()` and
 /// `noko-run export` always bring it up to date).
-public final class CSVOutput: LogOutput {
-    public let name = "csv"
-    public let level: LogLevel
+package final class CSVOutput: LogOutput {
+    package let name = "csv"
+    package let level: LogLevel
     /// The directory the files are written into.
-    public let directory: URL
+    package let directory: URL
 
     /// Rows waiting for the next flush.
     private let pending = Mutex<[SummarizedRow]>([])
@@ -30,7 +30,7 @@ public final class CSVOutput: LogOutput {
     private let maxPendingRows: Int
 
     /// A CSV output writing into `directory`.
-    public init(
+    package init(
         directory: URL, level: LogLevel = .trace, maxPendingRows: Int = 131_072,
         messages: Logging.Logger = NokoMessages.logger()
     ) {
@@ -41,7 +41,7 @@ public final class CSVOutput: LogOutput {
         files = Mutex([:])
     }
 
-    public func write(_ row: SummarizedRow) throws {
+    package func write(_ row: SummarizedRow) throws {
         let count = pending.withLock { rows in
             rows.append(row)
             return rows.count
@@ -49,10 +49,10 @@ public final class CSVOutput: LogOutput {
         if count >= maxPendingRows { try flush() }
     }
 
-    public func flush() throws { try flush(force: false) }
+    package func flush() throws { try flush(force: false) }
 
     /// Writes every buffered row, held-back rewrites included.
-    public func flushCompletely() throws { try flush(force: true) }
+    package func flushCompletely() throws { try flush(force: true) }
 
     private func flush(force: Bool) throws {
         try files.withLock { files in
@@ -89,7 +89,7 @@ public final class CSVOutput: LogOutput {
         }
     }
 
-    public func close() throws {
+    package func close() throws {
         try flush(force: true)
         try files.withLock { files in
             for file in files.values {

@@ -1,7 +1,7 @@
 import NokoPlatform
 
 /// Parses decimal number text (JSON's grammar) into a ``Scalar`` quickly, for readers that
-/// stream millions of numbers (`SummaryRebuild` on a Python noko journal).
+/// stream millions of numbers (`StatisticsRebuild` on a Python noko journal).
 ///
 /// Integers that fit `Int64` become `.int`; other numbers `.double`, correctly rounded:
 /// numbers of at most 19 significant digits whose mantissa fits 53 bits and whose decimal

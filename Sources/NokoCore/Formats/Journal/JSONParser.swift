@@ -1,13 +1,13 @@
 import NokoPlatform
 
 /// Why a JSON document did not parse, and where.
-public struct JSONParseError: Error, Sendable, CustomStringConvertible {
+package struct JSONParseError: Error, Sendable, CustomStringConvertible {
     /// Byte offset of the problem within the parsed text.
-    public let offset: Int
+    package let offset: Int
     /// What was expected.
-    public let message: String
+    package let message: String
 
-    public var description: String { "\(message) at byte \(offset)" }
+    package var description: String { "\(message) at byte \(offset)" }
 }
 
 /// A strict, allocation-light JSON parser over UTF-8 bytes.

@@ -2,29 +2,29 @@
 ///
 /// Non-finite doubles are written as the strings `"NaN"`, `"Infinity"` and `"-Infinity"`
 /// (strict JSON has no spelling for them; Python noko's bare `NaN` breaks strict parsers).
-public struct JSONWriter: Sendable {
+package struct JSONWriter: Sendable {
     /// The bytes written so far.
-    public var bytes: [UInt8]
+    package var bytes: [UInt8]
 
     /// An empty writer; `capacity` pre-sizes the buffer.
-    public init(capacity: Int = 256) {
+    package init(capacity: Int = 256) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
     /// The bytes as a string.
-    public var string: String { String(decoding: bytes, as: UTF8.self) }
+    package var string: String { String(decoding: bytes, as: UTF8.self) }
 
     /// Appends raw bytes (already valid JSON).
     @inlinable
-    public mutating func appendRaw(_ raw: some Sequence<UInt8>) { bytes.append(contentsOf: raw) }
+    package mutating func appendRaw(_ raw: some Sequence<UInt8>) { bytes.append(contentsOf: raw) }
 
     /// Appends one byte.
     @inlinable
-    public mutating func append(_ byte: UInt8) { bytes.append(byte) }
+    package mutating func append(_ byte: UInt8) { bytes.append(byte) }
 
     /// Appends a quoted, escaped JSON string.
-    public mutating func writeString(_ s: String) {
+    package mutating func writeString(_ s: String) {
         var s = s
         s.withUTF8 { utf8 in
             bytes.append(0x22)
@@ -35,7 +35,7 @@ public struct JSONWriter: Sendable {
 
     /// Appends UTF-8 text with `"`, `\` and control characters escaped as JSON requires,
     /// without the surrounding quotes. Runs of plain bytes are copied whole.
-    public static func appendEscaped(_ raw: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
+    package static func appendEscaped(_ raw: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
         var runStart = 0
         for i in 0..<raw.count {
             let c = raw[i]
@@ -57,12 +57,12 @@ public struct JSONWriter: Sendable {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Appends a decimal integer.
-    public mutating func writeInt(_ value: Int64) {
+    package mutating func writeInt(_ value: Int64) {
         JSONWriter.appendInt(value, to: &bytes)
     }
 
     /// Appends the decimal digits of `value` to `bytes`, with no intermediate string.
-    public static func appendInt(_ value: Int64, to bytes: inout [UInt8]) {
+    package static func appendInt(_ value: Int64, to bytes: inout [UInt8]) {
         var magnitude = value.magnitude
         if magnitude < 10, value >= 0 {
             bytes.append(0x30 + UInt8(magnitude))
@@ -87,7 +87,7 @@ public struct JSONWriter: Sendable {
 
     /// Appends a double: shortest round-trip text, integral values with a `.0`, non-finite
     /// values as strings.
-    public mutating func writeDouble(_ value: Double) {
+    package mutating func writeDouble(_ value: Double) {
         guard value.isFinite else {
             bytes.append(contentsOf: value.isNaN ? JSONWriter.nanToken : value > 0 ? JSONWriter.infToken : JSONWriter.negInfToken)
             return
@@ -102,7 +102,7 @@ public struct JSONWriter: Sendable {
     static let negInfToken: [UInt8] = Array("\"-Infinity\"".utf8)
 
     /// Appends a scalar.
-    public mutating func write(_ scalar: Scalar) {
+    package mutating func write(_ scalar: Scalar) {
         switch scalar {
         case .null: bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(let v): bytes.append(contentsOf: v ? [0x74, 0x72, 0x75, 0x65] : [0x66, 0x61, 0x6C, 0x73, 0x65])
@@ -113,7 +113,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Appends a JSON value; objects get their keys sorted.
-    public mutating func write(_ value: JSONValue, pretty: Bool = false, indent: Int = 0) {
+    package mutating func write(_ value: JSONValue, pretty: Bool = false, indent: Int = 0) {
         switch value {
         case .null: write(Scalar.null)
         case .bool(let v): write(Scalar.bool(v))

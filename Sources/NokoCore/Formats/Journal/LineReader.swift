@@ -41,6 +41,9 @@ package final class LineReader {
     /// 1-based number of the next line.
     package private(set) var lineNumber = 1
 
+    /// The bytes the reader holds: its read size, or the longest line read so far if longer.
+    package var bufferCapacity: Int { buffer.count }
+
     private let missingFileIsEmpty: Bool
     private let skipsBlankLines: Bool
     private var file: FileDescriptor?

@@ -8,11 +8,11 @@ import Synchronization
 /// every other file of a run is a view that can be rebuilt from this one. A line holds the
 /// row's keys plus `$table`, `$step`, `$level`, `$localtime` and `$utc_timestamp`; NaN and
 /// ±Infinity are the strings `"NaN"`, `"Infinity"` and `"-Infinity"`.
-public final class NDJSONOutput: LogOutput {
-    public let name = "ndjson"
-    public let level: LogLevel
+package final class NDJSONOutput: LogOutput {
+    package let name = "ndjson"
+    package let level: LogLevel
     /// The file written.
-    public let url: URL
+    package let url: URL
 
     private struct State {
         var file: FileDescriptor?
@@ -27,7 +27,7 @@ public final class NDJSONOutput: LogOutput {
 
     /// Opens (appending to) the journal at `url`. A torn last line, left by a process that
     /// died mid-write, is cut off first, so the next row starts on a line of its own.
-    public init(url: URL, level: LogLevel = .trace) throws {
+    package init(url: URL, level: LogLevel = .trace) throws {
         self.url = url
         self.level = level
         try FileSystem.dropTornLine(url.path)
@@ -35,7 +35,7 @@ public final class NDJSONOutput: LogOutput {
         state = Mutex(State(file: file, size: try file.size()))
     }
 
-    public func write(_ row: SummarizedRow) throws {
+    package func write(_ row: SummarizedRow) throws {
         try state.withLock { s throws(NokoSystemError) in
             guard let file = s.file else { return }
             let cached = s.encodedKeys[row.schema.id]
@@ -87,9 +87,9 @@ public final class NDJSONOutput: LogOutput {
     }
 
     /// Nothing is buffered: rows are in the OS when `write` returns.
-    public func flush() throws {}
+    package func flush() throws {}
 
-    public func close() throws {
+    package func close() throws {
         try state.withLock { s throws(NokoSystemError) in
             guard let file = s.file else { return }
             s.file = nil

@@ -7,14 +7,14 @@
 /// become 0/1, integers become doubles (exact up to 2^53), and anything becomes its text as
 /// `Scalar.description` writes it (`"true"`, `"3"`, `"0.25"`, `"NaN"`). The output rewrites the
 /// row groups already in the file so the whole file keeps one type, and warns once per change.
-public enum ParquetColumnType: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
+package enum ParquetColumnType: Int, Sendable, Comparable, CaseIterable, CustomStringConvertible {
     case boolean = 0
     case int64 = 1
     case double = 2
     case string = 3
 
     /// The type of a non-null scalar; nil for `.null`.
-    public init?(of scalar: Scalar) {
+    package init?(of scalar: Scalar) {
         switch scalar {
         case .null: return nil
         case .bool: self = .boolean
@@ -25,11 +25,11 @@ public enum ParquetColumnType: Int, Sendable, Comparable, CaseIterable, CustomSt
     }
 
     /// The narrowest type that holds values of both types.
-    public func joined(with other: ParquetColumnType) -> ParquetColumnType { max(self, other) }
+    package func joined(with other: ParquetColumnType) -> ParquetColumnType { max(self, other) }
 
-    public static func < (lhs: ParquetColumnType, rhs: ParquetColumnType) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: ParquetColumnType, rhs: ParquetColumnType) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .boolean: return "boolean"
         case .int64: return "int64"

@@ -1,17 +1,17 @@
 /// A Parquet file could not be written, read or repaired; says which file and why.
-public struct ParquetError: Error, Sendable, CustomStringConvertible {
+package struct ParquetError: Error, Sendable, CustomStringConvertible {
     /// The file concerned, when there is one.
-    public let file: String?
+    package let file: String?
     /// What went wrong.
-    public let message: String
+    package let message: String
 
     /// An error about `file` (nil where the file is not known; callers up the stack add it).
-    public init(file: String?, _ message: String) {
+    package init(file: String?, _ message: String) {
         self.file = file
         self.message = message
     }
 
-    public var description: String {
+    package var description: String {
         if let file { return "\(file): \(message)" }
         return message
     }

@@ -8,13 +8,13 @@ import Logging
 /// The file has the same columns and types as the live ``ParquetOutput`` would write, one
 /// footer and no dead bytes. It is written through the atomic writer, so `url` is never seen
 /// half-written.
-public enum ParquetExport {
+package enum ParquetExport {
     /// Rows per row group in exported files (pyarrow and DuckDB read row groups of this order
     /// in parallel).
-    public static let defaultRowGroupRows = 65_536
+    package static let defaultRowGroupRows = 65_536
 
     /// Writes `rows` (all of table `table`, in order) to `url`.
-    public static func write<Rows: Sequence<SummarizedRow>>(
+    package static func write<Rows: Sequence<SummarizedRow>>(
         rows: Rows, table: String, to url: URL, compression: ParquetCompression = .snappy,
         rowGroupRows: Int = defaultRowGroupRows, messages: Logger = NokoMessages.logger()
     ) throws {
@@ -42,7 +42,7 @@ public enum ParquetExport {
     /// Writes `table` (rows of the table named `name`) to `url`. Bookkeeping columns (`$step`,
     /// `$level`, `$utc_timestamp`, `$localtime`) come first when present; `$table` is left
     /// out. A column with values of several types is written as the widest, with one warning.
-    public static func write(
+    package static func write(
         table: LogTable, name: String, to url: URL, compression: ParquetCompression = .snappy,
         rowGroupRows: Int = defaultRowGroupRows, messages: Logger = NokoMessages.logger()
     ) throws {

@@ -51,7 +51,7 @@ let parquetLogicalTypeDecimalField: Int16 = 5
 let parquetMagic: [UInt8] = Array("PAR1".utf8)
 
 /// A compression codec for the pages noko writes.
-public enum ParquetCompression: Sendable, Hashable, CustomStringConvertible {
+package enum ParquetCompression: Sendable, Hashable, CustomStringConvertible {
     /// Pages are stored as they are.
     case none
     /// Pages are compressed with Snappy (raw blocks, as Parquet specifies), implemented in
@@ -75,7 +75,7 @@ public enum ParquetCompression: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .none: return "uncompressed"
         case .snappy: return "snappy"

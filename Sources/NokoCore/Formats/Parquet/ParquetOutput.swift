@@ -34,24 +34,24 @@ import Synchronization
 /// compaction (a rewrite to a hidden file, renamed over the old one) when the dead footers
 /// outweigh the data or the file has doubled since the last compaction, and at ``close()``
 /// when its row groups are small.
-public final class ParquetOutput: LogOutput {
-    public let name = "parquet"
-    public let level: LogLevel
+package final class ParquetOutput: LogOutput {
+    package let name = "parquet"
+    package let level: LogLevel
     /// Where the `<table>.parquet` files go.
-    public let directory: URL
+    package let directory: URL
     /// Rows per row group while logging. 10,000 rows of 20 columns keep about 6 MB of rows in
     /// memory per table, and make row groups large enough that the footer (rewritten at each
     /// append) stays small next to the data.
-    public let rowGroupRows: Int
+    package let rowGroupRows: Int
     /// The longest a row waits before its row group is written (checked at each flush).
     /// Every append rewrites the footer, which grows with the number of row groups, so a
     /// shorter interval makes the file fresher at the price of more rewriting; 10 s keeps a
     /// slowly logged table's overhead negligible.
-    public let rowGroupInterval: Duration
+    package let rowGroupInterval: Duration
     /// The codec of every page.
-    public let compression: ParquetCompression
+    package let compression: ParquetCompression
     /// Row groups are merged up to this many rows when the file is compacted.
-    public let compactedRowGroupRows: Int
+    package let compactedRowGroupRows: Int
 
     private let messages: Logger
     /// File stems of the tables seen, as the logger assigned them (``SummarizedRow/fileStem``).
@@ -93,7 +93,7 @@ public final class ParquetOutput: LogOutput {
     ///   - compression: The page codec; Snappy by default.
     ///   - compactedRowGroupRows: The row-group size compaction merges up to.
     ///   - messages: noko's own logger, for warnings (type changes, repairs, failures).
-    public init(
+    package init(
         directory: URL, level: LogLevel = .trace, rowGroupRows: Int = 10_000, rowGroupInterval: Duration = .seconds(10),
         compression: ParquetCompression = .snappy, compactedRowGroupRows: Int = 131_072,
         messages: Logger = NokoMessages.logger()
@@ -112,27 +112,27 @@ public final class ParquetOutput: LogOutput {
 
     /// Whether the environment asks for Parquet output: `NOKO_PARQUET` set to `1`, `true`,
     /// `yes` or `on` (any case).
-    public static func isEnabled(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
+    package static func isEnabled(environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
         guard let value = environment["NOKO_PARQUET"] else { return false }
         return ["1", "true", "yes", "on"].contains(value.lowercased())
     }
 
     /// Makes a Parquet file valid again after a crash: cuts it back to the end of its last
     /// valid footer. A file with no valid footer is left as it is.
-    public static func repair(file: URL) throws -> ParquetRepairResult {
+    package static func repair(file: URL) throws -> ParquetRepairResult {
         try ParquetRepair.repair(file: file)
     }
 
     /// The file a table is written to: `<stem>.parquet`, with the stem the logger gave the
     /// table's rows (``TableFileName`` unless two names collide on a case-insensitive disk).
-    public func fileURL(forTable table: String) -> URL {
+    package func fileURL(forTable table: String) -> URL {
         let stem = stems.withLock { $0[table] } ?? TableFileName.encode(table)
         return RunLayout(directory).parquet(stem: stem)
     }
 
     // MARK: - LogOutput
 
-    public func write(_ row: SummarizedRow) {
+    package func write(_ row: SummarizedRow) {
         let wakeWorker = buffers.withLock { buffers -> Bool in
             guard !buffers.closed else { return false }
             let waiting = buffers.waiting[row.table, default: WaitingRows(since: .now)].append(row)
@@ -157,7 +157,7 @@ public final class ParquetOutput: LogOutput {
 
     /// Writes the row groups that are due: full ones, and those whose oldest row has waited
     /// ``rowGroupInterval``.
-    public func flush() throws {
+    package func flush() throws {
         let now = ContinuousClock.now
         buffers.withLock { buffers in
             for (table, waiting) in buffers.waiting where now - waiting.since >= rowGroupInterval {
@@ -169,7 +169,7 @@ public final class ParquetOutput: LogOutput {
     }
 
     /// Writes every waiting row, compacts files where worthwhile, syncs and closes them.
-    public func close() throws {
+    package func close() throws {
         buffers.withLock { buffers in
             buffers.closed = true
             for (table, waiting) in buffers.waiting.sorted(by: { $0.key < $1.key }) {

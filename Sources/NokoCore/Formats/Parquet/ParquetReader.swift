@@ -14,15 +14,15 @@ import NokoPlatform
 /// crash interrupted an append), it uses the last valid footer before them, which describes
 /// every row group written completely. ``ParquetFileInfo/ignoredTailBytes`` says how much
 /// was skipped.
-public enum ParquetReader {
+package enum ParquetReader {
     /// The table in the file at `url`; only `columns` when given (in that order; names the
     /// file doesn't have are ignored, as the other loaders ignore unknown keys).
-    public static func readTable(at url: URL, columns: [String]? = nil) throws -> LogTable {
+    package static func readTable(at url: URL, columns: [String]? = nil) throws -> LogTable {
         try read(at: url, columns: columns).table
     }
 
     /// The table and what the footer says about it.
-    public static func read(at url: URL, columns: [String]? = nil) throws -> ParquetReadResult {
+    package static func read(at url: URL, columns: [String]? = nil) throws -> ParquetReadResult {
         let file = try FileDescriptor.open(url.path, .read)
         defer { file.closeIgnoringErrors() }
         do {
@@ -47,7 +47,7 @@ public enum ParquetReader {
     }
 
     /// What the footer says, without reading any column.
-    public static func info(at url: URL) throws -> ParquetFileInfo {
+    package static func info(at url: URL) throws -> ParquetFileInfo {
         let file = try FileDescriptor.open(url.path, .read)
         defer { file.closeIgnoringErrors() }
         do {
@@ -92,35 +92,35 @@ public enum ParquetReader {
 }
 
 /// A table read from a Parquet file, with the file's description.
-public struct ParquetReadResult: Sendable {
+package struct ParquetReadResult: Sendable {
     /// The rows.
-    public var table: LogTable
+    package var table: LogTable
     /// What the footer says.
-    public var info: ParquetFileInfo
+    package var info: ParquetFileInfo
 }
 
 /// What a Parquet file's footer says.
-public struct ParquetFileInfo: Sendable {
+package struct ParquetFileInfo: Sendable {
     /// One column of the file.
-    public struct Column: Sendable, Hashable {
+    package struct Column: Sendable, Hashable {
         /// The column's name.
-        public var name: String
+        package var name: String
         /// How its values read back.
-        public var type: ParquetColumnType
+        package var type: ParquetColumnType
     }
 
     /// The number of rows.
-    public var rowCount: Int64
+    package var rowCount: Int64
     /// The number of row groups.
-    public var rowGroupCount: Int
+    package var rowGroupCount: Int
     /// The columns, in file order.
-    public var columns: [Column]
+    package var columns: [Column]
     /// The file's key/value metadata (noko writes `noko.table`).
-    public var keyValueMetadata: [String: String]
+    package var keyValueMetadata: [String: String]
     /// The writer, as it names itself.
-    public var createdBy: String?
+    package var createdBy: String?
     /// Bytes after the last valid footer, left by an interrupted append; 0 for an intact file.
-    public var ignoredTailBytes: Int64
+    package var ignoredTailBytes: Int64
 
     init(footer: ParquetFooter, fileSize: Int64) throws {
         let metadata = footer.metadata

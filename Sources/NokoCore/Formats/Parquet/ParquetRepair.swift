@@ -2,9 +2,9 @@ import Foundation
 import NokoPlatform
 
 /// What ``ParquetOutput/repair(file:)`` found and did.
-public struct ParquetRepairResult: Sendable, Equatable {
+package struct ParquetRepairResult: Sendable, Equatable {
     /// What the file's end looked like.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         /// The file ended with a valid footer; nothing was changed.
         case intact
         /// A torn tail after the last valid footer was removed.
@@ -15,13 +15,13 @@ public struct ParquetRepairResult: Sendable, Equatable {
     }
 
     /// What was found.
-    public var outcome: Outcome
+    package var outcome: Outcome
     /// Bytes removed from the end.
-    public var removedBytes: Int64
+    package var removedBytes: Int64
     /// Row groups in the file afterwards.
-    public var rowGroups: Int
+    package var rowGroups: Int
     /// Rows in the file afterwards.
-    public var rows: Int64
+    package var rows: Int64
 }
 
 enum ParquetRepair {

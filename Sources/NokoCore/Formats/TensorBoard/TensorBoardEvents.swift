@@ -205,7 +205,7 @@ enum TensorBoardEvents {
 }
 
 /// How a run ended, as TensorBoard's HParams dashboard shows it (`tensorboard.hparams.Status`).
-public enum TensorBoardSessionStatus: Int32, Sendable {
+package enum TensorBoardSessionStatus: Int32, Sendable {
     /// Not known.
     case unknown = 0
     /// The run finished normally.

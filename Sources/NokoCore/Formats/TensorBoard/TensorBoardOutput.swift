@@ -20,19 +20,19 @@ import Synchronization
 ///
 /// ``writeHyperparameters(_:metricTags:startTime:)`` adds the run's config for TensorBoard's
 /// HParams dashboard, and ``writeSessionEnd(status:endTime:)`` how the run ended.
-public final class TensorBoardOutput: LogOutput {
+package final class TensorBoardOutput: LogOutput {
     /// `"tensorboard"`.
-    public let name = "tensorboard"
+    package let name = "tensorboard"
     /// The lowest level written.
-    public let level: LogLevel
+    package let level: LogLevel
     /// The event file.
-    public let fileURL: URL
+    package let fileURL: URL
 
     /// Rows waiting for ``flush()`` beyond which ``write(_:)`` flushes by itself.
-    public static let maxPendingRows = 65_536
+    package static let maxPendingRows = 65_536
     /// Values (across waiting rows) beyond which ``write(_:)`` flushes by itself: about
     /// 24 MiB of retained cells.
-    public static let maxPendingValues = 1 << 20
+    package static let maxPendingValues = 1 << 20
 
     /// Encoded bytes written to the file at a time during a flush.
     private static let writeChunkSize = 1 << 20
@@ -75,7 +75,7 @@ public final class TensorBoardOutput: LogOutput {
     ///   - hostName: The host in the file name; the machine's host name by default.
     ///   - processID: The pid in the file name; this process's by default.
     ///   - clock: Unix time in seconds, for the file name and the first event; tests inject one.
-    public init(
+    package init(
         directory: URL, level: LogLevel = .info, messages: Logging.Logger = NokoMessages.logger(), hostName: String? = nil,
         processID: Int32? = nil, clock: (@Sendable () -> Double)? = nil
     ) throws {
@@ -125,7 +125,7 @@ public final class TensorBoardOutput: LogOutput {
     }
 
     /// Keeps the row for the next ``flush()``.
-    public func write(_ row: SummarizedRow) throws {
+    package func write(_ row: SummarizedRow) throws {
         let overBound = try pending.withLock { pending in
             guard !pending.isClosed else {
                 throw TensorBoardOutputError(
@@ -139,12 +139,12 @@ public final class TensorBoardOutput: LogOutput {
     }
 
     /// Encodes the waiting rows and appends them to the file as whole records.
-    public func flush() throws {
+    package func flush() throws {
         try drain(appending: nil)
     }
 
     /// Flushes, then `fsync`s and closes the file. Closing twice does nothing.
-    public func close() throws {
+    package func close() throws {
         pending.withLock { $0.isClosed = true }
         try drain(appending: nil)
         try sink.withLock { (sink) throws(NokoSystemError) in
@@ -170,7 +170,7 @@ public final class TensorBoardOutput: LogOutput {
     ///     only when this run is the only one there or every run declares the same columns;
     ///     without it TensorBoard derives the columns from all runs' configs and scalar tags.
     ///   - startTime: Unix time of the start of the run; now by default.
-    public func writeHyperparameters(
+    package func writeHyperparameters(
         _ hyperparameters: [(key: String, value: Scalar)], metricTags: [String]? = nil, startTime: Double? = nil
     ) throws {
         let time = startTime ?? clock()
@@ -194,7 +194,7 @@ public final class TensorBoardOutput: LogOutput {
 
     /// Writes how the run ended (the hparams plugin's `session_end_info` summary), after every
     /// row written so far; the HParams dashboard shows it as the run's status.
-    public func writeSessionEnd(status: TensorBoardSessionStatus, endTime: Double? = nil) throws {
+    package func writeSessionEnd(status: TensorBoardSessionStatus, endTime: Double? = nil) throws {
         let time = endTime ?? clock()
         let end = TensorBoardEvents.sessionEndContent(status: status, endTime: time)
         try drain { records in
@@ -255,9 +255,9 @@ public final class TensorBoardOutput: LogOutput {
 }
 
 /// A TensorBoard output problem, with a message naming what was lost and why.
-public struct TensorBoardOutputError: Error, CustomStringConvertible {
+package struct TensorBoardOutputError: Error, CustomStringConvertible {
     /// What went wrong.
-    public let description: String
+    package let description: String
 
     init(_ description: String) {
         self.description = description

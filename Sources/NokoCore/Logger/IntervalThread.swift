@@ -6,12 +6,12 @@ import Synchronization
 ///
 /// A plain thread, not a task: flushing does blocking file I/O, which must never occupy
 /// Swift's cooperative thread pool.
-package final class Flusher: Sendable {
+package final class IntervalThread: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
-    package init(interval: Duration, work: @escaping @Sendable () -> Void) {
+    package init(name: String, interval: Duration, work: @escaping @Sendable () -> Void) {
         let nanoseconds = Int(interval.components.seconds) * 1_000_000_000 + Int(interval.components.attoseconds / 1_000_000_000)
         // The thread keeps the flusher alive until `stop()`.
         let thread = Thread { [self] in
@@ -22,11 +22,11 @@ package final class Flusher: Sendable {
             }
             finished.signal()
         }
-        thread.name = "noko-flush"
+        thread.name = name
         thread.start()
     }
 
-    /// Starts a flush now instead of at the end of the interval.
+    /// Runs `work` now instead of at the end of the interval.
     package func wakeEarly() {
         wake.signal()
     }

@@ -5,14 +5,14 @@ import Testing
 
 @testable import NokoCore
 
-@Suite struct SummaryRebuildTests {
+@Suite struct StatisticsRebuildTests {
     /// Rows through the logger into a journal and a live summary; the rebuilt summary must
     /// be the live one.
     @Test func aRebuiltSummaryEqualsTheLiveOne() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let journal = directory.appendingPathComponent("noko.ndjson")
-        let summary = SummaryOutput(url: directory.appendingPathComponent("summary.json"))
+        let summary = StatisticsOutput(url: directory.appendingPathComponent("summary.json"))
         let (messages, _) = recordingMessages()
         let logger = NokoLogger(
             outputs: [try NDJSONOutput(url: journal), summary, CSVOutput(directory: directory, messages: messages)], flushInterval: nil,
@@ -27,12 +27,12 @@ import Testing
             logger.logRow(i % 7 == 0 ? "eval/µ" : "train", row, level: i % 7 == 0 ? .results : .trace)
         }
         logger.close()
-        let rebuilt = try SummaryRebuild.fromJournal(journal.path, messages: messages)
+        let rebuilt = try StatisticsRebuild.fromJournal(journal.path, messages: messages)
         #expect(try JSONValue(parsing: rebuilt.encoded()) == (try JSONValue(parsing: summary.currentStatistics.encoded())))
 
         // The CSV files give the same summary, except what CSV cannot say: a table's file
         // stem is what it is on disk (the same here), and times come from `$utc_timestamp`.
-        let csv = try SummaryRebuild.fromCSV(
+        let csv = try StatisticsRebuild.fromCSV(
             [("train", directory.appendingPathComponent("train.csv").path), ("eval/µ", directory.appendingPathComponent(TableFileName.encode("eval/µ") + ".csv").path)],
             messages: messages)
         #expect(try JSONValue(parsing: csv.encoded()) == (try JSONValue(parsing: summary.currentStatistics.encoded())))
@@ -56,9 +56,9 @@ import Testing
             #"{}"#.replacingOccurrences(of: "{}", with: #"{"$table":"u"}"#),
         ]
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: journal)
-        let rebuilt = try JSONValue(parsing: SummaryRebuild.fromJournal(journal.path).encoded())
+        let rebuilt = try JSONValue(parsing: StatisticsRebuild.fromJournal(journal.path).encoded())
         // The reference: rows read by JournalScan (the general parser) into a summary.
-        let reference = SummaryOutput(url: directory.appendingPathComponent("reference.json"))
+        let reference = StatisticsOutput(url: directory.appendingPathComponent("reference.json"))
         var builder = RowBuilder()
         try JournalScanner.forEachRecord(journal.path) { record in
             try reference.write(builder.row(table: record.table, fileStem: TableFileName.encode(record.table), members: record.members, fallbackStep: nil))
@@ -77,9 +77,9 @@ import Testing
         let journal = directory.appendingPathComponent("noko.ndjson")
         try Data("{\"$table\": \"t\", \"$step\": 0, \"x\": NaN}\n{\"$table\": \"t\", \"$step\": 1, \"x\": -Infinity}\n{\"$table\": \"t\", \"$step\": 2, \"x\": Infinity}\n".utf8).write(to: journal)
         expectError("\(journal.path):1: not a noko journal line: unexpected character 'N' at byte 33") {
-            try SummaryRebuild.fromJournal(journal.path)
+            try StatisticsRebuild.fromJournal(journal.path)
         }
-        let summary = try JSONValue(parsing: SummaryRebuild.fromJournal(journal.path, allowsNonFiniteLiterals: true).encoded())
+        let summary = try JSONValue(parsing: StatisticsRebuild.fromJournal(journal.path, allowsNonFiniteLiterals: true).encoded())
         let x = try #require(summary["tables"]?["t"]?["columns"]?["x"])
         #expect(x["nan_count"] == 1)
         #expect(x["min"] == "-Infinity")
@@ -105,12 +105,12 @@ import Testing
         let journal = directory.appendingPathComponent("noko.ndjson")
         try Data("{\"$table\":\"t\",\"x\":1}\n{\"$table\":\"t\",\"x\":2}\n{\"$table\":\"t\",\"x".utf8).write(to: journal)
         let (messages, handler) = recordingMessages()
-        let summary = try JSONValue(parsing: SummaryRebuild.fromJournal(journal.path, messages: messages).encoded())
+        let summary = try JSONValue(parsing: StatisticsRebuild.fromJournal(journal.path, messages: messages).encoded())
         #expect(summary["tables"]?["t"]?["rows"] == 2)
         #expect(handler.messages(atLeast: .warning) == ["\(journal.path): the last line is incomplete (16 bytes: the writer died mid-line or is still writing it); skipped"])
         try Data("{\"$table\":\"t\",\"x\":1}\n{\"x\":2}\n".utf8).write(to: journal)
         expectError("\(journal.path):2: not a noko journal line: no \"$table\" string") {
-            try SummaryRebuild.fromJournal(journal.path)
+            try StatisticsRebuild.fromJournal(journal.path)
         }
     }
 }

@@ -5,7 +5,7 @@
 ///
 /// ```swift
 /// extension Particle: NokoSummarizable {
-///     func summarize(prefix: String, into summary: inout Summary) {
+///     func summarize(prefix: String, into summary: inout ValueColumns) {
 ///         summary.add("\(prefix)/energy", .double(energy))
 ///         summary.summarize(position, prefix: "\(prefix)/position")
 ///     }
@@ -14,7 +14,7 @@
 public protocol NokoSummarizable {
     /// Adds this value's keys to `summary`. `prefix` is the key this value was found under
     /// (empty for a whole row); join nested keys to it with `/`.
-    func summarize(prefix: String, into summary: inout Summary)
+    func summarize(prefix: String, into summary: inout ValueColumns)
 }
 
 extension String {

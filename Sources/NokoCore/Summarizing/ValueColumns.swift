@@ -1,17 +1,22 @@
-/// A flat, ordered set of summary keys and values: what a row becomes before it is logged.
+/// The columns a value becomes: a flat, ordered set of keys and scalar values, what a row
+/// is summarized into before it is logged.
 ///
 /// Custom summarizers receive one to fill (Python noko's `dst` dict). Call ``add(_:_:)``
 /// for scalars you compute and ``summarize(_:prefix:)`` to let noko summarize a nested value
 /// with its usual rules.
 ///
 /// ```swift
-/// Noko.declareSummarizer(for: Point.self) { point, prefix, summary in
-///     summary.add("\(prefix).x", .double(point.x))
-///     summary.add("\(prefix).y", .double(point.y))
-///     summary.summarize(point.metadata, prefix: "\(prefix).metadata")
+/// Noko.declareSummarizer(for: Point.self) { point, prefix, columns in
+///     columns.add("\(prefix).x", .double(point.x))
+///     columns.add("\(prefix).y", .double(point.y))
+///     columns.summarize(point.metadata, prefix: "\(prefix).metadata")
 /// }
 /// ```
-public struct Summary {
+///
+/// noko's three "summaries" each have a word of their own: *summarizing* turns a value into
+/// these columns; the *statistics* of a run's tables live in `summary.json`; `run.summary`
+/// is the values that sum up a run.
+public struct ValueColumns {
     /// The keys added so far, in order. May contain duplicates until the logger resolves
     /// collisions (`a/b`, `a/b_1`).
     public private(set) var keys: [String] = []
@@ -81,3 +86,7 @@ struct SummaryWarning: Sendable, Hashable {
         hasher.combine(key)
     }
 }
+
+/// The former name of ``ValueColumns``.
+@available(*, deprecated, renamed: "ValueColumns")
+public typealias Summary = ValueColumns

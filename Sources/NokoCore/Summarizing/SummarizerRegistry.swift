@@ -4,8 +4,8 @@ import Synchronization
 ///
 /// `Noko.declareSummarizer(for:_:)` registers into ``shared``; a logger can be given its own
 /// registry. Each row reads one snapshot, so registration never races a row in flight.
-public final class SummarizerRegistry: Sendable {
-    typealias Body = @Sendable (Any, String, inout Summary) -> Void
+package final class SummarizerRegistry: Sendable {
+    typealias Body = @Sendable (Any, String, inout ValueColumns) -> Void
     struct Entry: Sendable {
         var typeName: String
         var body: Body
@@ -15,16 +15,16 @@ public final class SummarizerRegistry: Sendable {
     private let entries = Mutex<Snapshot>([:])
 
     /// An empty registry.
-    public init() {}
+    package init() {}
 
     /// The registry `Noko.declareSummarizer(for:_:)` writes to and loggers read by default.
-    public static let shared = SummarizerRegistry()
+    package static let shared = SummarizerRegistry()
 
     /// Registers `body` for values whose dynamic type is exactly `T`.
     ///
     /// - Returns: true when a summarizer for `T` was already registered and is now replaced.
     @discardableResult
-    public func declare<T>(for type: T.Type, _ body: @escaping @Sendable (T, String, inout Summary) -> Void) -> Bool {
+    package func declare<T>(for type: T.Type, _ body: @escaping @Sendable (T, String, inout ValueColumns) -> Void) -> Bool {
         let entry = Entry(typeName: String(reflecting: type)) { value, prefix, summary in
             // The walker only calls an entry with a value whose dynamic type is `T`.
             body(value as! T, prefix, &summary)
@@ -33,7 +33,7 @@ public final class SummarizerRegistry: Sendable {
     }
 
     /// Removes the summarizer for `T`, if any.
-    public func remove<T>(for type: T.Type) {
+    package func remove<T>(for type: T.Type) {
         _ = entries.withLock { $0.removeValue(forKey: ObjectIdentifier(type)) }
     }
 

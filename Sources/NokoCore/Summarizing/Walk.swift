@@ -77,7 +77,7 @@ extension Optional: OptionalValue {
     }
 }
 
-extension Summary {
+extension ValueColumns {
     /// Summarizes a whole row: a keyed value (dictionary, struct, class) contributes its
     /// entries as top-level keys; anything else is logged under `value`.
     mutating func summarizeRow(_ row: Any) {
@@ -241,15 +241,15 @@ extension Summary {
     private mutating func addMoments(_ m: Moments, key: String) {
         if m.count == 0 {
             warn(.emptyCollection, key: key, "empty numeric collection; its .mean/.min/.max/.std are null")
-            for suffix in Summary.momentSuffixes { appendUnchecked(key + suffix, .null) }
+            for suffix in ValueColumns.momentSuffixes { appendUnchecked(key + suffix, .null) }
             return
         }
         let stats: [Scalar] = [.double(m.mean), .double(m.min), .double(m.max), .double(m.std)]
         if m.hasNaN {
             warn(.nanInCollection, key: key, "numeric collection contains NaN; its .mean/.min/.max/.std are NaN")
-            for (suffix, value) in zip(Summary.momentSuffixes, stats) { appendUnchecked(key + suffix, value) }
+            for (suffix, value) in zip(ValueColumns.momentSuffixes, stats) { appendUnchecked(key + suffix, value) }
         } else {
-            for (suffix, value) in zip(Summary.momentSuffixes, stats) { add(key + suffix, value) }
+            for (suffix, value) in zip(ValueColumns.momentSuffixes, stats) { add(key + suffix, value) }
         }
     }
 

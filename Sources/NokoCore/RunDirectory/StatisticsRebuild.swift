@@ -5,10 +5,10 @@ import Logging
 /// Rebuilds what `summary.json` would hold by reading a run's rows: for runs that have no
 /// such file (Python noko's run directories, a run killed before its first flush).
 ///
-/// The rows go through the same ``StatisticsAccumulator`` as ``SummaryOutput``'s, so rebuilt
+/// The rows go through the same ``StatisticsAccumulator`` as ``StatisticsOutput``'s, so rebuilt
 /// statistics have exactly the file's shape and semantics. Reading is streamed: memory stays
 /// O(columns).
-package enum SummaryRebuild {
+package enum StatisticsRebuild {
     /// The statistics of every table in a journal.
     ///
     /// - Parameters:
@@ -73,7 +73,7 @@ package enum SummaryRebuild {
 }
 
 /// Turns (key, value) pairs read back from a file into rows, sharing one schema per table
-/// while the keys stay the same (so ``SummaryOutput`` maps columns once per schema).
+/// while the keys stay the same (so ``StatisticsOutput`` maps columns once per schema).
 struct RowBuilder {
     private var schemas: [String: RowSchema] = [:]
     private var keys: [String] = []

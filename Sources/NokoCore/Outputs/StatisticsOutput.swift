@@ -12,13 +12,13 @@ import Synchronization
 /// when they are full, neighbouring buckets merge pairwise and each bucket covers twice as
 /// many rows. The file is rewritten atomically at each flush; when it has grown large, at
 /// most as often as keeps writing it under 5 % of the time.
-public final class SummaryOutput: LogOutput {
-    public let name = "summary"
-    public let level: LogLevel
+package final class StatisticsOutput: LogOutput {
+    package let name = "summary"
+    package let level: LogLevel
     /// Where the sidecar is written.
-    public let url: URL
+    package let url: URL
     /// The most buckets a series keeps.
-    public static let maxBuckets = 1024
+    package static let maxBuckets = 1024
 
     private struct State {
         var statistics = StatisticsAccumulator()
@@ -34,20 +34,20 @@ public final class SummaryOutput: LogOutput {
     private static let maxPendingRows = 65_536
 
     /// A sidecar written to `url`, summarizing rows at `level` and above.
-    public init(url: URL, level: LogLevel = .trace) {
+    package init(url: URL, level: LogLevel = .trace) {
         self.url = url
         self.level = level
     }
 
-    public func write(_ row: SummarizedRow) throws {
+    package func write(_ row: SummarizedRow) throws {
         let count = pending.withLock { rows in
             rows.append(row)
             return rows.count
         }
-        if count >= SummaryOutput.maxPendingRows { absorbPending() }
+        if count >= StatisticsOutput.maxPendingRows { absorbPending() }
     }
 
-    /// Summarizes the pending rows, in order (`SummaryRebuild` calls it to keep few rows
+    /// Summarizes the pending rows, in order (`StatisticsRebuild` calls it to keep few rows
     /// pending while it reads a whole journal).
     func absorbPending() {
         state.withLock { s in
@@ -61,10 +61,10 @@ public final class SummaryOutput: LogOutput {
         }
     }
 
-    public func flush() throws { try writeFile(force: false) }
+    package func flush() throws { try writeFile(force: false) }
 
     /// Rewrites the file now, however recently it was written.
-    public func flushCompletely() throws { try writeFile(force: true) }
+    package func flushCompletely() throws { try writeFile(force: true) }
 
     /// Summarizes the rows of an existing journal (a resumed run), so the sidecar covers the
     /// whole run, not only what this process logs.
@@ -72,7 +72,7 @@ public final class SummaryOutput: LogOutput {
     /// - Returns: every table of the journal, in the order it first appeared, with the step
     ///   it continues from (one past its last), rows below this output's level included.
     @discardableResult
-    public func replay(
+    package func replay(
         journal path: String, messages: Logging.Logger = NokoMessages.logger()
     ) throws -> [(table: String, nextStep: Int)] {
         var steps = JournalTableSteps()
@@ -90,7 +90,7 @@ public final class SummaryOutput: LogOutput {
         return steps.tables
     }
 
-    public func close() throws { try writeFile(force: true) }
+    package func close() throws { try writeFile(force: true) }
 
     private func writeFile(force: Bool) throws {
         absorbPending()
@@ -124,8 +124,8 @@ public final class SummaryOutput: LogOutput {
     }
 }
 
-/// The statistics of rows as they come, each value in O(1): what ``SummaryOutput`` keeps and
-/// writes to `summary.json`, and what a rebuild from the rows produces (``SummaryRebuild``).
+/// The statistics of rows as they come, each value in O(1): what ``StatisticsOutput`` keeps and
+/// writes to `summary.json`, and what a rebuild from the rows produces (``StatisticsRebuild``).
 package struct StatisticsAccumulator {
     private var tables: [String: TableSummary] = [:]
 
@@ -169,7 +169,7 @@ private struct TableSummary {
             firstTime = row.time.utcTimestamp
         }
         var bucket = rows / width
-        if bucket == SummaryOutput.maxBuckets {
+        if bucket == StatisticsOutput.maxBuckets {
             halve()
             bucket = rows / width
         }
