@@ -94,12 +94,12 @@ func checkpointBenchmark(_ arguments: [String]) throws {
     let second = ABResult(name: "checkpoint, second run (nothing changed)", aLabel: "git CLI", bLabel: "GitCheckpoint", a: secondA, b: secondB)
     print(first.report())
     print(second.report())
-    // Python noko's checkpoint_repo on the same workload (reference/baselines.md, W4).
+    // Python noko's checkpoint_repo on the same workload (measured on the same kind of machine, workload W4).
     let python = (first: 33.57, second: 33.06)
     print(
-        "vs Python noko checkpoint_repo (33.57 s, 33.06 s second run; baselines.md): GitCheckpoint is "
+        "vs Python noko checkpoint_repo (33.57 s, 33.06 s second run, measured on the same kind of machine): GitCheckpoint is "
             + String(format: "%.0fx faster first run, %.0fx faster second run", python.first / first.medianB, python.second / second.medianB))
-    print(String(format: "vs the baseline git CLI figure (0.491 s; baselines.md): GitCheckpoint ratio %.3f", first.medianB / 0.491))
+    print(String(format: "vs the baseline git CLI figure (0.491 s, measured on the same kind of machine): GitCheckpoint ratio %.3f", first.medianB / 0.491))
 }
 
 /// 2,000 committed files in 40 directories: 1,997 of 5-9 kB text and three of 9 MiB;
