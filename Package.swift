@@ -80,7 +80,7 @@ let package = Package(
             ],
             exclude: ["python"]
         ),
-        .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", "NokoCore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", "NokoCore", "NokoTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "NokoWandbTests",
             dependencies: ["NokoWandb", "NokoPlatform", "NokoTestSupport", "NokoWandbTestSupport", "noko-test-child"]),
@@ -92,7 +92,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NokoCLITests",
-            dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example", "noko-run", "noko-test-child"],
+            dependencies: ["NokoCLI", "Noko", "NokoTestSupport", "NokoWandbTestSupport", "noko-example", "noko-run", "noko-test-child"],
             exclude: ["Golden", "python"]
         ),
     ]
