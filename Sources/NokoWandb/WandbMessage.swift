@@ -22,7 +22,7 @@ public struct WandbMessage: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "wandb: \(text)" }
 
     /// Where messages go by default: `noko: wandb: …` on stderr for info and up, control
-    /// characters (from a run name, a server's reply) shown as escapes (``TerminalText``).
+    /// characters (from a run name, a server's reply) shown as escapes (`TerminalText`).
     public static let standardError: @Sendable (WandbMessage) -> Void = { message in
         guard message.level >= .info else { return }
         FileDescriptor.standardError.writeIgnoringErrors(Array("noko: \(TerminalText.escaped(message.description))\n".utf8))

@@ -10,7 +10,7 @@ import Synchronization
 /// always, and a background thread reads it from the acknowledged offset and uploads it,
 /// so logging costs the same with sync on, and a slow or unreachable server never blocks
 /// the program. Progress lives in `sync/wandb.json`; after a crash, `kill -9` or an
-/// outage, `noko-run sync RUN` (``syncRun(directory:options:environment:netrcPath:messages:progress:)``)
+/// outage, `noko-run sync RUN` (`syncRun(directory:options:environment:netrcPath:messages:progress:)`)
 /// or the next `initExtra` of the same run continues from what the server acknowledged.
 ///
 /// Typical use from the run module:
@@ -224,7 +224,7 @@ public final class WandbSync: Sendable {
         return try job.finish(outcome: control.shared.withLock { $0.outcome } ?? .cancelled)
     }
 
-    /// ``syncRun(directory:options:environment:netrcPath:messages:progress:)`` for async
+    /// `syncRun(directory:options:environment:netrcPath:messages:progress:)` for async
     /// callers: the upload runs on its own thread, never on the cooperative pool.
     public static func syncRun(
         directory: URL, options: WandbOptions? = nil,

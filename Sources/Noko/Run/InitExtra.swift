@@ -7,7 +7,7 @@ import NokoWandb
 import Synchronization
 
 extension Noko {
-    /// The run started by ``initExtra(config:options:)``, until it finishes.
+    /// The run started by ``initExtra(config:options:)-(Config,_)``, until it finishes.
     public static var currentRun: Run? { RunLifecycle.run }
 
     /// Starts a reproducible run: the one line to add at the start of an experiment.
@@ -34,13 +34,13 @@ extension Noko {
         try start(config: config, options: options)
     }
 
-    /// Starts a reproducible run with a dictionary config. See ``initExtra(config:options:)``.
+    /// Starts a reproducible run with a dictionary config. See ``initExtra(config:options:)-(Config,_)``.
     @discardableResult
     public static func initExtra(config: [String: Any], options: RunOptions = RunOptions()) throws -> Run {
         try start(config: config, options: options)
     }
 
-    /// Starts a reproducible run without a config. See ``initExtra(config:options:)``.
+    /// Starts a reproducible run without a config. See ``initExtra(config:options:)-(Config,_)``.
     @discardableResult
     public static func initExtra(options: RunOptions = RunOptions()) throws -> Run {
         try start(config: JSONValue.object([:]), options: options)
