@@ -1,4 +1,5 @@
 import NokoCore
+import NokoRemoteSync
 
 /// A file_stream request body (wandb-protocol.md §3.1):
 /// `{"files": {"wandb-history.jsonl": {"offset", "content"}, "wandb-summary.json":

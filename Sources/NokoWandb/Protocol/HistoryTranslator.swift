@@ -1,5 +1,6 @@
 import Foundation
 import NokoCore
+import NokoRemoteSync
 
 /// Turns journal lines into wandb history lines (wandb-protocol.md §4), written straight
 /// into a file_stream body as JSON string literals, and keeps the derived summary.

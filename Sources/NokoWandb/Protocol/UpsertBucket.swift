@@ -1,4 +1,5 @@
 import NokoCore
+import NokoRemoteSync
 
 /// The GraphQL `UpsertBucket` mutation: creates the run, or updates its config
 /// (wandb-protocol.md §2.1). The query text is byte-for-byte wandb-core's.

@@ -1,4 +1,5 @@
 import NokoCore
+import NokoRemoteSync
 
 /// Writes JSON the way wandb-core puts it on the wire (wandb-protocol.md §4.2–4.3).
 ///
