@@ -71,7 +71,9 @@ let package = Package(
         .executableTarget(name: "noko-example", dependencies: ["Noko", "NokoPlatform"]),
         .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoPlatform", "NokoWandb", "NokoWandbTestSupport", "NokoCLI"]),
         // A child process the tests start, signal and kill; not a product.
-        .executableTarget(name: "noko-test-child", dependencies: ["Noko", "NokoPlatform", .product(name: "Logging", package: "swift-log"), "NokoWandb"]),
+        .executableTarget(
+            name: "noko-test-child",
+            dependencies: ["Noko", "NokoPlatform", "NokoTestSupport", .product(name: "Logging", package: "swift-log"), "NokoWandb"]),
 
         .testTarget(
             name: "NokoCoreTests",
