@@ -40,7 +40,7 @@ func secretsBenchmark(_ arguments: [String]) throws {
     print(initExtra.report(unit: "ms", scale: 1e3))
     print("  target: ratio within a few per cent (the value rules are one pass over each string)")
 
-    let rows = 50_000
+    let rows = 20_000
     let workload = SecretsWorkload(rows: rows)
     let redacting = try defaultLogger(in: scratchDirectory("secrets-rows-on"))
     let plain = try defaultLogger(in: scratchDirectory("secrets-rows-off"))
@@ -51,12 +51,12 @@ func secretsBenchmark(_ arguments: [String]) throws {
         }
     }
     let numbers = try interleaved(
-        "logRow, 16 numbers (50,000 rows per repetition, default outputs)", repetitions: 9,
+        "logRow, 16 numbers (20,000 rows per repetition, default outputs)", repetitions: 21,
         a: ("row rule off", { loop(plain, strings: false) }), b: ("row rule on", { loop(redacting, strings: false) }))
     print(numbers.report(unit: "µs", scale: 1e6 / Double(rows), per: "/row"))
     print("  target: ratio ≈ 1 (rows without strings are not scanned)")
     let strings = try interleaved(
-        "logRow, 12 numbers + 4 strings (a path, a URL, a name, a phase)", repetitions: 9,
+        "logRow, 12 numbers + 4 strings (a path, a URL, a name, a phase)", repetitions: 21,
         a: ("row rule off", { loop(plain, strings: true) }), b: ("row rule on", { loop(redacting, strings: true) }))
     print(strings.report(unit: "µs", scale: 1e6 / Double(rows), per: "/row"))
     redacting.close()

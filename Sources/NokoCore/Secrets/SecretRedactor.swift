@@ -116,26 +116,42 @@ package struct SecretRedactor: Sendable {
     }
 
     private func redact(_ tree: JSONValue, keyPath: String, _ findings: inout [Finding]) -> JSONValue {
-        if keptAsGiven.contains(keyPath) { return tree }
+        if !keptAsGiven.isEmpty, keptAsGiven.contains(keyPath) { return tree }
         switch tree {
         case .object(let members):
             var result: [String: JSONValue] = [:]
             result.reserveCapacity(members.count)
             for (key, member) in members {
-                let memberPath = SecretRedactor.join(keyPath, key)
-                if keyNames, SecretRules.isSecretKey(key), !keptAsGiven.contains(memberPath) {
-                    result[key] = .string(SecretRedactor.placeholder)
-                    findings.append(Finding(keyPath: memberPath, rule: .keyName))
-                } else {
-                    result[key] = redact(member, keyPath: memberPath, &findings)
+                if keyNames, SecretRules.isSecretKey(key) {
+                    let memberPath = SecretRedactor.join(keyPath, key)
+                    if !keptAsGiven.contains(memberPath) {
+                        result[key] = .string(SecretRedactor.placeholder)
+                        findings.append(Finding(keyPath: memberPath, rule: .keyName))
+                        continue
+                    }
                 }
+                result[key] = redact(member, keyPath: { SecretRedactor.join(keyPath, key) }, &findings)
             }
             return .object(result)
         case .array(let elements):
-            return .array(elements.enumerated().map { redact($1, keyPath: "\(keyPath)[\($0)]", &findings) })
+            return .array(elements.enumerated().map { index, element in redact(element, keyPath: { "\(keyPath)[\(index)]" }, &findings) })
+        default:
+            return redact(tree, keyPath: { keyPath }, &findings)
+        }
+    }
+
+    /// A member or element, its key path built only when needed: most leaves are numbers,
+    /// or strings without a secret.
+    private func redact(_ tree: JSONValue, keyPath: () -> String, _ findings: inout [Finding]) -> JSONValue {
+        switch tree {
+        case .object, .array:
+            return redact(tree, keyPath: keyPath(), &findings)
         case .string(let text):
-            let (result, finding) = redact(text, keyPath: keyPath)
-            if let finding { findings.append(finding) }
+            let (result, rule) = redact(text)
+            guard let rule else { return result == text ? tree : .string(result) }
+            let path = keyPath()
+            if keptAsGiven.contains(path) { return .string(SecretRedactor.strippingCredentials(text)) }
+            findings.append(Finding(keyPath: path, rule: rule))
             return .string(result)
         default:
             return tree

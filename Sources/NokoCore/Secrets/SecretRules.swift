@@ -76,6 +76,7 @@ package enum SecretRules {
     /// digit, and at camelCase humps (`authToken` → auth, token; `AWSAccessKeyId` → aws,
     /// access, key, id).
     package static func words(of key: some StringProtocol) -> [String] {
+        if key.utf8.allSatisfy({ $0 < 0x80 }) { return asciiWords(of: Array(key.utf8)) }
         var words: [String] = []
         var current = ""
         let characters = Array(key)
@@ -85,19 +86,54 @@ package enum SecretRules {
                 current = ""
                 continue
             }
-            if character.isUppercase, !current.isEmpty, i > 0 {
-                let previous = characters[i - 1]
-                let nextIsLower = i + 1 < characters.count && characters[i + 1].isLowercase
-                // `authToken`: a hump after a lowercase letter or digit; `AWSAccess`: the last
-                // capital of an acronym starts the next word.
-                if previous.isLowercase || previous.isNumber || (previous.isUppercase && nextIsLower) {
-                    words.append(current)
-                    current = ""
-                }
+            if character.isUppercase, !current.isEmpty,
+                startsWord(previousLower: characters[i - 1].isLowercase || characters[i - 1].isNumber,
+                    previousUpper: characters[i - 1].isUppercase,
+                    nextLower: i + 1 < characters.count && characters[i + 1].isLowercase)
+            {
+                words.append(current)
+                current = ""
             }
             current.append(contentsOf: character.lowercased())
         }
         if !current.isEmpty { words.append(current) }
+        return words
+    }
+
+    /// `authToken`: a hump after a lowercase letter or a digit; `AWSAccess`: the last capital
+    /// of an acronym starts the next word.
+    private static func startsWord(previousLower: Bool, previousUpper: Bool, nextLower: Bool) -> Bool {
+        previousLower || (previousUpper && nextLower)
+    }
+
+    /// ``words(of:)`` for ASCII keys (nearly all), on bytes.
+    private static func asciiWords(of bytes: [UInt8]) -> [String] {
+        var words: [String] = []
+        var start: Int?
+        func finish(_ end: Int) {
+            if let from = start {
+                words.append(String(decoding: bytes[from..<end].lazy.map { $0.isASCIIUpper ? $0 | 0x20 : $0 }, as: UTF8.self))
+            }
+        }
+        for (i, byte) in bytes.enumerated() {
+            guard byte.isASCIIAlphanumeric else {
+                finish(i)
+                start = nil
+                continue
+            }
+            if byte.isASCIIUpper, let from = start, i > from {
+                let previous = bytes[i - 1]
+                if startsWord(
+                    previousLower: previous.isASCIILower || previous.isASCIIDigit, previousUpper: previous.isASCIIUpper,
+                    nextLower: i + 1 < bytes.count && bytes[i + 1].isASCIILower)
+                {
+                    finish(i)
+                    start = i
+                }
+            }
+            if start == nil { start = i }
+        }
+        finish(bytes.count)
         return words
     }
 }
@@ -173,5 +209,7 @@ extension UInt8 {
     var isTokenWordByte: Bool { isASCIIAlphanumeric || self == UInt8(ascii: "_") || self == UInt8(ascii: "-") }
 
     var isASCIIDigit: Bool { self >= 0x30 && self <= 0x39 }
+    var isASCIIUpper: Bool { self >= 0x41 && self <= 0x5A }
+    var isASCIILower: Bool { self >= 0x61 && self <= 0x7A }
     var isASCIILetter: Bool { (self >= 0x41 && self <= 0x5A) || (self >= 0x61 && self <= 0x7A) }
 }
