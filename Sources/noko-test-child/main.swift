@@ -17,11 +17,16 @@
 //       summary hold VALUE (and a NUL), and whose argv holds the ARGUMENTs; a NaN in an
 //       array under a key holding VALUE makes noko warn about that key
 //       (Tests/NokoCLITests/HostileRunTests.swift). NOKO_TEST_CHECKPOINT=1 checkpoints.
+//   noko-test-child secrets RUNS_DIR RUN_NAME [ARGUMENT…]
+//       a failed run (its error holds a token) whose config, rows, summary and argv hold
+//       SecretCorpus's positives and negatives, besides the config of issue 27; wandb from
+//       the environment (Tests/NokoTests/SecretRedactionTests.swift).
 import Foundation
 import Logging
 import Noko
 import NokoPlatform
 import NokoRemoteSync
+import NokoTestSupport
 import NokoWandb
 
 /// Past this many rows a child logging "forever" slows to about a row per millisecond: the
@@ -209,6 +214,68 @@ case "hostile":
     run.summary["s" + value] = .string(value)
     say("run \(run.directory.path)")
     run.finish()
+case "secrets":
+    struct Service: Codable {
+        var name = "s3"
+        var secret_access_key = "hunter5key"
+    }
+    // The config of issue 27, as a new user would write it.
+    struct IssueConfig: Codable {
+        var seed = 1
+        var endpoints = ["https://api.example.com/v1?token=hunter4&x=1", "https://u:hunter5@h.example.com/"]
+        var githubPAT = "ghp_hunter9abcdefghijklmnopqrstuvwxyz0123"
+        var password = "hunter3pw"
+        var hfToken = "hunter6hf"
+        var services = [Service()]
+        var OPENAI_API_KEY = "hunter7oa"
+        var authHeader = "hunter8ah"
+    }
+    var options = RunOptions()
+    options.runsDir = arguments[2]
+    options.runName = arguments[3]
+    options.checkpoint = false
+    options.unredactedKeys = ["kept_token", "kept/token"]
+    // The corpus at the top level, beside the issue's config, all through the config encoder.
+    struct CorpusConfig: Encodable {
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(IssueConfig(), forKey: Key(stringValue: "issue"))
+            try container.encode(SecretCorpus.keptToken, forKey: Key(stringValue: "kept_token"))
+            for example in SecretCorpus.positives { try container.encode(example.value, forKey: Key(stringValue: example.key)) }
+            for example in SecretCorpus.negatives { try container.encode(example.value, forKey: Key(stringValue: example.key)) }
+        }
+    }
+    let config = CorpusConfig()
+    struct Diverged: Error, CustomStringConvertible {
+        var description: String { "the experiment diverged; retry with \(SecretCorpus.tokens[0].value)" }
+    }
+    do {
+        try Noko.withRun(config: config, options: options) { run in
+            say("run \(run.directory.path)")
+            for step in 0..<3 {
+                Noko.logRow("auth", ["token": SecretCorpus.tokens[0].value, "step_loss": 1 / Double(step + 1)] as [String: Any])
+                var tokens: [String: Any] = ["n": step]
+                for example in SecretCorpus.tokens { tokens[example.key] = example.value }
+                Noko.logRow("corpus", tokens, level: .results)
+                var plain: [String: Any] = ["n": 123_456_789_012 + step, "x": 0.25]
+                for example in SecretCorpus.negatives { plain[example.key] = example.value }
+                Noko.logRow("plain", plain, level: .results)
+                Noko.logRow("kept", ["token": SecretCorpus.keptToken])
+            }
+            for example in SecretCorpus.positives { run.summary[example.key] = .string(example.value) }
+            for example in SecretCorpus.negatives { run.summary[example.key] = .string(example.value) }
+            run.summary["best"] = .object(["api_key": "hunter9sum", "value": 0.5])
+            throw Diverged()
+        }
+    } catch {
+        exit(0)
+    }
 default:
     FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))
     exit(2)
