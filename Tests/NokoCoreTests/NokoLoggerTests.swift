@@ -177,12 +177,25 @@ import Testing
         let (messages, _) = recordingMessages()
         let logger = NokoLogger(outputs: [a, b], flushInterval: .milliseconds(1), messages: messages, summarizers: SummarizerRegistry())
         let threads = 8, rows = 2000
-        await withTaskGroup(of: Void.self) { group in
+        let flushesBefore = a.flushCount
+        // Writer 0 stops halfway until the flusher has run (10 s at most), so flushes land
+        // between writes instead of only after them.
+        let flushedMidway = await withTaskGroup(of: Bool.self) { group in
             for t in 0..<threads {
                 group.addTask {
-                    for i in 0..<rows { logger.logRow("shared", ["thread": t, "i": i]) }
+                    var flushed = true
+                    for i in 0..<rows {
+                        if t == 0 && i == rows / 2 {
+                            let deadline = ContinuousClock.now + .seconds(10)
+                            while a.flushCount == flushesBefore && ContinuousClock.now < deadline { usleep(1000) }
+                            flushed = a.flushCount > flushesBefore
+                        }
+                        logger.logRow("shared", ["thread": t, "i": i])
+                    }
+                    return flushed
                 }
             }
+            return await group.allSatisfy { $0 }
         }
         logger.close()
         let orderA = a.rows.map { "\($0["thread"]!)-\($0["i"]!)" }
@@ -190,7 +203,7 @@ import Testing
         #expect(orderA.count == threads * rows)
         #expect(orderA == orderB)
         #expect(a.rows.map(\.step) == Array(0..<(threads * rows)), "steps follow the one order")
-        #expect(a.flushCount > 0 || true)
+        #expect(flushedMidway, "the flusher ran while rows were being written")
     }
 
     @Test func aFailingOutputIsReportedOnceAndOthersGoOn() {
@@ -210,12 +223,23 @@ import Testing
     }
 
     @Test func theFlusherFlushesEveryInterval() async throws {
-        let output = InMemoryOutput()
-        let logger = NokoLogger(outputs: [output], flushInterval: .milliseconds(5), summarizers: SummarizerRegistry())
-        // Polled for up to 10 s: a loaded machine may run the flusher late, but it must run.
-        for _ in 0..<1000 where output.flushCount < 3 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(output.flushCount >= 3)
-        logger.close()
+        // Two flushers side by side, 5 ms and 100 ms: a loaded machine may run either late,
+        // but neither may run early, and the short interval must flush many times while the
+        // long one flushes three times.
+        let fast = InMemoryOutput(name: "fast"), slow = InMemoryOutput(name: "slow")
+        let start = ContinuousClock.now
+        let fastLogger = NokoLogger(outputs: [fast], flushInterval: .milliseconds(5), summarizers: SummarizerRegistry())
+        let slowLogger = NokoLogger(outputs: [slow], flushInterval: .milliseconds(100), summarizers: SummarizerRegistry())
+        let deadline = start + .seconds(30)
+        while slow.flushCount < 3 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        let (fastFlushes, slowFlushes) = (fast.flushCount, slow.flushCount)
+        let elapsed = ContinuousClock.now - start
+        fastLogger.close()
+        slowLogger.close()
+        #expect(slowFlushes >= 3, "the 100 ms flusher ran \(slowFlushes) times in \(elapsed)")
+        #expect(Double(slowFlushes) <= elapsed / .milliseconds(100) + 1, "no flush comes before its interval")
+        #expect(Double(fastFlushes) <= elapsed / .milliseconds(5) + 1, "no flush comes before its interval")
+        #expect(fastFlushes >= 4 * slowFlushes, "5 ms: \(fastFlushes) flushes while 100 ms made \(slowFlushes)")
     }
 
     @Test func levelsCompareAndParse() {

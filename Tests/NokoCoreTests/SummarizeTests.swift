@@ -1,4 +1,5 @@
 import Foundation
+import NokoTestSupport
 import Testing
 
 @testable import NokoCore
@@ -125,7 +126,7 @@ private struct Particle: NokoSummarizable {
     }
 
     @Test func momentsMatchATwoPassComputation() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         let values = (0..<10_001).map { _ in Double.random(in: -1...1, using: &rng) * 1e3 + 1e6 }
         let p = pairs(summarize(["v": values]))
         let mean = values.reduce(0, +) / Double(values.count)
