@@ -120,6 +120,16 @@ import Testing
                     of: #"(class="(?:band|line)[^"]*"[^>]*d=")[^"]*""#, with: "$1M60 100 300 100\"", options: .regularExpression)
                 return page.replacingCharacters(in: start.lowerBound..<end.upperBound, with: clipped)
             }, "the drawn max is at"),
+            ("run left out of a chart", { page in
+                // Drop run 1's lines from the loss chart, leaving run 0's intact.
+                guard let start = page.range(of: "data-column=\"train/loss\""),
+                    let end = page.range(of: "</figure>", range: start.upperBound..<page.endIndex)
+                else { return page }
+                let figure = String(page[start.lowerBound..<end.upperBound])
+                let without = figure.replacingOccurrences(
+                    of: #"<g class="run r1" data-run="1"[^>]*>.*?</g>"#, with: "", options: .regularExpression)
+                return page.replacingCharacters(in: start.lowerBound..<end.upperBound, with: without)
+            }, "run 1 has data in 'train/loss' but is not drawn"),
             ("unmarked difference", { $0.replacingOccurrences(of: "<tr data-key=\"lr\" class=\"differs\">", with: "<tr data-key=\"lr\" class=\"same\">") },
              "config key 'lr' differs between runs but its row is not marked"),
         ]

@@ -318,8 +318,9 @@ private func lines(_ url: URL) -> [String] {
             ("a key never logged", changing(row: 0, "absent", to: 1), "'absent'"),
             ("a missing table", ["tables": ["other": [["x": 1]]], "files": ["other": "train"]], "'journal rows' 'other' 0 1"),
         ]
+        // Every change plainly; the first two also under `python -O`, where `assert` is gone.
         for environment in [nil, ["PYTHONOPTIMIZE": "1"]] {
-            for (name, spec, message) in wrong {
+            for (name, spec, message) in environment == nil ? wrong : Array(wrong.prefix(2)) {
                 let result = try checkFiles(python, dir, spec, environment: environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } })
                 #expect(result.status == 1, "\(name) (\(environment ?? [:])): \(result.stdout)\(result.stderr)")
                 #expect(result.stdout.contains(message), "\(name): \(result.stdout)")
