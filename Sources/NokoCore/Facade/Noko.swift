@@ -147,9 +147,11 @@ public enum Noko {
     /// missing cell is `.null`. Files are streamed; a torn last line is skipped with a
     /// warning, any other malformed line is an error naming the file and line.
     ///
-    /// - Parameter keys: the columns to keep (all when nil); for a journal, as `table.key`.
-    public static func loadLogFile(_ path: String, keys: [String]? = nil) throws -> LogTable {
-        try LogFileLoader.load(path, keys: keys)
+    /// - Parameters:
+    ///   - keys: the columns to keep (all when nil); for a journal, as `table.key`.
+    ///   - allowsNonFiniteLiterals: accept the bare `NaN`/`Infinity` of Python noko's journals.
+    public static func loadLogFile(_ path: String, keys: [String]? = nil, allowsNonFiniteLiterals: Bool = false) throws -> LogTable {
+        try LogFileLoader.load(path, keys: keys, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
     }
 
     /// Reads the rows of one table from a journal, with plain keys (and the `$` columns).
