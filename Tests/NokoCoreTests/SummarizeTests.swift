@@ -259,8 +259,10 @@ private struct Particle: NokoSummarizable {
 
     @Test func foundationValues() {
         let url = URL(string: "https://user:secret@example.com/x")!
-        let p = pairs(summarize(["date": Date(timeIntervalSince1970: 12), "url": url, "data": Data([1, 2, 3])]))
+        let id = UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!
+        let p = pairs(summarize(["date": Date(timeIntervalSince1970: 12), "url": url, "data": Data([1, 2, 3]), "id": id]))
         #expect(p["date"] == .double(12))
+        #expect(p["id"] == .string("E621E1F8-C36C-495A-93FC-0C247A3E6E5F"), "a UUID is logged as its text")
         #expect(p["url"] == .string("https://example.com/x"), "URL userinfo is stripped")
         #expect(p["data"] == .int(3))
     }
