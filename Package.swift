@@ -98,7 +98,8 @@ let package = Package(
             name: "NokoTests",
             dependencies: [
                 "Noko", "NokoTestSupport", "noko-test-child", "NokoWandbTestSupport", .product(name: "InMemoryLogging", package: "swift-log"),
-            ]
+            ],
+            exclude: ["python"]
         ),
         .testTarget(
             name: "NokoCLITests",

@@ -12,6 +12,9 @@
 //   noko-test-child parquet DIR
 //       logs rows forever into DIR/noko.ndjson and DIR/t.parquet (tiny row groups, so that
 //       a kill is likely to land in the middle of an append), printing "logged <i>".
+//   noko-test-child outputs RUNS_DIR RUN_NAME [OPTION…]
+//       Noko.initialize with OutputOptions from the options; see the mode below
+//       (Tests/NokoTests/RunOptionsTests.swift).
 //   noko-test-child hostile RUNS_DIR RUN_NAME VALUE [ARGUMENT…]
 //       a finished run whose config keys and values, table names, keys, string values and
 //       summary hold VALUE (and a NUL), and whose argv holds the ARGUMENTs; a NaN in an
@@ -76,6 +79,11 @@ case "extra":
             var maxTokens = 256
         }
     }
+    // The environment varies the run: NOKO_TEST_REDACT=0 (redactSecrets off),
+    // NOKO_TEST_SEED_POLICY=always|never, NOKO_TEST_SEED=<text>|none (a dictionary config
+    // whose seed is that text, or which has none), NOKO_TEST_TB_HPARAMS=1, NOKO_TEST_SUMMARY=1
+    // (sets run.summary values), NOKO_TEST_FLUSH_MS (the flush interval).
+    let environment = ProcessInfo.processInfo.environment
     let runsDir = arguments[2]
     let name = arguments[3] == "-" ? nil : arguments[3]
     let rows = arguments[4] == "forever" ? Int.max : Int(arguments[4])!
@@ -83,9 +91,13 @@ case "extra":
     var options = RunOptions()
     options.runsDir = runsDir
     options.runName = name
-    options.checkpoint = ProcessInfo.processInfo.environment["NOKO_TEST_CHECKPOINT"] == "1"
-    options.heartbeatInterval = .milliseconds(Int(ProcessInfo.processInfo.environment["NOKO_TEST_HEARTBEAT_MS"] ?? "30000")!)
-    options.resume = ProcessInfo.processInfo.environment["NOKO_TEST_RESUME"] == "1"
+    options.checkpoint = environment["NOKO_TEST_CHECKPOINT"] == "1"
+    options.heartbeatInterval = .milliseconds(Int(environment["NOKO_TEST_HEARTBEAT_MS"] ?? "30000")!)
+    options.resume = environment["NOKO_TEST_RESUME"] == "1"
+    options.redactSecrets = environment["NOKO_TEST_REDACT"] != "0"
+    options.seedPolicy = environment["NOKO_TEST_SEED_POLICY"].flatMap(SeedPolicy.init(rawValue:)) ?? .ifPresent
+    options.outputs.tensorBoardHyperparameters = environment["NOKO_TEST_TB_HPARAMS"] == "1"
+    if let milliseconds = environment["NOKO_TEST_FLUSH_MS"].flatMap(Int.init) { options.outputs.flushInterval = .milliseconds(milliseconds) }
     if ProcessInfo.processInfo.environment["NOKO_TEST_BOOTSTRAP"] == "1" {
         Noko.bootstrapLogging()
         Logger(label: "app").info("before the run: stderr only")
@@ -101,8 +113,19 @@ case "extra":
             exit(0)
         }
     }
-    let run = try Noko.initExtra(config: Config(), options: options)
+    let run: Run
+    if let seed = environment["NOKO_TEST_SEED"] {
+        var config: [String: Any] = ["lr": 0.1, "depth": 3]
+        if seed != "none" { config["seed"] = Int(seed) ?? seed as Any }
+        run = try Noko.initExtra(config: config, options: options)
+    } else {
+        run = try Noko.initExtra(config: Config(), options: options)
+    }
     say("run \(run.directory.path)")
+    if environment["NOKO_TEST_SUMMARY"] == "1" {
+        run.summary["best_accuracy"] = .double(0.875)
+        run.summary["verdict"] = "good"
+    }
     Logger(label: "app").info("hello from the app")
     Logger(label: "app").warning("a warning from the app")
     var i = 0
@@ -123,6 +146,35 @@ case "extra":
     default:
         exit(Int32(then.split(separator: " ").last.flatMap { Int32($0) } ?? 0))
     }
+case "outputs":
+    // noko-test-child outputs RUNS_DIR RUN_NAME [OPTION…]: Noko.initialize with OutputOptions
+    // from the options (csv=off, pprint=off, statistics=off, tensorboard=off, stdout=LEVEL,
+    // stderr=LEVEL), then a RESULTS row with a NaN (noko warns about it), an INFO row, and a
+    // summarizer declared twice (noko warns that the second replaces the first).
+    var options = OutputOptions()
+    for option in arguments.dropFirst(4) {
+        let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+        let level = parts.count == 2 ? LogLevel(parsing: parts[1]) : nil
+        switch parts[0] {
+        case "csv": options.csvLevel = level
+        case "pprint": options.prettyPrintLevel = level
+        case "statistics": options.statisticsLevel = level
+        case "tensorboard": options.tensorBoardLevel = level
+        case "stdout": options.standardOutputLevel = level
+        case "stderr": options.stderrLevel = level ?? .critical
+        default:
+            FileHandle.standardError.write(Data("unknown option \(option)\n".utf8))
+            exit(2)
+        }
+    }
+    struct Point { var x: Double }
+    try Noko.initialize(runsDir: arguments[2], runName: arguments[3], options: options)
+    Noko.logRow("epoch", ["accuracy": 0.75, "loss": Double.nan], level: .results)
+    Noko.logRow("t", ["x": 1], level: .info)
+    Noko.declareSummarizer(for: Point.self) { point, prefix, summary in summary.add(prefix + ".x", .double(point.x)) }
+    Noko.declareSummarizer(for: Point.self) { point, prefix, summary in summary.add(prefix + ".x2", .double(point.x * 2)) }
+    Noko.logRow("points", ["p": Point(x: 1.5)], level: .info)
+    Noko.close()
 case "adopt":
     // noko-test-child adopt: logRow first (auto-initializing under ./runs), then initExtra twice.
     Noko.logRow("t", ["i": 0])
