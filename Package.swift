@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // YAML config files (`--config run.yaml`).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Layer 0: the platform layer. Every system call noko makes goes through it (one
@@ -51,7 +53,12 @@ let package = Package(
         .target(name: "NokoTestSupport", dependencies: ["NokoPlatform"]),
 
         // Layer 3: the run module (`Noko.initExtra`); re-exports NokoCore, NokoGit, NokoWandb.
-        .target(name: "Noko", dependencies: ["NokoCore", "NokoGit", "NokoWandb", "NokoPlatform", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Noko",
+            dependencies: [
+                "NokoCore", "NokoGit", "NokoWandb", "NokoPlatform", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
 
         // Layer 4: the CLI (a library, so tests can drive it), its executable, the example
         // experiment and the benchmarks. Templates from templates/ are embedded into NokoCLI

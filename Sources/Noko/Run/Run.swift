@@ -38,12 +38,16 @@ public final class Run: Sendable {
     private let finished = Mutex<RunMetadata?>(nil)
     private let finishTimeout: Duration
     private let tensorBoard: TensorBoardOutput?
+    /// The executable's SHA-256, computed while the program starts.
+    private let buildHash: BackgroundWork?
 
     init(
         directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
         config: JSONValue, logger: NokoLogger, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
-        sync: WandbSync?, heartbeatInterval: Duration, crashMarker: CrashMarker?, finishTimeout: Duration
+        sync: WandbSync?, heartbeatInterval: Duration, crashMarker: CrashMarker?, finishTimeout: Duration,
+        buildHash: BackgroundWork? = nil
     ) {
+        self.buildHash = buildHash
         self.directory = directory
         self.logDirectory = logDirectory
         self.name = name
@@ -102,6 +106,9 @@ public final class Run: Sendable {
             logger.close()
         }
         crashMarker?.disarm()
+        // The executable's hash lands in metadata.json before the end does, so a finished
+        // run always has it.
+        buildHash?.wait(timeout: status == .killed ? .seconds(1) : .seconds(30))
         // The status is recorded before waiting for the upload: a second Ctrl-C during that
         // wait must not leave the run `running`.
         do {

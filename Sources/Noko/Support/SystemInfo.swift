@@ -47,7 +47,7 @@ enum SystemInfo {
         "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
         "OPENBLAS_NUM_THREADS", "RANK", "LOCAL_RANK", "WORLD_SIZE", "LOCAL_WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT",
         "TORCHELASTIC_RUN_ID", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK",
-        "NOKO_RUN_NAME", "NOKO_PARQUET", "NOKO_NO_CHECKPOINT", "HOSTNAME",
+        "NOKO_RUN_NAME", "NOKO_RUNS_DIR", "NOKO_CONFIG", "NOKO_PARQUET", "NOKO_NO_CHECKPOINT", "HOSTNAME",
     ]
     static let environmentAllowedPrefixes = ["SLURM_JOB_", "SLURM_ARRAY_", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_NODEID",
         "SLURM_LOCALID", "SLURM_CPUS_", "SLURM_GPUS", "SLURM_NNODES", "SLURM_NODELIST", "SLURM_STEP_ID"]
@@ -89,7 +89,8 @@ enum Redaction {
     }
 
     /// The command line with credentials removed: the value after a secret-looking option
-    /// (`--api-key X`, `--token=X`) and URL userinfo.
+    /// (`--api-key X`, `--token=X`), the value of an override of a secret-looking config key
+    /// (`apiKey=X`), and URL userinfo.
     static func commandLine(_ argv: [String]) -> [String] {
         var result: [String] = []
         var hideNext = false
@@ -97,6 +98,10 @@ enum Redaction {
             if hideNext {
                 result.append(placeholder)
                 hideNext = false
+                continue
+            }
+            if let override = ConfigOverride(argument, source: .argument), override.path.isSecret {
+                result.append(strippingCredentials(override.recordedText))
                 continue
             }
             if argument.hasPrefix("-") {
