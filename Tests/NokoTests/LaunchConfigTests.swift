@@ -3,6 +3,7 @@ import NokoTestSupport
 import Testing
 
 @testable import Noko
+import NokoPlatform
 
 /// The config the launch tests override.
 struct LaunchTestConfig: Codable, Equatable {
@@ -202,5 +203,47 @@ struct LaunchTestConfig: Codable, Equatable {
         let (first, _) = try resolve(argv)
         let (second, _) = try resolve(argv)
         #expect(try ConfigEncoder.encode(first).serializedBytes(pretty: true) == ConfigEncoder.encode(second).serializedBytes(pretty: true))
+    }
+}
+
+/// SHA-256 against the FIPS 180-4 examples and sha256sum, at every padding boundary.
+@Suite struct SHA256Tests {
+    private func digest(_ bytes: [UInt8], pieces: Int = 1) -> String {
+        var hasher = SHA256()
+        let size = max(1, bytes.count / pieces)
+        var start = 0
+        while start < bytes.count {
+            hasher.update(Array(bytes[start..<min(bytes.count, start + size)]))
+            start += size
+        }
+        return hasher.finalize()
+    }
+
+    @Test func knownAnswers() {
+        #expect(digest([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(digest(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            digest(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(digest([UInt8](repeating: 0x61, count: 1_000_000), pieces: 7) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    @Test func everyLengthAroundABlockMatchesSha256sum() throws {
+        let directory = temporaryDirectory()
+        for length in [1, 55, 56, 57, 63, 64, 65, 119, 120, 127, 128, 129, 1000] {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            let file = directory.appendingPathComponent("f\(length)")
+            try Data(bytes).write(to: file)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["sha256sum", file.path]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            process.waitUntilExit()
+            let expected = String(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
+            #expect(try SHA256.hashFile(file.path) == expected, "\(length)")
+            #expect(digest(bytes, pieces: 3) == expected, "\(length) in pieces")
+        }
     }
 }
