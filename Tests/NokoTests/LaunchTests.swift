@@ -82,7 +82,7 @@ import Testing
         #expect(try Data(contentsOf: directory.appendingPathComponent("launch_config_2.yaml")) == Data(contentsOf: argumentFile))
         #expect(overrides.overrides.map(\.source) == ["NOKO_OVERRIDES", "NOKO_OVERRIDES", "argument"])
         #expect(try Seeding.Record.read(from: directory)?.root == 4)
-        #expect(overrides.launchedWith == "NOKO_CONFIG=\(environmentFile.path) --config \(argumentFile.path) name=env overrides seed=3 seed=4")
+        #expect(overrides.launchWords == ["NOKO_CONFIG=\(environmentFile.path)", "--config", argumentFile.path, "name=env overrides", "seed=3", "seed=4"])
     }
 
     @Test func errorsComeBeforeAnyDirectoryAndNameTheProblem() throws {

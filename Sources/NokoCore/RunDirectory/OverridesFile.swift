@@ -55,11 +55,10 @@ package struct OverridesFile: Sendable, Equatable {
         (self.configFiles, self.overrides, self.defaults) = (configFiles, overrides, defaults)
     }
 
-    /// The launch as one line: `--config run.yaml lr=0.1 model.layers=4`; empty when the
-    /// code's defaults ran unchanged.
-    package var launchedWith: String {
-        (configFiles.map { $0.source == "--config" ? "--config \($0.path)" : "\($0.source)=\($0.path)" } + overrides.map(\.text))
-            .joined(separator: " ")
+    /// The launch as words: `--config run.yaml lr=0.1 model.layers=4` (a `NOKO_CONFIG` file
+    /// as `NOKO_CONFIG=path`); empty when the code's defaults ran unchanged.
+    package var launchWords: [String] {
+        configFiles.flatMap { $0.source == "--config" ? ["--config", $0.path] : ["\($0.source)=\($0.path)"] } + overrides.map(\.text)
     }
 
     package var json: JSONValue {
