@@ -197,8 +197,9 @@ private struct RunStarter {
         if distributed.rank == 0 {
             LaunchRecorder.copyPackageResolved(from: build.packageRoot, into: directory, messages: messages)
         }
-        let buildHash = executable.map { path in
-            BuildInfo.hashInBackground(path) { [metadata] digest in
+        let buildHash = executable.flatMap { path -> BackgroundWork? in
+            guard options.hashExecutable else { return nil }
+            return BuildInfo.hashInBackground(path) { [metadata] digest in
                 try? metadata.update { $0.build?.sha256 = digest }
             }
         }

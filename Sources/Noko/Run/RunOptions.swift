@@ -27,6 +27,9 @@ public struct RunOptions: Sendable {
     public var launchInputs = LaunchInputs.argumentsAndEnvironment
     /// The command line noko reads overrides from; the process's by default.
     public var arguments: [String]?
+    /// Record the executable's SHA-256 in `metadata.json`'s `build` (hashed on a thread of
+    /// its own while the program starts; `finish()` waits for it).
+    public var hashExecutable = true
     /// Continue an existing run directory of the same name instead of failing.
     public var resume = false
     /// When to seed the registered generators.
