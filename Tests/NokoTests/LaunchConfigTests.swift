@@ -81,22 +81,26 @@ struct LaunchTestConfig: Codable, Equatable {
         #expect(try resolve(["+dropout=0.5", "dropout=null"]).0.dropout == nil)
     }
 
-    @Test func unknownPathsSuggestTheNearest() {
+    @Test func unknownPathsSuggestTheNearest() throws {
         #expect(error(["model.layrs=4"]) == "config has no path 'model.layrs' (argument 'model.layrs=4'); did you mean 'model.layers'?")
         #expect(error(["layers=4"]).contains("did you mean 'model.layers'?"))
         #expect(error(["zzzzzzzz=1"]).contains("(--noko-help lists every path)"))
         #expect(error(["+model.depth=3"]).contains("config has no path 'model.depth'"))
+        #expect(error(["model={layers: 3, widht: 4}"]) == "config has no path 'model.widht' (argument 'model={layers: 3, widht: 4}'); did you mean 'model.width'?")
+        #expect(try resolve(["model={layers: 3, width: 4}"]).0.model == .init(layers: 3, width: 4, activation: "relu"))
         #expect(error(["~nothing"]).contains("config 'nothing' is not set, so it cannot be removed"))
     }
 
     @Test func wrongTypesNameThePathTheTypeAndTheValue() {
         #expect(error(["lr=fast"]) == "config 'lr' expects Double, found 'fast' (argument 'lr=fast')")
-        #expect(error(["epochs=1.5"]).hasPrefix("config 'epochs' expects Int (-9223372036854775808 to 9223372036854775807), found '1.5'"))
+        #expect(error(["epochs=1.5"]) == "config 'epochs' expects Int, found '1.5' (argument 'epochs=1.5')")
+        #expect(error(["epochs=99999999999999999999"]).hasPrefix("config 'epochs' expects Int (-9223372036854775808 to 9223372036854775807), found '99999999999999999999'"))
         #expect(error(["flag=yes"]) == "config 'flag' expects Bool (true or false), found 'yes' (argument 'flag=yes')")
         #expect(error(["optimizer=adamw"]) == "config 'optimizer' expects Optimizer (adam, sgd), found 'adamw' (argument 'optimizer=adamw')")
-        #expect(error(["hidden=[1,x]"]) == "config 'hidden[1]' expects Int (-9223372036854775808 to 9223372036854775807), found 'x' (argument 'hidden=[1,x]')")
+        #expect(error(["hidden=[1,x]"]) == "config 'hidden[1]' expects Int, found 'x' (argument 'hidden=[1,x]')")
         #expect(error(["hidden=5"]) == "config 'hidden' expects an array, found '5' (argument 'hidden=5')")
-        #expect(error(["hidden=[1,"]).contains("'[' is not closed by ']'"))
+        #expect(error(["hidden=[1,"]) == "config 'hidden': '[' is not closed by ']' (argument 'hidden=[1,')")
+        #expect(error(["hidden=[1,,2]"]) == "config 'hidden': an element is empty (argument 'hidden=[1,,2]')")
         #expect(error(["model=3"]) == "config 'model' expects a struct, found '3' (argument 'model=3')")
         #expect(error(["+weights.b=heavy"]) == "config 'weights.b' expects Double, found 'heavy' (argument '+weights.b=heavy')")
     }
@@ -176,7 +180,7 @@ struct LaunchTestConfig: Codable, Equatable {
         let unknown = try file("unknown.yaml", "model:\n  layrs: 3\n")
         #expect(error(["--config", unknown]) == "config has no path 'model.layrs' (--config \(unknown)); did you mean 'model.layers'?")
         let wrongType = try file("wrong.json", #"{"epochs": "many"}"#)
-        #expect(error([], environment: ["NOKO_CONFIG": wrongType]) == "config 'epochs' expects Int (-9223372036854775808 to 9223372036854775807), found '\"many\"' (NOKO_CONFIG \(wrongType))")
+        #expect(error([], environment: ["NOKO_CONFIG": wrongType]) == "config 'epochs' expects Int, found '\"many\"' (NOKO_CONFIG \(wrongType))")
         let list = try file("list.yaml", "- 1\n- 2\n")
         #expect(error(["--config", list]).contains("expected a mapping of config keys at the top level"))
         let duplicate = try file("twice.yaml", "lr: 1\nlr: 2\n")

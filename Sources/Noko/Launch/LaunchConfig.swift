@@ -219,9 +219,37 @@ private struct Merger {
             origins[path] = nil
             return
         }
-        tree.set(.text(override.value ?? ""), at: path)
-        forget(under: path)
-        origins[path] = origin
+        let value: LaunchValue
+        do {
+            value = try Self.expanded(override.value ?? "")
+        } catch {
+            throw LaunchConfigError("config '\(path)': \(error.message) (\(origin))")
+        }
+        if case .object(let members) = value, case .object? = existing, !schema.log.dictionaries.contains(path) {
+            // `{…}` over a struct sets the fields it names; the others keep their values.
+            for (key, member) in members { tree.set(member, at: path.appending(.key(key))) }
+        } else {
+            tree.set(value, at: path)
+            forget(under: path)
+        }
+        // Every leaf of `[…]` and `{…}` values too, so a misspelt key inside one is caught.
+        for leaf in value.leafPaths(under: path) { origins[leaf] = origin }
+    }
+
+    /// The text of an override with Hydra's `[…]` and `{…}` taken apart; the leaves stay
+    /// text, typed by the fields they land in.
+    static func expanded(_ text: String) throws(FlowText.FlowError) -> LaunchValue {
+        if let elements = try FlowText.list(text) {
+            var expanded: [LaunchValue] = []
+            for case .text(let element) in elements { expanded.append(try Self.expanded(element)) }
+            return .array(expanded)
+        }
+        if let members = try FlowText.map(text) {
+            var expanded: [String: LaunchValue] = [:]
+            for (key, member) in members { if case .text(let inner) = member { expanded[key] = try Self.expanded(inner) } }
+            return .object(expanded)
+        }
+        return .text(text)
     }
 
     /// Checks that `path`, absent from the tree, may be added: its parent is an object (or

@@ -211,7 +211,14 @@ struct LaunchDecoder: Decoder {
             if let exact = I(text.replacingOccurrences(of: "_", with: "")) { return exact }
         default: break
         }
-        throw mismatch(TypeName.of(I.self) + " (\(I.min) to \(I.max))")
+        // An integer that does not fit: say the range; anything else is just not an integer.
+        let outOfRange: Bool
+        switch value {
+        case .json(.int)?: outOfRange = true
+        case .text(let text)?: outOfRange = !text.isEmpty && text.drop { $0 == "-" || $0 == "+" }.allSatisfy { $0.isNumber || $0 == "_" }
+        default: outOfRange = false
+        }
+        throw mismatch(TypeName.of(I.self) + (outOfRange ? " (\(I.min) to \(I.max))" : ""))
     }
 }
 
