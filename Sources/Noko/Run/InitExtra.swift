@@ -82,6 +82,23 @@ extension Noko {
         return (try? LaunchArguments(argv: argv, environment: [:], inputs: .argumentsAndEnvironment))?.programArguments ?? argv
     }
 
+    /// Runs `body` inside a run whose config the launch may change (see
+    /// ``initExtra(config:options:)-(Config,_)``): finished when it returns, `failed` (with the
+    /// error) when it throws, and the error is rethrown.
+    public static func withRun<Config: Codable, T>(
+        config: inout Config, options: RunOptions = RunOptions(), _ body: (Run) throws -> T
+    ) throws -> T {
+        let run = try initExtra(config: &config, options: options)
+        do {
+            let result = try body(run)
+            run.finish(exitCode: 0)
+            return result
+        } catch {
+            run.finish(status: .failed, exitCode: 1, error: "\(error)")
+            throw error
+        }
+    }
+
     /// Runs `body` inside a run: finished when it returns, `failed` (with the error) when it
     /// throws, and the error is rethrown.
     public static func withRun<Config: Encodable, T>(
