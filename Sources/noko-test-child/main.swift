@@ -22,7 +22,8 @@
 //       ARGUMENTs and NOKO_CONFIG/NOKO_OVERRIDES; the code asks for runs dir
 //       `code-runs` and run name `code-name` (NOKO_RUNS_DIR/NOKO_RUN_NAME win). Prints
 //       "program <arguments>" (Noko.programArguments), "config <effective JSON>", "run <dir>"
-//       (Tests/NokoTests/LaunchTests.swift). NOKO_TEST_LAUNCH_INPUTS=environment|none scopes.
+//       (Tests/NokoTests/LaunchTests.swift). NOKO_TEST_LAUNCH_INPUTS=environment|none scopes;
+//       NOKO_TEST_WITH_RUN=1 uses Noko.withRun(config:) { run, config in … } instead.
 //   noko-test-child launch-by-value [ARGUMENT…]
 //       the same config passed by value: an override is an error.
 import Foundation
@@ -246,6 +247,15 @@ case "launch", "launch-by-value":
     let program = options.launchInputs == .argumentsAndEnvironment ? Noko.programArguments : CommandLine.arguments
     say("program \(program.dropFirst().joined(separator: " "))")
     var config = Config()
+    if ProcessInfo.processInfo.environment["NOKO_TEST_WITH_RUN"] == "1" {
+        let effective = try Noko.withRun(config: config, options: options) { run, config in
+            say("run \(run.directory.path)")
+            Noko.logRow("t", ["lr": config.lr])
+            return config
+        }
+        say("config \(String(decoding: try JSONEncoder().encode(effective), as: UTF8.self))")
+        exit(0)
+    }
     let run: Run
     do {
         if arguments[1] == "launch" {

@@ -168,6 +168,15 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "code-runs"))
     }
 
+    @Test func withRunHandsTheBodyTheEffectiveConfig() throws {
+        let launched = try launch(["lr=0.75"], environment: ["NOKO_TEST_WITH_RUN": "1"])
+        #expect(launched.status == 0, "\(launched.child.stderr)")
+        #expect(launched.config?["lr"] == 0.75)
+        let directory = try #require(launched.directory)
+        #expect(try readJSON(directory.appendingPathComponent("config.json"))["lr"] == 0.75)
+        #expect(try RunMetadata.read(from: directory).status == "finished")
+    }
+
     @Test func helpListsThePathsAndExitsZeroWithoutARun() throws {
         let runs = temporaryDirectory()
         let launched = try launch(["--noko-help"], runs: runs)

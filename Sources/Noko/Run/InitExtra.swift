@@ -83,14 +83,35 @@ extension Noko {
     }
 
     /// Runs `body` inside a run whose config the launch may change (see
-    /// ``initExtra(config:options:)-(Config,_)``): finished when it returns, `failed` (with the
-    /// error) when it throws, and the error is rethrown.
+    /// ``initExtra(config:options:)-(Config,_)``), handing it the effective config: finished
+    /// when it returns, `failed` (with the error) when it throws, and the error is rethrown.
+    ///
+    /// ```swift
+    /// try Noko.withRun(config: Config()) { run, config in train(config) }
+    /// ```
     public static func withRun<Config: Codable, T>(
-        config: inout Config, options: RunOptions = RunOptions(), _ body: (Run) throws -> T
+        config defaults: Config, options: RunOptions = RunOptions(), _ body: (Run, Config) throws -> T
     ) throws -> T {
+        var config = defaults
         let run = try initExtra(config: &config, options: options)
         do {
-            let result = try body(run)
+            let result = try body(run, config)
+            run.finish(exitCode: 0)
+            return result
+        } catch {
+            run.finish(status: .failed, exitCode: 1, error: "\(error)")
+            throw error
+        }
+    }
+
+    /// The `async` form of ``withRun(config:options:_:)-(Config,_,(Run,Config)throws->T)``.
+    public static func withRun<Config: Codable, T>(
+        config defaults: Config, options: RunOptions = RunOptions(), _ body: (Run, Config) async throws -> T
+    ) async throws -> T {
+        var config = defaults
+        let run = try initExtra(config: &config, options: options)
+        do {
+            let result = try await body(run, config)
             run.finish(exitCode: 0)
             return result
         } catch {
@@ -143,7 +164,7 @@ extension Noko {
             let given = arguments.configFiles.first.map { "\($0.source.rawValue) \($0.path)" }
                 ?? arguments.overrides.first.map { "'\($0.recordedText)' (\($0.source == .argument ? "an argument" : $0.source.rawValue))" } ?? ""
             throw LaunchConfigError(
-                "\(given) would change the config, but \(form) and cannot hand the changed config back: declare the config as a Codable struct and call `var config = Config(); try Noko.initExtra(config: &config)`, or set RunOptions.launchInputs to .none (or .environment, to leave the arguments to the program)")
+                "\(given) would change the config, but \(form) and cannot hand the changed config back: declare the config as a Codable struct and call `var config = Config(); try Noko.initExtra(config: &config)` (or `Noko.withRun(config:) { run, config in … }`), or set RunOptions.launchInputs to .none (or .environment, to leave the arguments to the program)")
         }
         return try RunStarter(config: tree, launch: LaunchRecord(defaults: tree, files: [], overrides: []), options: options).start()
     }
