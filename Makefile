@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RUNS ?= runs
 
-.PHONY: demo test deps python-deps build bench templates report-example clean
+.PHONY: demo test deps python-deps build bench docs templates report-example clean
 
 ## demo: build and run the example experiment, then show its run
 demo: deps
@@ -20,6 +20,7 @@ test: deps python-deps
 	scripts/check-platform
 	$(SWIFT) build --build-tests
 	NOKO_REQUIRE_INTEROP=1 $(SWIFT) test
+	scripts/docs --probe
 
 deps:
 	@scripts/deps.sh system
@@ -33,6 +34,11 @@ build: deps
 ## bench: the release-mode benchmarks (see README "Benchmarks")
 bench: deps
 	$(SWIFT) run -c release noko-bench all
+
+## docs: the API reference and guides (DocC) as a static site in .build/docs/site; warnings
+## (a broken symbol link, an undocumented public symbol) are errors
+docs: deps
+	scripts/docs
 
 ## templates: re-embed templates/*.mustache into noko-run (after editing a template)
 templates:

@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // `make docs`: a command plugin only, in no product's dependency graph.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         // YAML config files (`--config run.yaml`).
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
@@ -43,9 +45,12 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
         ),
 
-        // Layer 2: git checkpoints and wandb sync, each over its C library.
+        // Layer 2: git checkpoints over libgit2; the remote-sync engine (journal tail, cursor,
+        // lock, retries, pacing, the sync thread, HTTP over libcurl) and the remotes it
+        // drives, each a small protocol implementation over it (wandb first).
         .target(name: "NokoGit", dependencies: ["NokoCore", "NokoPlatform", "CGit2", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "NokoWandb", dependencies: ["NokoCore", "NokoPlatform", "CCurl"]),
+        .target(name: "NokoRemoteSync", dependencies: ["NokoCore", "NokoPlatform", "CCurl"]),
+        .target(name: "NokoWandb", dependencies: ["NokoRemoteSync", "NokoCore", "NokoPlatform"]),
         // A wandb server on 127.0.0.1 (fault injection, recording) for the wandb tests and
         // the upload benchmark; never shipped in a product.
         .target(name: "NokoWandbTestSupport", dependencies: ["NokoCore", "NokoPlatform"]),
@@ -56,7 +61,7 @@ let package = Package(
         .target(
             name: "Noko",
             dependencies: [
-                "NokoCore", "NokoGit", "NokoWandb", "NokoPlatform", .product(name: "Logging", package: "swift-log"),
+                "NokoCore", "NokoGit", "NokoRemoteSync", "NokoWandb", "NokoPlatform", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]),
 
@@ -66,7 +71,7 @@ let package = Package(
         .target(
             name: "NokoCLI",
             dependencies: [
-                "Noko", "NokoGit", "NokoWandb", "NokoPlatform",
+                "Noko", "NokoGit", "NokoRemoteSync", "NokoWandb", "NokoPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
@@ -76,9 +81,9 @@ let package = Package(
             dependencies: ["NokoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "noko-example", dependencies: ["Noko", "NokoPlatform"]),
-        .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoPlatform", "NokoWandb", "NokoWandbTestSupport", "NokoCLI"]),
+        .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoPlatform", "NokoRemoteSync", "NokoWandb", "NokoWandbTestSupport", "NokoCLI"]),
         // A child process the tests start, signal and kill; not a product.
-        .executableTarget(name: "noko-test-child", dependencies: ["Noko", "NokoPlatform", .product(name: "Logging", package: "swift-log"), "NokoWandb"]),
+        .executableTarget(name: "noko-test-child", dependencies: ["Noko", "NokoPlatform", .product(name: "Logging", package: "swift-log"), "NokoRemoteSync", "NokoWandb"]),
 
         .testTarget(
             name: "NokoCoreTests",
@@ -87,10 +92,13 @@ let package = Package(
             ],
             exclude: ["python"]
         ),
-        .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", "NokoCore", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "NokoGitTests", dependencies: ["NokoGit", "NokoCore", "NokoTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "NokoWandbTests",
-            dependencies: ["NokoWandb", "NokoPlatform", "NokoTestSupport", "NokoWandbTestSupport", "noko-test-child"]),
+            dependencies: ["NokoWandb", "NokoRemoteSync", "NokoPlatform", "NokoTestSupport", "NokoWandbTestSupport", "noko-test-child"]),
+        .testTarget(
+            name: "NokoRemoteSyncTests",
+            dependencies: ["NokoRemoteSync", "NokoCore", "NokoPlatform", "NokoTestSupport", "NokoWandbTestSupport"]),
         .testTarget(
             name: "NokoTests",
             dependencies: [
@@ -99,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "NokoCLITests",
-            dependencies: ["NokoCLI", "Noko", "NokoWandbTestSupport", "noko-example", "noko-run", "noko-test-child"],
+            dependencies: ["NokoCLI", "Noko", "NokoTestSupport", "NokoWandbTestSupport", "noko-example", "noko-run", "noko-test-child"],
             exclude: ["Golden", "python"]
         ),
     ]

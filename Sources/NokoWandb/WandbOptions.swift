@@ -110,7 +110,7 @@ public struct WandbOptions: Sendable, Equatable {
     }
 }
 
-/// Exponential backoff with jitter, as wandb-core's HTTP clients (wandb-protocol.md §7):
+/// Exponential backoff with jitter, as wandb-core's HTTP clients (docs/wandb-protocol.md, "Retries"):
 /// wait = min(max, min · 2^attempt · (1 + 0.25·random)); a `Retry-After` header replaces
 /// the computed wait.
 public struct WandbRetryPolicy: Sendable, Equatable {

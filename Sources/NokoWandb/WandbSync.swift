@@ -1,16 +1,16 @@
-import NokoPlatform
 import Dispatch
 import Foundation
 import NokoCore
+import NokoPlatform
+import NokoRemoteSync
 import Synchronization
 
 /// A run's live mirror on wandb: the run module holds one per run (rank 0 only).
 ///
-/// The journal is the queue (DESIGN.md invariant 2): `logRow` writes `noko.ndjson` as
-/// always, and a background thread reads it from the acknowledged offset and uploads it,
+/// The journal is the queue: `logRow` writes `noko.ndjson` as always, and a background thread reads it from the acknowledged offset and uploads it,
 /// so logging costs the same with sync on, and a slow or unreachable server never blocks
 /// the program. Progress lives in `sync/wandb.json`; after a crash, `kill -9` or an
-/// outage, `noko-run sync RUN` (``syncRun(directory:options:environment:netrcPath:messages:progress:)``)
+/// outage, `noko-run sync RUN` (`syncRun(directory:options:environment:netrcPath:messages:progress:)`)
 /// or the next `initExtra` of the same run continues from what the server acknowledged.
 ///
 /// Typical use from the run module:
@@ -23,22 +23,17 @@ import Synchronization
 /// if sync?.stopRequested == true { … }         // the user pressed Stop on the dashboard
 /// let result = sync?.finish(exitCode: 0)       // waits at most finishTimeout (30 s)
 /// ```
-public final class WandbSync: Sendable {
+package final class WandbSync: LiveRemote {
     /// The run directory.
-    public let directory: URL
+    package let directory: URL
     /// Online or offline.
-    public let mode: WandbOptions.Mode
-    private let control: SyncControl
-    private let lock: Mutex<SyncLock?>
-    private let finishTimeout: Duration
-    private let result = Mutex<WandbFinishResult?>(nil)
+    package let mode: WandbOptions.Mode
+    private let session: LiveSession<WandbRemoteRecord>
 
-    private init(directory: URL, mode: WandbOptions.Mode, control: SyncControl, lock: SyncLock, finishTimeout: Duration) {
-        self.directory = directory
+    private init(mode: WandbOptions.Mode, session: LiveSession<WandbRemoteRecord>) {
+        self.directory = session.directory
         self.mode = mode
-        self.control = control
-        self.lock = Mutex(lock)
-        self.finishTimeout = finishTimeout
+        self.session = session
     }
 
     // MARK: - Live runs
@@ -59,7 +54,7 @@ public final class WandbSync: Sendable {
     ///   - messages: Where warnings, errors and notes go (default: stderr).
     ///   - onRecordChange: Called on the sync thread when ``record`` changes (the server
     ///     names the entity): rewrite `metadata.json`'s `remotes.wandb` then.
-    public static func start(
+    package static func start(
         options: WandbOptions?, run: WandbRunInfo,
         environment: [String: String] = ProcessInfo.processInfo.environment, netrcPath: String? = nil,
         messages: @escaping @Sendable (WandbMessage) -> Void = WandbMessage.standardError,
@@ -71,7 +66,7 @@ public final class WandbSync: Sendable {
         notes.forEach(messages)
         let lock: SyncLock
         do {
-            lock = try SyncLock.acquire(in: run.directory)
+            lock = try SyncLock.acquire(in: run.directory, remote: SyncState.remoteName)
         } catch {
             messages(WandbMessage(level: .warning, text: "\(error); this process will not upload the run (local logging goes on)"))
             return nil
@@ -104,53 +99,44 @@ public final class WandbSync: Sendable {
         if settings.mode == .offline {
             messages(WandbMessage(level: .info, text: "offline: rows stay in the run directory; upload them with: \(syncCommand(for: run.directory))"))
         }
-        if settings.mode == .online { initializeTransport() }
-        let control = SyncControl(record: state.remoteRecord, userSummary: state.userSummary, messages: messages, onRecordChange: onRecordChange)
-        let sync = WandbSync(directory: run.directory, mode: settings.mode, control: control, lock: lock, finishTimeout: settings.options.finishTimeout)
-        launch(directory: run.directory, settings: settings, state: state, control: control, progress: nil, live: true)
-        return sync
-    }
-
-    /// Initializes libcurl, and with it OpenSSL, unless done already (about half a
-    /// millisecond). ``start(options:run:environment:netrcPath:messages:onRecordChange:)``
-    /// calls it on the caller's thread.
-    ///
-    /// Call it before installing a process exit handler that may still upload, as
-    /// `initExtra` does: exit handlers run in reverse order of registration, and OpenSSL
-    /// registers its own cleanup when it is first initialized. Initialized later (lazily, on
-    /// the upload thread), OpenSSL would be cleaned up before that handler runs, and the
-    /// upload that finishes the run would crash the exiting process.
-    public static func initializeTransport() {
-        _ = CurlGlobal.initialized
+        if settings.mode == .online { HTTPClient.prepareForUseAtExit() }
+        let control = SyncControl(
+            record: state.remoteRecord, userSummary: state.userSummary, messages: { messages(WandbMessage($0)) },
+            onRecordChange: onRecordChange)
+        let session = LiveSession(
+            directory: run.directory, remoteName: SyncState.remoteName, control: control, lock: lock,
+            finishTimeout: settings.options.finishTimeout)
+        RemoteSync.launch(
+            directory: run.directory, remote: WandbRemote(settings: settings, cursor: state), cursor: state, control: control,
+            progress: nil, live: true)
+        return WandbSync(mode: settings.mode, session: session)
     }
 
     /// Where the run lives on wandb, for `metadata.json` (`remotes.wandb`).
-    public var record: WandbRemoteRecord {
-        control.shared.withLock { $0.record }
-    }
+    package var record: WandbRemoteRecord { session.record }
+
+    package var name: String { SyncState.remoteName }
+    package var recordJSON: JSONValue { record.jsonValue }
 
     /// True once the server answered `"stopped": true` (Stop pressed on the dashboard).
     /// Poll it from the training loop; a warning is logged when it turns true.
-    public var stopRequested: Bool { control.stopRequested }
+    package var stopRequested: Bool { session.control.stopRequested }
 
     /// History lines the server acknowledged so far in this session.
-    public var rowsUploaded: Int64 {
-        control.shared.withLock { $0.rowsUploaded }
+    package var rowsUploaded: Int64 {
+        session.control.shared.withLock { $0.rowsUploaded }
     }
 
     /// Sets a summary key (`run.summary["best"] = 0.5`): it overrides the last logged
     /// value of the same key and reaches the server with the next request. Costs a lock,
     /// never I/O on the caller's thread. `nil`-valued keys (`.null`) are sent as null.
-    public func setSummary(_ key: String, to value: JSONValue) {
-        control.shared.withLock {
-            $0.userSummary[key] = value
-            $0.userSummaryVersion += 1
-        }
+    package func setSummary(_ key: String, to value: JSONValue) {
+        session.setSummary(key, to: value)
     }
 
     /// The value set with ``setSummary(_:to:)`` for `key`, or nil.
-    public func summaryValue(_ key: String) -> JSONValue? {
-        control.shared.withLock { $0.userSummary[key] }
+    package func summaryValue(_ key: String) -> JSONValue? {
+        session.summaryValue(key)
     }
 
     /// Uploads what is left and marks the remote run finished (`complete`, `exitcode`),
@@ -161,45 +147,13 @@ public final class WandbSync: Sendable {
     /// in the run directory and a message gives the exact command that finishes it.
     /// Calling it again returns the first result.
     @discardableResult
-    public func finish(exitCode: Int32 = 0, timeout: Duration? = nil) -> WandbFinishResult {
-        if let done = result.withLock({ $0 }) { return done }
-        control.shared.withLock { if $0.finishExitCode == nil { $0.finishExitCode = exitCode } }
-        control.wake.signal()
-        let limit = timeout ?? finishTimeout
-        var timedOut = false
-        if control.done.wait(timeout: .now() + .nanoseconds(Int(limit.nanoseconds))) == .timedOut {
-            timedOut = true
-            control.cancel()
-            _ = control.done.wait(timeout: .now() + .seconds(5))
-        }
-        let outcome = control.shared.withLock { $0.outcome }
-        let command = WandbSync.syncCommand(for: directory)
-        let finishResult: WandbFinishResult
-        switch outcome {
-        case .finished:
-            finishResult = .finished(url: record.url)
-        case .offline:
-            finishResult = .leftForLater(command: command, reason: "offline mode")
-        case .failed(let message):
-            finishResult = .leftForLater(command: command, reason: message)
-        case .cancelled, nil:
-            let seconds = String(format: "%g", limit.seconds)
-            let reason = timedOut ? "the upload did not finish within \(seconds) s" : "the upload was cancelled"
-            control.messages(WandbMessage(level: .warning, text: "\(reason); the rest stays in the run directory. Finish it with: \(command)"))
-            finishResult = .leftForLater(command: command, reason: reason)
-        }
-        if outcome != nil {
-            // The upload thread is gone: let `noko-run sync` in. (A thread that is somehow
-            // still busy keeps the lock until the process exits.)
-            lock.withLock { $0 = nil }
-        }
-        result.withLock { $0 = finishResult }
-        return finishResult
+    package func finish(exitCode: Int32 = 0, timeout: Duration? = nil) -> WandbFinishResult {
+        session.finish(exitCode: exitCode, timeout: timeout)
     }
 
     /// The shell command that finishes uploading the run in `directory`.
-    public static func syncCommand(for directory: URL) -> String {
-        "noko-run sync \(shellQuoted(directory.path))"
+    package static func syncCommand(for directory: URL) -> String {
+        RemoteSync.syncCommand(for: directory)
     }
 
     // MARK: - noko-run sync
@@ -211,7 +165,7 @@ public final class WandbSync: Sendable {
     ///
     /// Blocks until done; the work runs on its own thread. From async code use the `async`
     /// overload. `progress` is called after every acknowledged request, for a progress bar.
-    public static func syncRun(
+    package static func syncRun(
         directory: URL, options: WandbOptions? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment, netrcPath: String? = nil,
         messages: @escaping @Sendable (WandbMessage) -> Void = WandbMessage.standardError,
@@ -219,14 +173,15 @@ public final class WandbSync: Sendable {
     ) throws(WandbSyncError) -> WandbSyncReport {
         let job = try SyncJob.prepare(directory: directory, options: options, environment: environment, netrcPath: netrcPath, messages: messages)
         guard let control = job.control else { return job.report(outcome: .finished) }
-        launch(directory: directory, settings: job.settings, state: job.state, control: control, progress: progress)
-        control.done.wait()
-        return try job.finish(outcome: control.shared.withLock { $0.outcome } ?? .cancelled)
+        let outcome = RemoteSync.runToEnd(
+            directory: directory, remote: WandbRemote(settings: job.settings, cursor: job.state), cursor: job.state,
+            control: control, progress: progress)
+        return try job.finish(outcome: outcome)
     }
 
-    /// ``syncRun(directory:options:environment:netrcPath:messages:progress:)`` for async
+    /// `syncRun(directory:options:environment:netrcPath:messages:progress:)` for async
     /// callers: the upload runs on its own thread, never on the cooperative pool.
-    public static func syncRun(
+    package static func syncRun(
         directory: URL, options: WandbOptions? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment, netrcPath: String? = nil,
         messages: @escaping @Sendable (WandbMessage) -> Void = WandbMessage.standardError,
@@ -246,24 +201,6 @@ public final class WandbSync: Sendable {
     }
 
     // MARK: - Internals
-
-    /// Runs an upload session on a thread of its own. A `live` session (beside a running
-    /// program) lowers its thread's priority so that it yields the CPU to the program.
-    static func launch(
-        directory: URL, settings: WandbSettings, state: SyncState, control: SyncControl,
-        progress: (@Sendable (WandbSyncProgress) -> Void)?, live: Bool = false
-    ) {
-        let thread = Thread {
-            if live { CurrentProcess.lowerThreadPriority() }
-            let uploader = Uploader(
-                directory: directory, settings: settings, state: state, control: control, progress: progress, live: live)
-            let outcome = uploader.run()
-            control.shared.withLock { $0.outcome = outcome }
-            control.done.signal()
-        }
-        thread.name = "noko-wandb-sync"
-        thread.start()
-    }
 
     static func newState(settings: WandbSettings, run: WandbRunInfo) -> SyncState {
         let spec = SyncState.RunSpec(
@@ -303,19 +240,8 @@ public final class WandbSync: Sendable {
         if settings.mode == .offline { result.mode = .offline }
         return result
     }
-
-    static func shellQuoted(_ text: String) -> String {
-        let safe = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=+@%")
-        if !text.isEmpty, text.unicodeScalars.allSatisfy(safe.contains) { return text }
-        return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
 }
 
-/// How `finish` left the remote run.
-public enum WandbFinishResult: Sendable, Equatable {
-    /// Every row uploaded and the run marked finished on the server.
-    case finished(url: String?)
-    /// Something is left (offline, timed out, or sync failed): `command` finishes it.
-    case leftForLater(command: String, reason: String)
-}
+/// How `finish` left the remote run (the engine's, for every remote).
+package typealias WandbFinishResult = SyncFinishResult
 

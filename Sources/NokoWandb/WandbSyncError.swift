@@ -1,5 +1,5 @@
 /// Why `noko-run sync` could not upload a run. Messages never contain the API key.
-public enum WandbSyncError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum WandbSyncError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The directory is not a noko run (no `metadata.json`).
     case notARunDirectory(String)
     /// The run's own process is alive, or another sync holds the lock.
@@ -13,7 +13,7 @@ public enum WandbSyncError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The server refused the upload, or it could not be completed.
     case uploadFailed(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notARunDirectory(let path): return "\(path) is not a noko run directory (no metadata.json)"
         case .busy(let reason): return reason

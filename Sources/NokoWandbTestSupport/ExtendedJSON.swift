@@ -3,13 +3,13 @@ import NokoCore
 /// Reads wandb's "extended JSON" lines (bare `NaN`, `Infinity`, `-Infinity`) with noko's
 /// strict parser: the bare tokens become the strings noko's journal uses for them, which
 /// `JSONValue.doubleValue` reads back as doubles.
-public enum ExtendedJSON {
-    public static func parse(_ line: String) throws -> JSONValue {
+package enum ExtendedJSON {
+    package static func parse(_ line: String) throws -> JSONValue {
         try JSONValue(parsing: quotingNonFiniteTokens(line))
     }
 
     /// `line` with every bare non-finite token outside strings put in quotes.
-    public static func quotingNonFiniteTokens(_ line: String) -> String {
+    package static func quotingNonFiniteTokens(_ line: String) -> String {
         var out: [UInt8] = []
         let bytes = Array(line.utf8)
         out.reserveCapacity(bytes.count + 16)

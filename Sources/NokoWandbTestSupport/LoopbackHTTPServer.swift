@@ -6,26 +6,26 @@ import Synchronization
 /// A minimal HTTP/1.1 server on 127.0.0.1, for tests and benchmarks that must not touch
 /// the network: keep-alive, `Content-Length` bodies, `Expect: 100-continue`, one thread
 /// per connection. The handler decides each answer, including misbehaving ones.
-public final class LoopbackHTTPServer: Sendable {
+package final class LoopbackHTTPServer: Sendable {
     /// A request as received.
-    public struct Request: Sendable {
+    package struct Request: Sendable {
         /// `POST`, `GET`, …
-        public var method: String
+        package var method: String
         /// The request target as sent: a path, or an absolute URL when sent to a proxy.
-        public var target: String
+        package var target: String
         /// Header fields in order.
-        public var headers: [(name: String, value: String)]
-        public var body: [UInt8]
+        package var headers: [(name: String, value: String)]
+        package var body: [UInt8]
         /// Which accepted connection carried it (1, 2, …): equal ids mean a reused connection.
-        public var connectionID: Int
+        package var connectionID: Int
 
         /// The first header named `name` (case-insensitive).
-        public func header(_ name: String) -> String? {
+        package func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name.lowercased() }?.value
         }
 
         /// The path without scheme, authority or query.
-        public var path: String {
+        package var path: String {
             var rest = Substring(target)
             if let scheme = rest.range(of: "://") {
                 rest = rest[scheme.upperBound...]
@@ -37,7 +37,7 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     /// What to do with a request.
-    public enum Action: Sendable {
+    package enum Action: Sendable {
         /// Answer it.
         case respond(status: Int, headers: [(String, String)], body: [UInt8])
         /// Close the connection without answering.
@@ -62,16 +62,16 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     /// Starts listening on an ephemeral port of 127.0.0.1.
-    public init(handler: @escaping @Sendable (Request) -> Action) throws {
+    package init(handler: @escaping @Sendable (Request) -> Action) throws {
         self.handler = handler
         try startListening(port: 0)
     }
 
     /// The port it listens on.
-    public var port: Int { boundPort.load(ordering: .relaxed) }
+    package var port: Int { boundPort.load(ordering: .relaxed) }
 
     /// Closes the listening socket and every connection (clients see resets and refusals).
-    public func stop() {
+    package func stop() {
         let old = listener.withLock { current -> Listener? in
             defer { current = nil }
             current?.socket.shutdown()
@@ -85,7 +85,7 @@ public final class LoopbackHTTPServer: Sendable {
     }
 
     /// Stops, then listens again on the same port: a server restart.
-    public func restart(after pause: Duration = .zero) throws {
+    package func restart(after pause: Duration = .zero) throws {
         stop()
         if pause > .zero { Thread.sleep(forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18) }
         try startListening(port: port)
@@ -245,7 +245,7 @@ private struct ConnectionBuffer {
 }
 
 /// The server could not start.
-public struct ServerError: Error, CustomStringConvertible {
-    public let description: String
+package struct ServerError: Error, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

@@ -9,17 +9,17 @@ import Synchronization
 /// summary, config and `complete`/`exitcode`, and it can misbehave on demand: statuses
 /// (500, 429 with `Retry-After`, 400, 401…), slow answers, dropped connections, answers
 /// that never come, a stop request, and a restart that loses nothing.
-public final class WandbTestServer: Sendable {
+package final class WandbTestServer: Sendable {
     /// The key requests must carry (`Authorization: Basic base64("api:" + key)`).
-    public let apiKey: String
+    package let apiKey: String
     /// The entity a run gets when the client sends none.
-    public let defaultEntity: String
+    package let defaultEntity: String
     private let core: Core
     private let http: LoopbackHTTPServer
 
     /// Starts a server on an ephemeral port. `recordBodies: false` keeps request bodies
     /// out of ``requests`` (benchmarks upload hundreds of megabytes).
-    public init(apiKey: String = String(repeating: "k", count: 40), defaultEntity: String = "e", recordBodies: Bool = true) throws {
+    package init(apiKey: String = String(repeating: "k", count: 40), defaultEntity: String = "e", recordBodies: Bool = true) throws {
         self.apiKey = apiKey
         self.defaultEntity = defaultEntity
         let core = Core(apiKey: apiKey, defaultEntity: defaultEntity, recordBodies: recordBodies)
@@ -28,15 +28,15 @@ public final class WandbTestServer: Sendable {
     }
 
     /// `http://127.0.0.1:<port>`.
-    public var baseURL: String { "http://127.0.0.1:\(http.port)" }
+    package var baseURL: String { "http://127.0.0.1:\(http.port)" }
 
     /// The port.
-    public var port: Int { http.port }
+    package var port: Int { http.port }
 
     // MARK: - Faults
 
     /// Which requests a fault or delay applies to.
-    public enum Endpoint: Sendable, Equatable {
+    package enum Endpoint: Sendable, Equatable {
         case fileStream
         /// GraphQL with this operation name, or any GraphQL request when nil.
         case graphQL(String?)
@@ -44,7 +44,7 @@ public final class WandbTestServer: Sendable {
     }
 
     /// A way to misbehave.
-    public enum Fault: Sendable {
+    package enum Fault: Sendable {
         /// Answer with this status (and `Retry-After` when given); nothing is stored.
         case status(Int, retryAfter: String? = nil)
         /// Close the connection without an answer, after storing the request's data or not.
@@ -55,14 +55,14 @@ public final class WandbTestServer: Sendable {
 
     /// Misbehaves on `times` requests to `endpoint`, after letting `after` of them through
     /// (faults queue in order).
-    public func inject(_ fault: Fault, on endpoint: Endpoint, times: Int = 1, after: Int = 0) {
+    package func inject(_ fault: Fault, on endpoint: Endpoint, times: Int = 1, after: Int = 0) {
         core.state.withLock {
             $0.faults.append(Core.PendingFault(endpoint: endpoint, fault: fault, remaining: times, skip: after))
         }
     }
 
     /// Delays every answer to `endpoint` by `delay` (nil: answer at once again).
-    public func setResponseDelay(_ delay: Duration?, on endpoint: Endpoint) {
+    package func setResponseDelay(_ delay: Duration?, on endpoint: Endpoint) {
         core.state.withLock { state in
             state.delays.removeAll { $0.endpoint == endpoint }
             if let delay { state.delays.append((endpoint, delay)) }
@@ -70,40 +70,40 @@ public final class WandbTestServer: Sendable {
     }
 
     /// Makes file_stream answers for `runID` carry `"stopped": true`.
-    public func requestStop(runID: String) {
+    package func requestStop(runID: String) {
         core.state.withLock { _ = $0.stoppedRuns.insert(runID) }
     }
 
     /// Stops listening and drops every connection, then listens again on the same port
     /// after `pause`; stored runs survive.
-    public func restart(after pause: Duration = .zero) throws {
+    package func restart(after pause: Duration = .zero) throws {
         try http.restart(after: pause)
     }
 
     /// Stops listening (clients get connection refused).
-    public func stop() {
+    package func stop() {
         http.stop()
     }
 
     // MARK: - What it saw
 
     /// Every request so far, in arrival order.
-    public var requests: [RecordedRequest] {
+    package var requests: [RecordedRequest] {
         core.state.withLock { $0.requests }
     }
 
     /// The run `runID`'s stored data.
-    public func run(_ runID: String) -> RunRecord? {
+    package func run(_ runID: String) -> RunRecord? {
         core.state.withLock { state in state.runs.values.first { $0.runID == runID } }
     }
 
     /// All stored runs.
-    public var runs: [RunRecord] {
+    package var runs: [RunRecord] {
         core.state.withLock { Array($0.runs.values) }
     }
 
     /// Polls until `condition` holds or `timeout` passes; true when it held.
-    public func wait(timeout: Duration = .seconds(20), until condition: (WandbTestServer) -> Bool) -> Bool {
+    package func wait(timeout: Duration = .seconds(20), until condition: (WandbTestServer) -> Bool) -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(self) { return true }
@@ -113,71 +113,71 @@ public final class WandbTestServer: Sendable {
     }
 
     /// One request as received, with what was done about it.
-    public struct RecordedRequest: Sendable {
-        public enum Kind: Sendable, Equatable {
+    package struct RecordedRequest: Sendable {
+        package enum Kind: Sendable, Equatable {
             case graphQL(operation: String?)
             case fileStream(runID: String)
             case other
         }
 
-        public var method: String
-        public var path: String
-        public var headers: [(name: String, value: String)]
-        public var body: [UInt8]
-        public var connectionID: Int
+        package var method: String
+        package var path: String
+        package var headers: [(name: String, value: String)]
+        package var body: [UInt8]
+        package var connectionID: Int
         /// Seconds since the server started.
-        public var time: Double
-        public var kind: Kind
+        package var time: Double
+        package var kind: Kind
         /// The status answered, nil when dropped or held (or not answered yet).
-        public var status: Int?
+        package var status: Int?
         /// True once the server has decided to hold this request unanswered (`Fault.hold`).
-        public var held = false
+        package var held = false
 
         /// The first header named `name` (case-insensitive).
-        public func header(_ name: String) -> String? {
+        package func header(_ name: String) -> String? {
             headers.first { $0.name.lowercased() == name.lowercased() }?.value
         }
 
         /// The body as JSON (strict; request bodies always are), or nil.
-        public var json: JSONValue? { try? JSONValue(parsing: body) }
+        package var json: JSONValue? { try? JSONValue(parsing: body) }
 
         /// The body as text.
-        public var text: String { String(decoding: body, as: UTF8.self) }
+        package var text: String { String(decoding: body, as: UTF8.self) }
 
         /// For file_stream: the history offset and lines, if the request had any.
-        public var history: (offset: Int64, lines: [String])? {
+        package var history: (offset: Int64, lines: [String])? {
             guard let file = json?["files"]?["wandb-history.jsonl"], let offset = file["offset"]?.intValue else { return nil }
             return (offset, file["content"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         }
     }
 
     /// What the server holds for one run.
-    public struct RunRecord: Sendable {
-        public var entity: String
-        public var project: String
-        public var runID: String
+    package struct RunRecord: Sendable {
+        package var entity: String
+        package var project: String
+        package var runID: String
         /// History lines by offset; nil where a gap was left.
-        public var history: [String?] = []
+        package var history: [String?] = []
         /// The last summary line.
-        public var summary: String?
-        public var complete = false
-        public var exitCode: Int64?
+        package var summary: String?
+        package var complete = false
+        package var exitCode: Int64?
         /// The last config string sent with UpsertBucket.
-        public var config: String?
+        package var config: String?
         /// The variables of every UpsertBucket for this run, in order.
-        public var upserts: [JSONValue] = []
+        package var upserts: [JSONValue] = []
         /// Lines re-sent at an offset already held: same text, and different text.
-        public var resentLines = 0
-        public var changedLines = 0
+        package var resentLines = 0
+        package var changedLines = 0
         /// Requests whose history offset left a gap, as "offset X > count Y".
-        public var gaps: [String] = []
+        package var gaps: [String] = []
         /// The history offset of every file_stream request that carried history.
-        public var historyOffsets: [Int64] = []
+        package var historyOffsets: [Int64] = []
         /// Heartbeats (`{}`) received.
-        public var heartbeats = 0
+        package var heartbeats = 0
 
         /// The history lines, when there is no gap.
-        public var lines: [String] { history.compactMap { $0 } }
+        package var lines: [String] { history.compactMap { $0 } }
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NokoCore
+import NokoRemoteSync
 import NokoWandb
 import NokoWandbTestSupport
 

@@ -30,6 +30,7 @@ import Foundation
 import Logging
 import Noko
 import NokoPlatform
+import NokoRemoteSync
 import NokoWandb
 
 /// Past this many rows a child logging "forever" slows to about a row per millisecond: the

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NokoCore
 import NokoGit
+import NokoTestSupport
 import Testing
 
 @testable import NokoCLI
@@ -14,14 +15,7 @@ import Testing
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git"] + arguments
         process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["GIT_CONFIG_NOSYSTEM"] = "1"
-        environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
-        for key in ["GIT_AUTHOR", "GIT_COMMITTER"] {
-            environment["\(key)_NAME"] = "Test Author"
-            environment["\(key)_EMAIL"] = "author@example.com"
-        }
-        process.environment = environment
+        process.environment = gitTestEnvironment
         let out = Pipe()
         process.standardOutput = out
         process.standardError = Pipe()

@@ -1,5 +1,6 @@
 import Foundation
 @testable import NokoWandb
+import NokoRemoteSync
 import NokoCore
 import NokoWandbTestSupport
 import Synchronization

@@ -1,5 +1,6 @@
 import Foundation
 @testable import NokoWandb
+import NokoRemoteSync
 import Testing
 
 @Suite struct RetryRulesTests {

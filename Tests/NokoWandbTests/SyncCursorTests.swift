@@ -4,6 +4,7 @@ import NokoPlatform
 import NokoTestSupport
 import Testing
 @testable import NokoWandb
+import NokoRemoteSync
 
 @Suite("The sync cursor")
 struct SyncCursorTests {

@@ -1,6 +1,7 @@
 import Foundation
 import NokoCore
 @testable import NokoWandb
+import NokoRemoteSync
 import NokoWandbTestSupport
 import Testing
 

@@ -3,11 +3,12 @@ import Logging
 import NokoCore
 import NokoGit
 import NokoPlatform
+import NokoRemoteSync
 import NokoWandb
 import Synchronization
 
 extension Noko {
-    /// The run started by ``initExtra(config:options:)``, until it finishes.
+    /// The run started by ``initExtra(config:options:)-(Config,_)``, until it finishes.
     public static var currentRun: Run? { RunLifecycle.run }
 
     /// Starts a reproducible run: the one line to add at the start of an experiment.
@@ -271,10 +272,10 @@ private struct RunStarter {
             logger.logSummary("config", flatConfig.map { ($0.key, $0.value) }, step: 0, level: .results)
         }
 
-        let sync = startSync(directory: directory, name: name, config: recorded, checkpoint: checkpoint, metadata: metadata, messages: messages)
+        let remotes = startRemotes(directory: directory, name: name, config: recorded, checkpoint: checkpoint, metadata: metadata, messages: messages)
         let run = Run(
             directory: directory, logDirectory: logDirectory, name: name, distributed: distributed, seed: seedRecord?.root,
-            config: recorded, logger: logger, checkpoint: checkpoint, metadata: metadata, sync: sync,
+            config: recorded, logger: logger, checkpoint: checkpoint, metadata: metadata, remotes: remotes,
             heartbeatInterval: options.heartbeatInterval, crashMarker: crashMarker, finishTimeout: options.finishTimeout,
             buildHash: buildHash)
         RunLifecycle.adopt(run, handleSignals: options.handleSignals)
@@ -396,22 +397,57 @@ private struct RunStarter {
         return result.withLock { $0 }
     }
 
-    private func startSync(
+    /// Starts every remote of ``remoteStarters`` that is switched on (rank 0 only), and
+    /// records where each keeps the run in `metadata.json` under `remotes.<name>`.
+    private func startRemotes(
         directory: URL, name: String, config: JSONValue, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
         messages: Logging.Logger
-    ) -> WandbSync? {
-        guard distributed.rank == 0 else { return nil }
-        let info = WandbRunInfo(
-            directory: directory, runName: name, startTime: startTime, config: config, host: SystemInfo.hostName,
-            program: options.resolvedProgram, gitCommit: checkpoint?.checkpoint ?? checkpoint?.head,
-            gitRemoteURL: checkpoint?.remoteURL, rank: distributed.rank)
-        let sync = WandbSync.start(
-            options: options.wandb, run: info, environment: environment,
-            messages: { message in messages.log(level: message.level.swiftLogLevel, "\(message)") },
-            onRecordChange: { record in try? metadata.update { $0.remotes?["wandb"] = record.jsonValue } })
-        if let sync { try? metadata.update { $0.remotes?["wandb"] = sync.record.jsonValue } }
-        return sync
+    ) -> [any LiveRemote] {
+        guard distributed.rank == 0 else { return [] }
+        let start = RemoteStart(
+            options: options,
+            run: RemoteRunInfo(
+                directory: directory, runName: name, startTime: startTime, config: config, host: SystemInfo.hostName,
+                program: options.resolvedProgram, gitCommit: checkpoint?.checkpoint ?? checkpoint?.head,
+                gitRemoteURL: checkpoint?.remoteURL, rank: distributed.rank),
+            environment: environment, messages: messages)
+        var remotes: [any LiveRemote] = []
+        for starter in Self.remoteStarters {
+            let key = starter.name
+            let recordChanged: @Sendable (JSONValue) -> Void = { record in try? metadata.update { $0.remotes?[key] = record } }
+            guard let remote = starter.start(start, recordChanged) else { continue }
+            try? metadata.update { $0.remotes?[key] = remote.recordJSON }
+            remotes.append(remote)
+        }
+        return remotes
     }
+
+    /// The remotes a run can be mirrored on. Each decides from the run options and the
+    /// environment whether it is on and returns nil when it is not; the run treats every
+    /// started one alike (summary keys, the stop flag, finishing).
+    private static let remoteStarters: [RemoteStarter] = [
+        RemoteStarter(name: "wandb") { start, recordChanged in
+            WandbSync.start(
+                options: start.options.wandb, run: start.run, environment: start.environment,
+                messages: { message in start.messages.log(level: message.level.swiftLogLevel, "\(message)") },
+                onRecordChange: { recordChanged($0.jsonValue) })
+        },
+    ]
+}
+
+/// What every remote is started with.
+private struct RemoteStart {
+    let options: RunOptions
+    let run: RemoteRunInfo
+    let environment: [String: String]
+    let messages: Logging.Logger
+}
+
+/// One entry of the remotes list: its key in `metadata.json`'s `remotes`, and how it starts
+/// (`recordChanged` rewrites that key when the remote learns more about where the run is).
+private struct RemoteStarter: Sendable {
+    let name: String
+    let start: @Sendable (RemoteStart, _ recordChanged: @escaping @Sendable (JSONValue) -> Void) -> (any LiveRemote)?
 }
 
 /// Why `initExtra` could not start a run.

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import NokoCore
 import NokoGit
-import NokoWandb
 import NokoPlatform
+import NokoRemoteSync
 import Synchronization
 
 /// A run: what `Noko.initExtra` returns. Its directory holds everything about it.
@@ -28,11 +28,12 @@ public final class Run: Sendable {
     public let logger: NokoLogger
     /// The git checkpoint, when one was made.
     public let checkpoint: GitCheckpointRecord?
-    /// Values that sum up the run, also sent to wandb.
+    /// Values that sum up the run, also sent to every remote (wandb's run summary).
     public let summary: RunSummary
 
     let metadata: MetadataStore
-    let sync: WandbSync?
+    /// The remotes the run is mirrored on (rank 0 only).
+    let remotes: [any LiveRemote]
     let heartbeat: IntervalThread
     let crashMarker: CrashMarker?
     private let finished = Mutex<RunMetadata?>(nil)
@@ -44,7 +45,7 @@ public final class Run: Sendable {
     init(
         directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
         config: JSONValue, logger: NokoLogger, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
-        sync: WandbSync?, heartbeatInterval: Duration, crashMarker: CrashMarker?, finishTimeout: Duration,
+        remotes: [any LiveRemote], heartbeatInterval: Duration, crashMarker: CrashMarker?, finishTimeout: Duration,
         buildHash: BackgroundWork? = nil
     ) {
         self.buildHash = buildHash
@@ -57,12 +58,12 @@ public final class Run: Sendable {
         self.logger = logger
         self.checkpoint = checkpoint
         self.metadata = metadata
-        self.sync = sync
+        self.remotes = remotes
         self.crashMarker = crashMarker
         self.finishTimeout = finishTimeout
         tensorBoard = logger.outputs.lazy.compactMap { $0 as? TensorBoardOutput }.first
-        summary = RunSummary { [metadata, sync] key, value in
-            sync?.setSummary(key, to: value)
+        summary = RunSummary { [metadata, remotes] key, value in
+            for remote in remotes { remote.setSummary(key, to: value) }
             try? metadata.update { m in
                 var values = m.summary ?? [:]
                 values[key] = value
@@ -74,8 +75,8 @@ public final class Run: Sendable {
         }
     }
 
-    /// True when the wandb dashboard asked the run to stop (its Stop button).
-    public var stopRequested: Bool { sync?.stopRequested ?? false }
+    /// True when a remote asked the run to stop (the Stop button of wandb's dashboard).
+    public var stopRequested: Bool { remotes.contains { $0.stopRequested } }
 
     /// True once the run has finished.
     public var isFinished: Bool { finished.withLock { $0 != nil } }
@@ -124,13 +125,25 @@ public final class Run: Sendable {
         } catch {
             logger.messages.error("could not record the run's end in \(metadata.directory.path): \(error)")
         }
-        if let sync {
+        if !remotes.isEmpty {
             // A signal asked the process to end: wait briefly, `noko-run sync` does the rest.
             let timeout = status == .killed ? min(finishTimeout, .seconds(2)) : finishTimeout
-            if case .leftForLater(let command, let reason) = sync.finish(exitCode: exitCode, timeout: timeout) {
-                logger.messages.warning("wandb upload left for later (\(reason)): \(command)")
-            }
+            finishRemotes(exitCode: exitCode, timeout: timeout)
         }
         RunLifecycle.forget(self)
+    }
+
+    /// Finishes every remote at once, so that the time limit holds for all of them together.
+    private func finishRemotes(exitCode: Int32, timeout: Duration) {
+        let results = Mutex<[Int: SyncFinishResult]>([:])
+        DispatchQueue.concurrentPerform(iterations: remotes.count) { index in
+            let result = remotes[index].finish(exitCode: exitCode, timeout: timeout)
+            results.withLock { $0[index] = result }
+        }
+        for (index, remote) in remotes.enumerated() {
+            if case .leftForLater(let command, let reason) = results.withLock({ $0[index] }) {
+                logger.messages.warning("\(remote.name) upload left for later (\(reason)): \(command)")
+            }
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import NokoCore
 import NokoPlatform
-import NokoWandb
+import NokoRemoteSync
 import Synchronization
 
 /// The process-wide part of a run's life: the current run, the exit hook and the
@@ -27,8 +27,8 @@ enum RunLifecycle {
     /// status is unknown and the run is recorded `finished` with exit code 0.
     private static let exitHook: Void = {
         // OpenSSL's exit-time cleanup must be registered before this hook, so it runs after
-        // the hook has finished the run's upload (see `WandbSync.initializeTransport`).
-        WandbSync.initializeTransport()
+        // the hook has finished the run's upload (see `HTTPClient.prepareForUseAtExit`).
+        HTTPClient.prepareForUseAtExit()
         CurrentProcess.onExit { status in RunLifecycle.run?.finish(exitCode: status ?? 0) }
     }()
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NokoCore
+import NokoRemoteSync
 import NokoWandb
 
 /// `noko-run sync RUN…`: upload runs to wandb, resuming where the last upload stopped.

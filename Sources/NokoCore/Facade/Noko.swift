@@ -60,6 +60,7 @@ public enum Noko {
     ///   - runsDir: where run directories go.
     ///   - runName: the run directory's name; by default `<program>_<local time>`, made
     ///     unique. An explicit name that exists is an error.
+    ///   - options: each output's level, the flush interval and noko's stderr level.
     /// - Returns: the run directory.
     @discardableResult
     public static func initialize(runsDir: String = "runs", runName: String? = nil, options: OutputOptions = OutputOptions())
@@ -147,15 +148,20 @@ public enum Noko {
     /// missing cell is `.null`. Files are streamed; a torn last line is skipped with a
     /// warning, any other malformed line is an error naming the file and line.
     ///
-    /// - Parameter keys: the columns to keep (all when nil); for a journal, as `table.key`.
+    /// - Parameters:
+    ///   - path: the file; its extension says how to read it.
+    ///   - keys: the columns to keep (all when nil); for a journal, as `table.key`.
     public static func loadLogFile(_ path: String, keys: [String]? = nil) throws -> LogTable {
         try LogFileLoader.load(path, keys: keys)
     }
 
     /// Reads the rows of one table from a journal, with plain keys (and the `$` columns).
     ///
-    /// - Parameter allowsNonFiniteLiterals: accept the bare `NaN`/`Infinity` of Python noko's
-    ///   journals.
+    /// - Parameters:
+    ///   - table: the table's name, as logged.
+    ///   - path: the journal (`noko.ndjson`).
+    ///   - allowsNonFiniteLiterals: accept the bare `NaN`/`Infinity` of Python noko's
+    ///     journals.
     public static func loadTable(_ table: String, fromJournal path: String, allowsNonFiniteLiterals: Bool = false) throws -> LogTable {
         try LogFileLoader.loadTable(table, fromJournal: path, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
     }

@@ -1,9 +1,14 @@
 /// One cell of a row: what every value is summarized to, and what loaders read back.
 public enum Scalar: Sendable, Hashable {
+    /// No value: `nil`, or a cell a row did not have.
     case null
+    /// A boolean.
     case bool(Bool)
+    /// An integer of any width up to 64 bits (wider unsigned values become ``double(_:)``).
     case int(Int64)
+    /// A floating-point number, NaN and ±infinity included.
     case double(Double)
+    /// A string.
     case string(String)
 
     /// The value as a `Double` when it is numeric (booleans count as 0 and 1).

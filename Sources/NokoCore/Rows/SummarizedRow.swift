@@ -18,7 +18,7 @@ public final class SummarizedRow: Sendable {
     /// One value per key of ``schema``.
     public let values: [Scalar]
     /// The stem of this table's file names (`<stem>.csv`, `<stem>.parquet`): see
-    /// ``TableFileName``. The logger assigns it once per table.
+    /// `TableFileName`. The logger assigns it once per table.
     public let fileStem: String
 
     /// Assembles a row; `values.count` must equal `schema.keys.count`.

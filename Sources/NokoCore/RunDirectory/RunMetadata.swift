@@ -16,7 +16,7 @@ public struct RunMetadata: Codable, Sendable, Equatable {
     public var runDir: String?
     /// The noko version that wrote the run.
     public var nokoVersion: String?
-    /// `running`, `finished`, `failed` or `killed` (see ``RunStatus``).
+    /// `running`, `finished`, `failed` or `killed` (see `RunStatus`).
     public var status: String?
     /// The process's exit code, once it has exited.
     public var exitCode: Int?

@@ -1,6 +1,6 @@
 import NokoCore
 
-/// A file_stream request body (wandb-protocol.md §3.1):
+/// A file_stream request body (docs/wandb-protocol.md, "file_stream"):
 /// `{"files": {"wandb-history.jsonl": {"offset", "content"}, "wandb-summary.json":
 /// {"offset": 0, "content": [whole summary]}}, "complete": true, "exitcode": n}`, each
 /// part present only when it has something; `{}` is the heartbeat.
@@ -54,7 +54,7 @@ enum FileStreamBody {
         return .object(members)
     }
 
-    /// Whether a file_stream answer asks the run to stop (`{"stopped": true}`, §3.6).
+    /// Whether a file_stream answer asks the run to stop (`{"stopped": true}`).
     static func stopRequested(in response: [UInt8]) -> Bool {
         guard !response.isEmpty, let json = try? JSONValue(parsing: response) else { return false }
         return json["stopped"]?.boolValue == true

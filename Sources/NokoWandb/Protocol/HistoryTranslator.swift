@@ -1,8 +1,9 @@
 import Foundation
 import NokoCore
 
-/// Turns journal lines into wandb history lines (wandb-protocol.md §4), written straight
-/// into a file_stream body as JSON string literals, and keeps the derived summary.
+/// Turns journal lines into wandb history lines (docs/wandb-protocol.md, "History lines"),
+/// written straight into a file_stream body as JSON string literals, and keeps the derived
+/// summary.
 ///
 /// A row of table `T` becomes `{"T/key": value, …, "T/$step": step, "_step": n,
 /// "_runtime": seconds since the run started, "_timestamp": the row's $utc_timestamp}`;

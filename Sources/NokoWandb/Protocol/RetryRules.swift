@@ -1,14 +1,8 @@
 import Foundation
+import NokoRemoteSync
 
-/// Which answers are retried, and how long to wait (wandb-protocol.md §7).
+/// wandb-core's retry rules as the engine's data (docs/wandb-protocol.md, "Retries").
 enum RetryRules {
-    /// What to do with a status.
-    enum Verdict: Equatable {
-        case success
-        case retry
-        case fatal
-    }
-
     /// Which client's rules apply.
     enum Endpoint {
         case fileStream
@@ -19,37 +13,31 @@ enum RetryRules {
 
     /// wandb-core's `filestreamimpl`/`clients` rules: 200–300 is success; 400, 401, 403,
     /// 404, 409, 410, 413, 422 and 501 are fatal (409 is retried for UpsertBucket);
-    /// everything else (429, other 4xx/5xx, 0, ≥ 600) is retried.
-    static func verdict(status: Int, endpoint: Endpoint) -> Verdict {
-        if (200...300).contains(status) { return .success }
-        if status == 409 && endpoint == .upsertBucket { return .retry }
-        if [400, 401, 403, 404, 409, 410, 413, 422, 501].contains(status) { return .fatal }
-        return .retry
+    /// everything else (429, other 4xx/5xx, 0, ≥ 600) is retried, up to the policy's
+    /// number of tries for the endpoint.
+    static func rule(for endpoint: Endpoint, policy: WandbRetryPolicy) -> RetryRule {
+        var fatal: Set<Int> = [400, 401, 403, 404, 409, 410, 413, 422, 501]
+        if endpoint == .upsertBucket { fatal.remove(409) }
+        return RetryRule(
+            successStatuses: 200...300, fatalStatuses: fatal,
+            retries: endpoint == .fileStream ? policy.fileStreamRetries : policy.graphQLRetries,
+            backoff: backoff(policy))
     }
 
-    /// The wait before try `attempt + 1` (0-based `attempt`): exponential with 25 % jitter,
-    /// or exactly what `Retry-After` asks (capped).
+    static func backoff(_ policy: WandbRetryPolicy) -> Backoff {
+        Backoff(minimumWait: policy.minimumWait, maximumWait: policy.maximumWait, maximumRetryAfter: policy.maximumRetryAfter)
+    }
+
+    static func verdict(status: Int, endpoint: Endpoint) -> RetryRule.Verdict {
+        rule(for: endpoint, policy: WandbRetryPolicy()).verdict(status: status)
+    }
+
+    /// The wait before try `attempt + 1` under `policy`.
     static func delay(
         attempt: Int, retryAfter: String?, policy: WandbRetryPolicy, now: Date = Date(),
         random: Double = Double.random(in: 0..<1)
     ) -> Duration {
-        if let retryAfter, let asked = parseRetryAfter(retryAfter, now: now) {
-            return min(asked, policy.maximumRetryAfter)
-        }
-        let base = policy.minimumWait.seconds * pow(2, Double(min(attempt, 62))) * (1 + 0.25 * random)
-        return min(.seconds(base), policy.maximumWait)
-    }
-
-    /// `Retry-After` as seconds (`"3"`) or an HTTP-date (`"Wed, 21 Oct 2015 07:28:00 GMT"`).
-    static func parseRetryAfter(_ value: String, now: Date) -> Duration? {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(trimmed), seconds >= 0, seconds.isFinite { return .seconds(seconds) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: trimmed) else { return nil }
-        return .seconds(max(0, date.timeIntervalSince(now)))
+        backoff(policy).delay(attempt: attempt, retryAfter: retryAfter, now: now, random: random)
     }
 
     /// One clear sentence for a fatal status; 401 is the common one.

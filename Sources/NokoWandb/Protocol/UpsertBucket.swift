@@ -1,7 +1,7 @@
 import NokoCore
 
 /// The GraphQL `UpsertBucket` mutation: creates the run, or updates its config
-/// (wandb-protocol.md §2.1). The query text is byte-for-byte wandb-core's.
+/// (docs/wandb-protocol.md, "Creating the run"). The query text is byte-for-byte wandb-core's.
 enum UpsertBucket {
     static let query =
         "\nmutation UpsertBucket ($id: String, $name: String, $project: String, $entity: String, $groupName: String, $description: String, $displayName: String, $notes: String, $commit: String, $config: JSONString, $host: String, $debug: Boolean, $program: String, $repo: String, $jobType: String, $state: String, $sweep: String, $tags: [String!], $summaryMetrics: JSONString) {\n\tupsertBucket(input: {id:$id,name:$name,groupName:$groupName,modelName:$project,entityName:$entity,description:$description,displayName:$displayName,notes:$notes,config:$config,commit:$commit,host:$host,debug:$debug,jobProgram:$program,jobRepo:$repo,jobType:$jobType,state:$state,sweep:$sweep,tags:$tags,summaryMetrics:$summaryMetrics}) {\n\t\tbucket {\n\t\t\tid\n\t\t\tname\n\t\t\tdisplayName\n\t\t\tdescription\n\t\t\tconfig\n\t\t\tsweepName\n\t\t\tproject {\n\t\t\t\tid\n\t\t\t\tname\n\t\t\t\tentity {\n\t\t\t\t\tid\n\t\t\t\t\tname\n\t\t\t\t}\n\t\t\t}\n\t\t\thistoryLineCount\n\t\t}\n\t\tinserted\n\t}\n}\n"
@@ -113,7 +113,7 @@ enum ProtocolError: Error, Sendable, Equatable {
 }
 
 /// `_wandb.value.m`: each table's own x-axis, as `define_metric` would declare it
-/// (wandb-protocol.md §13): the axis `<table>/$step` first, then the glob `<table>/*`
+/// (docs/wandb-protocol.md, "One x-axis per table"): the axis `<table>/$step` first, then the glob `<table>/*`
 /// whose `"5"` (1-based index of its step metric in this list) points at it.
 enum MetricDefinitions {
     static func entries(tables: [String]) -> JSONValue {

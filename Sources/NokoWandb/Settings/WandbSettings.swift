@@ -1,5 +1,6 @@
 import Foundation
 import NokoCore
+import NokoRemoteSync
 
 /// Options, environment and `~/.netrc` resolved into what one sync session uses.
 struct WandbSettings: Sendable {

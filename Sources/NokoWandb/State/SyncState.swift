@@ -1,25 +1,23 @@
 import Foundation
 import NokoCore
 import NokoPlatform
+import NokoRemoteSync
 
-/// `sync/wandb.json`: how far the upload got, and everything needed to finish it from the
-/// run directory alone (DESIGN.md invariant 2).
+/// `sync/wandb.json`, wandb's cursor: how far the upload got, and everything needed to
+/// finish it from the run directory alone (the journal is the queue; this file is how far
+/// the server took from it).
 ///
-/// It is rewritten atomically (temp file + rename) after every acknowledged request, so
-/// after any crash it says exactly what the server has: per journal the byte offset of the
-/// first row not acknowledged, the number of history lines (= the next `_step`), the
-/// summary as of that point, and the tables whose axes were declared. It holds no secret:
-/// the config in it was redacted by the run module, and the key is never stored.
-struct SyncState: Sendable, Equatable {
+/// The engine rewrites it atomically after every acknowledged request, so after any crash it
+/// says exactly what the server has: per journal the byte offset of the first row not
+/// acknowledged, the number of history lines (= the next `_step`), the summary as of that
+/// point, and the tables whose axes were declared. It holds no secret: the config in it was
+/// redacted by the run module, and the key is never stored.
+struct SyncState: SyncCursor {
     static let formatVersion: Int64 = 1
+    /// The remote's name: `sync/wandb.json`, `sync/wandb.lock`.
+    static let remoteName = "wandb"
 
-    /// One journal's progress.
-    struct JournalProgress: Sendable, Equatable {
-        /// Byte offset of the first row not yet acknowledged.
-        var offset: Int64
-        /// Rows consumed up to `offset` (uploaded or skipped by level).
-        var rows: Int64
-    }
+    typealias JournalProgress = NokoRemoteSync.JournalProgress
 
     /// What the remote run is created with (first UpsertBucket of each session).
     struct RunSpec: Sendable, Equatable {
@@ -69,8 +67,11 @@ struct SyncState: Sendable, Equatable {
     var lastError: String?
 
     static func url(in directory: URL) -> URL {
-        RunLayout(directory).syncCursor("wandb")
+        RunLayout(directory).syncCursor(remoteName)
     }
+
+    var uploadsOtherRanks: Bool { otherRanks == .prefixed }
+    var rowsAcknowledged: Int64 { historyLines }
 
     // MARK: - JSON
 
@@ -139,13 +140,8 @@ struct SyncState: Sendable, Equatable {
     }
 
     /// Reads a state back; the error names what is missing or wrong.
-    init(json: JSONValue, path: String) throws(SyncStateError) {
-        do {
-            try RunFileFormat.checkVersion(json, newest: Int(SyncState.formatVersion), path: path)
-        } catch {
-            throw .invalid(error.message)
-        }
-        func string(_ key: String) throws(SyncStateError) -> String {
+    init(json: JSONValue, path: String) throws(SyncCursorError) {
+        func string(_ key: String) throws(SyncCursorError) -> String {
             guard let value = json[key]?.stringValue else { throw .invalid("\"\(key)\" missing or not a string") }
             return value
         }
@@ -197,56 +193,17 @@ struct SyncState: Sendable, Equatable {
     // MARK: - Files
 
     /// The state in `directory`, nil when there is none.
-    static func load(from directory: URL) throws(SyncStateError) -> SyncState? {
-        let file = url(in: directory)
-        let data: [UInt8]
-        do {
-            guard let bytes = try FileSystem.readIfPresent(file.path) else { return nil }
-            data = bytes
-        } catch {
-            throw .invalid("\(error)")
-        }
-        do {
-            return try SyncState(json: try JSONValue(parsing: data), path: file.path)
-        } catch let error as SyncStateError {
-            throw .invalid("\(file.path): \(error.reason)")
-        } catch {
-            throw .invalid("\(file.path): \(error)")
-        }
+    static func load(from directory: URL) throws(SyncCursorError) -> SyncState? {
+        try load(from: directory, remote: remoteName)
     }
 
     /// Writes the state atomically: readers see the old file or the new one, never half.
-    func save(to directory: URL) throws(SyncStateError) {
-        let file = SyncState.url(in: directory)
-        do {
-            try FileSystem.makeDirectories(file.deletingLastPathComponent().path)
-            try RunFileFormat.write(jsonValue, to: file)
-        } catch {
-            throw .unwritable("\(error)")
-        }
+    func save(to directory: URL) throws(SyncCursorError) {
+        try save(to: directory, remote: SyncState.remoteName)
     }
 
     var remoteRecord: WandbRemoteRecord {
         WandbRemoteRecord(entity: entity, project: project, runID: runID, url: url, mode: mode.rawValue)
-    }
-}
-
-/// `sync/wandb.json` could not be read or written.
-enum SyncStateError: Error, Sendable, CustomStringConvertible {
-    case invalid(String)
-    case unwritable(String)
-
-    var reason: String {
-        switch self {
-        case .invalid(let reason), .unwritable(let reason): return reason
-        }
-    }
-
-    var description: String {
-        switch self {
-        case .invalid(let reason): return "unreadable sync state: \(reason)"
-        case .unwritable(let reason): return "cannot write sync state: \(reason)"
-        }
     }
 }
 

@@ -1,13 +1,13 @@
 import NokoCore
 
-/// Writes JSON the way wandb-core puts it on the wire (wandb-protocol.md §4.2–4.3).
+/// Writes JSON the way wandb-core puts it on the wire (docs/wandb-protocol.md, "History lines").
 ///
 /// Two departures from noko's strict files: non-finite doubles are the bare tokens `NaN`,
 /// `Infinity` and `-Infinity` ("extended JSON", only ever inside the history and summary
 /// line strings), and doubles use Go's `strconv.FormatFloat(v, 'g', -1, 64)`: exponent form
 /// when the decimal exponent is below -4 or at least 6 (`1e+06`, `1.5e-05`), no `.0` on
 /// integral values (`2`). The journal's strings `"NaN"`, `"Infinity"` and `"-Infinity"`
-/// stand for doubles (DESIGN.md) and are written as the bare tokens too.
+/// stand for doubles (noko's journal is strict JSON) and are written as the bare tokens too.
 struct WireWriter {
     var bytes: [UInt8]
 

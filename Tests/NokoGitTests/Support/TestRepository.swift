@@ -1,4 +1,5 @@
 import Foundation
+import NokoTestSupport
 import NokoCore
 import Synchronization
 import Logging
@@ -36,13 +37,7 @@ final class TestRepository: Sendable {
 
     /// Environment for the git CLI: no system or global configuration, fixed identity.
     static let gitEnvironment: [String: String] = {
-        var environment = ProcessInfo.processInfo.environment
-        environment["GIT_CONFIG_NOSYSTEM"] = "1"
-        environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
-        environment["GIT_AUTHOR_NAME"] = "Test Author"
-        environment["GIT_AUTHOR_EMAIL"] = "author@example.com"
-        environment["GIT_COMMITTER_NAME"] = "Test Author"
-        environment["GIT_COMMITTER_EMAIL"] = "author@example.com"
+        var environment = gitTestEnvironment
         environment["GIT_OPTIONAL_LOCKS"] = "0"
         environment["LC_ALL"] = "C"
         return environment

@@ -6,6 +6,7 @@ import Darwin
 import Foundation
 import NokoCore
 import NokoWandb
+import NokoRemoteSync
 import NokoWandbTestSupport
 import Synchronization
 

@@ -4,15 +4,23 @@
 /// round-trip numbers) and strict: NaN and ±Infinity, which JSON cannot spell, are written
 /// as the strings `"NaN"`, `"Infinity"` and `"-Infinity"`, as in noko's journal.
 public indirect enum JSONValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number written without a fraction or exponent that fits in 64 bits.
     case int(Int64)
+    /// Any other number; NaN and ±infinity serialize as the strings `"NaN"`, `"Infinity"`
+    /// and `"-Infinity"`.
     case double(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
+    /// An object; serialized with its keys sorted.
     case object([String: JSONValue])
 
-    /// Parses one JSON document; throws ``JSONParseError`` naming the offset of the problem.
+    /// Parses one JSON document; throws `JSONParseError` naming the offset of the problem.
     public init(parsing text: String) throws {
         var text = text
         self = try text.withUTF8 { try JSONValue(parsing: UnsafeRawBufferPointer($0)) }

@@ -3,19 +3,19 @@ import Foundation
 import Synchronization
 
 /// What an HTTP client is set up with, once.
-struct HTTPClientConfiguration: Sendable {
+package struct HTTPClientConfiguration: Sendable {
     /// Basic-auth user (wandb: the literal `api`).
-    var username: String?
+    package var username: String?
     /// Basic-auth password (wandb: the API key). Held by libcurl only; never logged.
-    var password: String?
-    var connectTimeout: Duration
-    var proxy: ProxySettings
-    var userAgent: String
+    package var password: String?
+    package var connectTimeout: Duration
+    package var proxy: ProxySettings
+    package var userAgent: String
     /// Receives libcurl's connection and header trace, credentials already redacted; nil
     /// turns tracing off.
-    var trace: (@Sendable (String) -> Void)?
+    package var trace: (@Sendable (String) -> Void)?
 
-    init(
+    package init(
         username: String? = nil, password: String? = nil, connectTimeout: Duration = .seconds(20),
         proxy: ProxySettings = ProxySettings(), userAgent: String = "noko-swift",
         trace: (@Sendable (String) -> Void)? = nil
@@ -30,20 +30,20 @@ struct HTTPClientConfiguration: Sendable {
 }
 
 /// A response of any status: HTTP errors are data, not exceptions.
-struct HTTPResponse: Sendable {
-    var status: Int
+package struct HTTPResponse: Sendable {
+    package var status: Int
     /// Header fields of the final response, in order.
-    var headers: [(name: String, value: String)]
-    var body: [UInt8]
+    package var headers: [(name: String, value: String)]
+    package var body: [UInt8]
 
     /// The first header named `name` (case-insensitive).
-    func header(_ name: String) -> String? {
+    package func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 }
 
 /// The request never got a complete response.
-enum HTTPClientError: Error, Sendable, CustomStringConvertible {
+package enum HTTPClientError: Error, Sendable, CustomStringConvertible {
     /// Connection refused or reset, DNS, TLS, timeout…: libcurl's code and message.
     case transport(code: Int32, message: String)
     /// ``HTTPCancellation/cancel()`` was called.
@@ -51,7 +51,7 @@ enum HTTPClientError: Error, Sendable, CustomStringConvertible {
     /// libcurl could not be set up.
     case setup(String)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .transport(let code, let message): return "\(message) (curl error \(code))"
         case .cancelled: return "cancelled"
@@ -60,7 +60,7 @@ enum HTTPClientError: Error, Sendable, CustomStringConvertible {
     }
 
     /// True when a per-try timeout expired (`CURLE_OPERATION_TIMEDOUT`).
-    var isTimeout: Bool {
+    package var isTimeout: Bool {
         if case .transport(let code, _) = self { return code == Int32(CURLE_OPERATION_TIMEDOUT.rawValue) }
         return false
     }
@@ -70,22 +70,22 @@ enum HTTPClientError: Error, Sendable, CustomStringConvertible {
 /// handle so that another thread can abort it at once (``HTTPCancellation``).
 ///
 /// One handle means one kept-alive connection, reused request after request, and strictly
-/// serial requests, which is what wandb's file_stream wants. TLS is verified (libcurl's
+/// serial requests, which is what an append-only stream (wandb's file_stream) wants. TLS is verified (libcurl's
 /// default, never turned off); redirects are not followed, so credentials never travel to
 /// another host; proxies come from ``ProxySettings``; the `Authorization` header and the
 /// password never reach the trace or an error message.
 ///
 /// Not thread-safe: use it from one thread; only ``cancellation`` is shared.
-final class HTTPClient {
+package final class HTTPClient {
     /// Aborts the request in flight and every later one.
-    let cancellation: HTTPCancellation
+    package let cancellation: HTTPCancellation
 
     private let easy: UnsafeMutableRawPointer
     private let sink: ResponseSink
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var headerList: UnsafeMutablePointer<curl_slist>?
 
-    init(configuration: HTTPClientConfiguration) throws(HTTPClientError) {
+    package init(configuration: HTTPClientConfiguration) throws(HTTPClientError) {
         guard CurlGlobal.initialized else { throw .setup("curl_global_init failed") }
         guard let easy = curl_easy_init() else { throw .setup("curl_easy_init failed") }
         guard let multi = curl_multi_init() else {
@@ -156,7 +156,7 @@ final class HTTPClient {
     }
 
     /// POSTs `body` to `url` and waits for the whole response, at most `timeout`.
-    func post(url: String, body: [UInt8], timeout: Duration) throws(HTTPClientError) -> HTTPResponse {
+    package func post(url: String, body: [UInt8], timeout: Duration) throws(HTTPClientError) -> HTTPResponse {
         if cancellation.isCancelled { throw .cancelled }
         sink.reset()
         errorBuffer[0] = 0
@@ -188,7 +188,7 @@ final class HTTPClient {
     }
 
     /// How many new connections the last request opened (0 when one was reused).
-    var lastConnectCount: Int {
+    package var lastConnectCount: Int {
         var count = 0
         _ = noko_curl_easy_getinfo_long(easy, CURLINFO_NUM_CONNECTS, &count)
         return count
@@ -225,7 +225,7 @@ final class HTTPClient {
 }
 
 /// The thread-safe half of an ``HTTPClient``: aborts its transfers from any thread.
-final class HTTPCancellation: Sendable {
+package final class HTTPCancellation: Sendable {
     fileprivate let multi: MultiPointer
     private let cancelled = Atomic<Bool>(false)
 
@@ -237,12 +237,12 @@ final class HTTPCancellation: Sendable {
 
     /// Aborts the request in flight (it fails with ``HTTPClientError/cancelled``) and makes
     /// every later request fail the same way.
-    func cancel() {
+    package func cancel() {
         cancelled.store(true, ordering: .sequentiallyConsistent)
         curl_multi_wakeup(multi.raw)
     }
 
-    var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
+    package var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
 }
 
 /// The multi handle's pointer. `@unchecked Sendable` is safe because the only call made on
@@ -256,6 +256,22 @@ private struct MultiPointer: @unchecked Sendable {
 /// `curl_global_init`, exactly once per process (a global `let` is initialised once).
 enum CurlGlobal {
     static let initialized: Bool = curl_global_init(noko_curl_global_default()) == CURLE_OK
+}
+
+extension HTTPClient {
+    /// Initializes libcurl, and with it OpenSSL, unless done already (about half a
+    /// millisecond), so that clients keep working inside process exit handlers registered
+    /// after this call.
+    ///
+    /// Exit handlers run in reverse order of registration, and OpenSSL registers its own
+    /// cleanup when it is first initialized. Initialized later (lazily, on a sync thread),
+    /// OpenSSL would be cleaned up before an exit handler that still uploads (the one that
+    /// finishes a run), and that upload would crash the exiting process. The run module calls
+    /// this before installing its exit hook; a live remote calls it on the caller's thread
+    /// when it starts.
+    package static func prepareForUseAtExit() {
+        _ = CurlGlobal.initialized
+    }
 }
 
 /// Where libcurl's callbacks put the response. Used only on the client's thread.
@@ -340,20 +356,20 @@ private let curlTraceCallback: noko_curl_debug_callback = { _, kind, data, size,
 
 extension Duration {
     /// Whole milliseconds, rounded up, as libcurl's `_MS` options want them.
-    var milliseconds: Int {
+    package var milliseconds: Int {
         let (seconds, attoseconds) = components
         return Int(seconds) * 1000 + Int((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
 
     /// Seconds as a double.
-    var seconds: Double {
+    package var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
 
 extension ProxySettings {
     /// The password in a proxy URL's userinfo, so that it too can be redacted.
-    static func password(in proxy: String) -> String? {
+    package static func password(in proxy: String) -> String? {
         guard let components = URLComponents(string: proxy) else { return nil }
         return components.password
     }

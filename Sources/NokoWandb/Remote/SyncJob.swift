@@ -1,5 +1,7 @@
 import Foundation
 import NokoCore
+import NokoPlatform
+import NokoRemoteSync
 import Synchronization
 
 /// One `noko-run sync RUN`: everything checked and loaded before the upload starts.
@@ -8,7 +10,7 @@ struct SyncJob {
     let settings: WandbSettings
     let state: SyncState
     /// nil when there is nothing to upload.
-    let control: SyncControl?
+    let control: SyncControl<WandbRemoteRecord>?
     /// Held until the upload ends.
     let lock: SyncLock
     let exitCode: Int32
@@ -28,7 +30,7 @@ struct SyncJob {
             throw .state("\(metadataFile.path): \(error)")
         }
         let status = metadata["status"]?.stringValue
-        if status == "running", let pid = metadata["pid"]?.intValue, isAlive(pid: pid, host: metadata["host"]?.stringValue) {
+        if status == "running", let pid = metadata["pid"]?.intValue, RemoteSync.isAlive(pid: pid, host: metadata["host"]?.stringValue) {
             throw .busy("\(directory.path) is still running (pid \(pid)); sync it after it ends")
         }
         let exitCode = exitCode(metadata: metadata, messages: messages, directory: directory)
@@ -39,7 +41,7 @@ struct SyncJob {
         else { throw .disabled }
         let lock: SyncLock
         do {
-            lock = try SyncLock.acquire(in: directory)
+            lock = try SyncLock.acquire(in: directory, remote: SyncState.remoteName)
         } catch {
             throw .busy("\(directory.path): \(error)")
         }
@@ -61,16 +63,17 @@ struct SyncJob {
         }
         notes.filter { $0.level >= .warning }.forEach(messages)
 
-        if state.finished && fullyUploaded(state, directory: directory) {
+        if state.finished && state.isFullyUploaded(in: directory) {
             return SyncJob(directory: directory, settings: settings, state: state, control: nil, lock: lock, exitCode: Int32(state.exitCode ?? Int64(exitCode)))
         }
-        let control = SyncControl(record: state.remoteRecord, userSummary: state.userSummary, messages: messages, onRecordChange: nil)
+        let control = SyncControl<WandbRemoteRecord>(
+            record: state.remoteRecord, userSummary: state.userSummary, messages: { messages(WandbMessage($0)) }, onRecordChange: nil)
         control.shared.withLock { $0.finishExitCode = exitCode }
         return SyncJob(directory: directory, settings: settings, state: state, control: control, lock: lock, exitCode: exitCode)
     }
 
     /// The report for a finished upload; a failed one throws.
-    func finish(outcome: UploadOutcome) throws(WandbSyncError) -> WandbSyncReport {
+    func finish(outcome: SyncOutcome) throws(WandbSyncError) -> WandbSyncReport {
         switch outcome {
         case .finished:
             return report(outcome: outcome)
@@ -81,7 +84,7 @@ struct SyncJob {
         }
     }
 
-    func report(outcome: UploadOutcome) -> WandbSyncReport {
+    func report(outcome: SyncOutcome) -> WandbSyncReport {
         let final = (try? SyncState.load(from: directory)) ?? state
         return WandbSyncReport(
             record: final.remoteRecord,
@@ -104,21 +107,5 @@ struct SyncJob {
             messages(WandbMessage(level: .info, text: "\(directory.lastPathComponent) ended without finishing (status \(status ?? "missing")); finishing its wandb run with exit code \(recorded ?? 1)"))
             return recorded ?? 1
         }
-    }
-
-    static func fullyUploaded(_ state: SyncState, directory: URL) -> Bool {
-        var paths = [JournalSource.mainJournal]
-        if state.otherRanks == .prefixed { paths += JournalSource.rankJournals(in: directory).map(\.relativePath) }
-        return paths.allSatisfy { path in
-            let size = Int64(FileSystem.info(directory.appendingPathComponent(path).path)?.size ?? 0)
-            return (state.journals[path]?.offset ?? 0) >= size
-        }
-    }
-
-    /// Whether the run's process still runs (same host, pid alive).
-    static func isAlive(pid: Int64, host: String?) -> Bool {
-        guard pid > 0, pid <= Int64(Int32.max) else { return false }
-        if let host, host != CurrentProcess.hostName { return false }
-        return CurrentProcess.isAlive(Int32(pid))
     }
 }

@@ -3,8 +3,8 @@ import NokoCore
 import NokoPlatform
 
 /// One journal the upload reads: rank 0's `noko.ndjson` or a `rank-<N>/noko.ndjson`.
-final class JournalSource {
-    /// Path relative to the run directory: the key in `sync/wandb.json`.
+package final class JournalSource {
+    /// Path relative to the run directory: the key in the cursor's `journals`.
     let relativePath: String
     let rank: Int
     let reader: LineReader
@@ -24,10 +24,10 @@ final class JournalSource {
         Int64(FileSystem.info(reader.path)?.size ?? 0)
     }
 
-    static let mainJournal = RunLayout.journalName
+    package static let mainJournal = RunLayout.journalName
 
     /// The other ranks' journals in `directory`, by rank: `rank-<N>/noko.ndjson`, N > 0.
-    static func rankJournals(in directory: URL) -> [(rank: Int, relativePath: String)] {
+    package static func rankJournals(in directory: URL) -> [(rank: Int, relativePath: String)] {
         guard let entries = try? FileSystem.contentsOfDirectory(directory.path) else { return [] }
         var found: [(Int, String)] = []
         for entry in entries {
@@ -38,5 +38,15 @@ final class JournalSource {
             }
         }
         return found.sorted { $0.0 < $1.0 }
+    }
+}
+
+extension JournalSource {
+    /// The journals an upload reads, relative to `directory`: rank 0's, then the other
+    /// ranks' when the remote uploads them.
+    package static func paths(in directory: URL, otherRanks: Bool) -> [String] {
+        var paths = [mainJournal]
+        if otherRanks { paths += rankJournals(in: directory).map(\.relativePath) }
+        return paths
     }
 }

@@ -2,28 +2,24 @@ import Foundation
 import NokoCore
 import NokoPlatform
 
-/// `sync/wandb.lock`: keeps the live process and `noko-run sync` from uploading the same
-/// run at once.
+/// `sync/<remote>.lock`: keeps the live process and `noko-run sync` from uploading the
+/// same run to the same remote at once.
 ///
 /// An exclusive `flock` on the file, held while the holder syncs. The kernel drops it when
 /// the holder dies, even by `kill -9`, so a crash never leaves a stale lock. The file holds
 /// the holder's pid, for the message the other side prints.
-final class SyncLock: Sendable {
+package final class SyncLock: Sendable {
     private let file: FileDescriptor
     /// The lock file.
-    var path: String { file.path }
-
-    static func url(in directory: URL) -> URL {
-        RunLayout(directory).syncLock("wandb")
-    }
+    package var path: String { file.path }
 
     private init(file: FileDescriptor) {
         self.file = file
     }
 
     /// Takes the lock without waiting, or says who holds it.
-    static func acquire(in directory: URL) throws(SyncLockError) -> SyncLock {
-        let path = url(in: directory).path
+    package static func acquire(in directory: URL, remote: String) throws(SyncLockError) -> SyncLock {
+        let path = RunLayout(directory).syncLock(remote).path
         let file: FileDescriptor
         let locked: Bool
         do {
@@ -43,7 +39,7 @@ final class SyncLock: Sendable {
                 String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             }
             file.closeIgnoringErrors()
-            throw .busy(pid: holder.flatMap { Int($0) })
+            throw .busy(pid: holder.flatMap { Int($0) }, remote: remote)
         }
         try? file.truncate(to: 0)
         try? file.writeAll(Array("\(CurrentProcess.id)\n".utf8), at: 0)
@@ -57,16 +53,16 @@ final class SyncLock: Sendable {
 }
 
 /// The lock was not taken.
-enum SyncLockError: Error, Sendable, CustomStringConvertible {
+package enum SyncLockError: Error, Sendable, CustomStringConvertible {
     /// Another process syncs this run now.
-    case busy(pid: Int?)
+    case busy(pid: Int?, remote: String)
     /// The lock file cannot be created or opened.
     case unavailable(String)
 
-    var description: String {
+    package var description: String {
         switch self {
-        case .busy(let pid):
-            return "another process\(pid.map { " (pid \($0))" } ?? "") is uploading this run to wandb"
+        case .busy(let pid, let remote):
+            return "another process\(pid.map { " (pid \($0))" } ?? "") is uploading this run to \(remote)"
         case .unavailable(let reason):
             return "cannot lock the sync state: \(reason)"
         }

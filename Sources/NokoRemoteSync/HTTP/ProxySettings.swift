@@ -4,18 +4,18 @@
 /// `http_proxy` (lower case only: `HTTP_PROXY` can be set by a CGI request header),
 /// `https_proxy`/`HTTPS_PROXY`, then `all_proxy`/`ALL_PROXY`; hosts in `no_proxy`/`NO_PROXY`
 /// go direct.
-struct ProxySettings: Sendable, Equatable {
+package struct ProxySettings: Sendable, Equatable {
     /// The proxy URL, or nil for a direct connection. May hold userinfo: never log it.
-    var proxy: String?
+    package var proxy: String?
     /// curl's `NOPROXY` list.
-    var noProxy: String?
+    package var noProxy: String?
 
-    init(proxy: String? = nil, noProxy: String? = nil) {
+    package init(proxy: String? = nil, noProxy: String? = nil) {
         self.proxy = proxy
         self.noProxy = noProxy
     }
 
-    init(environment env: [String: String], scheme: String) {
+    package init(environment env: [String: String], scheme: String) {
         func value(_ names: String...) -> String? {
             for name in names {
                 if let v = env[name], !v.isEmpty { return v }

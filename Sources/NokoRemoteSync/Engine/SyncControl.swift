@@ -2,37 +2,46 @@ import Dispatch
 import NokoCore
 import Synchronization
 
+/// Where a run lives on a remote: what the run module writes to `metadata.json` under
+/// `remotes.<remote>`.
+package protocol RemoteRecord: Sendable, Equatable {
+    /// The run's page on the dashboard, once known.
+    var url: String? { get }
+    /// The record as `metadata.json` holds it.
+    var jsonValue: JSONValue { get }
+}
+
 /// What the program's threads and the upload thread share; everything else belongs to
 /// the upload thread alone.
-final class SyncControl: Sendable {
-    struct Shared: Sendable {
+package final class SyncControl<Record: RemoteRecord>: Sendable {
+    package struct Shared: Sendable {
         /// Set by `finish`: upload the rest, then send `complete` with this code.
-        var finishExitCode: Int32?
+        package var finishExitCode: Int32?
         /// `run.summary[…] = …` values; `userSummaryVersion` counts changes.
-        var userSummary: [String: JSONValue] = [:]
-        var userSummaryVersion = 0
-        /// Where the run lives; changes when the server names the entity.
-        var record: WandbRemoteRecord
+        package var userSummary: [String: JSONValue] = [:]
+        package var userSummaryVersion = 0
+        /// Where the run lives; changes when the server tells more (wandb names the entity).
+        package var record: Record
         /// Set when the upload thread has ended.
-        var outcome: UploadOutcome?
+        package var outcome: SyncOutcome?
         /// Rows acknowledged by the server in this session.
-        var rowsUploaded: Int64 = 0
+        package var rowsUploaded: Int64 = 0
     }
 
-    let shared: Mutex<Shared>
+    package let shared: Mutex<Shared>
     /// Interrupts the upload thread's waits (finish, cancel).
-    let wake = DispatchSemaphore(value: 0)
+    package let wake = DispatchSemaphore(value: 0)
     /// Signalled once when the upload thread ends.
-    let done = DispatchSemaphore(value: 0)
+    package let done = DispatchSemaphore(value: 0)
     private let stopFlag = Atomic<Bool>(false)
     private let cancelledFlag = Atomic<Bool>(false)
     private let cancellation = Mutex<HTTPCancellation?>(nil)
-    let messages: @Sendable (WandbMessage) -> Void
-    let onRecordChange: (@Sendable (WandbRemoteRecord) -> Void)?
+    package let messages: @Sendable (SyncMessage) -> Void
+    package let onRecordChange: (@Sendable (Record) -> Void)?
 
-    init(
-        record: WandbRemoteRecord, userSummary: [String: JSONValue], messages: @escaping @Sendable (WandbMessage) -> Void,
-        onRecordChange: (@Sendable (WandbRemoteRecord) -> Void)?
+    package init(
+        record: Record, userSummary: [String: JSONValue], messages: @escaping @Sendable (SyncMessage) -> Void,
+        onRecordChange: (@Sendable (Record) -> Void)?
     ) {
         var shared = Shared(record: record)
         shared.userSummary = userSummary
@@ -41,24 +50,25 @@ final class SyncControl: Sendable {
         self.onRecordChange = onRecordChange
     }
 
-    /// True once the server answered `"stopped": true`.
-    var stopRequested: Bool { stopFlag.load(ordering: .relaxed) }
+    /// True once the remote asked the run to stop (wandb: Stop pressed on the dashboard).
+    package var stopRequested: Bool { stopFlag.load(ordering: .relaxed) }
 
-    func requestStop() -> Bool {
+    /// Raises the stop flag; true the first time.
+    package func requestStop() -> Bool {
         !stopFlag.exchange(true, ordering: .relaxed)
     }
 
-    var isCancelled: Bool { cancelledFlag.load(ordering: .sequentiallyConsistent) }
+    package var isCancelled: Bool { cancelledFlag.load(ordering: .sequentiallyConsistent) }
 
     /// Ends the upload as soon as possible: aborts the request in flight and every wait.
-    func cancel() {
+    package func cancel() {
         cancelledFlag.store(true, ordering: .sequentiallyConsistent)
         cancellation.withLock { $0?.cancel() }
         wake.signal()
     }
 
     /// Lets ``cancel()`` reach the upload thread's HTTP client.
-    func register(_ client: HTTPCancellation) {
+    package func register(_ client: HTTPCancellation) {
         let cancelNow = cancellation.withLock { slot -> Bool in
             slot = client
             return isCancelled
@@ -66,7 +76,7 @@ final class SyncControl: Sendable {
         if cancelNow { client.cancel() }
     }
 
-    func updateRecord(_ record: WandbRemoteRecord) {
+    package func updateRecord(_ record: Record) {
         let changed = shared.withLock { shared -> Bool in
             guard shared.record != record else { return false }
             shared.record = record
@@ -77,8 +87,8 @@ final class SyncControl: Sendable {
 }
 
 /// How an upload session ended.
-enum UploadOutcome: Sendable, Equatable {
-    /// Everything uploaded and `complete` acknowledged.
+package enum SyncOutcome: Sendable, Equatable {
+    /// Everything uploaded and the run's end acknowledged.
     case finished
     /// Offline: everything stays local for `noko-run sync`.
     case offline
