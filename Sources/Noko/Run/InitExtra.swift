@@ -8,7 +8,8 @@ import NokoWandb
 import Synchronization
 
 extension Noko {
-    /// The run started by ``initExtra(config:options:)-(Config,_)``, until it finishes.
+    /// The run started by ``initExtra(config:options:)-978i8`` (or another form of
+    /// `initExtra`), until it finishes.
     public static var currentRun: Run? { RunLifecycle.run }
 
     /// Starts a reproducible run: the one line to add at the start of an experiment.
@@ -56,20 +57,20 @@ extension Noko {
 
     /// Starts a reproducible run with a config passed by value, which launch-time overrides
     /// cannot change (one given is an error saying to pass `&config`). See
-    /// ``initExtra(config:options:)-(Config,_)``.
+    /// ``initExtra(config:options:)-978i8``.
     @discardableResult
     public static func initExtra<Config: Encodable>(config: Config, options: RunOptions = RunOptions()) throws -> Run {
         try start(config: config, form: "initExtra(config:) got the config by value", options: options)
     }
 
     /// Starts a reproducible run with a dictionary config, which launch-time overrides cannot
-    /// change (one given is an error). See ``initExtra(config:options:)-(Config,_)``.
+    /// change (one given is an error). See ``initExtra(config:options:)-978i8``.
     @discardableResult
     public static func initExtra(config: [String: Any], options: RunOptions = RunOptions()) throws -> Run {
         try start(config: config, form: "initExtra(config:) got a dictionary", options: options)
     }
 
-    /// Starts a reproducible run without a config. See ``initExtra(config:options:)-(Config,_)``.
+    /// Starts a reproducible run without a config. See ``initExtra(config:options:)-978i8``.
     @discardableResult
     public static func initExtra(options: RunOptions = RunOptions()) throws -> Run {
         try start(config: JSONValue.object([:]), form: "initExtra(options:) has no config", options: options)
@@ -84,7 +85,7 @@ extension Noko {
     }
 
     /// Runs `body` inside a run whose config the launch may change (see
-    /// ``initExtra(config:options:)-(Config,_)``), handing it the effective config: finished
+    /// ``initExtra(config:options:)-978i8``), handing it the effective config: finished
     /// when it returns, `failed` (with the error) when it throws, and the error is rethrown.
     ///
     /// ```swift
@@ -105,7 +106,7 @@ extension Noko {
         }
     }
 
-    /// The `async` form of ``withRun(config:options:_:)-(Config,_,(Run,Config)throws->T)``.
+    /// The `async` form of ``withRun(config:options:_:)-5rp6a``.
     public static func withRun<Config: Codable, T>(
         config defaults: Config, options: RunOptions = RunOptions(), _ body: (Run, Config) async throws -> T
     ) async throws -> T {
