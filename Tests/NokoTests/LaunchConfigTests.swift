@@ -25,12 +25,25 @@ struct LaunchTestConfig: Codable, Equatable {
     var apiKey = "sk-default"
 }
 
+/// Structs inside structs, for `{…}` merging at depth.
+struct NestedLaunchConfig: Codable {
+    struct Outer: Codable {
+        struct Inner: Codable {
+            var a = 1
+            var b = 2
+        }
+        var inner = Inner()
+        var c = "c"
+    }
+    var outer = Outer()
+}
+
 /// Launch-time config in-process: the parser, the typing, every error. The child-process
 /// tests (LaunchTests) drive the same through real argv and environment.
 @Suite struct LaunchConfigTests {
-    private func resolve(
-        _ argv: [String], environment: [String: String] = [:], _ defaults: LaunchTestConfig = LaunchTestConfig()
-    ) throws -> (LaunchTestConfig, LaunchRecord) {
+    private func resolve<Config: Codable>(
+        _ argv: [String], environment: [String: String] = [:], _ defaults: Config = LaunchTestConfig()
+    ) throws -> (Config, LaunchRecord) {
         let arguments = try LaunchArguments(argv: ["prog"] + argv, environment: environment, inputs: .argumentsAndEnvironment)
         return try LaunchConfig.resolve(defaults, arguments)
     }
@@ -88,6 +101,8 @@ struct LaunchTestConfig: Codable, Equatable {
         #expect(error(["+model.depth=3"]).contains("config has no path 'model.depth'"))
         #expect(error(["model={layers: 3, widht: 4}"]) == "config has no path 'model.widht' (argument 'model={layers: 3, widht: 4}'); did you mean 'model.width'?")
         #expect(try resolve(["model={layers: 3, width: 4}"]).0.model == .init(layers: 3, width: 4, activation: "relu"))
+        let nested = try resolve(["outer={inner: {b: 5}}"], NestedLaunchConfig())
+        #expect(nested.0.outer.inner.a == 1 && nested.0.outer.inner.b == 5 && nested.0.outer.c == "c")
         #expect(error(["~nothing"]).contains("config 'nothing' is not set, so it cannot be removed"))
     }
 

@@ -225,15 +225,20 @@ private struct Merger {
         } catch {
             throw LaunchConfigError("config '\(path)': \(error.message) (\(origin))")
         }
-        if case .object(let members) = value, case .object? = existing, !schema.log.dictionaries.contains(path) {
-            // `{…}` over a struct sets the fields it names; the others keep their values.
-            for (key, member) in members { tree.set(member, at: path.appending(.key(key))) }
+        assign(value, at: path)
+        // Every leaf of `[…]` and `{…}` values too, so a misspelt key inside one is caught.
+        for leaf in value.leafPaths(under: path) { origins[leaf] = origin }
+    }
+
+    /// Sets `value` at `path`: `{…}` over a struct sets the fields it names, at any depth, and
+    /// the others keep their values; anything else (a dictionary included) is replaced whole.
+    private mutating func assign(_ value: LaunchValue, at path: ConfigPath) {
+        if case .object(let members) = value, case .object? = tree.value(at: path), !schema.log.dictionaries.contains(path) {
+            for (key, member) in members { assign(member, at: path.appending(.key(key))) }
         } else {
             tree.set(value, at: path)
             forget(under: path)
         }
-        // Every leaf of `[…]` and `{…}` values too, so a misspelt key inside one is caught.
-        for leaf in value.leafPaths(under: path) { origins[leaf] = origin }
     }
 
     /// The text of an override with Hydra's `[…]` and `{…}` taken apart; the leaves stay
