@@ -9,6 +9,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("summarize", summarizeBenchmark),
     ("schema-growth", schemaGrowthBenchmark),
     ("run-overhead", runOverheadBenchmark),
+    ("launch", launchBenchmark),
     ("tensorboard", tensorBoardBench),
     ("checkpoint", checkpointBenchmark),
     ("wandb-logrow", WandbBench.logRow),
@@ -21,6 +22,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--launch-child" { try launchChild(Array(arguments.dropFirst())) }
 let selected = arguments.filter { !$0.hasPrefix("-") }
 let wanted = selected.isEmpty || selected == ["all"] ? cases.map(\.name) : selected
 for name in wanted {

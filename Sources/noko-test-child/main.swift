@@ -24,6 +24,15 @@
 //       a failed run (its error holds a token) whose config, rows, summary and argv hold
 //       SecretCorpus's positives and negatives, besides the config of issue 27; wandb from
 //       the environment (Tests/NokoTests/SecretRedactionTests.swift).
+//   noko-test-child launch [ARGUMENT…]
+//       Noko.initExtra(config: &config) with a nested Codable config, overridden by the
+//       ARGUMENTs and NOKO_CONFIG/NOKO_OVERRIDES; the code asks for runs dir
+//       `code-runs` and run name `code-name` (NOKO_RUNS_DIR/NOKO_RUN_NAME win). Prints
+//       "program <arguments>" (Noko.programArguments), "config <effective JSON>", "run <dir>"
+//       (Tests/NokoTests/LaunchTests.swift). NOKO_TEST_LAUNCH_INPUTS=environment|none scopes;
+//       NOKO_TEST_WITH_RUN=1 uses Noko.withRun(config:) { run, config in … } instead.
+//   noko-test-child launch-by-value [ARGUMENT…]
+//       the same config passed by value: an override is an error.
 import Foundation
 import Logging
 import Noko
@@ -287,6 +296,8 @@ case "secrets":
     options.runName = arguments[3]
     options.checkpoint = false
     options.unredactedKeys = ["kept_token", "kept/token"]
+    // The arguments are the corpus for argv, not config overrides.
+    options.launchInputs = .none
     // The corpus at the top level, beside the issue's config, all through the config encoder.
     struct CorpusConfig: Encodable {
         struct Key: CodingKey {
@@ -328,6 +339,61 @@ case "secrets":
     } catch {
         exit(0)
     }
+case "launch", "launch-by-value":
+    struct Config: Codable {
+        enum Optimizer: String, Codable, CaseIterable { case adam, sgd }
+        struct Model: Codable {
+            var layers = 2
+            var width = 64
+        }
+        var lr = 0.1
+        var name = "base"
+        var seed = 5
+        var optimizer = Optimizer.adam
+        var model = Model()
+        var hidden = [64, 128]
+        var dropout: Double? = nil
+        var apiKey = "sk-default"
+    }
+    var options = RunOptions()
+    options.runsDir = "code-runs"
+    options.runName = "code-name"
+    options.checkpoint = false
+    switch ProcessInfo.processInfo.environment["NOKO_TEST_LAUNCH_INPUTS"] {
+    case "environment": options.launchInputs = .environment
+    case "none": options.launchInputs = .none
+    default: break
+    }
+    // Noko.programArguments is the split for the default inputs; a program that scopes
+    // them away parses the whole command line.
+    let program = options.launchInputs == .argumentsAndEnvironment ? Noko.programArguments : CommandLine.arguments
+    say("program \(program.dropFirst().joined(separator: " "))")
+    var config = Config()
+    if ProcessInfo.processInfo.environment["NOKO_TEST_WITH_RUN"] == "1" {
+        let effective = try Noko.withRun(config: config, options: options) { run, config in
+            say("run \(run.directory.path)")
+            Noko.logRow("t", ["lr": config.lr])
+            return config
+        }
+        say("config \(String(decoding: try JSONEncoder().encode(effective), as: UTF8.self))")
+        exit(0)
+    }
+    let run: Run
+    do {
+        if arguments[1] == "launch" {
+            run = try Noko.initExtra(config: &config, options: options)
+        } else {
+            run = try Noko.initExtra(config: config, options: options)
+        }
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(2)
+    }
+    let effective = try JSONEncoder().encode(config)
+    say("config \(String(decoding: effective, as: UTF8.self))")
+    say("run \(run.directory.path)")
+    Noko.logRow("t", ["lr": config.lr, "layers": config.model.layers])
+    run.finish()
 default:
     FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))
     exit(2)

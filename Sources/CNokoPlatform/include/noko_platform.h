@@ -1,6 +1,9 @@
 #ifndef NOKO_PLATFORM_H
 #define NOKO_PLATFORM_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 /// Installs handlers for SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGFPE and SIGABRT that write
 /// the signal's name into the already-open file `fd`, rename `pending_path` to
 /// `crash_path`, then hand the signal to whatever handler was installed before (Swift's
@@ -33,5 +36,17 @@ void noko_uninstall_termination_handler(void);
 /// action) and raises it again: by default the process ends as its sender expects (exit
 /// status 128 + sig).
 void noko_raise_default(int sig);
+
+/// SHA-256 state (FIPS 180-4): init, update any number of times, final.
+typedef struct {
+    uint32_t state[8];
+    uint64_t length;
+    uint8_t buffer[64];
+    uint32_t pending;
+} noko_sha256_context;
+
+void noko_sha256_init(noko_sha256_context *context);
+void noko_sha256_update(noko_sha256_context *context, const void *bytes, size_t count);
+void noko_sha256_final(noko_sha256_context *context, uint8_t digest[32]);
 
 #endif

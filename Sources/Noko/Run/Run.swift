@@ -41,13 +41,16 @@ public final class Run: Sendable {
     private let tensorBoard: TensorBoardOutput?
     /// What the error of a failed run goes through before `metadata.json` records it.
     private let redactor: SecretRedactor
+    /// The executable's SHA-256, computed while the program starts.
+    private let buildHash: BackgroundWork?
 
     init(
         directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
         config: JSONValue, logger: NokoLogger, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
         remotes: [any LiveRemote], redactor: SecretRedactor, heartbeatInterval: Duration, crashMarker: CrashMarker?,
-        finishTimeout: Duration
+        finishTimeout: Duration, buildHash: BackgroundWork? = nil
     ) {
+        self.buildHash = buildHash
         self.directory = directory
         self.logDirectory = logDirectory
         self.name = name
@@ -108,6 +111,9 @@ public final class Run: Sendable {
             logger.close()
         }
         crashMarker?.disarm()
+        // The executable's hash lands in metadata.json before the end does, so a finished
+        // run always has it.
+        buildHash?.wait(timeout: status == .killed ? .seconds(1) : .seconds(30))
         // The status is recorded before waiting for the upload: a second Ctrl-C during that
         // wait must not leave the run `running`.
         do {

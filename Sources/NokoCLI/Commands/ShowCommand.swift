@@ -28,7 +28,8 @@ package struct ShowCommand: NokoCommand {
             (flattened with "/" keys, or null), seeds (seeds.json, or null), git (the checkpoint \
             record, or null), remote ({"wandb": {entity, project, run_id, url, mode, sync}} or \
             null; sync: {history_lines, bytes_uploaded, bytes_total, finished, complete, \
-            exit_code, last_error} or null), summary_source ("summary.json" | "noko.ndjson" | \
+            exit_code, last_error} or null), overrides (overrides.json: config_files, \
+            overrides [{source, text, operation, path, value}], defaults; or null), summary_source ("summary.json" | "noko.ndjson" | \
             "csv" | "none"), tables: [{name, file, rows, first_step, last_step, first_time, \
             last_time, column_count, columns: [{name, type, count, null_count, nan_count, last, \
             min, max}]}] (--table and --columns filter tables and columns).

@@ -63,6 +63,7 @@ package struct RunView {
             "end_time": endTime.map(JSONValue.double) ?? .null, "duration": duration.map(JSONValue.double) ?? .null,
             "metadata": run.metadataJSON ?? .null, "config": run.config.map(ConfigFlattening.flattenedObject) ?? .null,
             "seeds": run.seeds?.json ?? .null, "git": gitJSON ?? .null, "remote": remoteJSON ?? .null,
+            "overrides": run.overrides?.json ?? .null,
             "summary_source": .string(summarySource.name),
         ]
         object["tables"] = .array(summary.tables.map { RunView.tableJSON($0, columnCount: $0.columns.count) })
@@ -182,6 +183,15 @@ package struct RunView {
         }
         if let error = metadata?.error { fields.append(("error", "\(error)")) }
         if let argv = metadata?.argv, !argv.isEmpty { fields.append(("command", ShellQuote.line(argv))) }
+        if let words = run.overrides?.launchWords, !words.isEmpty { fields.append(("launched with", ShellQuote.line(words))) }
+        if let links = metadata?.links, !links.isEmpty {
+            fields.append(("links", "\(links.keys.sorted().map { "\($0)=\(links[$0]!.serialized())" }.joined(separator: " "))"))
+        }
+        if let build = metadata?.build {
+            let how = [build.configuration, build.compiler.map { "Swift \($0)" }, build.targetTriple].compactMap { $0 }
+            let digest = build.sha256.map { ", sha256 \($0.prefix(12))" } ?? ""
+            fields.append(("build", "\(build.path ?? build.product ?? "?")\(how.isEmpty ? "" : " (\(how.joined(separator: ", ")))")\(digest)"))
+        }
         if let cwd = metadata?.cwd { fields.append(("cwd", "\(cwd)")) }
         if let host = metadata?.host {
             let who = [metadata?.user.map { "user \($0)" }, metadata?.pid.map { "pid \($0)" }].compactMap { $0 }

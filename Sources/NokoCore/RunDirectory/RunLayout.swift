@@ -28,6 +28,13 @@ package struct RunLayout: Sendable, Hashable {
     package static let metadataName = "metadata.json"
     /// The root seed and each generator's seed.
     package static let seedsName = "seeds.json"
+    /// What the launch gave (overrides and config files, with their sources) and the code's
+    /// defaults.
+    package static let overridesName = "overrides.json"
+    /// The prefix of a config file given at launch, copied (`launch_config_1.yaml`…).
+    package static let launchConfigPrefix = "launch_config_"
+    /// The package's dependency versions, copied from the package root.
+    package static let packageResolvedName = "Package.resolved"
     /// The pretty-printer's rows.
     package static let prettyPrintName = "noko_pprint.log"
     /// noko's own messages (and the program's swift-log messages, when bootstrapped).
@@ -63,6 +70,16 @@ package struct RunLayout: Sendable, Hashable {
     package var metadata: URL { file(Self.metadataName) }
     /// `seeds.json`.
     package var seeds: URL { file(Self.seedsName) }
+    /// `overrides.json`.
+    package var overrides: URL { file(Self.overridesName) }
+    /// `Package.resolved`.
+    package var packageResolved: URL { file(Self.packageResolvedName) }
+
+    /// `launch_config_<n>.<ext>`: the `n`th config file given at launch (1 is the lowest
+    /// precedence), with the extension of its format (`json`, `yaml`).
+    package func launchConfig(_ number: Int, extension pathExtension: String) -> URL {
+        file("\(Self.launchConfigPrefix)\(number).\(pathExtension)")
+    }
     /// `noko_pprint.log`.
     package var prettyPrint: URL { file(Self.prettyPrintName) }
     /// `debug.log`.
