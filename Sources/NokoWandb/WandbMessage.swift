@@ -25,7 +25,7 @@ public struct WandbMessage: Sendable, Equatable, CustomStringConvertible {
     /// characters (from a run name, a server's reply) shown as escapes (``TerminalText``).
     public static let standardError: @Sendable (WandbMessage) -> Void = { message in
         guard message.level >= .info else { return }
-        FileDescriptor.standardError.writeIgnoringErrors(Array("noko: \(TerminalText.escaped(message.description))\n".utf8))
+        ConsoleTee.originalStandardError.writeIgnoringErrors(Array("noko: \(TerminalText.escaped(message.description))\n".utf8))
     }
 }
 

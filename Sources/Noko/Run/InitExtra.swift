@@ -162,10 +162,13 @@ private struct RunStarter {
         }
 
         let sync = startSync(directory: directory, name: name, config: recorded, checkpoint: checkpoint, metadata: metadata, messages: messages)
+        // Last, so that no error path of initExtra leaves the descriptors captured.
+        let console = ConsoleCapture.start(options: options.console, environment: environment, directory: logDirectory, messages: messages)
         let run = Run(
             directory: directory, logDirectory: logDirectory, name: name, distributed: distributed, seed: seedRecord?.root,
             config: recorded, logger: logger, checkpoint: checkpoint, metadata: metadata, sync: sync,
-            heartbeatInterval: options.heartbeatInterval, crashMarker: crashMarker, finishTimeout: options.finishTimeout)
+            heartbeatInterval: options.heartbeatInterval, crashMarker: crashMarker, console: console,
+            finishTimeout: options.finishTimeout)
         RunLifecycle.adopt(run, handleSignals: options.handleSignals)
         return run
     }

@@ -35,6 +35,7 @@ public final class Run: Sendable {
     let sync: WandbSync?
     let heartbeat: IntervalThread
     let crashMarker: CrashMarker?
+    let console: ConsoleCapture?
     private let finished = Mutex<RunMetadata?>(nil)
     private let finishTimeout: Duration
     private let tensorBoard: TensorBoardOutput?
@@ -42,7 +43,8 @@ public final class Run: Sendable {
     init(
         directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
         config: JSONValue, logger: NokoLogger, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
-        sync: WandbSync?, heartbeatInterval: Duration, crashMarker: CrashMarker?, finishTimeout: Duration
+        sync: WandbSync?, heartbeatInterval: Duration, crashMarker: CrashMarker?, console: ConsoleCapture?,
+        finishTimeout: Duration
     ) {
         self.directory = directory
         self.logDirectory = logDirectory
@@ -55,6 +57,7 @@ public final class Run: Sendable {
         self.metadata = metadata
         self.sync = sync
         self.crashMarker = crashMarker
+        self.console = console
         self.finishTimeout = finishTimeout
         tensorBoard = logger.outputs.lazy.compactMap { $0 as? TensorBoardOutput }.first
         summary = RunSummary { [metadata, sync] key, value in
@@ -91,6 +94,9 @@ public final class Run: Sendable {
             return true
         }
         guard claimed else { return }
+        // First: what the program wrote until now is in output.log before anything reads
+        // or uploads it, and nothing the run's end prints is captured.
+        console?.stop(timeout: status == .killed ? 1 : 5)
         heartbeat.stop()
         try? tensorBoard?.writeSessionEnd(status: status == .finished ? .success : .failure)
         if status == .killed {
