@@ -25,8 +25,8 @@
 //       (write(2) on descriptor 1), grandchild=T (a shell writing T-out and T-err), flush,
 //       isatty (prints "isatty <1> <2> columns <n>"), identity (prints "identity <1> <2>"),
 //       progress=N (a bar redrawn N times with \r), burst=BYTES (numbered lines, big writes),
-//       longline=N (one line of N two-byte characters), warn (a noko warning), lines=N
-//       (N numbered lines, a pause every 50), finish, kill9, hang, exit=N.
+//       longline=N (x and N two-byte characters), warn (a noko warning), lines=N
+//       (N numbered lines, a pause every 50), sleep=MS, finish, kill9, hang, exit=N.
 import Foundation
 import Logging
 import Noko
@@ -282,9 +282,8 @@ func consoleActions(runsDir: String, runName: String, actions: [String]) {
                     chunk.removeAll(keepingCapacity: true)
                 }
             }
-            FileHandle.standardError.write(Data("burst lines \(i)\n".utf8))
         case "longline":
-            say(String(repeating: "é", count: Int(value)!))
+            say("x" + String(repeating: "é", count: Int(value)!))
         case "warn":
             Noko.logger.messages.warning("a warning of noko's own")
         case "lines":
@@ -292,6 +291,8 @@ func consoleActions(runsDir: String, runName: String, actions: [String]) {
                 say("line \(i)")
                 if i % 50 == 49 { CurrentProcess.sleep(seconds: 0.002) }
             }
+        case "sleep":
+            CurrentProcess.sleep(seconds: Double(value)! / 1000)
         case "finish":
             run?.finish()
         case "kill9":
