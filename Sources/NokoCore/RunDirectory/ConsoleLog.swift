@@ -140,17 +140,13 @@ package final class ConsoleLogReader {
         return lines
     }
 
-    /// The last `count` lines that pass `include`, reading everything once (the log is
-    /// capped, 100 MiB by default).
-    package static func lastLines(
-        in layout: RunLayout, count: Int, messages: Logging.Logger? = nil, where include: (ConsoleLine) -> Bool = { _ in true }
-    ) throws -> [ConsoleLine] {
-        guard count > 0 else { return [] }
-        let reader = ConsoleLogReader(layout, messages: messages)
+    /// The last `count` lines from here to the end of what is written that pass
+    /// `include`, reading everything once (the log is capped, 100 MiB by default).
+    package func lastLines(_ count: Int, where include: (ConsoleLine) -> Bool = { _ in true }) throws -> [ConsoleLine] {
         var ring: [ConsoleLine] = []
         var next = 0
-        while let line = try reader.next() {
-            guard include(line) else { continue }
+        while let line = try self.next() {
+            guard count > 0, include(line) else { continue }
             if ring.count < count {
                 ring.append(line)
             } else {
