@@ -58,6 +58,7 @@ static int log_fd = -1, index_fd = -1, log_failed;
 static unsigned long long log_size, log_base, rotate_at;
 static char log_path[4096], rotated_log_path[4096], index_path[4096], rotated_index_path[4096];
 static volatile sig_atomic_t window_changed;
+static size_t last_read;
 
 // ---- small async-signal-safe helpers ----
 
@@ -211,19 +212,39 @@ static void append_run(struct stream *s, const unsigned char *bytes, size_t leng
     s->total += length;
 }
 
+// A whole plain line (no `\r`, not too long, nothing pending): copied once, straight to
+// the output buffer. Most lines are such; the general path copies them twice.
+static void emit_plain_line(struct stream *s, const unsigned char *bytes, size_t length, double when) {
+    if (out_length > 0 && (out_code != s->code || OUT_SIZE - out_length < MAX_LINE + MARKER_ROOM)) flush_out();
+    out_code = s->code;
+    out_time = when;
+    memcpy(out_buffer + out_length, bytes, length + 1);
+    out_length += length + 1;
+}
+
 static void fold(struct stream *s, const unsigned char *bytes, size_t length, double when) {
     size_t i = 0;
     while (i < length) {
-        size_t j = i;
-        while (j < length && bytes[j] != '\n' && bytes[j] != '\r') j++;
-        if (j > i) append_run(s, bytes + i, j - i);
-        if (j == length) break;
-        if (bytes[j] == '\n') {
-            emit_line(s, when);
-        } else {
-            s->after_cr = 1;
+        // memchr, not a loop over bytes: the tee must keep up with a program writing
+        // hundreds of megabytes a second.
+        const unsigned char *newline = memchr(bytes + i, '\n', length - i);
+        size_t end = newline ? (size_t)(newline - bytes) : length;
+        const unsigned char *cr = memchr(bytes + i, '\r', end - i);
+        if (newline && !cr && s->total == 0 && !s->after_cr && end - i <= MAX_LINE) {
+            emit_plain_line(s, bytes + i, end - i, when);
+            i = end + 1;
+            continue;
         }
-        i = j + 1;
+        while (cr) {
+            if ((size_t)(cr - bytes) > i) append_run(s, bytes + i, (size_t)(cr - bytes) - i);
+            s->after_cr = 1;
+            i = (size_t)(cr - bytes) + 1;
+            cr = i < end ? memchr(bytes + i, '\r', end - i) : NULL;
+        }
+        if (end > i) append_run(s, bytes + i, end - i);
+        if (!newline) break;
+        emit_line(s, when);
+        i = end + 1;
     }
 }
 
@@ -256,6 +277,7 @@ static int read_stream(struct stream *s) {
         close_stream(s);
         return -1;
     }
+    last_read = (size_t)n;
     double when = now_seconds();
     if (s->forwarding && write_all(s->target, in_buffer, (size_t)n) != 0) {
         // The reader of the original output went away (`| head`) or the terminal hung up:
@@ -341,11 +363,12 @@ static void run_tee(int control_fd) {
             which[count++] = -1;
         }
         if (poll(fds, count, -1) < 0) continue;  // EINTR (a window change)
+        int small = 0;
         for (nfds_t i = 0; i < count; i++) {
             if (!fds[i].revents) continue;
             if (which[i] >= 0) {
                 struct stream *s = &streams[which[i]];
-                if (s->fd >= 0) read_stream(s);
+                if (s->fd >= 0 && read_stream(s) > 0 && last_read < 65536) small = 1;
             } else {
                 unsigned char request;
                 ssize_t n = read(control_fd, &request, 1);
@@ -358,6 +381,13 @@ static void run_tee(int control_fd) {
                     control_fd = -1;
                 }
             }
+        }
+        if (small) {
+            // A program writing fast in small pieces (stdio's 4 KiB) would wake the tee for
+            // each: let the pipe gather for a millisecond instead (no one sees that delay on
+            // a terminal), so the writes do not each pay for a wake-up.
+            struct timespec pause = {0, 1000 * 1000};
+            nanosleep(&pause, NULL);
         }
     }
 }

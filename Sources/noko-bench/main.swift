@@ -17,9 +17,11 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("cli", cliBenchmark),
     ("report", reportBenchmark),
     ("terminal", terminalBenchmark),
+    ("console-capture", consoleCaptureBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == consoleChildMode { try consoleCaptureChild(arguments) }
 let selected = arguments.filter { !$0.hasPrefix("-") }
 let wanted = selected.isEmpty || selected == ["all"] ? cases.map(\.name) : selected
 for name in wanted {
