@@ -95,6 +95,12 @@ package enum CurrentProcess {
         #endif
     }
 
+    /// Writes out what the C library's output streams hold in their buffers (`fflush(NULL)`):
+    /// Swift's `print` is buffered when standard output is not a terminal.
+    package static func flushStandardOutput() {
+        fflush(nil)
+    }
+
     /// Suspends the calling thread for `seconds` (`nanosleep(2)`, resumed after signals).
     package static func sleep(seconds: Double) {
         guard seconds > 0 else { return }

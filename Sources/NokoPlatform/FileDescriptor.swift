@@ -290,6 +290,13 @@ package struct FileDescriptor: Sendable, Hashable {
         return UInt64(info.st_size)
     }
 
+    /// What `fstat(2)` says about the open file.
+    package func info() throws(NokoSystemError) -> FileSystem.Info {
+        var info = stat()
+        guard fstat(rawValue, &info) == 0 else { throw NokoSystemError("stat", path: path) }
+        return FileSystem.Info(info)
+    }
+
     /// Cuts the file to `length` bytes (`ftruncate(2)`).
     package func truncate(to length: UInt64) throws(NokoSystemError) {
         while true {

@@ -19,10 +19,12 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("report", reportBenchmark),
     ("terminal", terminalBenchmark),
     ("secrets", secretsBenchmark),
+    ("console-capture", consoleCaptureBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == "--launch-child" { try launchChild(Array(arguments.dropFirst())) }
+if arguments.first == consoleChildMode { try consoleCaptureChild(arguments) }
 let selected = arguments.filter { !$0.hasPrefix("-") }
 let wanted = selected.isEmpty || selected == ["all"] ? cases.map(\.name) : selected
 for name in wanted {

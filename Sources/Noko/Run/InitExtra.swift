@@ -282,11 +282,13 @@ private struct RunStarter {
         }
 
         let remotes = startRemotes(directory: directory, name: name, config: recorded, checkpoint: checkpoint, metadata: metadata, messages: messages)
+        // Last, so that no error path of initExtra leaves the descriptors captured.
+        let console = ConsoleCapture.start(options: options.console, environment: environment, directory: logDirectory, messages: messages)
         let run = Run(
             directory: directory, logDirectory: logDirectory, name: name, distributed: distributed, seed: seedRecord?.root,
             config: recorded, logger: logger, checkpoint: checkpoint, metadata: metadata, remotes: remotes, redactor: redactor,
-            heartbeatInterval: options.heartbeatInterval, crashMarker: crashMarker, finishTimeout: options.finishTimeout,
-            buildHash: buildHash)
+            heartbeatInterval: options.heartbeatInterval, crashMarker: crashMarker, console: console,
+            finishTimeout: options.finishTimeout, buildHash: buildHash)
         RunLifecycle.adopt(run, handleSignals: options.handleSignals)
         return run
     }

@@ -36,6 +36,7 @@ public final class Run: Sendable {
     let remotes: [any LiveRemote]
     let heartbeat: IntervalThread
     let crashMarker: CrashMarker?
+    let console: ConsoleCapture?
     private let finished = Mutex<RunMetadata?>(nil)
     private let finishTimeout: Duration
     private let tensorBoard: TensorBoardOutput?
@@ -48,7 +49,7 @@ public final class Run: Sendable {
         directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
         config: JSONValue, logger: NokoLogger, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
         remotes: [any LiveRemote], redactor: SecretRedactor, heartbeatInterval: Duration, crashMarker: CrashMarker?,
-        finishTimeout: Duration, buildHash: BackgroundWork? = nil
+        console: ConsoleCapture?, finishTimeout: Duration, buildHash: BackgroundWork? = nil
     ) {
         self.buildHash = buildHash
         self.directory = directory
@@ -62,6 +63,7 @@ public final class Run: Sendable {
         self.metadata = metadata
         self.remotes = remotes
         self.crashMarker = crashMarker
+        self.console = console
         self.finishTimeout = finishTimeout
         self.redactor = redactor
         tensorBoard = logger.outputs.lazy.compactMap { $0 as? TensorBoardOutput }.first
@@ -100,6 +102,9 @@ public final class Run: Sendable {
             return true
         }
         guard claimed else { return }
+        // First: what the program wrote until now is in output.log before anything reads
+        // or uploads it, and nothing the run's end prints is captured.
+        console?.stop(timeout: status == .killed ? 1 : 5)
         heartbeat.stop()
         try? tensorBoard?.writeSessionEnd(status: status == .finished ? .success : .failure)
         if status == .killed {

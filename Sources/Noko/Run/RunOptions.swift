@@ -65,6 +65,8 @@ public struct RunOptions: Sendable {
     public var handleSignals = true
     /// How long `finish()` waits for the wandb upload before leaving it for `noko-run sync`.
     public var finishTimeout = Duration.seconds(30)
+    /// Console capture into `output.log` (on by default; also off with `NOKO_CONSOLE=off`).
+    public var console = ConsoleOptions()
     /// The environment noko reads (`RANK`, `WANDB_*`, `NOKO_*`…); the process's by default.
     public var environment: [String: String]?
     /// The program's name in the default run name and the metadata.

@@ -1,6 +1,7 @@
 import Foundation
 import Noko
 import NokoCore
+import NokoPlatform
 import NokoGit
 import NokoWandb
 
@@ -65,9 +66,41 @@ package struct RunView {
             "seeds": run.seeds?.json ?? .null, "git": gitJSON ?? .null, "remote": remoteJSON ?? .null,
             "overrides": run.overrides?.json ?? .null,
             "summary_source": .string(summarySource.name),
+            "last_output": lastOutput.map { lines in
+                .array(lines.map { line in
+                    [
+                        "stream": .string(line.stream.rawValue), "time": line.time.map(JSONValue.double) ?? .null,
+                        "text": .string(String(decoding: line.text, as: UTF8.self)),
+                    ]
+                })
+            } ?? .null,
         ]
         object["tables"] = .array(summary.tables.map { RunView.tableJSON($0, columnCount: $0.columns.count) })
         return .object(object)
+    }
+
+    /// How many lines of `output.log` `show` prints for a run that did not finish.
+    static let lastOutputLines = 10
+
+    /// The last lines of the console output of a run that failed, was killed or died (what
+    /// it said before it ended), nil for other runs or when nothing was captured.
+    var lastOutput: [ConsoleLine]? {
+        // A `running` run whose process is gone from this machine (`kill -9`) reads `stale`
+        // only after three heartbeats; its last words matter now.
+        let gone = status == .running && run.metadata?.host == CurrentProcess.hostName
+            && run.metadata?.pid.map { !CurrentProcess.isAlive(Int32($0)) } == true
+        guard [.failed, .killed, .stale].contains(status) || gone, ConsoleLogReader.exists(in: run.layout) else { return nil }
+        let lines = (try? ConsoleLogReader(run.layout).lastLines(Self.lastOutputLines)) ?? []
+        return lines.isEmpty ? nil : lines
+    }
+
+    /// A console line for the terminal: colour passes when colour is on (every other
+    /// sequence shows as text), control characters are escapes otherwise; stderr in red.
+    func outputLineText(_ line: ConsoleLine) -> TerminalText {
+        guard context.terminal.colour else { return "\(String(decoding: line.text, as: UTF8.self))" }
+        let shown = String(decoding: TerminalText.ColourPassingFilter.filtered(line.text, passingBareCarriageReturns: false), as: UTF8.self)
+        let text = TerminalText(verbatim: shown)
+        return line.stream == .stderr ? TerminalText(verbatim: "\u{1B}[31m") + text + TerminalText(verbatim: "\u{1B}[0m") : text
     }
 
     var gitJSON: JSONValue? {
@@ -142,6 +175,9 @@ package struct RunView {
         case .sidecar, .none: break
         case .journal: notes.append("no summary.json: tables rebuilt by reading noko.ndjson")
         case .csv: notes.append("no summary.json or noko.ndjson: tables rebuilt by reading the CSV files")
+        }
+        if let lines = lastOutput {
+            model["output"] = ["lines": lines.map(outputLineText), "count": lines.count]
         }
         model["notes"] = notes
         model["has_notes"] = !notes.isEmpty

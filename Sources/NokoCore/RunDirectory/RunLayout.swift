@@ -39,6 +39,14 @@ package struct RunLayout: Sendable, Hashable {
     package static let prettyPrintName = "noko_pprint.log"
     /// noko's own messages (and the program's swift-log messages, when bootstrapped).
     package static let debugLogName = "debug.log"
+    /// The program's console output (stdout and stderr), as it wrote it.
+    package static let outputLogName = "output.log"
+    /// Which stream each byte range of `output.log` came from, and when.
+    package static let outputIndexName = "output.index"
+    /// `output.log` once rotated away (the cap was reached).
+    package static let rotatedOutputLogName = "output.1.log"
+    /// `output.index` once rotated away.
+    package static let rotatedOutputIndexName = "output.1.index"
     /// Written by the crash handler: the signal the process died of.
     package static let crashName = "crash"
     /// The crash marker's file while armed, renamed to ``crashName`` by the handler.
@@ -84,6 +92,14 @@ package struct RunLayout: Sendable, Hashable {
     package var prettyPrint: URL { file(Self.prettyPrintName) }
     /// `debug.log`.
     package var debugLog: URL { file(Self.debugLogName) }
+    /// `output.log`.
+    package var outputLog: URL { file(Self.outputLogName) }
+    /// `output.index`.
+    package var outputIndex: URL { file(Self.outputIndexName) }
+    /// `output.1.log`.
+    package var rotatedOutputLog: URL { file(Self.rotatedOutputLogName) }
+    /// `output.1.index`.
+    package var rotatedOutputIndex: URL { file(Self.rotatedOutputIndexName) }
     /// `crash`.
     package var crash: URL { file(Self.crashName) }
     /// `.crash-pending`.
