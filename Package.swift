@@ -96,7 +96,9 @@ let package = Package(
             name: "NokoTests",
             dependencies: [
                 "Noko", "NokoTestSupport", "noko-test-child", "NokoWandbTestSupport", .product(name: "InMemoryLogging", package: "swift-log"),
-            ]
+            ],
+            // The fake NVML library, compiled by the system sampler's tests.
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "NokoCLITests",

@@ -36,6 +36,8 @@ public final class Run: Sendable {
     let remotes: [any LiveRemote]
     let heartbeat: IntervalThread
     let crashMarker: CrashMarker?
+    /// The `system` table's sampler, when it is on.
+    let systemSampler: SystemSampler?
     private let finished = Mutex<RunMetadata?>(nil)
     private let finishTimeout: Duration
     private let tensorBoard: TensorBoardOutput?
@@ -43,8 +45,10 @@ public final class Run: Sendable {
     init(
         directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
         config: JSONValue, logger: NokoLogger, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
-        remotes: [any LiveRemote], heartbeatInterval: Duration, crashMarker: CrashMarker?, finishTimeout: Duration
+        remotes: [any LiveRemote], heartbeatInterval: Duration, crashMarker: CrashMarker?, finishTimeout: Duration,
+        systemSampler: SystemSampler? = nil
     ) {
+        self.systemSampler = systemSampler
         self.directory = directory
         self.logDirectory = logDirectory
         self.name = name
@@ -93,6 +97,8 @@ public final class Run: Sendable {
         }
         guard claimed else { return }
         heartbeat.stop()
+        // The last sample, while the outputs are still open: even a short run has its figures.
+        systemSampler?.stop()
         try? tensorBoard?.writeSessionEnd(status: status == .finished ? .success : .failure)
         if status == .killed {
             // The process ends in a moment; rows other threads log until then still reach

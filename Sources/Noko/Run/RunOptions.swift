@@ -43,6 +43,13 @@ public struct RunOptions: Sendable {
     public var handleSignals = true
     /// How long `finish()` waits for the wandb upload before leaving it for `noko-run sync`.
     public var finishTimeout = Duration.seconds(30)
+    /// How often the reserved `system` table is sampled (process and machine CPU, memory,
+    /// disk, network, GPUs), besides one sample when the run starts and one when it
+    /// finishes; nil turns it off. `NOKO_SYSTEM=off` also turns it off, and
+    /// `NOKO_SYSTEM=<seconds>` sets the interval.
+    public var systemSampleInterval: Duration? = RunOptions.defaultSystemSampleInterval
+    /// Where NVML is loaded from: the driver's `libnvidia-ml.so.1`, or a fake one in tests.
+    package var nvmlLibrary = NVML.defaultLibrary
     /// The environment noko reads (`RANK`, `WANDB_*`, `NOKO_*`…); the process's by default.
     public var environment: [String: String]?
     /// The program's name in the default run name and the metadata.
@@ -50,6 +57,9 @@ public struct RunOptions: Sendable {
 
     /// The defaults.
     public init() {}
+
+    /// The system table's default sampling interval: 10 s, as MLflow's.
+    package static let defaultSystemSampleInterval = Duration.seconds(10)
 
     var resolvedEnvironment: [String: String] { environment ?? ProcessInfo.processInfo.environment }
     var resolvedProgram: String { program ?? ProcessInfo.processInfo.processName }
