@@ -91,7 +91,7 @@ import Testing
         let json = try JSONValue(parsing: fixtures.run(["show", "runs/train_a", "--json"]))
         #expect(Set(json.objectValue!.keys) == [
             "name", "path", "source", "status", "start_time", "end_time", "duration", "metadata", "config", "seeds", "git",
-            "remote", "summary_source", "tables",
+            "remote", "summary_source", "resources", "tables",
         ])
         #expect(json["name"] == "train_a")
         #expect(json["status"] == "finished")

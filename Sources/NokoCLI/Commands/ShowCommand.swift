@@ -13,7 +13,8 @@ package struct ShowCommand: NokoCommand {
             informative numeric columns (varying; names like loss/acc/reward first) with last \
             value, min, max and a sparkline drawn from summary.json. Without summary.json (a \
             Python noko run, or one killed before its first flush) the journal or the CSV files \
-            are streamed instead.
+            are streamed instead. A run with a system table (noko's own samples) gets a \
+            usage line: peak RSS, mean CPU of the process, mean GPU utilization.
 
             EXAMPLES
               noko-run show runs/train_2026-11-27T102738
@@ -29,7 +30,9 @@ package struct ShowCommand: NokoCommand {
             record, or null), remote ({"wandb": {entity, project, run_id, url, mode, sync}} or \
             null; sync: {history_lines, bytes_uploaded, bytes_total, finished, complete, \
             exit_code, last_error} or null), summary_source ("summary.json" | "noko.ndjson" | \
-            "csv" | "none"), tables: [{name, file, rows, first_step, last_step, first_time, \
+            "csv" | "none"), resources ({peak_rss_bytes, mean_cpu_percent, \
+            mean_gpu_utilization_percent}, each a number or null, from the system table; null \
+            without one), tables: [{name, file, rows, first_step, last_step, first_time, \
             last_time, column_count, columns: [{name, type, count, null_count, nan_count, last, \
             min, max}]}] (--table and --columns filter tables and columns).
             """
