@@ -127,7 +127,8 @@ private func between(_ value: Int64?, _ before: Int64, _ after: Int64, slack: In
         sampler.sampleNow()
         let busy = try #require(double(memory.rows(in: "system").last, "process/cpu_percent"))
 
-        CurrentProcess.sleep(seconds: min(busyWall, 2))
+        // Over a second: the idle row's rate is then taken against the busy one.
+        CurrentProcess.sleep(seconds: max(1.2, min(busyWall, 2)))
         sampler.sampleNow()
         let idle = try #require(double(memory.rows(in: "system").last, "process/cpu_percent"))
 
@@ -185,8 +186,25 @@ private func between(_ value: Int64?, _ before: Int64, _ after: Int64, slack: In
         #expect(warnings.first?.contains("Unknown Error") == true)
     }
 
-    @Test func theRealNVMLWhenThisMachineHasIt() throws {
-        guard case .success(let nvml) = NVML.load(path: NVML.defaultLibrary) else { return }
+    @Test func aLibraryThatIsNotNVMLIsNotUsed() throws {
+        #if os(Linux)
+        guard case .failure(let error) = NVML.load(path: "libc.so.6") else {
+            Issue.record("libc was taken for NVML")
+            return
+        }
+        #expect(error.description.contains("lacks nvmlInit_v2"), "\(error)")
+        #endif
+        guard case .failure(let missing) = NVML.load(path: "/nonexistent/libnvidia-ml.so.1") else {
+            Issue.record("a missing library loaded")
+            return
+        }
+        #expect(missing.description.contains("/nonexistent/libnvidia-ml.so.1"), "\(missing)")
+    }
+
+    /// Hardware, not a package: machines without an NVIDIA driver skip it.
+    @Test(.enabled(if: (try? NVML.load(path: NVML.defaultLibrary).get()) != nil, "no NVIDIA driver (libnvidia-ml.so.1) on this machine"))
+    func theRealNVMLWhenThisMachineHasIt() throws {
+        let nvml = try NVML.load(path: NVML.defaultLibrary).get()
         let (sampler, memory, _, logger) = sampler(nvml: NVML.defaultLibrary)
         defer { logger.close() }
         sampler.sampleNow()
@@ -240,6 +258,30 @@ private func between(_ value: Int64?, _ before: Int64, _ after: Int64, slack: In
         #expect(off.wait() == 0, "\(off.stderr)")
         let offJournal = try String(contentsOfFile: runs.appendingPathComponent("off/noko.ndjson").path, encoding: .utf8)
         #expect(!offJournal.contains("\"$table\":\"system\""))
+    }
+
+    @Test func theFinishingSampleRightAfterAPeriodicOneTakesItsRateOverTheIntervalBefore() throws {
+        let (sampler, memory, _, logger) = sampler()
+        defer { logger.close() }
+        func cpu() -> Double {
+            let t = WallClock.processCPUTime()
+            return t.user + t.system
+        }
+        CurrentProcess.sleep(seconds: 1.1)
+        let (cpuBefore, wallBefore) = (cpu(), WallClock.monotonic())
+        sampler.sampleNow()
+        // Busy for a while (over a second), then two samples microseconds apart: the
+        // second's rate covers the busy stretch, not the microseconds.
+        var sink = 0.0
+        while WallClock.monotonic() - wallBefore < 1.2 { for i in 0..<10_000 { sink += Double(i).squareRoot() } }
+        #expect(sink > 0)
+        sampler.sampleNow()
+        sampler.sampleNow()
+        let (cpuAfter, wallAfter) = (cpu(), WallClock.monotonic())
+        let expected = (cpuAfter - cpuBefore) / (wallAfter - wallBefore) * 100
+        let rows = memory.rows(in: "system")
+        let last = try #require(double(rows.last, "process/cpu_percent"))
+        #expect(abs(last - expected) < expected * 0.5 + 5, "\(last) %, expected about \(expected) %")
     }
 
     @Test func anIntervalSamplesInTheBackground() throws {

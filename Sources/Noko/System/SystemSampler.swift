@@ -9,8 +9,9 @@ import Synchronization
 /// finishes), so the journal, CSV, `summary.json`, `noko-run` and every remote see it like
 /// any other table.
 ///
-/// Rates (CPU %) cover the time since the previous sample, so the first row has none;
-/// disk and network bytes count from the first sample.
+/// Rates (CPU %) cover the time since the previous sample (at least a second back when
+/// there is an older one), so the first row has none; disk and network bytes count from
+/// the first sample.
 package final class SystemSampler: Sendable {
     /// What to sample and how often.
     package struct Settings: Sendable {
@@ -32,6 +33,7 @@ package final class SystemSampler: Sendable {
         let reader = SystemCounterReader()
         var first: SystemCounters?
         var previous: SystemCounters?
+        var beforePrevious: SystemCounters?
         /// GPU metrics already reported as failing, so each is reported once.
         var failedMetrics: Set<String> = []
         var stopped = false
@@ -65,6 +67,11 @@ package final class SystemSampler: Sendable {
         }
     }
 
+    deinit {
+        // Not `stop()`: the last reference may be dropped on the sampling thread itself.
+        thread.withLock { $0?.requestStop() }
+    }
+
     /// The GPUs (and MIG devices) found, by their key in the table (`0`, `0/mig/1`).
     package var gpuDevices: [String] { nvml?.devices.map(\.key) ?? [] }
 
@@ -95,7 +102,10 @@ package final class SystemSampler: Sendable {
         let now = s.reader.read()
         let first = s.first ?? now
         if s.first == nil { s.first = now }
-        defer { s.previous = now }
+        defer {
+            s.beforePrevious = s.previous
+            s.previous = now
+        }
         var pairs: [(String, Scalar)] = []
         pairs.reserveCapacity(24)
         func add(_ key: String, _ value: UInt64?) {
@@ -112,11 +122,16 @@ package final class SystemSampler: Sendable {
             return current >= start ? current - start : 0
         }
 
-        // Rates need a previous reading some time ago (the finishing sample may follow a
-        // periodic one within microseconds).
+        // Rates are taken against the previous sample, or the one before it when the
+        // previous is under a second old (the finishing sample may follow a periodic one
+        // within microseconds); a short run's last row covers the whole run.
         var processCPU: Double?
         var machineCPU: Double?
-        if let previous = s.previous, case let wall = now.monotonicTime - previous.monotonicTime, wall >= 0.01 {
+        var reference = s.previous
+        if let previous = s.previous, now.monotonicTime - previous.monotonicTime < 1, let older = s.beforePrevious {
+            reference = older
+        }
+        if let previous = reference, case let wall = now.monotonicTime - previous.monotonicTime, wall > 0 {
             processCPU = max(0, now.processCPUSeconds - previous.processCPUSeconds) / wall * 100
             if let total = now.machineTotalTicks, let busy = now.machineBusyTicks,
                 let previousTotal = previous.machineTotalTicks, let previousBusy = previous.machineBusyTicks, total > previousTotal
@@ -145,7 +160,9 @@ package final class SystemSampler: Sendable {
         add(SystemTable.networkReceivedBytes, since(\.networkReceivedBytes))
         add(SystemTable.networkSentBytes, since(\.networkSentBytes))
         nvml?.sample(into: &pairs, processID: processID) { failure in
-            if s.failedMetrics.insert(failure.metric).inserted { failures.append(failure) }
+            // A device without the reading (a MIG parent's utilization) must not hide
+            // another's real failure of the same metric.
+            if s.failedMetrics.insert("\(failure.metric)|\(failure.isNotSupported)").inserted { failures.append(failure) }
         }
         return pairs
     }

@@ -162,7 +162,8 @@ public final class NokoLogger: Sendable {
     /// Logs one row into `table`.
     ///
     /// - Parameters:
-    ///   - table: the table's name; any string (it is mapped to a safe file name).
+    ///   - table: the table's name; any string (it is mapped to a safe file name) but
+    ///     `system`, noko's own samples: rows for it go to `system_1`, with one warning.
     ///   - row: a dictionary (`[String: Any]`, `KeyValuePairs`), a struct or class whose
     ///     stored properties become columns, or any value noko can summarize.
     ///   - step: the row's step; by default one more than the table's previous step
