@@ -76,7 +76,9 @@ let package = Package(
         .executableTarget(name: "noko-example", dependencies: ["Noko", "NokoPlatform"]),
         .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoPlatform", "NokoRemoteSync", "NokoWandb", "NokoWandbTestSupport", "NokoCLI"]),
         // A child process the tests start, signal and kill; not a product.
-        .executableTarget(name: "noko-test-child", dependencies: ["Noko", "NokoPlatform", .product(name: "Logging", package: "swift-log"), "NokoRemoteSync", "NokoWandb"]),
+        .executableTarget(
+            name: "noko-test-child",
+            dependencies: ["Noko", "NokoPlatform", "NokoTestSupport", .product(name: "Logging", package: "swift-log"), "NokoRemoteSync", "NokoWandb"]),
 
         .testTarget(
             name: "NokoCoreTests",
@@ -97,8 +99,9 @@ let package = Package(
             dependencies: [
                 "Noko", "NokoTestSupport", "noko-test-child", "NokoWandbTestSupport", .product(name: "InMemoryLogging", package: "swift-log"),
             ],
-            // The fake NVML library, compiled by the system sampler's tests.
-            exclude: ["Fixtures"]
+            // python: the interop scripts; Fixtures: the fake NVML library the system
+            // sampler's tests compile.
+            exclude: ["python", "Fixtures"]
         ),
         .testTarget(
             name: "NokoCLITests",

@@ -29,7 +29,13 @@ python)
     missing=()
     for p in $packages; do
         module=${p%%=*}; module=${module%%[<>]*}
-        python3 -c "import $module" 2>/dev/null || missing+=("$p")
+        if [ "$p" != "${p#*==}" ]; then
+            # A pinned version: installed at another version counts as missing.
+            python3 -c "import $module, importlib.metadata as m, sys; sys.exit(m.version('$module') != '${p#*==}')" 2>/dev/null \
+                || missing+=("$p")
+        else
+            python3 -c "import $module" 2>/dev/null || missing+=("$p")
+        fi
     done
     [ ${#missing[@]} -eq 0 ] && exit 0
     echo "noko: installing Python packages for the interop tests: ${missing[*]}"

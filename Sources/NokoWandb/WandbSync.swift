@@ -207,7 +207,7 @@ package final class WandbSync: LiveRemote {
             runName: run.runName, startTime: run.startTime, displayName: settings.displayName ?? run.runName,
             group: settings.group, jobType: settings.jobType, tags: settings.tags, notes: settings.notes,
             host: run.host, program: run.program, commit: run.gitCommit,
-            repo: run.gitRemoteURL.map(BaseURL.strippingUserinfo), config: run.config)
+            repo: run.gitRemoteURL.map(SecretRedactor.strippingCredentials), config: run.config)
         let url = settings.entity.map {
             WandbSettings.runURL(appURL: settings.appURL, entity: $0, project: settings.project, runID: settings.runID)
         }

@@ -17,6 +17,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("cli", cliBenchmark),
     ("report", reportBenchmark),
     ("terminal", terminalBenchmark),
+    ("secrets", secretsBenchmark),
     ("system-sampler", systemSamplerBenchmark),
 ]
 

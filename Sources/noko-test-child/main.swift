@@ -12,16 +12,24 @@
 //   noko-test-child parquet DIR
 //       logs rows forever into DIR/noko.ndjson and DIR/t.parquet (tiny row groups, so that
 //       a kill is likely to land in the middle of an append), printing "logged <i>".
+//   noko-test-child outputs RUNS_DIR RUN_NAME [OPTION…]
+//       Noko.initialize with OutputOptions from the options; see the mode below
+//       (Tests/NokoTests/RunOptionsTests.swift).
 //   noko-test-child hostile RUNS_DIR RUN_NAME VALUE [ARGUMENT…]
 //       a finished run whose config keys and values, table names, keys, string values and
 //       summary hold VALUE (and a NUL), and whose argv holds the ARGUMENTs; a NaN in an
 //       array under a key holding VALUE makes noko warn about that key
 //       (Tests/NokoCLITests/HostileRunTests.swift). NOKO_TEST_CHECKPOINT=1 checkpoints.
+//   noko-test-child secrets RUNS_DIR RUN_NAME [ARGUMENT…]
+//       a failed run (its error holds a token) whose config, rows, summary and argv hold
+//       SecretCorpus's positives and negatives, besides the config of issue 27; wandb from
+//       the environment (Tests/NokoTests/SecretRedactionTests.swift).
 import Foundation
 import Logging
 import Noko
 import NokoPlatform
 import NokoRemoteSync
+import NokoTestSupport
 import NokoWandb
 
 /// Past this many rows a child logging "forever" slows to about a row per millisecond: the
@@ -71,6 +79,11 @@ case "extra":
             var maxTokens = 256
         }
     }
+    // The environment varies the run: NOKO_TEST_REDACT=0 (redactSecrets off),
+    // NOKO_TEST_SEED_POLICY=always|never, NOKO_TEST_SEED=<text>|none (a dictionary config
+    // whose seed is that text, or which has none), NOKO_TEST_TB_HPARAMS=1, NOKO_TEST_SUMMARY=1
+    // (sets run.summary values), NOKO_TEST_FLUSH_MS (the flush interval).
+    let environment = ProcessInfo.processInfo.environment
     let runsDir = arguments[2]
     let name = arguments[3] == "-" ? nil : arguments[3]
     let rows = arguments[4] == "forever" ? Int.max : Int(arguments[4])!
@@ -78,9 +91,13 @@ case "extra":
     var options = RunOptions()
     options.runsDir = runsDir
     options.runName = name
-    options.checkpoint = ProcessInfo.processInfo.environment["NOKO_TEST_CHECKPOINT"] == "1"
-    options.heartbeatInterval = .milliseconds(Int(ProcessInfo.processInfo.environment["NOKO_TEST_HEARTBEAT_MS"] ?? "30000")!)
-    options.resume = ProcessInfo.processInfo.environment["NOKO_TEST_RESUME"] == "1"
+    options.checkpoint = environment["NOKO_TEST_CHECKPOINT"] == "1"
+    options.heartbeatInterval = .milliseconds(Int(environment["NOKO_TEST_HEARTBEAT_MS"] ?? "30000")!)
+    options.resume = environment["NOKO_TEST_RESUME"] == "1"
+    options.redactSecrets = environment["NOKO_TEST_REDACT"] != "0"
+    options.seedPolicy = environment["NOKO_TEST_SEED_POLICY"].flatMap(SeedPolicy.init(rawValue:)) ?? .ifPresent
+    options.outputs.tensorBoardHyperparameters = environment["NOKO_TEST_TB_HPARAMS"] == "1"
+    if let milliseconds = environment["NOKO_TEST_FLUSH_MS"].flatMap(Int.init) { options.outputs.flushInterval = .milliseconds(milliseconds) }
     if ProcessInfo.processInfo.environment["NOKO_TEST_BOOTSTRAP"] == "1" {
         Noko.bootstrapLogging()
         Logger(label: "app").info("before the run: stderr only")
@@ -96,8 +113,19 @@ case "extra":
             exit(0)
         }
     }
-    let run = try Noko.initExtra(config: Config(), options: options)
+    let run: Run
+    if let seed = environment["NOKO_TEST_SEED"] {
+        var config: [String: Any] = ["lr": 0.1, "depth": 3]
+        if seed != "none" { config["seed"] = Int(seed) ?? seed as Any }
+        run = try Noko.initExtra(config: config, options: options)
+    } else {
+        run = try Noko.initExtra(config: Config(), options: options)
+    }
     say("run \(run.directory.path)")
+    if environment["NOKO_TEST_SUMMARY"] == "1" {
+        run.summary["best_accuracy"] = .double(0.875)
+        run.summary["verdict"] = "good"
+    }
     Logger(label: "app").info("hello from the app")
     Logger(label: "app").warning("a warning from the app")
     var i = 0
@@ -118,6 +146,35 @@ case "extra":
     default:
         exit(Int32(then.split(separator: " ").last.flatMap { Int32($0) } ?? 0))
     }
+case "outputs":
+    // noko-test-child outputs RUNS_DIR RUN_NAME [OPTION…]: Noko.initialize with OutputOptions
+    // from the options (csv=off, pprint=off, statistics=off, tensorboard=off, stdout=LEVEL,
+    // stderr=LEVEL), then a RESULTS row with a NaN (noko warns about it), an INFO row, and a
+    // summarizer declared twice (noko warns that the second replaces the first).
+    var options = OutputOptions()
+    for option in arguments.dropFirst(4) {
+        let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+        let level = parts.count == 2 ? LogLevel(parsing: parts[1]) : nil
+        switch parts[0] {
+        case "csv": options.csvLevel = level
+        case "pprint": options.prettyPrintLevel = level
+        case "statistics": options.statisticsLevel = level
+        case "tensorboard": options.tensorBoardLevel = level
+        case "stdout": options.standardOutputLevel = level
+        case "stderr": options.stderrLevel = level ?? .critical
+        default:
+            FileHandle.standardError.write(Data("unknown option \(option)\n".utf8))
+            exit(2)
+        }
+    }
+    struct Point { var x: Double }
+    try Noko.initialize(runsDir: arguments[2], runName: arguments[3], options: options)
+    Noko.logRow("epoch", ["accuracy": 0.75, "loss": Double.nan], level: .results)
+    Noko.logRow("t", ["x": 1], level: .info)
+    Noko.declareSummarizer(for: Point.self) { point, prefix, summary in summary.add(prefix + ".x", .double(point.x)) }
+    Noko.declareSummarizer(for: Point.self) { point, prefix, summary in summary.add(prefix + ".x2", .double(point.x * 2)) }
+    Noko.logRow("points", ["p": Point(x: 1.5)], level: .info)
+    Noko.close()
 case "adopt":
     // noko-test-child adopt: logRow first (auto-initializing under ./runs), then initExtra twice.
     Noko.logRow("t", ["i": 0])
@@ -209,6 +266,68 @@ case "hostile":
     run.summary["s" + value] = .string(value)
     say("run \(run.directory.path)")
     run.finish()
+case "secrets":
+    struct Service: Codable {
+        var name = "s3"
+        var secret_access_key = "hunter5key"
+    }
+    // The config of issue 27, as a new user would write it.
+    struct IssueConfig: Codable {
+        var seed = 1
+        var endpoints = ["https://api.example.com/v1?token=hunter4&x=1", "https://u:hunter5@h.example.com/"]
+        var githubPAT = "ghp_hunter9abcdefghijklmnopqrstuvwxyz0123"
+        var password = "hunter3pw"
+        var hfToken = "hunter6hf"
+        var services = [Service()]
+        var OPENAI_API_KEY = "hunter7oa"
+        var authHeader = "hunter8ah"
+    }
+    var options = RunOptions()
+    options.runsDir = arguments[2]
+    options.runName = arguments[3]
+    options.checkpoint = false
+    options.unredactedKeys = ["kept_token", "kept/token"]
+    // The corpus at the top level, beside the issue's config, all through the config encoder.
+    struct CorpusConfig: Encodable {
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            try container.encode(IssueConfig(), forKey: Key(stringValue: "issue"))
+            try container.encode(SecretCorpus.keptToken, forKey: Key(stringValue: "kept_token"))
+            for example in SecretCorpus.positives { try container.encode(example.value, forKey: Key(stringValue: example.key)) }
+            for example in SecretCorpus.negatives { try container.encode(example.value, forKey: Key(stringValue: example.key)) }
+        }
+    }
+    let config = CorpusConfig()
+    struct Diverged: Error, CustomStringConvertible {
+        var description: String { "the experiment diverged; retry with \(SecretCorpus.tokens[0].value)" }
+    }
+    do {
+        try Noko.withRun(config: config, options: options) { run in
+            say("run \(run.directory.path)")
+            for step in 0..<3 {
+                Noko.logRow("auth", ["token": SecretCorpus.tokens[0].value, "step_loss": 1 / Double(step + 1)] as [String: Any])
+                var tokens: [String: Any] = ["n": step]
+                for example in SecretCorpus.tokens { tokens[example.key] = example.value }
+                Noko.logRow("corpus", tokens, level: .results)
+                var plain: [String: Any] = ["n": 123_456_789_012 + step, "x": 0.25]
+                for example in SecretCorpus.negatives { plain[example.key] = example.value }
+                Noko.logRow("plain", plain, level: .results)
+                Noko.logRow("kept", ["token": SecretCorpus.keptToken])
+            }
+            for example in SecretCorpus.positives { run.summary[example.key] = .string(example.value) }
+            for example in SecretCorpus.negatives { run.summary[example.key] = .string(example.value) }
+            run.summary["best"] = .object(["api_key": "hunter9sum", "value": 0.5])
+            throw Diverged()
+        }
+    } catch {
+        exit(0)
+    }
 default:
     FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))
     exit(2)

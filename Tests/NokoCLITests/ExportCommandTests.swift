@@ -84,6 +84,35 @@ import Testing
         #expect(fromCSV.split(separator: "\n").count == 30)
     }
 
+    @Test func fromParquetReadsTheParquetFile() throws {
+        let fixtures = Fixtures()
+        let run = try fixtures.finishedRun()
+        // The table's Parquet file, written by the Parquet output from the journal's rows.
+        let journal = run.appendingPathComponent("noko.ndjson").path
+        let original = try LogFileLoader.loadTable("grad_step", fromJournal: journal)
+        var rows: [SummarizedRow] = []
+        _ = try JournalScanner.forEachRow(in: journal, fileStem: TableFileName.encode) { if $0.table == "grad_step" { rows.append($0) } }
+        let output = ParquetOutput(directory: run, rowGroupRows: 16, rowGroupInterval: .zero)
+        for row in rows { output.write(row) }
+        try output.close()
+        let csv = fixtures.url("from-parquet.csv")
+        try fixtures.run(["export", "runs/train_a", "--table", "grad_step", "--format", "csv", "--from", "parquet", "-o", csv.path])
+        let exported = try LogFileLoader.load(csv.path)
+        #expect(exported.rowCount == original.rowCount)
+        // Parquet files have no `$table` column (the file is the table).
+        #expect(Set(exported.columnNames) == Set(original.columnNames).subtracting(["$table"]))
+        for name in original.columnNames where name != "$table" {
+            #expect(exported[name]?.map(\.description) == original[name]?.map(\.description), "column \(name)")
+        }
+        // What it read is the Parquet file: change the file, and the export changes.
+        try FileManager.default.removeItem(at: run.appendingPathComponent("grad_step.parquet"))
+        let fewer = ParquetOutput(directory: run, rowGroupInterval: .zero)
+        for row in rows.prefix(3) { fewer.write(row) }
+        try fewer.close()
+        let short = try fixtures.run(["export", "runs/train_a", "--table", "grad_step", "--format", "ndjson", "--from", "parquet"])
+        #expect(short.split(separator: "\n").count == 3)
+    }
+
     @Test func errorsNameWhatIsMissing() throws {
         let fixtures = Fixtures()
         try fixtures.finishedRun()

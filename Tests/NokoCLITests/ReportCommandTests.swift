@@ -120,6 +120,16 @@ import Testing
                     of: #"(class="(?:band|line)[^"]*"[^>]*d=")[^"]*""#, with: "$1M60 100 300 100\"", options: .regularExpression)
                 return page.replacingCharacters(in: start.lowerBound..<end.upperBound, with: clipped)
             }, "the drawn max is at"),
+            ("run left out of a chart", { page in
+                // Drop run 1's lines from the loss chart, leaving run 0's intact.
+                guard let start = page.range(of: "data-column=\"train/loss\""),
+                    let end = page.range(of: "</figure>", range: start.upperBound..<page.endIndex)
+                else { return page }
+                let figure = String(page[start.lowerBound..<end.upperBound])
+                let without = figure.replacingOccurrences(
+                    of: #"<g class="run r1" data-run="1"[^>]*>.*?</g>"#, with: "", options: .regularExpression)
+                return page.replacingCharacters(in: start.lowerBound..<end.upperBound, with: without)
+            }, "run 1 has data in 'train/loss' but is not drawn"),
             ("unmarked difference", { $0.replacingOccurrences(of: "<tr data-key=\"lr\" class=\"differs\">", with: "<tr data-key=\"lr\" class=\"same\">") },
              "config key 'lr' differs between runs but its row is not marked"),
         ]
@@ -139,7 +149,11 @@ import Testing
         try twoRuns(fixtures)
         let html = try fixtures.run(["report", "runs/alpha", "runs/beta", "-o", "-"])
         #expect(html.hasPrefix("<!DOCTYPE html>"))
-        #expect(!html.contains("http://") || !html.contains("src=\"http"))
+        // The only URLs on the page are the SVG and XLink namespace names, which load nothing.
+        let namespaces = ["http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"]
+        let urls = html.matches(of: /https?:\/\/[^"'\s<>)]*/).map { String($0.output) }
+        #expect(urls.allSatisfy(namespaces.contains), "\(Set(urls).subtracting(namespaces))")
+        #expect(!html.contains("src=\"") && !html.contains("url("))
         #expect(!html.contains("<link"))
         #expect(html.contains("<svg class=\"chart-svg\""))
         // Each run's header: name, status, host, seed, branch and checkpoint.
@@ -241,17 +255,24 @@ import Testing
     @Test func badArgumentsAreUsageErrors() throws {
         let fixtures = Fixtures()
         try fixtures.chartRun("alpha", rows: 20, seed: 1, config: Self.configA)
-        #expect(throws: (any Error).self) { try fixtures.run(["report", "runs/alpha", "--smooth", "0"]) }
-        #expect(throws: (any Error).self) { try fixtures.run(["report"]) }
-        do {
-            try fixtures.run(["report", "--tables", fixtures.url("runs/alpha").path])
-            Issue.record("a run given as a table should be refused")
-        } catch {
-            #expect("\(error)".contains("looks like a run, not a table"))
+        /// The exit status `noko-run` gives for the error `arguments` end with, and its text.
+        func failure(_ arguments: [String]) -> (status: Int32, message: String)? {
+            do {
+                try fixtures.run(arguments)
+                return nil
+            } catch {
+                return (NokoRun.exitStatus(for: error), "\(error)")
+            }
         }
-        #expect(throws: CLIError("\(fixtures.url("runs/missing").path): no such run directory")) {
-            try fixtures.run(["report", fixtures.url("runs/missing").path])
+        for arguments in [["report", "runs/alpha", "--smooth", "0"], ["report"], ["report", "--tables", fixtures.url("runs/alpha").path]] {
+            let result = failure(arguments)
+            #expect(result?.status == 64, "\(arguments): \(String(describing: result))")
         }
+        #expect(failure(["report", "--tables", fixtures.url("runs/alpha").path])?.message.contains("looks like a run, not a table") == true)
+        // A run that is not there is a runtime failure, not a usage error.
+        let missing = failure(["report", fixtures.url("runs/missing").path])
+        #expect(missing?.status == 1)
+        #expect(missing?.message == "\(fixtures.url("runs/missing").path): no such run directory")
     }
 
     @Test func malformedSummaryColumnIsLeftOutWithAWarning() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import NokoTestSupport
 import Testing
 
 @testable import NokoCore
@@ -35,7 +36,7 @@ import Testing
     }
 
     @Test func agreesWithTheRecordScannerOnRandomFiles() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         let alphabet = Array("ab,\"\n é")
         for _ in 0..<200 {
             let oldCount = Int.random(in: 1...5, using: &rng)

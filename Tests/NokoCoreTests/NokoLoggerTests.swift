@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import NokoCore
@@ -177,12 +178,25 @@ import Testing
         let (messages, _) = recordingMessages()
         let logger = NokoLogger(outputs: [a, b], flushInterval: .milliseconds(1), messages: messages, summarizers: SummarizerRegistry())
         let threads = 8, rows = 2000
-        await withTaskGroup(of: Void.self) { group in
+        let flushesBefore = a.flushCount
+        // Writer 0 stops halfway until the flusher has run (10 s at most), so flushes land
+        // between writes instead of only after them.
+        let flushedMidway = await withTaskGroup(of: Bool.self) { group in
             for t in 0..<threads {
                 group.addTask {
-                    for i in 0..<rows { logger.logRow("shared", ["thread": t, "i": i]) }
+                    var flushed = true
+                    for i in 0..<rows {
+                        if t == 0 && i == rows / 2 {
+                            let deadline = ContinuousClock.now + .seconds(10)
+                            while a.flushCount == flushesBefore && ContinuousClock.now < deadline { usleep(1000) }
+                            flushed = a.flushCount > flushesBefore
+                        }
+                        logger.logRow("shared", ["thread": t, "i": i])
+                    }
+                    return flushed
                 }
             }
+            return await group.allSatisfy { $0 }
         }
         logger.close()
         let orderA = a.rows.map { "\($0["thread"]!)-\($0["i"]!)" }
@@ -190,7 +204,7 @@ import Testing
         #expect(orderA.count == threads * rows)
         #expect(orderA == orderB)
         #expect(a.rows.map(\.step) == Array(0..<(threads * rows)), "steps follow the one order")
-        #expect(a.flushCount > 0 || true)
+        #expect(flushedMidway, "the flusher ran while rows were being written")
     }
 
     @Test func aFailingOutputIsReportedOnceAndOthersGoOn() {
@@ -210,12 +224,35 @@ import Testing
     }
 
     @Test func theFlusherFlushesEveryInterval() async throws {
-        let output = InMemoryOutput()
-        let logger = NokoLogger(outputs: [output], flushInterval: .milliseconds(5), summarizers: SummarizerRegistry())
-        // Polled for up to 10 s: a loaded machine may run the flusher late, but it must run.
-        for _ in 0..<1000 where output.flushCount < 3 { try await Task.sleep(for: .milliseconds(10)) }
-        #expect(output.flushCount >= 3)
-        logger.close()
+        /// Records when each flush happened, on the flusher's own thread: the test's task may
+        /// be scheduled late on a loaded machine, the timestamps are not.
+        final class TimedOutput: LogOutput {
+            let name = "timed"
+            let level = LogLevel.trace
+            private let instants = Mutex<[ContinuousClock.Instant]>([])
+            func write(_ row: SummarizedRow) throws {}
+            func flush() throws { instants.withLock { $0.append(.now) } }
+            var gaps: [Duration] {
+                instants.withLock { times in zip(times.dropFirst(), times).map { $0 - $1 } }
+            }
+            var count: Int { instants.withLock { $0.count } }
+        }
+        let fast = TimedOutput(), slow = TimedOutput()
+        let fastLogger = NokoLogger(outputs: [fast], flushInterval: .milliseconds(5), summarizers: SummarizerRegistry())
+        let slowLogger = NokoLogger(outputs: [slow], flushInterval: .milliseconds(100), summarizers: SummarizerRegistry())
+        let deadline = ContinuousClock.now + .seconds(30)
+        while slow.count < 5 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        // Taken before closing, whose own flush would add a short last gap.
+        let slowGaps = slow.gaps.prefix(4).sorted(), fastGaps = fast.gaps.sorted()
+        fastLogger.close()
+        slowLogger.close()
+        try #require(slowGaps.count == 4 && fastGaps.count >= 20, "\(slow.count) and \(fast.count) flushes in 30 s")
+        // Never early (a little timer slack allowed); late on a loaded machine, but the
+        // 100 ms flusher's median gap stays under 2.5 intervals (an interval three times too
+        // long gives 300 ms).
+        #expect(slowGaps.first! >= .milliseconds(95), "100 ms flusher: gaps \(slowGaps)")
+        #expect(fastGaps.first! >= .milliseconds(4), "5 ms flusher: shortest gap \(fastGaps.first!)")
+        #expect(slowGaps[slowGaps.count / 2] < .milliseconds(250), "100 ms flusher: gaps \(slowGaps)")
     }
 
     @Test func levelsCompareAndParse() {

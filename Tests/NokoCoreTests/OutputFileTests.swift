@@ -262,10 +262,12 @@ private func lines(_ url: URL) -> [String] {
         #expect(late.dropLast().allSatisfy { $0 == .null })
     }
 
-    @Test func filesAreReadableByPythonJSONCSVAndPandas() throws {
+    /// A run directory written through the file outputs, its expectations for
+    /// `check_files.py`, and python3 with pandas; nil (and an issue) when pandas is missing.
+    private func pythonReadableRun() throws -> (python: String, dir: URL, spec: JSONValue)? {
         guard let python = python(with: ["pandas"]) else {
             Issue.record("python3 with pandas is required for this interop test (make test installs it)")
-            return
+            return nil
         }
         let (logger, dir, _) = try fileLogger()
         var expected: [JSONValue] = []
@@ -278,11 +280,60 @@ private func lines(_ url: URL) -> [String] {
             ])
         }
         logger.close()
-        let spec: JSONValue = ["tables": ["train": .array(expected)], "files": ["train": "train"]]
-        let specURL = dir.appendingPathComponent("expected.json")
+        return (python, dir, ["tables": ["train": .array(expected)], "files": ["train": "train"]])
+    }
+
+    private func checkFiles(_ python: String, _ dir: URL, _ spec: JSONValue, environment: [String: String]? = nil) throws -> ProcessResult {
+        let specURL = dir.appendingPathComponent("expected-\(UUID().uuidString.prefix(8)).json")
         try spec.serialized().write(to: specURL, atomically: true, encoding: .utf8)
-        let result = try run(python, [pythonScript("check_files.py"), dir.path, specURL.path])
-        #expect(result.status == 0, "\(result.stderr)")
+        return try run(python, [pythonScript("check_files.py"), dir.path, specURL.path], environment: environment)
+    }
+
+    @Test func filesAreReadableByPythonJSONCSVAndPandas() throws {
+        guard let (python, dir, spec) = try pythonReadableRun() else { return }
+        let result = try checkFiles(python, dir, spec)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("OK"))
+    }
+
+    /// The checker is only worth something if it fails on wrong values, also under
+    /// `python -O` (which removes `assert`).
+    @Test func checkFilesRejectsWrongValues() throws {
+        guard let (python, dir, spec) = try pythonReadableRun() else { return }
+        func changing(row: Int, _ key: String, to value: JSONValue) -> JSONValue {
+            guard case .object(var top) = spec, case .object(var tables) = top["tables"]!, case .array(var rows) = tables["train"]!,
+                case .object(var fields) = rows[row]
+            else { return spec }
+            fields[key] = value
+            rows[row] = .object(fields)
+            tables["train"] = .array(rows)
+            top["tables"] = .object(tables)
+            return .object(top)
+        }
+        let wrong: [(String, JSONValue, String)] = [
+            ("a wrong number", changing(row: 3, "x", to: 1.5), "'journal' 'train' 3 'x'"),
+            ("a number where NaN was logged", changing(row: 7, "x", to: 2.0), "'journal' 'train' 7 'x'"),
+            ("a bool where an int was logged", changing(row: 1, "i", to: true), "'journal' 'train' 1 'i'"),
+            ("a wrong string", changing(row: 30, "phase", to: "eval"), "'journal' 'train' 30 'phase'"),
+            ("a key never logged", changing(row: 0, "absent", to: 1), "'absent'"),
+            ("a missing table", ["tables": ["other": [["x": 1]]], "files": ["other": "train"]], "'journal rows' 'other' 0 1"),
+        ]
+        // Every change plainly; the first two also under `python -O`, where `assert` is gone.
+        for environment in [nil, ["PYTHONOPTIMIZE": "1"]] {
+            for (name, spec, message) in environment == nil ? wrong : Array(wrong.prefix(2)) {
+                let result = try checkFiles(python, dir, spec, environment: environment.map { ProcessInfo.processInfo.environment.merging($0) { $1 } })
+                #expect(result.status == 1, "\(name) (\(environment ?? [:])): \(result.stdout)\(result.stderr)")
+                #expect(result.stdout.contains(message), "\(name): \(result.stdout)")
+            }
+        }
+        // And a damaged CSV cell, with the journal intact.
+        let csv = dir.appendingPathComponent("train.csv")
+        let text = try String(contentsOf: csv, encoding: .utf8)
+        let damaged = text.replacingOccurrences(of: ",\"eval \"\"q\"\"\",", with: ",eval q,")
+        #expect(damaged != text)
+        try damaged.write(to: csv, atomically: true, encoding: .utf8)
+        let result = try checkFiles(python, dir, spec)
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("'csv' 25 'phase'"), "\(result.stdout)")
     }
 }

@@ -88,12 +88,13 @@ struct ParquetFileWriterTests {
     }
 
     @Test func compactionMergesSmallRowGroupsAndDropsDeadFooters() throws {
+        var random = SeededRandom()
         let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         let rows = ParquetTestRows()
         let writer = try ParquetFileWriter(creating: path, options: options(compacted: 25))
         for _ in 0..<20 {
             try writer.append(
-                ParquetBatchBuilder.build(rows: (0..<5).map { _ in rows.row(["x": .double(.random(in: 0..<1)), "s": "same"]) }))
+                ParquetBatchBuilder.build(rows: (0..<5).map { _ in rows.row(["x": .double(.random(in: 0..<1, using: &random)), "s": "same"]) }))
         }
         let before = try ParquetReader.readTable(at: URL(fileURLWithPath: path))
         let sizeBefore = try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int
@@ -136,6 +137,7 @@ struct ParquetFileWriterTests {
     }
 
     @Test func compactionIsDueWhenTheFileDoubled() throws {
+        var random = SeededRandom()
         let path = temporaryDirectory().appendingPathComponent("t.parquet").path
         let rows = ParquetTestRows()
         var options = options()
@@ -144,7 +146,7 @@ struct ParquetFileWriterTests {
         var sizes: [Int64] = []
         for _ in 0..<60 {
             try writer.append(
-                ParquetBatchBuilder.build(rows: (0..<200).map { _ in rows.row(["x": .double(.random(in: 0..<1))]) }))
+                ParquetBatchBuilder.build(rows: (0..<200).map { _ in rows.row(["x": .double(.random(in: 0..<1, using: &random))]) }))
             if writer.compactionIsDue {
                 sizes.append(writer.end)
                 try writer.compact()
@@ -157,6 +159,7 @@ struct ParquetFileWriterTests {
     }
 
     @Test func closingLeavesFullRowGroupsAloneAndMergesSmallOnes() throws {
+        var random = SeededRandom()
         let directory = temporaryDirectory()
         let rows = ParquetTestRows()
         for (name, batchRows, expectedGroups) in [("full", 1000, 4), ("small", 10, 1)] {
@@ -164,7 +167,7 @@ struct ParquetFileWriterTests {
             let writer = try ParquetFileWriter(creating: path, options: options(compacted: 4000))
             for _ in 0..<4 {
                 try writer.append(
-                    ParquetBatchBuilder.build(rows: (0..<batchRows).map { _ in rows.row(["x": .double(.random(in: 0..<1))]) }))
+                    ParquetBatchBuilder.build(rows: (0..<batchRows).map { _ in rows.row(["x": .double(.random(in: 0..<1, using: &random))]) }))
             }
             #expect(writer.isUntidy == (expectedGroups == 1), "\(name)")
             try writer.finish()

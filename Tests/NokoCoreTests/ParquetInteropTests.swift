@@ -175,10 +175,52 @@ struct ParquetInteropTests {
         let url = output.fileURL(forTable: "t")
         let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as! Int
         try Data(contentsOf: url).prefix(size - 30).write(to: url)
-        #expect(throws: ParquetError.self) { try ParquetPython.check(["expect", url.path, "/dev/null"]) }
+        // Valid expectations, so the check gets past them to pyarrow, which must refuse the file.
+        #expect { try ParquetPython.expect(url, columns: Self.expectedColumns(kept)) } throws: { error in
+            "\(error)".contains("pyarrow cannot read \(url.path)")
+        }
         #expect(try ParquetReader.readTable(at: url)["v"] == [0, 1, 2, 3])
         #expect(try ParquetOutput.repair(file: url).outcome == .truncated)
         #expect(try ParquetPython.expect(url, columns: Self.expectedColumns(kept))["rows"] == 4)
+    }
+
+    /// The checker is only worth something if it fails on wrong values: each change below
+    /// to the expectations of a good file must be named in its message.
+    @Test func checkerRejectsWrongValues() throws {
+        let directory = temporaryDirectory()
+        let rows = Self.variedRows(ParquetTestRows(), count: 40)
+        let output = ParquetOutput(directory: directory, rowGroupRows: 16, rowGroupInterval: .zero)
+        for row in rows { output.write(row) }
+        try output.close()
+        let url = output.fileURL(forTable: "t")
+        let good = Self.expectedColumns(rows)
+        #expect(try ParquetPython.expect(url, columns: good)["rows"] == 40)
+        func changing(_ name: String, _ change: (inout (name: String, type: ParquetColumnType, values: [Scalar])) -> Void) -> [(name: String, type: ParquetColumnType, values: [Scalar])] {
+            good.map { column in
+                var column = column
+                if column.name == name { change(&column) }
+                return column
+            }
+        }
+        let doubleRow = try #require(good.first { $0.name == "double" }?.values.firstIndex { $0.doubleValue == 0.1 })
+        let nanRow = try #require(good.first { $0.name == "double" }?.values.firstIndex { $0.doubleValue?.isNaN == true })
+        let wrong: [(String, [(name: String, type: ParquetColumnType, values: [Scalar])], String)] = [
+            ("a wrong double", changing("double") { $0.values[doubleRow] = .double(0.2) }, "column 'double' row \(doubleRow)"),
+            ("a number for NaN", changing("double") { $0.values[nanRow] = .double(0) }, "column 'double' row \(nanRow)"),
+            ("a wrong string", changing("text") { $0.values[0] = "other" }, "column 'text' row 0"),
+            ("null for a value", changing("$step") { $0.values[5] = .null }, "column '$step' row 5"),
+            ("a wrong type", changing("int") { $0.type = .double }, "column 'int': pyarrow type int64, expected double"),
+            ("a row too many", changing("flag") { $0.values.append(.bool(true)) }, "column 'flag': 40 rows, expected 41"),
+            ("a renamed column", changing("flag") { $0.name = "flags" }, "columns differ"),
+        ]
+        for (name, columns, message) in wrong {
+            do {
+                _ = try ParquetPython.expect(url, columns: columns)
+                Issue.record("the checker accepted \(name)")
+            } catch {
+                #expect("\(error)".contains(message), "\(name): \(error)")
+            }
+        }
     }
 
     @Test(arguments: ["plain", "snappy-dictionary", "v2", "v2-plain", "many-pages", "required", "empty"])

@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 import NokoTestSupport
 import Testing
 @testable import NokoCore
@@ -80,14 +81,23 @@ struct ParquetReaderTests {
     @Test func reportsCorruptPagesWithTheColumnName() throws {
         let url = temporaryDirectory().appendingPathComponent("t.parquet")
         try ParquetExport.write(
-            rows: (0..<100).map { i in ParquetTestRows().row(["x": .double(Double(i))]) }, table: "t", to: url,
-            compression: .snappy)
+            rows: (0..<100).map { i in ParquetTestRows().row(["x": .double(Double(i)), "y": .double(Double(i) / 2)]) }, table: "t",
+            to: url, compression: .snappy)
         var bytes = try Data(contentsOf: url)
-        // Damage the middle of the data (the footer stays valid, so the reader gets to the pages).
-        let info = try ParquetReader.info(at: url)
-        #expect(info.rowCount == 100)
-        for i in 40..<60 { bytes[i] ^= 0x5A }
+        #expect(try ParquetReader.info(at: url).rowCount == 100)
+        // Damage the pages of column `x` only (the footer stays valid, so the reader gets to them).
+        let footer = try {
+            let file = try FileDescriptor.open(url.path, .read)
+            defer { file.closeIgnoringErrors() }
+            return try ParquetReader.footer(of: file)
+        }()
+        let chunk = try #require(footer.metadata.rowGroups.first?.columns.compactMap(\.metaData).first { $0.pathInSchema == ["x"] })
+        for i in Int(chunk.chunkRange.lowerBound)..<Int(chunk.chunkRange.upperBound) { bytes[i] ^= 0x5A }
         try bytes.write(to: url)
-        #expect(throws: ParquetError.self) { try ParquetReader.readTable(at: url) }
+        #expect { try ParquetReader.readTable(at: url) } throws: { error in
+            error is ParquetError && "\(error)".contains("column 'x'") && "\(error)".contains(url.path)
+        }
+        // The undamaged columns still read.
+        #expect(try ParquetReader.readTable(at: url, columns: ["y"])["y"]?.last == .double(49.5))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NokoTestSupport
 import Testing
 
 @testable import NokoCore
@@ -125,7 +126,7 @@ private struct Particle: NokoSummarizable {
     }
 
     @Test func momentsMatchATwoPassComputation() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         let values = (0..<10_001).map { _ in Double.random(in: -1...1, using: &rng) * 1e3 + 1e6 }
         let p = pairs(summarize(["v": values]))
         let mean = values.reduce(0, +) / Double(values.count)
@@ -258,8 +259,10 @@ private struct Particle: NokoSummarizable {
 
     @Test func foundationValues() {
         let url = URL(string: "https://user:secret@example.com/x")!
-        let p = pairs(summarize(["date": Date(timeIntervalSince1970: 12), "url": url, "data": Data([1, 2, 3])]))
+        let id = UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!
+        let p = pairs(summarize(["date": Date(timeIntervalSince1970: 12), "url": url, "data": Data([1, 2, 3]), "id": id]))
         #expect(p["date"] == .double(12))
+        #expect(p["id"] == .string("E621E1F8-C36C-495A-93FC-0C247A3E6E5F"), "a UUID is logged as its text")
         #expect(p["url"] == .string("https://example.com/x"), "URL userinfo is stripped")
         #expect(p["data"] == .int(3))
     }

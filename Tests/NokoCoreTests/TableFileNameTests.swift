@@ -1,4 +1,5 @@
 import Foundation
+import NokoTestSupport
 import Testing
 
 @testable import NokoCore
@@ -26,7 +27,7 @@ import Testing
     }
 
     @Test func distinctNamesGiveDistinctStems() {
-        var rng = SystemRandomNumberGenerator()
+        var rng = SeededRandom()
         let alphabet = Array("ab/.:%_ é\n")
         var seen: [String: String] = [:]
         for _ in 0..<5000 {

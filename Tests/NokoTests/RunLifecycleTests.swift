@@ -23,7 +23,7 @@ import Glibc
         #expect(config["apiKey"] == "<redacted>")
         #expect(config["nested"]?["authToken"] == "<redacted>")
         #expect(config["nested"]?["maxTokens"] == 256)
-        #expect(child.stderr.contains("config key 'apiKey' looks like a secret"))
+        #expect(child.stderr.contains("config key 'apiKey': its name looks like a secret"))
         let m = try metadata(dir)
         #expect(m.formatVersion == Noko.formatVersion)
         #expect(m.status == "finished")
@@ -70,26 +70,43 @@ import Glibc
         #expect(m.error == "the experiment diverged")
     }
 
-    @Test func sigtermMarksTheRunKilledAndLosesNoRow() throws {
+    @Test(arguments: [SIGTERM, SIGINT])
+    func aTerminatingSignalMarksTheRunKilledWritesEveryViewAndLosesNoRow(signal: Int32) throws {
         let runs = temporaryDirectory()
-        let child = try Child(["extra", runs.path, "victim", "forever"])
-        child.waitFor { ($0.hasPrefix("logged ") && Int($0.dropFirst(7))! >= 2000) }
-        child.signal(SIGTERM)
+        // A flush interval of ten minutes: only the flush the signal triggers can have
+        // written the views.
+        let child = try Child(["extra", runs.path, "victim", "forever"], environment: ["NOKO_TEST_FLUSH_MS": "600000"])
+        #expect(child.waitFor { ($0.hasPrefix("logged ") && Int($0.dropFirst(7))! >= 2000) } != nil, "the child logs")
+        let loggedBeforeTheSignal = try #require(child.lastLogged)
+        child.signal(signal)
         let status = child.wait()
-        #expect(child.process.terminationReason == .uncaughtSignal && status == SIGTERM, "the signal still ends the process")
+        #expect(child.process.terminationReason == .uncaughtSignal && status == signal, "the signal still ends the process")
         let dir = runs.appendingPathComponent("victim")
         let m = try metadata(dir)
         #expect(m.status == "killed")
-        #expect(m.signal == "SIGTERM")
-        #expect(m.exitCode == 128 + Int(SIGTERM))
+        #expect(m.signal == (signal == SIGTERM ? "SIGTERM" : "SIGINT"))
+        #expect(m.exitCode == 128 + Int(signal))
         let journal = try LogFileLoader.loadTable("t", fromJournal: dir.appendingPathComponent("noko.ndjson").path)
         let lastLogged = try #require(child.lastLogged)
         #expect(journal.rowCount >= lastLogged + 1)
-        // The views were flushed when the run was killed; rows logged in the moment before
-        // the process died are in the journal only.
-        let csvRows = try LogFileLoader.load(dir.appendingPathComponent("t.csv").path).rowCount
-        #expect(csvRows > 0 && csvRows <= journal.rowCount)
-        _ = try readJSON(dir.appendingPathComponent("summary.json"))
+        // The views hold every row logged before the signal, value for value as the journal;
+        // rows logged in the moment before the process died are in the journal only.
+        let csv = try LogFileLoader.load(dir.appendingPathComponent("t.csv").path)
+        #expect(csv.rowCount > loggedBeforeTheSignal && csv.rowCount <= journal.rowCount)
+        for key in ["$step", "i", "x", "r"] {
+            #expect(csv[key] == journal[key].map { Array($0.prefix(csv.rowCount)) }, "t.csv column \(key)")
+        }
+        let summary = try readJSON(dir.appendingPathComponent("summary.json"))
+        let rows = Int(try #require(summary["tables"]?["t"]?["rows"]?.intValue))
+        #expect(rows > loggedBeforeTheSignal && rows <= journal.rowCount)
+        let columns = summary["tables"]?["t"]?["columns"]
+        #expect(summary["tables"]?["t"]?["last_step"] == .int(Int64(rows - 1)))
+        #expect(columns?["i"]?["count"] == .int(Int64(rows)))
+        for key in ["i", "x", "r"] {
+            #expect(columns?[key]?["last"]?.doubleValue == journal[key]?[rows - 1].doubleValue, "summary.json \(key).last")
+        }
+        #expect(columns?["x"]?["max"]?.doubleValue == journal["x"]?[rows - 1].doubleValue)
+        #expect(columns?["x"]?["min"]?.doubleValue == 0)
     }
 
     @Test func aSwiftTrapLeavesACrashFileAndReadsFailed() throws {
@@ -124,14 +141,40 @@ import Glibc
         child.standardOutput = FileHandle.nullDevice
         child.standardError = FileHandle.nullDevice
         try child.run()
+        defer { if child.isRunning { kill(child.processIdentifier, SIGKILL) } }
         let journal = runs.appendingPathComponent("ignored/noko.ndjson")
-        while (try? Data(contentsOf: journal).count) ?? 0 < 10_000 { usleep(20_000) }
+        let started = Date().addingTimeInterval(60)
+        while (try? Data(contentsOf: journal).count) ?? 0 < 10_000, Date() < started { usleep(20_000) }
+        try #require((try? Data(contentsOf: journal).count) ?? 0 >= 10_000, "the child logs")
         kill(child.processIdentifier, SIGINT)
         usleep(300_000)
         #expect(child.isRunning, "Ctrl-C meant for the shell does not end the job")
         kill(child.processIdentifier, SIGTERM)
-        child.waitUntilExit()
-        #expect(try metadata(runs.appendingPathComponent("ignored")).status == "killed")
+        let ended = Date().addingTimeInterval(60)
+        while child.isRunning, Date() < ended { usleep(10_000) }
+        try #require(!child.isRunning, "SIGTERM ends the job")
+        #expect(child.terminationReason == .uncaughtSignal && child.terminationStatus == SIGTERM)
+        // The run records the signal that ended it: a SIGINT handled by mistake would record
+        // SIGINT (and end the process at once).
+        let m = try metadata(runs.appendingPathComponent("ignored"))
+        #expect(m.status == "killed")
+        #expect(m.signal == "SIGTERM")
+        #expect(m.exitCode == 128 + Int(SIGTERM))
+    }
+
+    @Test(arguments: [(SIGSEGV, "SIGSEGV"), (SIGBUS, "SIGBUS"), (SIGFPE, "SIGFPE"), (SIGABRT, "SIGABRT")])
+    func aCrashSignalLeavesACrashFileNamingIt(signal: Int32, name: String) throws {
+        let runs = temporaryDirectory()
+        let child = try Child(["extra", runs.path, "crasher", "3", "hang"], environment: ["SWIFT_BACKTRACE": "enable=no"])
+        #expect(child.waitFor { $0 == "hanging" } != nil)
+        child.signal(signal)
+        let status = child.wait()
+        #expect(child.process.terminationReason == .uncaughtSignal && status == signal, "the signal goes on to kill the process")
+        let dir = runs.appendingPathComponent("crasher")
+        #expect(try String(contentsOf: dir.appendingPathComponent("crash"), encoding: .utf8) == name + "\n")
+        let m = try metadata(dir)
+        #expect(m.status == "running", "the process died before it could write anything else")
+        #expect(RunStatus.of(m, crashFileExists: true) == .failed)
     }
 
     @Test func threadsRacingToTheFirstLogRowShareOneRun() throws {

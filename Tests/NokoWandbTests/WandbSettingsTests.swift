@@ -1,5 +1,6 @@
 import Foundation
 @testable import NokoWandb
+import NokoCore
 import NokoRemoteSync
 import Testing
 
@@ -89,7 +90,7 @@ import Testing
     @Test func stripsUserinfoFromTheBaseURL() {
         let resolved = settings(WandbOptions(baseURL: "https://me:secret@wandb.example.com/"), ["WANDB_API_KEY": key]).0!
         #expect(resolved.baseURL == "https://wandb.example.com")
-        #expect(BaseURL.strippingUserinfo("https://me:secret@host/x@y") == "https://host/x@y")
+        #expect(SecretRedactor.strippingCredentials("https://me:secret@host/x@y") == "https://host/x@y")
     }
 
     @Test func rejectsBadNamesWithAWarning() {

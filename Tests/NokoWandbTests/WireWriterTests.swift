@@ -1,4 +1,5 @@
 import Foundation
+import NokoTestSupport
 @testable import NokoWandb
 import NokoCore
 import Testing
@@ -20,9 +21,9 @@ import Testing
     }
 
     @Test func roundTripsRandomDoubles() {
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededRandom()
         for _ in 0..<20_000 {
-            let value = Double(bitPattern: generator.next() & 0x7FEF_FFFF_FFFF_FFFF) * (Bool.random() ? 1 : -1)
+            let value = Double(bitPattern: generator.next() & 0x7FEF_FFFF_FFFF_FFFF) * (Bool.random(using: &generator) ? 1 : -1)
             let text = GoFloatFormat.string(value)
             #expect(Double(text) == value, "\(text) does not read back as \(value)")
             let exponent = Int((value == 0 ? 0 : log10(abs(value))).rounded(.down))

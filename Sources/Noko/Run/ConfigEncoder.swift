@@ -225,7 +225,7 @@ private struct SingleTree: SingleValueEncodingContainer {
 }
 
 /// A string as recorded: URL credentials (`postgres://user:pass@host`) never reach a file.
-private func text(_ value: String) -> JSONValue { .string(Redaction.strippingCredentials(value)) }
+private func text(_ value: String) -> JSONValue { .string(SecretRedactor.strippingCredentials(value)) }
 
 /// A `Float` as the double with the same shortest text (`0.1`, not `0.10000000149011612`).
 private func widen(_ value: Float) -> Double {
@@ -242,7 +242,7 @@ private func encodeValue<T: Encodable>(_ value: T, into node: Node, path: [any C
     switch value {
     case let v as Double: node.content = .leaf(.double(v))
     case let v as Float: node.content = .leaf(.double(widen(v)))
-    case let v as URL: node.content = .leaf(.string(Redaction.strippingCredentials(v.absoluteString)))
+    case let v as URL: node.content = .leaf(.string(SecretRedactor.strippingCredentials(v.absoluteString)))
     case let v as Date: node.content = .leaf(.double(v.timeIntervalSince1970))
     case let v as Data: node.content = .leaf(.string(v.base64EncodedString()))
     case let v as Decimal: node.content = .leaf(.double(NSDecimalNumber(decimal: v).doubleValue))

@@ -1,8 +1,8 @@
 import Foundation
 import NokoCore
 
-/// The config as noko records it: a JSON tree (nested structure kept), secrets redacted,
-/// and flattened `/`-joined keys for the `config` table row.
+/// The config as noko records it: a JSON tree (nested structure kept; secrets are redacted
+/// by ``SecretRedactor``), and flattened `/`-joined keys for the `config` table row.
 enum ConfigRecord {
     /// The tree of a config given as an `Encodable` value, a dictionary or a `JSONValue`.
     static func tree(_ config: Any) throws -> JSONValue {
@@ -25,7 +25,7 @@ enum ConfigRecord {
         case let v as Bool: return .bool(v)
         case let v as Int: return .int(Int64(v))
         case let v as Double: return .double(v)
-        case let v as String: return .string(Redaction.strippingCredentials(v))
+        case let v as String: return .string(SecretRedactor.strippingCredentials(v))
         case let encodable as any Encodable:
             do {
                 return try ConfigEncoder.encode(encodable)
@@ -40,41 +40,7 @@ enum ConfigRecord {
         }
     }
 
-    private static func join(_ path: String, _ key: String) -> String {
-        path.isEmpty ? key : key.isEmpty ? path : key.hasPrefix("[") ? path + key : "\(path)/\(key)"
-    }
-
-    /// The tree with every value under a secret-looking key replaced by `"<redacted>"`, and
-    /// the key paths that were redacted.
-    static func redacted(_ tree: JSONValue, path: String = "") -> (JSONValue, [String]) {
-        switch tree {
-        case .object(let members):
-            var result: [String: JSONValue] = [:]
-            var paths: [String] = []
-            for (key, member) in members {
-                let memberPath = join(path, key)
-                if SecretKeys.isSecret(key) {
-                    result[key] = .string(Redaction.placeholder)
-                    paths.append(memberPath)
-                } else {
-                    let (value, inner) = redacted(member, path: memberPath)
-                    result[key] = value
-                    paths += inner
-                }
-            }
-            return (.object(result), paths.sorted())
-        case .array(let elements):
-            var paths: [String] = []
-            let result = elements.enumerated().map { i, element -> JSONValue in
-                let (value, inner) = redacted(element, path: "\(path)[\(i)]")
-                paths += inner
-                return value
-            }
-            return (.array(result), paths)
-        default:
-            return (tree, [])
-        }
-    }
+    private static func join(_ path: String, _ key: String) -> String { SecretRedactor.join(path, key) }
 
     /// Leaves of the tree as `/`-joined keys (`optimizer/lr`, `layers[0]`), sorted.
     static func flattened(_ tree: JSONValue, path: String = "") -> [(key: String, value: Scalar)] {

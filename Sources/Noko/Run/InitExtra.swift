@@ -111,11 +111,13 @@ private struct RunStarter {
         let previous = adopted ? nil : try? RunMetadata.read(from: logDirectory)
         let logger = try makeLogger(logDirectory: logDirectory, adopted: adopted)
         let messages = logger.messages
+        logger.redactRowStrings(with: options.rowRedactor)
         if previous != nil { try resume(logger, in: logDirectory) }
 
-        let (recorded, redactedPaths) = options.redactSecrets ? ConfigRecord.redacted(tree) : (tree, [])
-        for path in redactedPaths {
-            messages.warning("config key '\(path)' looks like a secret; it is recorded as \"\(Redaction.placeholder)\" (RunOptions.redactSecrets turns this off)")
+        let redactor = options.secretRedactor
+        let (recorded, findings) = redactor.redact(tree)
+        for finding in findings {
+            messages.warning("\(finding.message(subject: "config key"))")
         }
         if distributed.rank == 0 {
             try ConfigFile.write(recorded, to: directory)
@@ -126,6 +128,11 @@ private struct RunStarter {
         }
 
         var initial = initialMetadata(name: name, directory: directory, seed: seedRecord?.root)
+        let (argv, argvFindings) = redactor.redact(commandLine: CommandLine.arguments)
+        initial.argv = argv
+        for finding in argvFindings {
+            messages.warning("\(finding.message(subject: "command-line argument"))")
+        }
         // A resumed run keeps what its earlier processes recorded.
         initial.startTime = previous?.startTime ?? initial.startTime
         initial.summary = previous?.summary
@@ -141,7 +148,8 @@ private struct RunStarter {
             messages.warning("could not arm the crash marker in \(logDirectory.path): \(error)")
         }
 
-        let checkpoint = distributed.rank == 0 ? gitCheckpoint(directory: directory, name: name, messages: messages) : nil
+        var checkpoint = distributed.rank == 0 ? gitCheckpoint(directory: directory, name: name, messages: messages) : nil
+        if let remoteURL = checkpoint?.remoteURL { checkpoint?.remoteURL = redactor.redact(remoteURL).text }
         if distributed.rank == 0 {
             try metadata.update { m in
                 m.git = checkpoint.flatMap { try? JSONValue(parsing: [UInt8](JSONEncoder().encode($0))) } ?? .null
@@ -166,7 +174,7 @@ private struct RunStarter {
         let remotes = startRemotes(directory: directory, name: name, config: recorded, checkpoint: checkpoint, metadata: metadata, messages: messages)
         let run = Run(
             directory: directory, logDirectory: logDirectory, name: name, distributed: distributed, seed: seedRecord?.root,
-            config: recorded, logger: logger, checkpoint: checkpoint, metadata: metadata, remotes: remotes,
+            config: recorded, logger: logger, checkpoint: checkpoint, metadata: metadata, remotes: remotes, redactor: redactor,
             heartbeatInterval: options.heartbeatInterval, crashMarker: crashMarker, finishTimeout: options.finishTimeout,
             systemSampler: systemSampler)
         RunLifecycle.adopt(run, handleSignals: options.handleSignals)
@@ -258,7 +266,6 @@ private struct RunStarter {
         m.heartbeat = startTime
         m.heartbeatInterval = Double(options.heartbeatInterval.components.seconds)
             + Double(options.heartbeatInterval.components.attoseconds) / 1e18
-        m.argv = Redaction.commandLine(CommandLine.arguments)
         m.program = options.resolvedProgram
         m.cwd = FileSystem.currentDirectory
         m.host = SystemInfo.hostName

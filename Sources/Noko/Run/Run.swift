@@ -41,12 +41,14 @@ public final class Run: Sendable {
     private let finished = Mutex<RunMetadata?>(nil)
     private let finishTimeout: Duration
     private let tensorBoard: TensorBoardOutput?
+    /// What the error of a failed run goes through before `metadata.json` records it.
+    private let redactor: SecretRedactor
 
     init(
         directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
         config: JSONValue, logger: NokoLogger, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
-        remotes: [any LiveRemote], heartbeatInterval: Duration, crashMarker: CrashMarker?, finishTimeout: Duration,
-        systemSampler: SystemSampler? = nil
+        remotes: [any LiveRemote], redactor: SecretRedactor, heartbeatInterval: Duration, crashMarker: CrashMarker?,
+        finishTimeout: Duration, systemSampler: SystemSampler? = nil
     ) {
         self.systemSampler = systemSampler
         self.directory = directory
@@ -61,8 +63,10 @@ public final class Run: Sendable {
         self.remotes = remotes
         self.crashMarker = crashMarker
         self.finishTimeout = finishTimeout
+        self.redactor = redactor
         tensorBoard = logger.outputs.lazy.compactMap { $0 as? TensorBoardOutput }.first
-        summary = RunSummary { [metadata, remotes] key, value in
+        summary = RunSummary(redactor: redactor, warn: { [messages = logger.messages] in messages.warning("\($0)") }) {
+            [metadata, remotes] key, value in
             for remote in remotes { remote.setSummary(key, to: value) }
             try? metadata.update { m in
                 var values = m.summary ?? [:]
@@ -116,7 +120,7 @@ public final class Run: Sendable {
                 m.status = status.rawValue
                 m.exitCode = Int(exitCode)
                 m.signal = signal
-                m.error = error
+                m.error = error.map { redactor.redact($0, keyPath: "error").text }
                 let now = RowClock.system.now()
                 m.endTime = now
                 m.heartbeat = now

@@ -34,8 +34,20 @@ public struct RunOptions: Sendable {
     public var checkpointOptions = CheckpointOptions()
     /// Mirror the run on wandb; off unless given (or `WANDB_MODE`/`WANDB_PROJECT` is set).
     public var wandb: WandbOptions?
-    /// Write secret-looking config keys as `"<redacted>"` (in `config.json` and on wandb).
+    /// Keep secrets out of the run directory and the remotes (on by default): values under
+    /// secret-looking keys, secret URL query parameters and well-known tokens (`ghp_…`,
+    /// `sk-…`, `AKIA…`, JWTs, PEM private keys…) are recorded as `"<redacted>"`, in the
+    /// config, argv, `run.summary` and a failed run's error; logged rows' string values
+    /// holding a well-known token too. `false` turns every rule off (URL userinfo is still
+    /// stripped).
     public var redactSecrets = true
+    /// Key paths recorded as given although they look secret, as the warnings name them:
+    /// config keys (`model/checkpoint_url`, `endpoints[0]`), `run.summary` keys, logged
+    /// columns as `table/key` (`auth/token`), argv entries as `argv[3]`.
+    public var unredactedKeys: Set<String> = []
+    /// Apply the value rules (URL parameters, token formats), not only the key names; the
+    /// benchmark's baseline turns them off.
+    package var redactSecretValues = true
     /// How often `metadata.json`'s heartbeat is refreshed; a `running` run whose heartbeat is
     /// older than three intervals reads as `stale`.
     public var heartbeatInterval = Duration.seconds(30)
@@ -60,6 +72,21 @@ public struct RunOptions: Sendable {
 
     /// The system table's default sampling interval: 10 s, as MLflow's.
     package static let defaultSystemSampleInterval = Duration.seconds(10)
+
+    /// What the config, argv, `run.summary` and the error go through.
+    var secretRedactor: SecretRedactor {
+        guard redactSecrets else { return .off }
+        return SecretRedactor(
+            keyNames: true, urlParameters: redactSecretValues, tokenFormats: redactSecretValues, keptAsGiven: unredactedKeys)
+    }
+
+    /// What logged rows' string values go through; nil for none.
+    var rowRedactor: SecretRedactor? {
+        guard redactSecrets, redactSecretValues else { return nil }
+        var redactor = SecretRedactor.rows
+        redactor.keptAsGiven = unredactedKeys
+        return redactor
+    }
 
     var resolvedEnvironment: [String: String] { environment ?? ProcessInfo.processInfo.environment }
     var resolvedProgram: String { program ?? ProcessInfo.processInfo.processName }

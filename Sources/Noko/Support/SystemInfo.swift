@@ -52,107 +52,15 @@ enum SystemInfo {
     static let environmentAllowedPrefixes = ["SLURM_JOB_", "SLURM_ARRAY_", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_NODEID",
         "SLURM_LOCALID", "SLURM_CPUS_", "SLURM_GPUS", "SLURM_NNODES", "SLURM_NODELIST", "SLURM_STEP_ID"]
 
-    /// The allow-listed variables, with URL credentials stripped.
+    /// The allow-listed variables, through the secret rules (URL credentials, tokens).
     static func capturedEnvironment(_ environment: [String: String]) -> [String: String] {
         var captured: [String: String] = [:]
         for (name, value) in environment
         where environmentAllowList.contains(name) || environmentAllowedPrefixes.contains(where: name.hasPrefix) {
             // A name that looks secret is never recorded, even under an allowed prefix.
-            guard !SecretKeys.isSecret(name) else { continue }
-            captured[name] = Redaction.strippingCredentials(value)
+            guard !SecretRules.isSecretKey(name) else { continue }
+            captured[name] = SecretRedactor.standard.redact(value).text
         }
         return captured
-    }
-}
-
-/// Keeps credentials out of what noko records on its own.
-enum Redaction {
-    static let placeholder = "<redacted>"
-
-    /// `value` with the user name and password removed from every URL in it
-    /// (`https://u:p@host` → `https://host`, also inside `--db=postgres://u:p@h/x`); other
-    /// text unchanged.
-    static func strippingCredentials(_ value: String) -> String {
-        guard value.contains("@"), value.contains("://") else { return value }
-        // Between "scheme://" and the next "@" (before any "/"), drop everything: userinfo.
-        var result = ""
-        var rest = Substring(value)
-        while let scheme = rest.range(of: "://") {
-            result += rest[..<scheme.upperBound]
-            rest = rest[scheme.upperBound...]
-            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" || $0 == " " } ?? rest.endIndex
-            if let at = rest[..<authorityEnd].lastIndex(of: "@") {
-                rest = rest[rest.index(after: at)...]
-            }
-        }
-        return result + rest
-    }
-
-    /// The command line with credentials removed: the value after a secret-looking option
-    /// (`--api-key X`, `--token=X`) and URL userinfo.
-    static func commandLine(_ argv: [String]) -> [String] {
-        var result: [String] = []
-        var hideNext = false
-        for argument in argv {
-            if hideNext {
-                result.append(placeholder)
-                hideNext = false
-                continue
-            }
-            if argument.hasPrefix("-") {
-                let name = argument.drop { $0 == "-" }
-                if let equals = name.firstIndex(of: "=") {
-                    if SecretKeys.isSecret(String(name[..<equals])) {
-                        result.append(String(argument.prefix(argument.count - name[equals...].count + 1)) + placeholder)
-                        continue
-                    }
-                } else if SecretKeys.isSecret(String(name)) {
-                    hideNext = true
-                }
-            }
-            result.append(strippingCredentials(argument))
-        }
-        return result
-    }
-}
-
-/// Which keys name secrets: words, not substrings, so `max_tokens` and `tokenizer` are
-/// ordinary config while `api_key`, `hf_token`, `authToken`, `db_password` are secrets.
-enum SecretKeys {
-    static let words: Set<String> = [
-        "token", "secret", "secrets", "password", "passwd", "passphrase", "credential", "credentials",
-        "apikey", "auth", "privatekey", "accesskey",
-    ]
-    /// Words that make a following "key" a secret: `api_key`, `wandb_key`, `private_key`.
-    static let keyQualifiers: Set<String> = ["api", "access", "private", "secret", "wandb", "hf", "openai", "aws"]
-
-    /// True when a word of `key` (split at non-letters and camelCase humps) is a secret
-    /// word, or "key" follows one of ``keyQualifiers``.
-    static func isSecret(_ key: String) -> Bool {
-        let words = split(key)
-        if words.contains(where: SecretKeys.words.contains) { return true }
-        return zip(words, words.dropFirst()).contains { keyQualifiers.contains($0) && $1 == "key" }
-    }
-
-    static func split(_ key: String) -> [String] {
-        var words: [String] = []
-        var current = ""
-        var previousLower = false
-        for character in key {
-            if !(character.isLetter || character.isNumber) {
-                if !current.isEmpty { words.append(current) }
-                current = ""
-                previousLower = false
-                continue
-            }
-            if character.isUppercase, previousLower, !current.isEmpty {
-                words.append(current)
-                current = ""
-            }
-            current.append(contentsOf: character.lowercased())
-            previousLower = character.isLowercase || character.isNumber
-        }
-        if !current.isEmpty { words.append(current) }
-        return words
     }
 }

@@ -151,8 +151,9 @@ public enum Noko {
     /// - Parameters:
     ///   - path: the file; its extension says how to read it.
     ///   - keys: the columns to keep (all when nil); for a journal, as `table.key`.
-    public static func loadLogFile(_ path: String, keys: [String]? = nil) throws -> LogTable {
-        try LogFileLoader.load(path, keys: keys)
+    ///   - allowsNonFiniteLiterals: accept the bare `NaN`/`Infinity` of Python noko's journals.
+    public static func loadLogFile(_ path: String, keys: [String]? = nil, allowsNonFiniteLiterals: Bool = false) throws -> LogTable {
+        try LogFileLoader.load(path, keys: keys, allowsNonFiniteLiterals: allowsNonFiniteLiterals)
     }
 
     /// Reads the rows of one table from a journal, with plain keys (and the `$` columns).

@@ -31,6 +31,8 @@ public final class NokoLogger: Sendable {
     private let flusher: Mutex<IntervalThread?>
     /// The run's `debug.log`, which the logger closes when it closes.
     package let debugLog: DebugLogFile?
+    /// What string values of rows go through (nil: nothing); read only for rows with strings.
+    private let rowRedactor = Mutex<SecretRedactor?>(.rows)
 
     private struct State {
         var outputs: [any LogOutput]
@@ -176,6 +178,9 @@ public final class NokoLogger: Sendable {
         }
         var summary = ValueColumns(registry: summarizers.snapshot)
         summary.summarizeRow(row)
+        if summary.containsStrings, let redactor = rowRedactor.withLock({ $0 }) {
+            summary.redactSecrets(redactor, table: table)
+        }
         var notes: [String] = []
         let wakeFlusher = state.withLock { s in
             let table = userTable(table, &s, &notes)
@@ -195,7 +200,14 @@ public final class NokoLogger: Sendable {
         logRow(NokoLogger.callSiteTable(fileID: fileID, line: line), row, step: step, level: level)
     }
 
-    /// Logs a row that is already summarized (keys must be unique), e.g. replayed from a journal.
+    /// Sets what string values of logged rows go through: by default values holding a
+    /// well-known token are redacted (``SecretRedactor/rows``); nil turns that off.
+    package func redactRowStrings(with redactor: SecretRedactor?) {
+        rowRedactor.withLock { $0 = redactor }
+    }
+
+    /// Logs a row that is already summarized (keys must be unique), e.g. replayed from a
+    /// journal; its values are written as given.
     public func logSummary(_ table: String, _ pairs: [(String, Scalar)], step: Int? = nil, level: LogLevel = .info) {
         var summary = ValueColumns(registry: [:])
         for (key, value) in pairs { summary.add(key, value) }

@@ -24,6 +24,8 @@ public struct ValueColumns {
     public private(set) var values: [Scalar] = []
 
     var warnings: [SummaryWarning] = []
+    /// True once a string value was added: only such rows are scanned for tokens.
+    private(set) var containsStrings = false
     /// Summarizers for types the user doesn't own (one snapshot per row).
     let registry: SummarizerRegistry.Snapshot
     /// The class instances being summarized above the current value, to stop at cycles.
@@ -42,12 +44,14 @@ public struct ValueColumns {
         if case .double(let d) = value, !d.isFinite {
             warn(.nonFinite, key: key, "value \(Scalar.format(d)) is not finite; it is logged as \"\(Scalar.format(d))\"")
         }
+        if case .string = value { containsStrings = true }
         keys.append(key)
         values.append(value)
     }
 
     /// Adds a value the caller has already vetted (and warned about).
     mutating func appendUnchecked(_ key: String, _ value: Scalar) {
+        if case .string = value { containsStrings = true }
         keys.append(key)
         values.append(value)
     }
@@ -66,6 +70,22 @@ public struct ValueColumns {
     /// The number of keys.
     public var count: Int { keys.count }
 
+    /// Replaces every string value that holds a secret (per `redactor`) by `<redacted>`,
+    /// with a warning naming the key; a key path `table/key` in the redactor's
+    /// ``SecretRedactor/keptAsGiven`` keeps its value.
+    mutating func redactSecrets(_ redactor: SecretRedactor, table: String) {
+        for index in values.indices {
+            guard case .string(let text) = values[index] else { continue }
+            let (redacted, rule) = redactor.redact(text)
+            guard let rule else { continue }
+            let keyPath = SecretRedactor.join(table, keys[index])
+            guard !redactor.keptAsGiven.contains(keyPath) else { continue }
+            values[index] = .string(redacted)
+            let message = SecretRedactor.Finding(keyPath: keyPath, rule: rule).message(subject: nil, recorded: "logged")
+            warn(.secret, key: keys[index], message)
+        }
+    }
+
     mutating func warn(_ kind: SummaryWarning.Kind, key: String, _ message: String) {
         warnings.append(SummaryWarning(kind: kind, key: key, message: message))
     }
@@ -74,7 +94,7 @@ public struct ValueColumns {
 /// Something noko noticed while summarizing a value; reported once per table and key.
 struct SummaryWarning: Sendable, Hashable {
     enum Kind: Sendable, Hashable {
-        case nonFinite, nanInCollection, emptyCollection, unsupported, cycle, tooDeep, truncated
+        case nonFinite, nanInCollection, emptyCollection, unsupported, cycle, tooDeep, truncated, secret
     }
     var kind: Kind
     var key: String

@@ -30,11 +30,15 @@ package enum LogFileLoader {
     ///
     /// - Parameters:
     ///   - keys: the columns to keep (all when nil); for a journal, as `table.key`.
+    ///   - allowsNonFiniteLiterals: for a journal, accept the bare `NaN`/`Infinity` of Python noko.
     ///   - messages: where warnings (a torn last line) go.
-    package static func load(_ path: String, keys: [String]? = nil, messages: Logging.Logger = NokoMessages.logger()) throws -> LogTable {
+    package static func load(
+        _ path: String, keys: [String]? = nil, allowsNonFiniteLiterals: Bool = false, messages: Logging.Logger = NokoMessages.logger()
+    ) throws -> LogTable {
         let wanted = keys.map(Set.init)
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
-        case "ndjson", "jsonl", "json": return try loadJournal(path, keys: wanted, messages: messages)
+        case "ndjson", "jsonl", "json":
+            return try loadJournal(path, keys: wanted, allowsNonFiniteLiterals: allowsNonFiniteLiterals, messages: messages)
         case "csv": return try loadCSV(path, keys: wanted, messages: messages)
         case "parquet":
             do {
@@ -50,9 +54,9 @@ package enum LogFileLoader {
     /// Reads every row of a journal into one table whose columns are `table.key` (and
     /// `table.$step`, `table.$level`, `table.$localtime`, `table.$utc_timestamp`), plus
     /// `$table`; rows stay aligned with the journal's lines, as Python noko loads them.
-    static func loadJournal(_ path: String, keys: Set<String>?, messages: Logging.Logger) throws -> LogTable {
+    static func loadJournal(_ path: String, keys: Set<String>?, allowsNonFiniteLiterals: Bool = false, messages: Logging.Logger) throws -> LogTable {
         var builder = ColumnBuilder(keys: keys)
-        try JournalScanner.forEachRecord(path, messages: messages) { record in
+        try JournalScanner.forEachRecord(path, allowsNonFiniteLiterals: allowsNonFiniteLiterals, messages: messages) { record in
             builder.beginRow()
             builder.set(SummarizedRow.tableKey, .string(record.table))
             for (key, value) in record.members where key != SummarizedRow.tableKey {

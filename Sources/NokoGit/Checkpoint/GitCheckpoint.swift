@@ -80,7 +80,7 @@ package enum GitCheckpoint {
         case .detached: branch = nil
         }
         // A remote is a nicety: a broken remote configuration must not cost the checkpoint.
-        let remoteURL = (try? repository.remoteURL())?.map(RemoteURL.strippingCredentials)
+        let remoteURL = (try? repository.remoteURL())?.map(SecretRedactor.strippingCredentials)
         let treeDiffers = headTree.map { $0.id != snapshot.tree } ?? (snapshot.files > 0)
         return GitCheckpointRecord(
             root: String(workdir.dropLast()), branch: branch, detached: branch == nil,

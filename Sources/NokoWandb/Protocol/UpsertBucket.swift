@@ -37,7 +37,7 @@ enum UpsertBucket {
             variables["commit"] = text(spec.commit)
             variables["host"] = text(spec.host)
             variables["program"] = text(spec.program)
-            variables["repo"] = text(spec.repo.map(BaseURL.strippingUserinfo))
+            variables["repo"] = text(spec.repo.map(SecretRedactor.strippingCredentials))
             variables["jobType"] = text(spec.jobType)
             if let tags = spec.tags {
                 variables["tags"] = "[" + tags.map { text($0) }.joined(separator: ",") + "]"

@@ -56,7 +56,7 @@ struct WandbSettings: Sendable {
 
         let rawBase = nonEmpty(options.baseURL) ?? nonEmpty(env["WANDB_BASE_URL"]) ?? defaultBaseURL
         guard let base = BaseURL(rawBase) else {
-            notes.append(.init(level: .warning, text: "ignoring WANDB_BASE_URL/baseURL \"\(BaseURL.strippingUserinfo(rawBase))\": not an http(s) URL; using \(defaultBaseURL)"))
+            notes.append(.init(level: .warning, text: "ignoring WANDB_BASE_URL/baseURL \"\(SecretRedactor.strippingCredentials(rawBase))\": not an http(s) URL; using \(defaultBaseURL)"))
             return resolve(options: with(options) { $0.baseURL = defaultBaseURL }, environment: env.filter { $0.key != "WANDB_BASE_URL" }, netrcPath: netrcPath, forceOn: true)
                 .prepending(notes)
         }
@@ -145,7 +145,7 @@ struct WandbSettings: Sendable {
     /// else (a local server) is its own app.
     static func appURL(base: String, environment env: [String: String]) -> String {
         if let app = nonEmpty(env["WANDB_APP_URL"]) {
-            return BaseURL(app)?.string ?? BaseURL.strippingUserinfo(app)
+            return BaseURL(app)?.string ?? SecretRedactor.strippingCredentials(app)
         }
         if base.contains("://api.wandb.test") { return base.replacingOccurrences(of: "://api.", with: "://app.") }
         if base.contains("://api.wandb.") { return base.replacingOccurrences(of: "://api.", with: "://") }
@@ -211,14 +211,5 @@ struct BaseURL: Sendable, Equatable {
     var string: String {
         let hostPart = host.contains(":") ? "[\(host)]" : host
         return "\(scheme)://\(hostPart)\(port.map { ":\($0)" } ?? "")\(path)"
-    }
-
-    /// `text` with any `user:password@` removed, for messages about unparseable URLs.
-    static func strippingUserinfo(_ text: String) -> String {
-        guard let schemeEnd = text.range(of: "://") else { return text }
-        let rest = text[schemeEnd.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
-        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return text }
-        return String(text[..<schemeEnd.upperBound]) + String(rest[rest.index(after: at)...])
     }
 }

@@ -140,6 +140,8 @@ final class Fixtures: Sendable {
 
     /// A run directory as Python noko writes it: a journal with bare NaN/Infinity, CSV files
     /// named after the tables as they are (`w1_rows.py:133.csv`), no metadata or summary.
+    /// An imitation, kept for what the real one (`PythonNokoInteropTests`) cannot give: fixed
+    /// times for the golden outputs, a run without its journal, a call-site table name.
     @discardableResult
     func pythonRun(_ name: String = "py_run", journal: Bool = true, rows: Int = 30) throws -> URL {
         let directory = url("runs/\(name)")

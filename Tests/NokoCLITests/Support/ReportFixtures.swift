@@ -91,7 +91,7 @@ enum ReportPython {
             candidates += path.split(separator: ":").map { "\($0)/python3" }
         }
         for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
-            if (try? run(candidate, ["-c", "import html5lib"]).status) == 0 { return candidate }
+            if (try? runCapturing(candidate, ["-c", "import html5lib"]).status) == 0 { return candidate }
         }
         return nil
     }()
@@ -120,20 +120,22 @@ enum ReportPython {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("python/check_report.py").path
         let python = try #require(interpreter, "python3 with html5lib is required (pip install html5lib)")
-        return try run(python, [script, html.path, specURL.path])
+        return try runCapturing(python, [script, html.path, specURL.path])
     }
+}
 
-    private static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        // One pipe for both streams, read to the end before waiting: the child never blocks.
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
+/// Runs a program to completion; its exit status (the signal number when a signal ended
+/// it) and its stdout and stderr together.
+func runCapturing(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    // One pipe for both streams, read to the end before waiting: the child never blocks.
+    let output = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
 }

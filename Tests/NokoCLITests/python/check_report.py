@@ -16,9 +16,10 @@ SPEC is a JSON object written by the Swift test:
 Checks: (a) the page parses with html5lib in strict mode (any parse error fails; the
 standard library's html.parser accepts anything and proves nothing); the page is
 self-contained (no external script, style, font or image); (b) every selected column has
-exactly one figure; (c) every SVG coordinate is a finite number; (d) the drawn band and
-line of each run reach the column's global minimum and maximum from summary.json (read
-back through the axis transform the chart carries, to a twentieth of a unit); (e) the
+exactly one figure; (c) every SVG coordinate is a finite number; (d) every run with finite
+values in a column is drawn in its chart, and the drawn band and line of each run reach the
+column's global minimum and maximum from summary.json (read back through the axis transform
+the chart carries, to a twentieth of a unit); (e) the
 config rows that differ between runs are marked, and only those.
 
 Prints one line per failure and exits 1 if there is any; prints "ok …" otherwise.
@@ -151,10 +152,12 @@ def y_position(svg, value):
 def check_extremes(svg, column, summaries, where):
     """(d): per run, the drawn data's lowest and highest point are the column's extremes."""
     table, key = column.split("/", 1)
+    drawn_runs = set()
     for group in svg.iter(SVG + "g"):
         if "run" not in classes(group):
             continue
         run = int(group.get("data-run"))
+        drawn_runs.add(run)
         info = summaries[run]["tables"].get(table, {}).get("columns", {}).get(key)
         if info is None:
             fail(f"{where}: run {run} is drawn but its summary.json has no column {key!r} in {table!r}")
@@ -179,6 +182,15 @@ def check_extremes(svg, column, summaries, where):
             if abs(drawn[name] - target) > 0.051:
                 fail(f"{where}: run {run}: the drawn {name} is at y={drawn[name]:.3f}, but the column's {name} {value!r} "
                      f"maps to y={target:.3f}")
+    # Every run with finite values in this column is drawn: a chart that leaves a run out
+    # would pass every check above, which only look at the runs present.
+    for run, summary in enumerate(summaries):
+        info = summary["tables"].get(table, {}).get("columns", {}).get(key)
+        if info is None or run in drawn_runs:
+            continue
+        bounds = [number(info.get("min")), number(info.get("max"))]
+        if any(v is not None and math.isfinite(v) for v in bounds):
+            fail(f"{where}: run {run} has data in {column!r} but is not drawn")
 
 
 def main():

@@ -44,10 +44,16 @@ private typealias Support = TensorBoardTestSupport
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = try TensorBoardOutput(directory: directory, messages: recordingMessages().0)
         defer { try? output.close() }
-        let parts = output.fileURL.lastPathComponent.split(separator: ".")
-        #expect(parts.count >= 7)
-        #expect(parts[parts.count - 2] == Substring(String(ProcessInfo.processInfo.processIdentifier)))
-        let seconds = try #require(Double(String(parts[3])))
+        // events.out.tfevents.<seconds>.<host>.<pid>.<n>, the host as `uname -n` names it
+        // (it may hold dots itself).
+        let host = try run("/bin/uname", ["-n"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!host.isEmpty)
+        let name = output.fileURL.lastPathComponent
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let match = try #require(name.wholeMatch(of: /events\.out\.tfevents\.(\d+)\.(.+)\.(\d+)\.(\d+)/), "\(name)")
+        #expect(String(match.2) == host.replacingOccurrences(of: "/", with: "_"))
+        #expect(Int32(match.3) == pid)
+        let seconds = try #require(Double(String(match.1)))
         #expect(abs(seconds - Date().timeIntervalSince1970) < 600)
     }
 
@@ -256,7 +262,7 @@ private typealias Support = TensorBoardTestSupport
         let output = try makeOutput(directory)
         var expected = Support.ExpectedScalars()
         let schema = RowSchema(keys: ["loss", "step_seconds", "phase"])
-        var generator = SystemRandomNumberGenerator()
+        var generator = SeededRandom()
         for step in 0..<100_000 {
             let row = Support.row(
                 "train", step: step, time: 1_700_000_000 + Double(step) / 1000,

@@ -2,7 +2,7 @@
 the values with the expectations the Swift test wrote (expected.json: table -> list of rows).
 
 Usage: check_files.py RUN_DIR EXPECTED_JSON
-Prints OK or raises. Non-finite expectations are the strings "NaN", "Infinity", "-Infinity".
+Prints OK, or one FAIL line per wrong value and exits 1. Non-finite expectations are the strings "NaN", "Infinity", "-Infinity".
 """
 import csv
 import json
@@ -31,6 +31,16 @@ def same(a, b):
     return a == b
 
 
+failures = []
+
+
+def check(condition, *what):
+    """Records a failure (never `assert`, which `python -O` removes)."""
+    if not condition:
+        failures.append(" ".join(repr(w) for w in what))
+    return condition
+
+
 # The journal: strict JSON (no bare NaN: parse_constant raises if one appears).
 def reject(token):
     raise ValueError("non-strict JSON constant " + token)
@@ -43,40 +53,58 @@ with open(os.path.join(run_dir, "noko.ndjson"), encoding="utf-8") as f:
         journal.setdefault(row["$table"], []).append(row)
 
 for table, rows in expected["tables"].items():
-    got = journal[table]
-    assert len(got) == len(rows), (table, len(got), len(rows))
+    got = journal.get(table, [])
+    check(len(got) == len(rows), "journal rows", table, len(got), len(rows))
     for i, (g, e) in enumerate(zip(got, rows)):
         for key, value in e.items():
-            assert same(special(g[key]), special(value)), (table, i, key, g[key], value)
-        assert g["$step"] == i or "steps" in expected, (table, i, g["$step"])
+            check(key in g and same(special(g[key]), special(value)), "journal", table, i, key, g.get(key), value)
+        check(g["$step"] == i or "steps" in expected, "journal $step", table, i, g["$step"])
 
     # The CSV file: the csv module, then pandas without options.
     path = os.path.join(run_dir, expected["files"][table] + ".csv")
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         csv_rows = list(reader)
-    assert len(csv_rows) == len(rows), (path, len(csv_rows), len(rows))
+    check(len(csv_rows) == len(rows), "csv rows", path, len(csv_rows), len(rows))
     header = reader.fieldnames
-    assert header == sorted(header), header
+    check(header == sorted(header), "csv header not sorted", header)
     for i, (g, e) in enumerate(zip(csv_rows, rows)):
         for key, value in e.items():
             value = special(value)
-            cell = g[key]
-            if value is None:
-                assert cell == "", (key, cell)
+            cell = g.get(key)
+            if cell is None:
+                check(False, "csv has no column", key)
+            elif value is None:
+                check(cell == "", "csv", i, key, cell, value)
             elif isinstance(value, bool):
-                assert cell == str(value), (key, cell, value)
+                check(cell == str(value), "csv", i, key, cell, value)
             elif isinstance(value, (int, float)):
-                assert same(float(cell), float(value)), (key, cell, value)
+                try:
+                    number = float(cell)
+                except ValueError:
+                    check(False, "csv cell is not a number", i, key, cell, value)
+                else:
+                    check(same(number, float(value)), "csv", i, key, cell, value)
             else:
-                assert cell == value, (key, cell, value)
+                check(cell == value, "csv", i, key, cell, value)
     frame = pd.read_csv(path)
-    assert len(frame) == len(rows), (path, len(frame))
-    for i, e in enumerate(rows):
+    check(len(frame) == len(rows), "pandas rows", path, len(frame), len(rows))
+    for i, e in enumerate(rows[:len(frame)]):
         for key, value in e.items():
             value = special(value)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if not check(key in frame, "pandas has no column", key):
+                    continue
                 cell = frame[key][i]
-                assert same(float(cell), float(value)), ("pandas", key, cell, value)
+                try:
+                    number = float(cell)
+                except ValueError:
+                    check(False, "pandas cell is not a number", i, key, cell, value)
+                else:
+                    check(same(number, float(value)), "pandas", i, key, cell, value)
 
+if failures:
+    for message in failures[:40]:
+        print("FAIL " + message)
+    sys.exit(1)
 print("OK")

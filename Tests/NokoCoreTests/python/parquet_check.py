@@ -51,7 +51,10 @@ def same(kind, expected, actual):
 def expect(path, expected_path):
     with open(expected_path, encoding="utf-8") as f:
         expected = json.load(f)
-    table = pq.read_table(path)
+    try:
+        table = pq.read_table(path)
+    except Exception as error:  # pyarrow.lib.ArrowInvalid and its kin
+        fail(f"pyarrow cannot read {path}: {type(error).__name__}: {error}")
     names = [c["name"] for c in expected["columns"]]
     if table.column_names != names:
         fail(f"columns differ: pyarrow sees {table.column_names}, expected {names}")
