@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // `make docs`: a command plugin only, in no product's dependency graph.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // YAML config files (`--config run.yaml`).
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Layer 0: the platform layer. Every system call noko makes goes through it (one
@@ -56,7 +58,12 @@ let package = Package(
         .target(name: "NokoTestSupport", dependencies: ["NokoPlatform"]),
 
         // Layer 3: the run module (`Noko.initExtra`); re-exports NokoCore, NokoGit, NokoWandb.
-        .target(name: "Noko", dependencies: ["NokoCore", "NokoGit", "NokoRemoteSync", "NokoWandb", "NokoPlatform", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Noko",
+            dependencies: [
+                "NokoCore", "NokoGit", "NokoRemoteSync", "NokoWandb", "NokoPlatform", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
 
         // Layer 4: the CLI (a library, so tests can drive it), its executable, the example
         // experiment and the benchmarks. Templates from templates/ are embedded into NokoCLI

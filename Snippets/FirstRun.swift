@@ -12,8 +12,8 @@ var options = RunOptions()
 options.runsDir = "runs"
 options.checkpoint = false
 // snippet.show
-let config = Config()
-let run = try Noko.initExtra(config: config, options: options)
+var config = Config()  // path=value arguments change it at launch: `first-run epochs=10`
+let run = try Noko.initExtra(config: &config, options: options)
 var weight = Double.random(in: -1...1, using: &Noko.random)  // seeded from config.seed
 var best = Double.infinity
 for epoch in 0..<config.epochs {

@@ -9,7 +9,7 @@ import NokoCore
 package struct NokoRun: ParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "noko-run",
-        abstract: "Read noko run directories back: show, list, compare, export, diff, checkout, sync.",
+        abstract: "Read noko run directories back: show, list, compare, export, logs, diff, checkout, sync.",
         discussion: """
             A run directory is what Noko.initialize / Noko.initExtra wrote (metadata.json, the \
             noko.ndjson journal, summary.json, <table>.csv …) or what Python noko wrote (noko.ndjson \
@@ -22,6 +22,7 @@ package struct NokoRun: ParsableCommand {
               noko-run list runs --metric epoch/test_accuracy --where config.lr=0.1
               noko-run compare RUN_A RUN_B                    config and final metrics side by side
               noko-run export RUN --table epoch --format csv -o epoch.csv
+              noko-run logs RUN -f                            the program's stdout and stderr, followed
               noko-run diff RUN                               the code change the run ran with
               noko-run checkout RUN                           a git worktree at the run's checkpoint
               noko-run sync RUN                               upload a run to wandb (resumes)
@@ -39,7 +40,7 @@ package struct NokoRun: ParsableCommand {
             """,
         version: Noko.version,
         subcommands: [
-            ShowCommand.self, ListCommand.self, CompareCommand.self, ExportCommand.self, DiffCommand.self,
+            ShowCommand.self, ListCommand.self, CompareCommand.self, ExportCommand.self, LogsCommand.self, DiffCommand.self,
             CheckoutCommand.self, SyncCommand.self,
             ReportCommand.self,
         ]

@@ -39,6 +39,41 @@ package enum CurrentProcess {
         return (text(info.sysname), text(info.release), text(info.machine))
     }
 
+    /// The CPU's model name (`/proc/cpuinfo` on Linux, `machdep.cpu.brand_string` on
+    /// Darwin), nil when the system does not say.
+    package static var cpuModel: String? {
+        #if canImport(Darwin)
+        var size = 0
+        guard sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0, size > 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: size)
+        guard sysctlbyname("machdep.cpu.brand_string", &buffer, &size, nil, 0) == 0 else { return nil }
+        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        #else
+        guard let bytes = try? FileSystem.read("/proc/cpuinfo", limit: 1 << 22) else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        where line.hasPrefix("model name") || line.hasPrefix("Model") || line.hasPrefix("cpu model") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            if !name.isEmpty { return name }
+        }
+        return nil
+        #endif
+    }
+
+    /// The path of the running executable (`/proc/self/exe`, `_NSGetExecutablePath`), with
+    /// links resolved; nil when the system does not say.
+    package static var executablePath: String? {
+        #if canImport(Darwin)
+        var size: UInt32 = 0
+        _ = _NSGetExecutablePath(nil, &size)
+        var buffer = [CChar](repeating: 0, count: Int(size) + 1)
+        guard _NSGetExecutablePath(&buffer, &size) == 0 else { return nil }
+        return FileSystem.canonicalPath(buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+        #else
+        return FileSystem.canonicalPath("/proc/self/exe")
+        #endif
+    }
+
     /// Whether a process with id `pid` exists (`kill(pid, 0)`); a process of another user
     /// counts (`EPERM`).
     package static func isAlive(_ pid: Int32) -> Bool {
@@ -58,6 +93,12 @@ package enum CurrentProcess {
         #if os(Linux)
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         #endif
+    }
+
+    /// Writes out what the C library's output streams hold in their buffers (`fflush(NULL)`):
+    /// Swift's `print` is buffered when standard output is not a terminal.
+    package static func flushStandardOutput() {
+        fflush(nil)
     }
 
     /// Suspends the calling thread for `seconds` (`nanosleep(2)`, resumed after signals).

@@ -238,14 +238,32 @@ package struct FileDescriptor: Sendable, Hashable {
     /// The rest of the file from the current position, at most `limit` bytes; nil when the
     /// file is longer than that.
     package func readToEnd(limit: Int = Int.max) throws(NokoSystemError) -> [UInt8]? {
-        var bytes: [UInt8] = []
+        // Read straight into an array of the file's size (plus one byte, to see the end
+        // without a second buffer): one copy from the kernel, none after. A file that grows
+        // meanwhile is read on in chunks.
+        let capacity = min(Int(clamping: (try? size()) ?? 0), limit, Int.max - 1) + 1
+        var failure: NokoSystemError?
+        var bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            while initialized < buffer.count {
+                do throws(NokoSystemError) {
+                    let count = try read(into: UnsafeMutableRawBufferPointer(UnsafeMutableBufferPointer(rebasing: buffer[initialized...])))
+                    if count == 0 { return }
+                    initialized += count
+                } catch {
+                    failure = error
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
+        guard bytes.count == capacity else { return bytes }
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
         defer { chunk.deallocate() }
         while true {
+            if bytes.count > limit { return nil }
             let count = try read(into: chunk)
             if count == 0 { return bytes }
             bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[..<count]))
-            if bytes.count > limit { return nil }
         }
     }
 
@@ -270,6 +288,13 @@ package struct FileDescriptor: Sendable, Hashable {
         var info = stat()
         guard fstat(rawValue, &info) == 0 else { throw NokoSystemError("stat", path: path) }
         return UInt64(info.st_size)
+    }
+
+    /// What `fstat(2)` says about the open file.
+    package func info() throws(NokoSystemError) -> FileSystem.Info {
+        var info = stat()
+        guard fstat(rawValue, &info) == 0 else { throw NokoSystemError("stat", path: path) }
+        return FileSystem.Info(info)
     }
 
     /// Cuts the file to `length` bytes (`ftruncate(2)`).

@@ -19,19 +19,22 @@ package enum FileSystem {
         package var isDirectory: Bool
         /// Whether it is a regular file.
         package var isRegularFile: Bool
+        /// Which file it is (device and inode): a path renamed away and created again names
+        /// another file (a rotated log).
+        package var identity: Identity
+    }
+
+    /// A file's device and inode numbers.
+    package struct Identity: Sendable, Hashable {
+        package var device: UInt64
+        package var inode: UInt64
     }
 
     /// What `stat(2)` says about `path` (following links); nil when nothing is there.
     package static func info(_ path: String) -> Info? {
         var s = stat()
         guard stat(path, &s) == 0 else { return nil }
-        #if canImport(Darwin)
-        let seconds = Double(s.st_mtimespec.tv_sec) + Double(s.st_mtimespec.tv_nsec) / 1e9
-        #else
-        let seconds = Double(s.st_mtim.tv_sec) + Double(s.st_mtim.tv_nsec) / 1e9
-        #endif
-        let type = s.st_mode & S_IFMT
-        return Info(size: UInt64(s.st_size), modificationTime: seconds, isDirectory: type == S_IFDIR, isRegularFile: type == S_IFREG)
+        return Info(s)
     }
 
     /// Whether anything exists at `path`.
@@ -209,3 +212,17 @@ package enum FileSystem {
 }
 
 @inline(__always) private func sysRename(_ source: String, _ destination: String) -> Int32 { rename(source, destination) }
+
+extension FileSystem.Info {
+    init(_ s: stat) {
+        #if canImport(Darwin)
+        let seconds = Double(s.st_mtimespec.tv_sec) + Double(s.st_mtimespec.tv_nsec) / 1e9
+        #else
+        let seconds = Double(s.st_mtim.tv_sec) + Double(s.st_mtim.tv_nsec) / 1e9
+        #endif
+        let type = s.st_mode & S_IFMT
+        self.init(
+            size: UInt64(s.st_size), modificationTime: seconds, isDirectory: type == S_IFDIR, isRegularFile: type == S_IFREG,
+            identity: FileSystem.Identity(device: UInt64(s.st_dev), inode: UInt64(s.st_ino)))
+    }
+}

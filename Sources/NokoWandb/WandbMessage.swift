@@ -31,6 +31,6 @@ package struct WandbMessage: Sendable, Equatable, CustomStringConvertible {
     /// characters (from a run name, a server's reply) shown as escapes (``TerminalText``).
     package static let standardError: @Sendable (WandbMessage) -> Void = { message in
         guard message.level >= .info else { return }
-        FileDescriptor.standardError.writeIgnoringErrors(Array("noko: \(TerminalText.escaped(message.description))\n".utf8))
+        ConsoleTee.originalStandardError.writeIgnoringErrors(Array("noko: \(TerminalText.escaped(message.description))\n".utf8))
     }
 }

@@ -9,6 +9,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("summarize", summarizeBenchmark),
     ("schema-growth", schemaGrowthBenchmark),
     ("run-overhead", runOverheadBenchmark),
+    ("launch", launchBenchmark),
     ("tensorboard", tensorBoardBench),
     ("checkpoint", checkpointBenchmark),
     ("wandb-logrow", WandbBench.logRow),
@@ -18,10 +19,13 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("report", reportBenchmark),
     ("terminal", terminalBenchmark),
     ("secrets", secretsBenchmark),
+    ("console-capture", consoleCaptureBenchmark),
     ("system-sampler", systemSamplerBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+if arguments.first == "--launch-child" { try launchChild(Array(arguments.dropFirst())) }
+if arguments.first == consoleChildMode { try consoleCaptureChild(arguments) }
 let selected = arguments.filter { !$0.hasPrefix("-") }
 let wanted = selected.isEmpty || selected == ["all"] ? cases.map(\.name) : selected
 for name in wanted {

@@ -7,6 +7,8 @@ import Foundation
 import Noko
 
 /// The experiment's config: recorded in `config.json`, its `seed` seeds every generator.
+/// Any field can be changed at launch without recompiling: `noko-example learningRate=0.1
+/// epochs=5`, `--config FILE`, `NOKO_OVERRIDES`; `noko-example --noko-help` lists them.
 struct Config: Codable {
     var epochs = 20
     var samples = 2000
@@ -16,10 +18,10 @@ struct Config: Codable {
     var seed = 42
 }
 
-/// Command line: `noko-example [--runs-dir DIR] [--epochs N] [--seed N] [--lr X]`.
+/// The program's own command line, after noko's overrides are taken out
+/// (`Noko.programArguments`): `noko-example [--runs-dir DIR] [path=value…]`.
 struct Arguments {
     var runsDir = "runs"
-    var config = Config()
 
     init(_ arguments: [String]) {
         var i = 1
@@ -27,12 +29,13 @@ struct Arguments {
             let value = i + 1 < arguments.count ? arguments[i + 1] : ""
             switch arguments[i] {
             case "--runs-dir": runsDir = value
-            case "--epochs": config.epochs = Int(value) ?? config.epochs
-            case "--seed": config.seed = Int(value) ?? config.seed
-            case "--lr": config.learningRate = Double(value) ?? config.learningRate
             case "--help", "-h":
-                print("usage: noko-example [--runs-dir DIR] [--epochs N] [--seed N] [--lr X]")
+                print("usage: noko-example [--runs-dir DIR] [--config FILE] [path=value…]   (--noko-help lists the config paths)")
                 exit(0)
+            case "--epochs", "--seed", "--lr":
+                let field = ["--epochs": "epochs", "--seed": "seed", "--lr": "learningRate"][arguments[i]]!
+                FileHandle.standardError.write(Data("noko-example: \(arguments[i]) is now an override: \(field)=\(value)\n".utf8))
+                exit(2)
             default:
                 FileHandle.standardError.write(Data("noko-example: unknown argument \(arguments[i])\n".utf8))
                 exit(2)
@@ -139,14 +142,22 @@ struct GradStep {
     var learningRate: Double
 }
 
-let arguments = Arguments(CommandLine.arguments)
+let arguments = Arguments(Noko.programArguments)
 var options = RunOptions()
 options.runsDir = arguments.runsDir
 // Show the epoch rows (RESULTS) on the terminal too.
 options.outputs.standardOutputLevel = .results
-let run = try Noko.initExtra(config: arguments.config, options: options)
+var config = Config()
+let run: Run
+do {
+    // `config` comes back with the overrides applied: the values config.json records.
+    run = try Noko.initExtra(config: &config, options: options)
+} catch {
+    FileHandle.standardError.write(Data("noko-example: \(error)\n".utf8))
+    exit(2)
+}
 say("noko-example: logging to \(run.directory.path)")
-var trainer = Trainer(config: arguments.config)
+var trainer = Trainer(config: config)
 trainer.run()
 run.summary["final_test_accuracy"] = .double(trainer.evaluate(trainer.test).accuracy)
 run.finish()

@@ -24,6 +24,25 @@
 //       a failed run (its error holds a token) whose config, rows, summary and argv hold
 //       SecretCorpus's positives and negatives, besides the config of issue 27; wandb from
 //       the environment (Tests/NokoTests/SecretRedactionTests.swift).
+//   noko-test-child launch [ARGUMENT…]
+//       Noko.initExtra(config: &config) with a nested Codable config, overridden by the
+//       ARGUMENTs and NOKO_CONFIG/NOKO_OVERRIDES; the code asks for runs dir
+//       `code-runs` and run name `code-name` (NOKO_RUNS_DIR/NOKO_RUN_NAME win). Prints
+//       "program <arguments>" (Noko.programArguments), "config <effective JSON>", "run <dir>"
+//       (Tests/NokoTests/LaunchTests.swift). NOKO_TEST_LAUNCH_INPUTS=environment|none scopes;
+//       NOKO_TEST_WITH_RUN=1 uses Noko.withRun(config:) { run, config in … } instead.
+//   noko-test-child launch-by-value [ARGUMENT…]
+//       the same config passed by value: an override is an error.
+//   noko-test-child console RUNS_DIR RUN_NAME ACTION…
+//       console capture (Tests/NokoTests/ConsoleCaptureTests.swift): runs the actions in
+//       order; `start` is initExtra (NOKO_TEST_RESUME=1 resumes, NOKO_TEST_CONSOLE_LIMIT sets
+//       the size limit, NOKO_TEST_CONSOLE_OPTION=off turns capture off in RunOptions).
+//       Actions: print=T (Swift print), stderr=T (FileHandle.standardError), write=T
+//       (write(2) on descriptor 1), grandchild=T (a shell writing T-out and T-err), flush,
+//       isatty (prints "isatty <1> <2> columns <n>"), identity (prints "identity <1> <2>"),
+//       progress=N (a bar redrawn N times with \r), burst=BYTES (numbered lines, big writes),
+//       longline=N (x and N two-byte characters), warn (a noko warning), lines=N
+//       (N numbered lines, a pause every 50), sleep=MS, finish, kill9, hang, exit=N.
 //   noko-test-child system-cpu
 //       a system sampler alone in a process: a sample, a busy loop (until 0.3 s of CPU is
 //       used), a sample, an idle second, a sample; prints "busy <cpu %>", "idle <cpu %>"
@@ -325,6 +344,8 @@ case "secrets":
     options.runName = arguments[3]
     options.checkpoint = false
     options.unredactedKeys = ["kept_token", "kept/token"]
+    // The arguments are the corpus for argv, not config overrides.
+    options.launchInputs = .none
     // The corpus at the top level, beside the issue's config, all through the config encoder.
     struct CorpusConfig: Encodable {
         struct Key: CodingKey {
@@ -366,7 +387,149 @@ case "secrets":
     } catch {
         exit(0)
     }
+case "launch", "launch-by-value":
+    struct Config: Codable {
+        enum Optimizer: String, Codable, CaseIterable { case adam, sgd }
+        struct Model: Codable {
+            var layers = 2
+            var width = 64
+        }
+        var lr = 0.1
+        var name = "base"
+        var seed = 5
+        var optimizer = Optimizer.adam
+        var model = Model()
+        var hidden = [64, 128]
+        var dropout: Double? = nil
+        var apiKey = "sk-default"
+    }
+    var options = RunOptions()
+    options.runsDir = "code-runs"
+    options.runName = "code-name"
+    options.checkpoint = false
+    switch ProcessInfo.processInfo.environment["NOKO_TEST_LAUNCH_INPUTS"] {
+    case "environment": options.launchInputs = .environment
+    case "none": options.launchInputs = .none
+    default: break
+    }
+    // Noko.programArguments is the split for the default inputs; a program that scopes
+    // them away parses the whole command line.
+    let program = options.launchInputs == .argumentsAndEnvironment ? Noko.programArguments : CommandLine.arguments
+    say("program \(program.dropFirst().joined(separator: " "))")
+    var config = Config()
+    if ProcessInfo.processInfo.environment["NOKO_TEST_WITH_RUN"] == "1" {
+        let effective = try Noko.withRun(config: config, options: options) { run, config in
+            say("run \(run.directory.path)")
+            Noko.logRow("t", ["lr": config.lr])
+            return config
+        }
+        say("config \(String(decoding: try JSONEncoder().encode(effective), as: UTF8.self))")
+        exit(0)
+    }
+    let run: Run
+    do {
+        if arguments[1] == "launch" {
+            run = try Noko.initExtra(config: &config, options: options)
+        } else {
+            run = try Noko.initExtra(config: config, options: options)
+        }
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(2)
+    }
+    let effective = try JSONEncoder().encode(config)
+    say("config \(String(decoding: effective, as: UTF8.self))")
+    say("run \(run.directory.path)")
+    Noko.logRow("t", ["lr": config.lr, "layers": config.model.layers])
+    run.finish()
+case "console":
+    consoleActions(runsDir: arguments[2], runName: arguments[3], actions: Array(arguments.dropFirst(4)))
 default:
     FileHandle.standardError.write(Data("unknown mode \(arguments[1])\n".utf8))
     exit(2)
+}
+
+func consoleActions(runsDir: String, runName: String, actions: [String]) {
+    let environment = ProcessInfo.processInfo.environment
+    var run: Run?
+    for action in actions {
+        let (name, value) = action.firstIndex(of: "=").map { (String(action[..<$0]), String(action[action.index(after: $0)...])) }
+            ?? (action, "")
+        switch name {
+        case "start":
+            var options = RunOptions()
+            options.runsDir = runsDir
+            options.runName = runName
+            options.checkpoint = false
+            options.resume = environment["NOKO_TEST_RESUME"] == "1"
+            if let limit = environment["NOKO_TEST_CONSOLE_LIMIT"] { options.console.sizeLimit = UInt64(limit)! }
+            if environment["NOKO_TEST_CONSOLE_OPTION"] == "off" { options.console.capture = false }
+            // The actions (print=T, burst=N) are not config overrides.
+            options.launchInputs = .none
+            run = try! Noko.initExtra(config: ["seed": 1], options: options)
+        case "print":
+            print(value)
+        case "stderr":
+            FileHandle.standardError.write(Data((value + "\n").utf8))
+        case "write":
+            try! FileDescriptor.standardOutput.writeAll(Array((value + "\n").utf8))
+        case "flush":
+            CurrentProcess.flushStandardOutput()
+        case "grandchild":
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+            shell.arguments = ["-c", "echo \"$0-out\"; echo \"$0-err\" >&2", value]
+            try! shell.run()
+            shell.waitUntilExit()
+        case "isatty":
+            let out = FileDescriptor.standardOutput, err = FileDescriptor.standardError
+            say("isatty \(out.isTerminal) \(err.isTerminal) columns \(out.terminalColumns.map(String.init) ?? "none")")
+        case "identity":
+            func identity(_ fd: FileDescriptor) -> String {
+                (try? fd.info().identity).map { "\($0.device):\($0.inode)" } ?? "closed"
+            }
+            say("identity \(identity(.standardOutput)) \(identity(.standardError))")
+        case "progress":
+            for i in 1...Int(value)! {
+                FileDescriptor.standardOutput.writeIgnoringErrors(Array("\rprogress \(i)/\(value)".utf8))
+            }
+            say("")
+        case "burst":
+            // Numbered lines in writes of about 64 KiB, as fast as the pipe takes them.
+            var chunk: [UInt8] = []
+            var written = 0, i = 0
+            let total = Int(value)!
+            while written < total {
+                chunk += Array("burst \(i) abcdefghijklmnopqrstuvwxyz0123456789\n".utf8)
+                i += 1
+                if chunk.count >= 65_536 || written + chunk.count >= total {
+                    try! FileDescriptor.standardOutput.writeAll(chunk)
+                    written += chunk.count
+                    chunk.removeAll(keepingCapacity: true)
+                }
+            }
+        case "longline":
+            say("x" + String(repeating: "é", count: Int(value)!))
+        case "warn":
+            Noko.logger.messages.warning("a warning of noko's own")
+        case "lines":
+            for i in 0..<Int(value)! {
+                say("line \(i)")
+                if i % 50 == 49 { CurrentProcess.sleep(seconds: 0.002) }
+            }
+        case "sleep":
+            CurrentProcess.sleep(seconds: Double(value)! / 1000)
+        case "finish":
+            run?.finish()
+        case "kill9":
+            SignalNumber.raise(SignalNumber.kill)
+        case "hang":
+            while true { CurrentProcess.sleep(seconds: 60) }
+        case "exit":
+            exit(Int32(value) ?? 0)
+        default:
+            FileHandle.standardError.write(Data("unknown console action \(action)\n".utf8))
+            exit(2)
+        }
+    }
 }

@@ -38,7 +38,7 @@ import Testing
         #expect(Set(json.objectValue!.keys) == ["runs", "config", "metrics"])
         let runs = try #require(json["runs"]?.arrayValue)
         #expect(runs.map { $0["name"] } == ["train_a", "train_b"])
-        #expect(Set(runs[0].objectValue!.keys) == ["name", "path", "status", "start_time", "duration"])
+        #expect(Set(runs[0].objectValue!.keys) == ["name", "path", "status", "start_time", "duration", "overridden"])
         let config = try #require(json["config"]?.arrayValue)
         let lr = try #require(config.first { $0["key"] == "lr" })
         #expect(lr == ["key": "lr", "values": [0.1, 0.05], "differs": true])

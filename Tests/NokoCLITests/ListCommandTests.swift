@@ -68,7 +68,7 @@ import Testing
         #expect(python["duration"] == 29.0, "from its first row to its last")
         #expect(python["config"] == [:])
         #expect(python["metrics"]?["epoch/test_loss"] == .null)
-        #expect(Set(first.objectValue!.keys) == ["name", "path", "status", "start_time", "end_time", "duration", "config", "metrics"])
+        #expect(Set(first.objectValue!.keys) == ["name", "path", "status", "start_time", "end_time", "duration", "config", "metrics", "overridden"])
         #expect(first["config"]?["optimizer/momentum"] == 0.9)
         #expect(first["metrics"]?["epoch/test_loss"]?.doubleValue == 1.0 / 13)
         #expect(first["status"] == "finished")

@@ -47,7 +47,7 @@ import Testing
     /// another working directory (templates are built in).
     @Test func endToEndTheExampleThenShow() throws {
         let fixtures = Fixtures()
-        let example = try Self.execute(Self.builtProduct("noko-example"), ["--runs-dir", fixtures.url("runs").path, "--epochs", "3"], in: fixtures.root)
+        let example = try Self.execute(Self.builtProduct("noko-example"), ["--runs-dir", fixtures.url("runs").path, "epochs=3"], in: fixtures.root)
         #expect(example.status == 0, "\(example.stderr)")
         let runs = try LoadedRun.runDirectories(in: fixtures.url("runs"))
         let run = try #require(runs.first)
@@ -66,6 +66,29 @@ import Testing
         #expect(rows["epoch"] == 3)
         #expect(rows["grad_step"] == 96)
         #expect(parsed["status"] == "finished")
+    }
+
+    /// The example takes its config from the command line: overrides typed by its Codable
+    /// config, its own --runs-dir left to it, mistakes named before any run exists.
+    @Test func theExampleTakesOverrides() throws {
+        let fixtures = Fixtures()
+        let runs = fixtures.url("runs")
+        let example = try Self.execute(
+            Self.builtProduct("noko-example"), ["learningRate=0.25", "--runs-dir", runs.path, "epochs=2", "samples=200"], in: fixtures.root)
+        #expect(example.status == 0, "\(example.stderr)")
+        let run = try #require(try LoadedRun.runDirectories(in: runs).first)
+        let config = try #require(try ConfigFile.read(from: run))
+        #expect(config["learningRate"] == 0.25 && config["epochs"] == 2 && config["samples"] == 200)
+        #expect(try LoadedRun.open(run).overriddenKeys == ["epochs", "learningRate", "samples"])
+
+        let typo = try Self.execute(Self.builtProduct("noko-example"), ["--runs-dir", runs.path, "learningRat=0.1"], in: fixtures.root)
+        #expect(typo.status == 2)
+        #expect(typo.stderr.contains("config has no path 'learningRat' (argument 'learningRat=0.1'); did you mean 'learningRate'?"), "\(typo.stderr)")
+        let oldFlag = try Self.execute(Self.builtProduct("noko-example"), ["--lr", "0.1"], in: fixtures.root)
+        #expect(oldFlag.status == 2 && oldFlag.stderr.contains("--lr is now an override: learningRate=0.1"))
+        #expect(try LoadedRun.runDirectories(in: runs).count == 1)
+        let help = try Self.execute(Self.builtProduct("noko-example"), ["--noko-help"], in: fixtures.root)
+        #expect(help.status == 0 && help.stdout.contains("learningRate") && help.stdout.contains("Double"))
     }
 
     @Test func exitCodes() throws {

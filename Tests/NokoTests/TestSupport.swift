@@ -49,11 +49,16 @@ final class Child: @unchecked Sendable {
                 let chunk = out.fileHandleForReading.availableData
                 if chunk.isEmpty { break }
                 buffer.append(chunk)
-                while let newline = buffer.firstIndex(of: 0x0A) {
-                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    self.lock.withLock { self.collected.append(line) }
+                // Every complete line of the chunk, then one removal: removing line by line
+                // from the front is quadratic for a child that writes megabytes at once.
+                var start = buffer.startIndex
+                var lines: [String] = []
+                while let newline = buffer[start...].firstIndex(of: 0x0A) {
+                    lines.append(String(decoding: buffer[start..<newline], as: UTF8.self))
+                    start = newline + 1
                 }
+                buffer.removeSubrange(buffer.startIndex..<start)
+                if !lines.isEmpty { self.lock.withLock { self.collected += lines } }
             }
             self.readersDone.signal()
         }.start()

@@ -8,7 +8,8 @@ import NokoWandb
 import Synchronization
 
 extension Noko {
-    /// The run started by ``initExtra(config:options:)-(Config,_)``, until it finishes.
+    /// The run started by ``initExtra(config:options:)-978i8`` (or another form of
+    /// `initExtra`), until it finishes.
     public static var currentRun: Run? { RunLifecycle.run }
 
     /// Starts a reproducible run: the one line to add at the start of an experiment.
@@ -19,32 +20,106 @@ extension Noko {
     /// registered generator from `config.seed`, commits the exact code onto the
     /// `noko-checkpoints` branch, and mirrors the run on wandb when asked to.
     ///
+    /// The config is changed at launch, without recompiling, by `path=value` arguments,
+    /// `--config FILE` (JSON or YAML), `NOKO_CONFIG` and `NOKO_OVERRIDES`; `config` is set to
+    /// the result, which is what `config.json` records:
+    ///
     /// ```swift
     /// struct Config: Codable { var lr = 0.1; var seed = 42 }
-    /// let run = try Noko.initExtra(config: Config())
+    /// var config = Config()
+    /// let run = try Noko.initExtra(config: &config)   // ./train lr=0.01
     /// ```
+    ///
+    /// `program --noko-help` lists every config path with its type and default, and exits.
+    /// A path that does not exist or a value that does not fit its field throws a
+    /// ``LaunchConfigError`` before any file is written.
     ///
     /// Calling it again returns the same run (with a warning). Called after `logRow` has
     /// already initialized noko, it adopts that run directory.
     ///
     /// - Parameters:
-    ///   - config: any `Encodable` value (typically your `Codable` config struct).
+    ///   - config: your `Codable` config, holding the code's defaults; on return, the
+    ///     effective config.
     ///   - options: where and how; the defaults match Python noko's `init_extra`.
     @discardableResult
-    public static func initExtra<Config: Encodable>(config: Config, options: RunOptions = RunOptions()) throws -> Run {
-        try start(config: config, options: options)
+    public static func initExtra<Config: Codable>(config: inout Config, options: RunOptions = RunOptions()) throws -> Run {
+        if let existing = currentRun { return adoptAgain(existing) }
+        let arguments = try LaunchArguments(
+            argv: options.resolvedArguments, environment: options.resolvedEnvironment, inputs: options.launchInputs)
+        if arguments.helpRequested {
+            printHelpAndExit(try LaunchConfig.help(config, program: options.resolvedProgram))
+        }
+        let (effective, launch) = try LaunchConfig.resolve(config, arguments)
+        let run = try RunStarter(config: effective, launch: launch, options: options).start()
+        config = effective
+        return run
     }
 
-    /// Starts a reproducible run with a dictionary config. See ``initExtra(config:options:)-(Config,_)``.
+    /// Starts a reproducible run with a config passed by value, which launch-time overrides
+    /// cannot change (one given is an error saying to pass `&config`). See
+    /// ``initExtra(config:options:)-978i8``.
+    @discardableResult
+    public static func initExtra<Config: Encodable>(config: Config, options: RunOptions = RunOptions()) throws -> Run {
+        try start(config: config, form: "initExtra(config:) got the config by value", options: options)
+    }
+
+    /// Starts a reproducible run with a dictionary config, which launch-time overrides cannot
+    /// change (one given is an error). See ``initExtra(config:options:)-978i8``.
     @discardableResult
     public static func initExtra(config: [String: Any], options: RunOptions = RunOptions()) throws -> Run {
-        try start(config: config, options: options)
+        try start(config: config, form: "initExtra(config:) got a dictionary", options: options)
     }
 
-    /// Starts a reproducible run without a config. See ``initExtra(config:options:)-(Config,_)``.
+    /// Starts a reproducible run without a config. See ``initExtra(config:options:)-978i8``.
     @discardableResult
     public static func initExtra(options: RunOptions = RunOptions()) throws -> Run {
-        try start(config: JSONValue.object([:]), options: options)
+        try start(config: JSONValue.object([:]), form: "initExtra(options:) has no config", options: options)
+    }
+
+    /// The command line without noko's arguments (`path=value` overrides, `--config FILE`,
+    /// `--noko-help`): what a program with its own argument parser parses, before or after
+    /// `initExtra`. `argv[0]` is kept.
+    public static var programArguments: [String] {
+        let argv = CommandLine.arguments
+        return (try? LaunchArguments(argv: argv, environment: [:], inputs: .argumentsAndEnvironment))?.programArguments ?? argv
+    }
+
+    /// Runs `body` inside a run whose config the launch may change (see
+    /// ``initExtra(config:options:)-978i8``), handing it the effective config: finished
+    /// when it returns, `failed` (with the error) when it throws, and the error is rethrown.
+    ///
+    /// ```swift
+    /// try Noko.withRun(config: Config()) { run, config in train(config) }
+    /// ```
+    public static func withRun<Config: Codable, T>(
+        config defaults: Config, options: RunOptions = RunOptions(), _ body: (Run, Config) throws -> T
+    ) throws -> T {
+        var config = defaults
+        let run = try initExtra(config: &config, options: options)
+        do {
+            let result = try body(run, config)
+            run.finish(exitCode: 0)
+            return result
+        } catch {
+            run.finish(status: .failed, exitCode: 1, error: "\(error)")
+            throw error
+        }
+    }
+
+    /// The `async` form of ``withRun(config:options:_:)-5rp6a``.
+    public static func withRun<Config: Codable, T>(
+        config defaults: Config, options: RunOptions = RunOptions(), _ body: (Run, Config) async throws -> T
+    ) async throws -> T {
+        var config = defaults
+        let run = try initExtra(config: &config, options: options)
+        do {
+            let result = try await body(run, config)
+            run.finish(exitCode: 0)
+            return result
+        } catch {
+            run.finish(status: .failed, exitCode: 1, error: "\(error)")
+            throw error
+        }
     }
 
     /// Runs `body` inside a run: finished when it returns, `failed` (with the error) when it
@@ -78,12 +153,32 @@ extension Noko {
         }
     }
 
-    private static func start(config: Any, options: RunOptions) throws -> Run {
-        if let existing = currentRun {
-            existing.logger.messages.warning("Noko.initExtra was already called; returning run \(existing.name)")
-            return existing
+    private static func start(config: Any, form: String, options: RunOptions) throws -> Run {
+        if let existing = currentRun { return adoptAgain(existing) }
+        let arguments = try LaunchArguments(
+            argv: options.resolvedArguments, environment: options.resolvedEnvironment, inputs: options.launchInputs)
+        let tree = try ConfigRecord.tree(config)
+        if arguments.helpRequested {
+            printHelpAndExit(LaunchConfig.help(encoded: tree, program: options.resolvedProgram))
         }
-        return try RunStarter(config: config, options: options).start()
+        if arguments.changesConfig {
+            // The program would run with its own values while the run directory recorded others.
+            let given = arguments.configFiles.first.map { "\($0.source.rawValue) \($0.path)" }
+                ?? arguments.overrides.first.map { "'\($0.recordedText)' (\($0.source == .argument ? "an argument" : $0.source.rawValue))" } ?? ""
+            throw LaunchConfigError(
+                "\(given) would change the config, but \(form) and cannot hand the changed config back: declare the config as a Codable struct and call `var config = Config(); try Noko.initExtra(config: &config)` (or `Noko.withRun(config:) { run, config in … }`), or set RunOptions.launchInputs to .none (or .environment, to leave the arguments to the program)")
+        }
+        return try RunStarter(config: tree, launch: LaunchRecord(defaults: tree, files: [], overrides: []), options: options).start()
+    }
+
+    private static func adoptAgain(_ existing: Run) -> Run {
+        existing.logger.messages.warning("Noko.initExtra was already called; returning run \(existing.name)")
+        return existing
+    }
+
+    private static func printHelpAndExit(_ text: String) -> Never {
+        FileDescriptor.standardOutput.writeIgnoringErrors(Array(text.utf8))
+        exit(0)
     }
 }
 
@@ -91,13 +186,15 @@ extension Noko {
 /// new record) is one more call in `start()`.
 private struct RunStarter {
     let config: Any
+    let launch: LaunchRecord
     let options: RunOptions
     let environment: [String: String]
     let distributed: DistributedContext
     let startTime = RowClock.system.now()
 
-    init(config: Any, options: RunOptions) {
+    init(config: Any, launch: LaunchRecord, options: RunOptions) {
         self.config = config
+        self.launch = launch
         self.options = options
         environment = options.resolvedEnvironment
         distributed = DistributedContext(environment: environment)
@@ -106,6 +203,7 @@ private struct RunStarter {
     func start() throws -> Run {
         // Encode the config first: a config that cannot be recorded fails before any file exists.
         let tree = try ConfigRecord.tree(config)
+        let links = try LaunchLinks.read(environment)
         let (directory, name, adopted) = try runDirectory()
         let logDirectory = RunLayout(directory).rank(distributed.rank).directory
         let previous = adopted ? nil : try? RunMetadata.read(from: logDirectory)
@@ -121,6 +219,7 @@ private struct RunStarter {
         }
         if distributed.rank == 0 {
             try ConfigFile.write(recorded, to: directory)
+            try LaunchRecorder.record(launch, redactor: redactor, in: directory, messages: messages)
         }
         let seedRecord = try seed(tree, messages: messages)
         if let seedRecord {
@@ -128,17 +227,29 @@ private struct RunStarter {
         }
 
         var initial = initialMetadata(name: name, directory: directory, seed: seedRecord?.root)
-        let (argv, argvFindings) = redactor.redact(commandLine: CommandLine.arguments)
+        let (argv, argvFindings) = redactor.redact(commandLine: options.resolvedArguments)
         initial.argv = argv
         for finding in argvFindings {
             messages.warning("\(finding.message(subject: "command-line argument"))")
         }
+        let (build, executable) = BuildInfo.current(cwd: initial.cwd ?? FileSystem.currentDirectory)
+        initial.build = build
+        initial.links = links
         // A resumed run keeps what its earlier processes recorded.
         initial.startTime = previous?.startTime ?? initial.startTime
         initial.summary = previous?.summary
         initial.remotes = previous?.remotes ?? [:]
         let metadata = MetadataStore(initial, directory: logDirectory)
         try metadata.update { _ in }
+        if distributed.rank == 0 {
+            LaunchRecorder.copyPackageResolved(from: build.packageRoot, into: directory, messages: messages)
+        }
+        let buildHash = executable.flatMap { path -> BackgroundWork? in
+            guard options.hashExecutable else { return nil }
+            return BuildInfo.hashInBackground(path) { [metadata] digest in
+                try? metadata.update { $0.build?.sha256 = digest }
+            }
+        }
         let crashMarker: CrashMarker?
         do {
             crashMarker = try CrashMarker(
@@ -172,10 +283,13 @@ private struct RunStarter {
 
         let systemSampler = startSystemSampler(logger: logger)
         let remotes = startRemotes(directory: directory, name: name, config: recorded, checkpoint: checkpoint, metadata: metadata, messages: messages)
+        // Last, so that no error path of initExtra leaves the descriptors captured.
+        let console = ConsoleCapture.start(options: options.console, environment: environment, directory: logDirectory, messages: messages)
         let run = Run(
             directory: directory, logDirectory: logDirectory, name: name, distributed: distributed, seed: seedRecord?.root,
             config: recorded, logger: logger, checkpoint: checkpoint, metadata: metadata, remotes: remotes, redactor: redactor,
-            heartbeatInterval: options.heartbeatInterval, crashMarker: crashMarker, finishTimeout: options.finishTimeout,
+            heartbeatInterval: options.heartbeatInterval, crashMarker: crashMarker, console: console,
+            finishTimeout: options.finishTimeout, buildHash: buildHash,
             systemSampler: systemSampler)
         RunLifecycle.adopt(run, handleSignals: options.handleSignals)
         return run
@@ -200,8 +314,8 @@ private struct RunStarter {
         if let logger = Noko.initializedLogger, !logger.isClosed, let directory = logger.directory, distributed.rank == 0 {
             return (directory, directory.lastPathComponent, true)
         }
-        let runs = URL(fileURLWithPath: options.runsDir, isDirectory: true)
-        let explicit = options.runName ?? environment["NOKO_RUN_NAME"].flatMap { $0.isEmpty ? nil : $0 }
+        let runs = URL(fileURLWithPath: options.resolvedRunsDir, isDirectory: true)
+        let explicit = options.resolvedRunName
         if let explicit {
             let collision: RunDirectory.Collision = options.resume || distributed.isDistributed ? .reuse : .fail
             let created = try RunDirectory.create(in: runs, name: explicit, collision: collision)
@@ -289,7 +403,7 @@ private struct RunStarter {
         guard options.checkpoint, !GitCheckpoint.isDisabled(environment: environment) else { return nil }
         var checkpointOptions = options.checkpointOptions
         if checkpointOptions.runsDirectory == nil {
-            checkpointOptions.runsDirectory = URL(fileURLWithPath: options.runsDir, isDirectory: true).standardizedFileURL
+            checkpointOptions.runsDirectory = URL(fileURLWithPath: options.resolvedRunsDir, isDirectory: true).standardizedFileURL
         }
         let result = Mutex<GitCheckpointRecord?>(nil)
         let done = DispatchSemaphore(value: 0)

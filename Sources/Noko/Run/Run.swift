@@ -38,19 +38,24 @@ public final class Run: Sendable {
     let crashMarker: CrashMarker?
     /// The `system` table's sampler, when it is on.
     let systemSampler: SystemSampler?
+    let console: ConsoleCapture?
     private let finished = Mutex<RunMetadata?>(nil)
     private let finishTimeout: Duration
     private let tensorBoard: TensorBoardOutput?
     /// What the error of a failed run goes through before `metadata.json` records it.
     private let redactor: SecretRedactor
+    /// The executable's SHA-256, computed while the program starts.
+    private let buildHash: BackgroundWork?
 
     init(
         directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
         config: JSONValue, logger: NokoLogger, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
         remotes: [any LiveRemote], redactor: SecretRedactor, heartbeatInterval: Duration, crashMarker: CrashMarker?,
-        finishTimeout: Duration, systemSampler: SystemSampler? = nil
+        console: ConsoleCapture?, finishTimeout: Duration, buildHash: BackgroundWork? = nil,
+        systemSampler: SystemSampler? = nil
     ) {
         self.systemSampler = systemSampler
+        self.buildHash = buildHash
         self.directory = directory
         self.logDirectory = logDirectory
         self.name = name
@@ -62,6 +67,7 @@ public final class Run: Sendable {
         self.metadata = metadata
         self.remotes = remotes
         self.crashMarker = crashMarker
+        self.console = console
         self.finishTimeout = finishTimeout
         self.redactor = redactor
         tensorBoard = logger.outputs.lazy.compactMap { $0 as? TensorBoardOutput }.first
@@ -100,6 +106,9 @@ public final class Run: Sendable {
             return true
         }
         guard claimed else { return }
+        // First: what the program wrote until now is in output.log before anything reads
+        // or uploads it, and nothing the run's end prints is captured.
+        console?.stop(timeout: status == .killed ? 1 : 5)
         heartbeat.stop()
         // The last sample, while the outputs are still open: even a short run has its figures.
         systemSampler?.stop()
@@ -113,6 +122,9 @@ public final class Run: Sendable {
             logger.close()
         }
         crashMarker?.disarm()
+        // The executable's hash lands in metadata.json before the end does, so a finished
+        // run always has it.
+        buildHash?.wait(timeout: status == .killed ? .seconds(1) : .seconds(30))
         // The status is recorded before waiting for the upload: a second Ctrl-C during that
         // wait must not leave the run `running`.
         do {

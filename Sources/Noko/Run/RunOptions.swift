@@ -15,11 +15,21 @@ public enum SeedPolicy: String, Sendable, CaseIterable {
 
 /// Everything `Noko.initExtra` can be told; the defaults match Python noko's `init_extra`.
 public struct RunOptions: Sendable {
-    /// Where run directories go.
+    /// Where run directories go. `NOKO_RUNS_DIR`, when set, wins: a launcher (a sweep, a
+    /// reproduction, a scheduler script) must be able to place a run.
     public var runsDir: String = "runs"
-    /// The run's name; by default `NOKO_RUN_NAME`, else (in a distributed job) one derived
-    /// from the job id, else `<program>_<local time>`.
+    /// The run's name; by default `<program>_<local time>` (in a distributed job, one derived
+    /// from the job id). `NOKO_RUN_NAME`, when set, wins.
     public var runName: String?
+    /// Which launch-time config `initExtra` reads: `path=value` and `--config FILE`
+    /// arguments and `NOKO_CONFIG`/`NOKO_OVERRIDES` (the default), the environment only (for
+    /// programs whose own arguments contain `=`), or none.
+    public var launchInputs = LaunchInputs.argumentsAndEnvironment
+    /// The command line noko reads overrides from; the process's by default.
+    public var arguments: [String]?
+    /// Record the executable's SHA-256 in `metadata.json`'s `build` (hashed on a thread of
+    /// its own while the program starts; `finish()` waits for it).
+    public var hashExecutable = true
     /// Continue an existing run directory of the same name instead of failing.
     public var resume = false
     /// When to seed the registered generators.
@@ -62,6 +72,8 @@ public struct RunOptions: Sendable {
     public var systemSampleInterval: Duration? = RunOptions.defaultSystemSampleInterval
     /// Where NVML is loaded from: the driver's `libnvidia-ml.so.1`, or a fake one in tests.
     package var nvmlLibrary = NVML.defaultLibrary
+    /// Console capture into `output.log` (on by default; also off with `NOKO_CONSOLE=off`).
+    public var console = ConsoleOptions()
     /// The environment noko reads (`RANK`, `WANDB_*`, `NOKO_*`…); the process's by default.
     public var environment: [String: String]?
     /// The program's name in the default run name and the metadata.
@@ -89,5 +101,16 @@ public struct RunOptions: Sendable {
     }
 
     var resolvedEnvironment: [String: String] { environment ?? ProcessInfo.processInfo.environment }
+    var resolvedArguments: [String] { arguments ?? CommandLine.arguments }
+    /// `NOKO_RUNS_DIR` when set, else ``runsDir``.
+    var resolvedRunsDir: String {
+        if let directory = resolvedEnvironment["NOKO_RUNS_DIR"], !directory.isEmpty { return directory }
+        return runsDir
+    }
+    /// `NOKO_RUN_NAME` when set, else ``runName``.
+    var resolvedRunName: String? {
+        if let name = resolvedEnvironment["NOKO_RUN_NAME"], !name.isEmpty { return name }
+        return runName
+    }
     var resolvedProgram: String { program ?? ProcessInfo.processInfo.processName }
 }

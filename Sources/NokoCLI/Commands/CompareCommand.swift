@@ -15,9 +15,11 @@ package struct CompareCommand: NokoCommand {
             EXAMPLES
               noko-run compare runs/a runs/b runs/c
               noko-run compare A B --differences              only the config keys that differ
+              noko-run compare A B --overridden               only the keys set at launch
               noko-run compare A B --columns 'test_*' --json
 
-            JSON (--json): {"runs": [{name, path, status, start_time, duration}], "config": \
+            JSON (--json): {"runs": [{name, path, status, start_time, duration, overridden: \
+            [config keys set at launch]}], "config": \
             [{key, values: [value or null per run], differs}], "metrics": [{table, column, \
             values: [last value or null per run], differs}]}
             """
@@ -28,6 +30,9 @@ package struct CompareCommand: NokoCommand {
 
     @Flag(name: .long, help: "Only the config keys whose values differ.")
     package var differences = false
+
+    @Flag(name: .long, help: "Only the config keys set at launch (path=value, NOKO_OVERRIDES) in any of the runs.")
+    package var overridden = false
 
     @Option(
         name: .long,
@@ -73,6 +78,10 @@ package struct CompareCommand: NokoCommand {
             return Row(key: key, values: values, differs: Set(values.map { $0 ?? .null }).count > 1)
         }
         if differences { configRows = configRows.filter(\.differs) }
+        if overridden {
+            let launched = Set(runs.flatMap(\.overriddenKeys))
+            configRows = configRows.filter { launched.contains($0.key) }
+        }
 
         let metricRows = self.metricRows(summaries)
         if render.json {
@@ -118,6 +127,7 @@ package struct CompareCommand: NokoCommand {
                     "name": .string(run.name), "path": .string(run.url.path), "status": .string(run.status(now: now).rawValue),
                     "start_time": run.metadata?.startTime.map(JSONValue.double) ?? .null,
                     "duration": run.duration(now: now).map(JSONValue.double) ?? .null,
+                    "overridden": .array(run.overriddenKeys.map(JSONValue.string)),
                 ]
             }),
             "config": .array(configRows.map { row in

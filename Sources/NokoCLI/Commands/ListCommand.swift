@@ -11,7 +11,8 @@ package struct ListCommand: NokoCommand {
             Runs are the directories directly inside RUNS_DIR that have a metadata.json, and \
             Python noko's (a noko.ndjson or CSV files; status unknown, times from their rows). \
             Config columns are the keys whose values differ between the listed runs (--config \
-            picks them instead); metrics are read from summary.json (O(columns) per run), or \
+            picks them instead; --overridden shows the keys set at launch by path=value or \
+            NOKO_OVERRIDES, in any listed run); metrics are read from summary.json (O(columns) per run), or \
             rebuilt from the rows when a run has none.
 
             EXAMPLES
@@ -20,6 +21,7 @@ package struct ListCommand: NokoCommand {
               noko-run list --where config.lr=0.1 --where 'epoch/test_loss<0.2'
               noko-run list --status failed --status killed
               noko-run list --sort epoch/test_accuracy --reverse
+              noko-run list --overridden                           the keys given at launch
 
             --where FIELD OP VALUE: FIELD is config.KEY (nested keys joined by /), metadata.KEY, \
             name, status, or a metric (table/key, min:table/key, max:table/key); OP is =, !=, <, \
@@ -28,7 +30,8 @@ package struct ListCommand: NokoCommand {
 
             JSON (--json): {"runs_dir", "config_keys": [shown config keys], "metrics": [metric \
             references], "runs": [{name, path, status, start_time, end_time, duration, config \
-            (every flattened key), metrics: {reference: value or null}}]}
+            (every flattened key), overridden: [config keys set at launch], metrics: {reference: \
+            value or null}}]}
             """
     )
 
@@ -49,6 +52,9 @@ package struct ListCommand: NokoCommand {
         help: ArgumentHelp("Show config keys matching these shell patterns instead of the differing ones.", valueName: "glob"))
     package var configKeys: String?
 
+    @Flag(name: .long, help: "Show the config keys set at launch (path=value, NOKO_OVERRIDES) instead of the differing ones.")
+    package var overridden = false
+
     @Option(
         name: .long,
         help: ArgumentHelp("Sort by start, name, status, duration, config.KEY or a metric.", valueName: "key"))
@@ -62,6 +68,7 @@ package struct ListCommand: NokoCommand {
     package init() {}
 
     package func validate() throws {
+        if overridden && configKeys != nil { throw ValidationError("--overridden and --config both choose the config columns; give one") }
         let known = RunStatus.allCases.map(\.rawValue)
         for s in status where !known.contains(s) {
             throw ValidationError("--status \(TerminalText.escaped(s)): expected one of \(known.joined(separator: ", "))")
@@ -167,9 +174,11 @@ package struct ListCommand: NokoCommand {
         context.write(try Templates.renderText("list.txt", context: model, templateFile: render.templatePath(in: context)))
     }
 
-    /// The config keys shown: those matching `--config`, else those whose values differ.
+    /// The config keys shown: those set at launch with `--overridden`, those matching
+    /// `--config`, else those whose values differ.
     func shownConfigKeys(_ entries: [Entry]) -> [String] {
         let all = Set(entries.flatMap(\.config.keys)).sorted()
+        if overridden { return Set(entries.flatMap(\.run.overriddenKeys)).sorted() }
         if let configKeys {
             let glob = Glob(configKeys)
             return all.filter(glob.matches)
@@ -225,6 +234,7 @@ package struct ListCommand: NokoCommand {
                     "end_time": entry.endTime.map(JSONValue.double) ?? .null,
                     "duration": entry.duration(now: now).map(JSONValue.double) ?? .null,
                     "config": .object(entry.config), "metrics": .object(metricValues),
+                    "overridden": .array(run.overriddenKeys.map(JSONValue.string)),
                 ]
             }),
         ]

@@ -40,6 +40,19 @@ package struct LoadedRun: Sendable {
     package let config: JSONValue?
     /// `seeds.json`: the root seed and each generator's.
     package let seeds: Seeding.Record?
+    /// `overrides.json`: what the launch gave (nil for runs from before launch-time config,
+    /// from `Noko.initialize` and from Python noko).
+    package let overrides: OverridesFile?
+
+    /// The config keys set at launch by overrides, as `config` keys (`model/layers`; an
+    /// array element's override names its array), sorted.
+    package var overriddenKeys: [String] {
+        let keys = (overrides?.overrides ?? []).map { override -> String in
+            let key = override.key
+            return key.firstIndex(of: "[").map { String(key[..<$0]) } ?? key
+        }
+        return Set(keys).sorted()
+    }
 
     /// The names of the run directory's files.
     package var layout: RunLayout { RunLayout(url) }
@@ -78,7 +91,8 @@ package struct LoadedRun: Sendable {
             url: url, name: metadata?.runName ?? url.lastPathComponent, source: source, metadata: metadata,
             metadataJSON: metadataJSON, crash: crash,
             config: try Self.cliError { () throws(LogFileError) in try ConfigFile.read(from: url) },
-            seeds: try Self.cliError { () throws(LogFileError) in try Seeding.Record.read(from: url) })
+            seeds: try Self.cliError { () throws(LogFileError) in try Seeding.Record.read(from: url) },
+            overrides: try Self.cliError { () throws(LogFileError) in try OverridesFile.read(from: url) })
     }
 
     /// The run directories directly inside `directory`, sorted by name: those with a

@@ -1,6 +1,7 @@
 import Foundation
 import Noko
 import NokoCore
+import NokoPlatform
 import NokoGit
 import NokoWandb
 
@@ -66,10 +67,43 @@ package struct RunView {
             "end_time": endTime.map(JSONValue.double) ?? .null, "duration": duration.map(JSONValue.double) ?? .null,
             "metadata": run.metadataJSON ?? .null, "config": run.config.map(ConfigFlattening.flattenedObject) ?? .null,
             "seeds": run.seeds?.json ?? .null, "git": gitJSON ?? .null, "remote": remoteJSON ?? .null,
+            "overrides": run.overrides?.json ?? .null,
             "summary_source": .string(summarySource.name), "resources": resources?.json ?? .null,
+            "last_output": lastOutput.map { lines in
+                .array(lines.map { line in
+                    [
+                        "stream": .string(line.stream.rawValue), "time": line.time.map(JSONValue.double) ?? .null,
+                        "text": .string(String(decoding: line.text, as: UTF8.self)),
+                    ]
+                })
+            } ?? .null,
         ]
         object["tables"] = .array(summary.tables.map { RunView.tableJSON($0, columnCount: $0.columns.count) })
         return .object(object)
+    }
+
+    /// How many lines of `output.log` `show` prints for a run that did not finish.
+    static let lastOutputLines = 10
+
+    /// The last lines of the console output of a run that failed, was killed or died (what
+    /// it said before it ended), nil for other runs or when nothing was captured.
+    var lastOutput: [ConsoleLine]? {
+        // A `running` run whose process is gone from this machine (`kill -9`) reads `stale`
+        // only after three heartbeats; its last words matter now.
+        let gone = status == .running && run.metadata?.host == CurrentProcess.hostName
+            && run.metadata?.pid.map { !CurrentProcess.isAlive(Int32($0)) } == true
+        guard [.failed, .killed, .stale].contains(status) || gone, ConsoleLogReader.exists(in: run.layout) else { return nil }
+        let lines = (try? ConsoleLogReader(run.layout).lastLines(Self.lastOutputLines)) ?? []
+        return lines.isEmpty ? nil : lines
+    }
+
+    /// A console line for the terminal: colour passes when colour is on (every other
+    /// sequence shows as text), control characters are escapes otherwise; stderr in red.
+    func outputLineText(_ line: ConsoleLine) -> TerminalText {
+        guard context.terminal.colour else { return "\(String(decoding: line.text, as: UTF8.self))" }
+        let shown = String(decoding: TerminalText.ColourPassingFilter.filtered(line.text, passingBareCarriageReturns: false), as: UTF8.self)
+        let text = TerminalText(verbatim: shown)
+        return line.stream == .stderr ? TerminalText(verbatim: "\u{1B}[31m") + text + TerminalText(verbatim: "\u{1B}[0m") : text
     }
 
     var gitJSON: JSONValue? {
@@ -145,6 +179,9 @@ package struct RunView {
         case .journal: notes.append("no summary.json: tables rebuilt by reading noko.ndjson")
         case .csv: notes.append("no summary.json or noko.ndjson: tables rebuilt by reading the CSV files")
         }
+        if let lines = lastOutput {
+            model["output"] = ["lines": lines.map(outputLineText), "count": lines.count]
+        }
         model["notes"] = notes
         model["has_notes"] = !notes.isEmpty
         return model
@@ -185,6 +222,15 @@ package struct RunView {
         }
         if let error = metadata?.error { fields.append(("error", "\(error)")) }
         if let argv = metadata?.argv, !argv.isEmpty { fields.append(("command", ShellQuote.line(argv))) }
+        if let words = run.overrides?.launchWords, !words.isEmpty { fields.append(("launched with", ShellQuote.line(words))) }
+        if let links = metadata?.links, !links.isEmpty {
+            fields.append(("links", "\(links.keys.sorted().map { "\($0)=\(links[$0]!.serialized())" }.joined(separator: " "))"))
+        }
+        if let build = metadata?.build {
+            let how = [build.configuration, build.compiler.map { "Swift \($0)" }, build.targetTriple].compactMap { $0 }
+            let digest = build.sha256.map { ", sha256 \($0.prefix(12))" } ?? ""
+            fields.append(("build", "\(build.path ?? build.product ?? "?")\(how.isEmpty ? "" : " (\(how.joined(separator: ", ")))")\(digest)"))
+        }
         if let cwd = metadata?.cwd { fields.append(("cwd", "\(cwd)")) }
         if let host = metadata?.host {
             let who = [metadata?.user.map { "user \($0)" }, metadata?.pid.map { "pid \($0)" }].compactMap { $0 }

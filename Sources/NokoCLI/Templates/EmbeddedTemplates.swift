@@ -385,6 +385,13 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 {{#notes}}
   {{#yellow}}note{{/yellow}}  {{.}}
 {{/notes}}
+{{#output}}
+
+{{#bold}}output{{/bold}}  {{#dim}}(the last {{count}} lines of output.log: noko-run logs shows them all){{/dim}}
+{{#lines}}
+  {{.}}
+{{/lines}}
+{{/output}}
 {{#has_config}}
 
 {{#bold}}config{{/bold}}

@@ -91,7 +91,9 @@ package struct NokoMessageHandler: LogHandler {
         if event.level >= stderrLevel {
             let line = "\(label): \(event.level.rawValue): \(text)\n"
             // One write(2) per line: unbuffered, and lines from threads never interleave.
-            FileDescriptor.standardError.writeIgnoringErrors(Array(line.utf8))
+            // The original stderr, not a captured one: debug.log already keeps the message, so
+            // output.log does not get it a second time.
+            ConsoleTee.originalStandardError.writeIgnoringErrors(Array(line.utf8))
         }
         if let debugLog = debugLog() {
             let stamp = LocalTimeFormatter.localTime(Int(RowClock.system.now()))

@@ -28,10 +28,25 @@ package struct RunLayout: Sendable, Hashable {
     package static let metadataName = "metadata.json"
     /// The root seed and each generator's seed.
     package static let seedsName = "seeds.json"
+    /// What the launch gave (overrides and config files, with their sources) and the code's
+    /// defaults.
+    package static let overridesName = "overrides.json"
+    /// The prefix of a config file given at launch, copied (`launch_config_1.yaml`…).
+    package static let launchConfigPrefix = "launch_config_"
+    /// The package's dependency versions, copied from the package root.
+    package static let packageResolvedName = "Package.resolved"
     /// The pretty-printer's rows.
     package static let prettyPrintName = "noko_pprint.log"
     /// noko's own messages (and the program's swift-log messages, when bootstrapped).
     package static let debugLogName = "debug.log"
+    /// The program's console output (stdout and stderr), as it wrote it.
+    package static let outputLogName = "output.log"
+    /// Which stream each byte range of `output.log` came from, and when.
+    package static let outputIndexName = "output.index"
+    /// `output.log` once rotated away (the cap was reached).
+    package static let rotatedOutputLogName = "output.1.log"
+    /// `output.index` once rotated away.
+    package static let rotatedOutputIndexName = "output.1.index"
     /// Written by the crash handler: the signal the process died of.
     package static let crashName = "crash"
     /// The crash marker's file while armed, renamed to ``crashName`` by the handler.
@@ -63,10 +78,28 @@ package struct RunLayout: Sendable, Hashable {
     package var metadata: URL { file(Self.metadataName) }
     /// `seeds.json`.
     package var seeds: URL { file(Self.seedsName) }
+    /// `overrides.json`.
+    package var overrides: URL { file(Self.overridesName) }
+    /// `Package.resolved`.
+    package var packageResolved: URL { file(Self.packageResolvedName) }
+
+    /// `launch_config_<n>.<ext>`: the `n`th config file given at launch (1 is the lowest
+    /// precedence), with the extension of its format (`json`, `yaml`).
+    package func launchConfig(_ number: Int, extension pathExtension: String) -> URL {
+        file("\(Self.launchConfigPrefix)\(number).\(pathExtension)")
+    }
     /// `noko_pprint.log`.
     package var prettyPrint: URL { file(Self.prettyPrintName) }
     /// `debug.log`.
     package var debugLog: URL { file(Self.debugLogName) }
+    /// `output.log`.
+    package var outputLog: URL { file(Self.outputLogName) }
+    /// `output.index`.
+    package var outputIndex: URL { file(Self.outputIndexName) }
+    /// `output.1.log`.
+    package var rotatedOutputLog: URL { file(Self.rotatedOutputLogName) }
+    /// `output.1.index`.
+    package var rotatedOutputIndex: URL { file(Self.rotatedOutputIndexName) }
     /// `crash`.
     package var crash: URL { file(Self.crashName) }
     /// `.crash-pending`.

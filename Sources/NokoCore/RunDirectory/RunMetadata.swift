@@ -65,6 +65,43 @@ public struct RunMetadata: Codable, Sendable, Equatable {
     public var remotes: [String: JSONValue]?
     /// Values the program set with `run.summary[key] = value`.
     public var summary: [String: JSONValue]?
+    /// The executable that ran: where, its SHA-256, how it was built, on what machine.
+    public var build: Build?
+    /// What a launcher attached through `NOKO_RUN_LINKS` (`{"sweep": …}`, `{"reproduces": …}`).
+    public var links: [String: JSONValue]?
+
+    /// The executable of a run and how it was built.
+    public struct Build: Codable, Sendable, Equatable {
+        /// The executable's path: relative to the repository root when inside it, else absolute.
+        public var path: String?
+        /// The executable's absolute path.
+        public var absolutePath: String?
+        /// The SHA-256 of the executable, 64 hex digits (computed on a thread of its own;
+        /// absent until it is done).
+        public var sha256: String?
+        /// The product: the executable's name.
+        public var product: String?
+        /// `debug` or `release`.
+        public var configuration: String?
+        /// The Swift compiler that built noko into the program, as the binary knows it (`6.3.1`).
+        public var compiler: String?
+        /// The target triple (`x86_64-unknown-linux-gnu`).
+        public var targetTriple: String?
+        /// The CPU model.
+        public var cpu: String?
+        /// The number of CPU cores.
+        public var cores: Int?
+        /// The package root (the directory with `Package.swift`), when found.
+        public var packageRoot: String?
+
+        /// An empty record.
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case path, absolutePath = "absolute_path", sha256, product, configuration, compiler
+            case targetTriple = "target_triple", cpu, cores, packageRoot = "package_root"
+        }
+    }
 
     /// A record with only the required fields.
     public init(formatVersion: Int = Noko.formatVersion, runName: String) {
@@ -77,6 +114,7 @@ public struct RunMetadata: Codable, Sendable, Equatable {
         case status, exitCode = "exit_code", signal, error, startTime = "start_time", endTime = "end_time", heartbeat
         case heartbeatInterval = "heartbeat_interval", argv, program, cwd, host, user, pid, os, kernel
         case swiftVersion = "swift_version", rank, worldSize = "world_size", seed, environment, git, remotes, summary
+        case build, links
     }
 
     /// Reads `metadata.json` from a run directory. Errors name the file and say what was

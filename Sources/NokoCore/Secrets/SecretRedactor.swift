@@ -186,6 +186,14 @@ package struct SecretRedactor: Sendable {
                 hideNext = false
                 continue
             }
+            if keyNames, let equals = argument.firstIndex(of: "="), !argument.hasPrefix("-"),
+                Self.isSecretOverridePath(argument[..<equals])
+            {
+                // `apiKey=X`, `+model.hf_token=X`: a config override of a secret key.
+                result.append(argument[...equals] + SecretRedactor.placeholder)
+                findings.append(Finding(keyPath: keyPath, rule: .keyName))
+                continue
+            }
             if argument.hasPrefix("-") {
                 let name = argument.drop { $0 == "-" }
                 if let equals = name.firstIndex(of: "=") {
@@ -208,6 +216,22 @@ package struct SecretRedactor: Sendable {
             if let finding { findings.append(finding) }
         }
         return (result, findings)
+    }
+
+    /// True when the path of a `path=value` override (`+`, `++` in front; keys joined by
+    /// `.` or `/`, `[i]` after a key) has a key that names a secret.
+    static func isSecretOverridePath(_ path: Substring) -> Bool {
+        let bare = path.drop { $0 == "+" }
+        // Only what a config path is made of: a URL (`https://h/v1?token=…`) is not one.
+        guard !bare.isEmpty,
+            bare.utf8.allSatisfy({ c in
+                (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x7A) || c == 0x5F || c == 0x2D || c == 0x2E || c == 0x2F
+                    || c == 0x5B || c == 0x5D
+            })
+        else { return false }
+        return bare.split(whereSeparator: { $0 == "." || $0 == "/" }).contains { component in
+            SecretRules.isSecretKey(String(component.prefix { $0 != "[" }))
+        }
     }
 
     // MARK: The value rules' parts

@@ -22,6 +22,36 @@ package enum DecimalNumber {
         return p
     }
 
+    /// The index just past the JSON number that starts at `bytes[start]` (and ends before
+    /// `end` or at the first byte that cannot continue it), or nil when the text is not a
+    /// JSON number: ``parse(_:from:to:)``'s grammar without computing the value, for readers
+    /// that only need to know where a number ends.
+    @inline(__always)
+    package static func end(_ bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+        var i = start
+        @inline(__always) func isDigit(_ i: Int) -> Bool { i < end && bytes[i] >= 0x30 && bytes[i] <= 0x39 }
+        if i < end && bytes[i] == UInt8(ascii: "-") { i += 1 }
+        guard isDigit(i) else { return nil }
+        if bytes[i] == 0x30 {
+            i += 1
+            if isDigit(i) { return nil }
+        } else {
+            while isDigit(i) { i += 1 }
+        }
+        if i < end && bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard isDigit(i) else { return nil }
+            while isDigit(i) { i += 1 }
+        }
+        if i < end && (bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E")) {
+            i += 1
+            if i < end && (bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-")) { i += 1 }
+            guard isDigit(i) else { return nil }
+            while isDigit(i) { i += 1 }
+        }
+        return i
+    }
+
     /// Parses the number that starts at `bytes[start]` and ends before `end` or at the first
     /// byte that cannot continue it. Returns the value and the index just past the number,
     /// or nil when the text is not a JSON number (the caller reports the error).

@@ -74,6 +74,10 @@ package final class LineReader {
         file?.closeIgnoringErrors()
     }
 
+    /// Which file the reader has open, nil before its first read: a follower compares it
+    /// with what the path names now to notice that the file was rotated away.
+    package var openFileIdentity: FileSystem.Identity? { try? file?.info().identity }
+
     /// Releases the file; a later read opens it again.
     package func close() {
         file?.closeIgnoringErrors()
