@@ -106,7 +106,9 @@ let package = Package(
             dependencies: [
                 "Noko", "NokoTestSupport", "noko-test-child", "NokoWandbTestSupport", .product(name: "InMemoryLogging", package: "swift-log"),
             ],
-            exclude: ["python"]
+            // python: the interop scripts; Fixtures: the fake NVML library the system
+            // sampler's tests compile.
+            exclude: ["python", "Fixtures"]
         ),
         .testTarget(
             name: "NokoCLITests",

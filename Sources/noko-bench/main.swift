@@ -20,6 +20,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("terminal", terminalBenchmark),
     ("secrets", secretsBenchmark),
     ("console-capture", consoleCaptureBenchmark),
+    ("system-sampler", systemSamplerBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -43,6 +43,10 @@
 //       progress=N (a bar redrawn N times with \r), burst=BYTES (numbered lines, big writes),
 //       longline=N (x and N two-byte characters), warn (a noko warning), lines=N
 //       (N numbered lines, a pause every 50), sleep=MS, finish, kill9, hang, exit=N.
+//   noko-test-child system-cpu
+//       a system sampler alone in a process: a sample, a busy loop (until 0.3 s of CPU is
+//       used), a sample, an idle second, a sample; prints "busy <cpu %>", "idle <cpu %>"
+//       and "machine <cpu %>" per rated row (Tests/NokoTests/SystemSamplerTests.swift).
 import Foundation
 import Logging
 import Noko
@@ -73,6 +77,40 @@ guard arguments.count >= 2 else {
 }
 
 switch arguments[1] {
+case "system-cpu":
+    let memory = InMemoryOutput()
+    let logger = NokoLogger(outputs: [memory], flushInterval: nil)
+    let sampler = SystemSampler(
+        logger: logger,
+        settings: SystemSampler.Settings(
+            interval: nil, diskPath: FileManager.default.temporaryDirectory.path, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1"))
+    func used() -> Double {
+        let t = WallClock.processCPUTime()
+        return t.user + t.system
+    }
+    let start = used()
+    let wallStart = WallClock.monotonic()
+    var sink = 0.0
+    while used() - start < 0.3 && WallClock.monotonic() - wallStart < 30 {
+        for i in 0..<100_000 { sink += Double(i).squareRoot() }
+    }
+    sampler.sampleNow()
+    // Over a second: the idle row's rate is then taken against the busy one.
+    CurrentProcess.sleep(seconds: 1.2)
+    sampler.sampleNow()
+    logger.close()
+    func number(_ value: Scalar?) -> String {
+        switch value {
+        case .double(let v)?: return "\(v)"
+        case .int(let v)?: return "\(v)"
+        default: return "none"
+        }
+    }
+    let rows = memory.rows(in: "system")
+    say("busy \(number(rows[1]["process/cpu_percent"]))")
+    say("idle \(number(rows[2]["process/cpu_percent"]))")
+    for row in rows.dropFirst() { say("machine \(number(row["cpu/percent"]))") }
+    if sink == 42 { say("") }
 case "log":
     let runsDir = arguments[2], runName = arguments[3]
     let rows = arguments.count > 4 ? Int(arguments[4])! : Int.max

@@ -281,6 +281,7 @@ private struct RunStarter {
             logger.logSummary("config", flatConfig.map { ($0.key, $0.value) }, step: 0, level: .results)
         }
 
+        let systemSampler = startSystemSampler(logger: logger)
         let remotes = startRemotes(directory: directory, name: name, config: recorded, checkpoint: checkpoint, metadata: metadata, messages: messages)
         // Last, so that no error path of initExtra leaves the descriptors captured.
         let console = ConsoleCapture.start(options: options.console, environment: environment, directory: logDirectory, messages: messages)
@@ -288,9 +289,23 @@ private struct RunStarter {
             directory: directory, logDirectory: logDirectory, name: name, distributed: distributed, seed: seedRecord?.root,
             config: recorded, logger: logger, checkpoint: checkpoint, metadata: metadata, remotes: remotes, redactor: redactor,
             heartbeatInterval: options.heartbeatInterval, crashMarker: crashMarker, console: console,
-            finishTimeout: options.finishTimeout, buildHash: buildHash)
+            finishTimeout: options.finishTimeout, buildHash: buildHash,
+            systemSampler: systemSampler)
         RunLifecycle.adopt(run, handleSignals: options.handleSignals)
         return run
+    }
+
+    /// The `system` table's sampler, unless `RunOptions.systemSampleInterval` or
+    /// `NOKO_SYSTEM` turn it off.
+    private func startSystemSampler(logger: NokoLogger) -> SystemSampler? {
+        let messages = logger.messages
+        let configured = options.systemSampleInterval
+        guard let interval = SystemSampler.interval(configured, environment: environment, warn: { messages.warning("\($0)") }) else {
+            return nil
+        }
+        let runs = URL(fileURLWithPath: options.runsDir, isDirectory: true).standardizedFileURL.path
+        return SystemSampler(
+            logger: logger, settings: SystemSampler.Settings(interval: interval, diskPath: runs, nvmlLibrary: options.nvmlLibrary))
     }
 
     /// The run directory: the auto-initialized one (adopted), or a new one, or an existing

@@ -36,6 +36,8 @@ public final class Run: Sendable {
     let remotes: [any LiveRemote]
     let heartbeat: IntervalThread
     let crashMarker: CrashMarker?
+    /// The `system` table's sampler, when it is on.
+    let systemSampler: SystemSampler?
     let console: ConsoleCapture?
     private let finished = Mutex<RunMetadata?>(nil)
     private let finishTimeout: Duration
@@ -49,8 +51,10 @@ public final class Run: Sendable {
         directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
         config: JSONValue, logger: NokoLogger, checkpoint: GitCheckpointRecord?, metadata: MetadataStore,
         remotes: [any LiveRemote], redactor: SecretRedactor, heartbeatInterval: Duration, crashMarker: CrashMarker?,
-        console: ConsoleCapture?, finishTimeout: Duration, buildHash: BackgroundWork? = nil
+        console: ConsoleCapture?, finishTimeout: Duration, buildHash: BackgroundWork? = nil,
+        systemSampler: SystemSampler? = nil
     ) {
+        self.systemSampler = systemSampler
         self.buildHash = buildHash
         self.directory = directory
         self.logDirectory = logDirectory
@@ -106,6 +110,8 @@ public final class Run: Sendable {
         // or uploads it, and nothing the run's end prints is captured.
         console?.stop(timeout: status == .killed ? 1 : 5)
         heartbeat.stop()
+        // The last sample, while the outputs are still open: even a short run has its figures.
+        systemSampler?.stop()
         try? tensorBoard?.writeSessionEnd(status: status == .finished ? .success : .failure)
         if status == .killed {
             // The process ends in a moment; rows other threads log until then still reach

@@ -65,6 +65,13 @@ public struct RunOptions: Sendable {
     public var handleSignals = true
     /// How long `finish()` waits for the wandb upload before leaving it for `noko-run sync`.
     public var finishTimeout = Duration.seconds(30)
+    /// How often the reserved `system` table is sampled (process and machine CPU, memory,
+    /// disk, network, GPUs), besides one sample when the run starts and one when it
+    /// finishes; nil turns it off. `NOKO_SYSTEM=off` also turns it off, and
+    /// `NOKO_SYSTEM=<seconds>` sets the interval.
+    public var systemSampleInterval: Duration? = RunOptions.defaultSystemSampleInterval
+    /// Where NVML is loaded from: the driver's `libnvidia-ml.so.1`, or a fake one in tests.
+    package var nvmlLibrary = NVML.defaultLibrary
     /// Console capture into `output.log` (on by default; also off with `NOKO_CONSOLE=off`).
     public var console = ConsoleOptions()
     /// The environment noko reads (`RANK`, `WANDB_*`, `NOKO_*`…); the process's by default.
@@ -74,6 +81,9 @@ public struct RunOptions: Sendable {
 
     /// The defaults.
     public init() {}
+
+    /// The system table's default sampling interval: 10 s, as MLflow's.
+    package static let defaultSystemSampleInterval = Duration.seconds(10)
 
     /// What the config, argv, `run.summary` and the error go through.
     var secretRedactor: SecretRedactor {

@@ -103,7 +103,8 @@ package struct CompareCommand: NokoCommand {
             var chosen: [String] = []
             if let glob {
                 chosen = Set(tables.compactMap { $0 }.flatMap { $0.columns.map(\.name) }).filter(glob.matches).sorted()
-            } else {
+            } else if name != SystemTable.name {
+                // The system table is noko's own samples, not a result: compared only when asked for.
                 for table in tables.compactMap({ $0 }) {
                     for column in ColumnRanking.informative(table.columns, limit: top) where !chosen.contains(column.name) {
                         chosen.append(column.name)

@@ -14,7 +14,8 @@ package struct ShowCommand: NokoCommand {
             value, min, max and a sparkline drawn from summary.json. A run that failed, was \
             killed or died shows the last lines of its console output (output.log) too. Without summary.json (a \
             Python noko run, or one killed before its first flush) the journal or the CSV files \
-            are streamed instead.
+            are streamed instead. A run with a system table (noko's own samples) gets a \
+            usage line: peak RSS, mean CPU of the process, mean GPU utilization.
 
             EXAMPLES
               noko-run show runs/train_2026-11-27T102738
@@ -31,7 +32,9 @@ package struct ShowCommand: NokoCommand {
             null; sync: {history_lines, bytes_uploaded, bytes_total, finished, complete, \
             exit_code, last_error} or null), overrides (overrides.json: config_files, \
             overrides [{source, text, operation, path, value}], defaults; or null), summary_source ("summary.json" | "noko.ndjson" | \
-            "csv" | "none"), last_output (for a failed, killed or dead run: the last lines of \
+            "csv" | "none"), resources ({peak_rss_bytes, mean_cpu_percent, \
+            mean_gpu_utilization_percent}, each a number or null, from the system table; null \
+            without one), last_output (for a failed, killed or dead run: the last lines of \
             output.log, [{stream ("stdout" | "stderr" | "noko"), time, text}], else null), tables: [{name, file, rows, first_step, last_step, first_time, \
             last_time, column_count, columns: [{name, type, count, null_count, nan_count, last, \
             min, max}]}] (--table and --columns filter tables and columns).

@@ -20,6 +20,8 @@ package struct RunView {
     package private(set) var problems: [String] = []
     private let git: GitCheckpointRecord?
     private let wandbStatus: WandbSyncStatus?
+    /// What the run used, from its `system` table.
+    package let resources: ResourceSummary?
 
     /// A view of `run` at `context.now`.
     package init(run: LoadedRun, summary: RunStatistics, summarySource: LoadedRun.SummarySource, context: CommandContext) {
@@ -30,6 +32,7 @@ package struct RunView {
         var problems: [String] = []
         git = run.gitRecord { problems.append($0) }
         wandbStatus = run.wandbSyncStatus { problems.append($0) }
+        resources = ResourceSummary.of(run, summary: summary, messages: CLIMessages.logger(context))
         self.problems = problems
     }
 
@@ -65,7 +68,7 @@ package struct RunView {
             "metadata": run.metadataJSON ?? .null, "config": run.config.map(ConfigFlattening.flattenedObject) ?? .null,
             "seeds": run.seeds?.json ?? .null, "git": gitJSON ?? .null, "remote": remoteJSON ?? .null,
             "overrides": run.overrides?.json ?? .null,
-            "summary_source": .string(summarySource.name),
+            "summary_source": .string(summarySource.name), "resources": resources?.json ?? .null,
             "last_output": lastOutput.map { lines in
                 .array(lines.map { line in
                     [
@@ -243,6 +246,7 @@ package struct RunView {
             metadata?.os, metadata?.swiftVersion.map { "Swift \($0)" }, metadata?.nokoVersion.map { "noko \($0)" },
         ].compactMap { $0 }
         if !system.isEmpty { fields.append(("system", "\(system.joined(separator: ", "))")) }
+        if let text = resources?.text { fields.append(("usage", "\(text)")) }
         if let environment = metadata?.environment, !environment.isEmpty {
             fields.append(("env", "\(environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }.joined(separator: " "))"))
         }

@@ -25,7 +25,7 @@ struct ChartFigure: Sendable {
     let runs: [Int]
 
     /// Draws `key` of `table` for `columns` (one per run that has the column).
-    init(table: String, key: String, columns: [RunColumn], smoothed: Bool) {
+    init(table: String, key: String, columns: [RunColumn], smoothed: Bool, xTitle: String = "step") {
         self.table = table
         self.key = key
         runs = columns.map(\.run)
@@ -49,7 +49,7 @@ struct ChartFigure: Sendable {
             let domain = AxisScale.paddedDomain(kind: kind, minimum: minimum ?? -1, maximum: maximum ?? 1)
             let y = AxisScale(
                 kind: kind, low: domain.low, high: domain.high, from: ChartLayout.plotBottom, to: ChartLayout.plotTop)
-            return LineChartSVG(label: label, x: x, y: y, lines: lines, smoothed: smoothed).render()
+            return LineChartSVG(label: label, x: x, y: y, lines: lines, smoothed: smoothed, xTitle: xTitle).render()
         }
         linearSVG = svg(.linear)
         if let minimum, let maximum, LogScaleRule.offersLog(minimum: minimum, maximum: maximum) {

@@ -22,6 +22,8 @@ struct LineChartSVG {
     let y: AxisScale
     let lines: [ChartLine]
     let smoothed: Bool
+    /// The x axis's title: `step`, or `seconds since start` for the system table.
+    var xTitle = "step"
 
     func render() -> String {
         var svg = SVGText(capacity: 4096 + lines.reduce(0) { $0 + $1.buckets.count * 40 })
@@ -92,7 +94,9 @@ struct LineChartSVG {
         svg.number((left + right) / 2)
         svg.raw("\" y=\"")
         svg.number(ChartLayout.height - 3)
-        svg.raw("\" text-anchor=\"middle\">step</text>")
+        svg.raw("\" text-anchor=\"middle\">")
+        svg.escaped(xTitle)
+        svg.raw("</text>")
         svg.raw("<text class=\"axis-title\" transform=\"rotate(-90)\" x=\"")
         svg.number(-(top + bottom) / 2)
         svg.raw("\" y=\"11\" text-anchor=\"middle\">")

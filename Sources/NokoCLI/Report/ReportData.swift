@@ -54,6 +54,13 @@ struct ReportData: Sendable {
                 sources.append(source)
             }
         }
+        // noko's own samples are drawn against time, not their step.
+        for i in runs.indices where runs[i].source == .noko && perRun[i][SystemTable.name] != nil {
+            let stem = summaries[i]?.table(SystemTable.name)?.fileStem ?? SystemTable.name
+            if let series = SystemSeriesReader.series(of: runs[i], fileStem: stem, smoothing: request.smoothing, messages: messages) {
+                perRun[i][SystemTable.name] = series
+            }
+        }
         let present = Set(perRun.flatMap(\.keys))
         if let wanted = request.tables {
             let missing = wanted.filter { !present.contains($0) }
@@ -86,7 +93,8 @@ struct ReportData: Sendable {
                                 }
                             }
                         },
-                        smoothed: request.smoothing != nil)
+                        smoothed: request.smoothing != nil,
+                        xTitle: name == SystemTable.name ? SystemSeriesReader.xTitle : "step")
                 })
             }
             charted += keys.count

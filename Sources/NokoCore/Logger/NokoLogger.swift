@@ -164,7 +164,8 @@ public final class NokoLogger: Sendable {
     /// Logs one row into `table`.
     ///
     /// - Parameters:
-    ///   - table: the table's name; any string (it is mapped to a safe file name).
+    ///   - table: the table's name; any string (it is mapped to a safe file name) but
+    ///     `system`, noko's own samples: rows for it go to `system_1`, with one warning.
     ///   - row: a dictionary (`[String: Any]`, `KeyValuePairs`), a struct or class whose
     ///     stored properties become columns, or any value noko can summarize.
     ///   - step: the row's step; by default one more than the table's previous step
@@ -182,6 +183,7 @@ public final class NokoLogger: Sendable {
         }
         var notes: [String] = []
         let wakeFlusher = state.withLock { s in
+            let table = userTable(table, &s, &notes)
             deliver(summary, table: table, step: step, level: level, state: &s, notes: &notes)
             s.rowsSinceFlush += 1
             return s.rowsSinceFlush == NokoLogger.earlyFlushRows
@@ -211,9 +213,36 @@ public final class NokoLogger: Sendable {
         for (key, value) in pairs { summary.add(key, value) }
         var notes: [String] = []
         state.withLock { s in
+            let table = userTable(table, &s, &notes)
             deliver(summary, table: table, step: step, level: level, state: &s, notes: &notes)
         }
         for note in notes { messages.warning("\(note)") }
+    }
+
+    /// Logs a row into one of noko's reserved tables (``SystemTable``), which user rows
+    /// cannot reach.
+    package func logReservedSummary(_ table: String, _ pairs: [(String, Scalar)], level: LogLevel = .info) {
+        guard level.value >= admissionLevel.load(ordering: .relaxed) else {
+            skip(table, step: nil, level: level, reserved: true)
+            return
+        }
+        var summary = ValueColumns(registry: [:])
+        for (key, value) in pairs { summary.add(key, value) }
+        var notes: [String] = []
+        state.withLock { s in
+            deliver(summary, table: table, step: nil, level: level, state: &s, notes: &notes)
+        }
+        for note in notes { messages.warning("\(note)") }
+    }
+
+    /// The table a user's row goes to: its own, unless noko reserves that name.
+    private func userTable(_ table: String, _ s: inout State, _ notes: inout [String]) -> String {
+        guard table == SystemTable.name else { return table }
+        warnOnce(
+            "reserved|\(table)",
+            "table name '\(table)' is reserved for noko's system samples; your rows are logged as '\(SystemTable.renamedUserTable)'",
+            &s, &notes)
+        return SystemTable.renamedUserTable
     }
 
     /// The table name used for rows logged without one.
@@ -267,9 +296,10 @@ public final class NokoLogger: Sendable {
     }
 
     /// Counts a row that no output wants (its step still advances) without summarizing it.
-    private func skip(_ table: String, step: Int?, level: LogLevel) {
+    private func skip(_ table: String, step: Int?, level: LogLevel, reserved: Bool = false) {
         var notes: [String] = []
         state.withLock { s in
+            let table = reserved ? table : userTable(table, &s, &notes)
             if s.tables[table] == nil { s.tables[table] = TableState(fileStem: uniqueStem(for: table, &s, &notes)) }
             s.tables[table]!.nextStep = (step ?? s.tables[table]!.nextStep) + 1
             s.tables[table]!.rows += 1
