@@ -158,7 +158,7 @@ struct GitCheckpointRepositoryStateTests {
             }.start()
         }
         for _ in 0..<runs { go.signal() }
-        for _ in 0..<runs { #expect(done.wait(timeout: .now() + 60) == .success) }
+        for _ in 0..<runs { #expect(done.wait(timeout: .now() + 120) == .success) }
 
         #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
         let landed = records.withLock { $0 }

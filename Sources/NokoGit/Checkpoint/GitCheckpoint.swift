@@ -25,7 +25,7 @@ package enum GitCheckpoint {
     /// - Returns: what goes under `"git"` in `metadata.json`, or nil (after one warning on
     ///   `messages`) when the search path is in no repository or in a bare one.
     /// - Throws: `GitError` when the repository cannot be read or the checkpoint cannot be
-    ///   written (the branch stayed locked for 10 s, a corrupt object…). The caller should
+    ///   written (the branch stayed locked for 60 s, a corrupt object…). The caller should
     ///   warn and let the run go on.
     package static func checkpoint(
         runDirectory: URL, runName: String, options: CheckpointOptions, messages: Logger
@@ -128,7 +128,7 @@ package enum GitCheckpoint {
         repository: GitRepository, reference: String, tree: GitTree, head: ObjectID?, message: String,
         signature: GitSignature
     ) throws(GitError) -> (commit: ObjectID, previous: ObjectID?) {
-        let deadline = DispatchTime.now().uptimeNanoseconds + 10_000_000_000
+        let deadline = DispatchTime.now().uptimeNanoseconds + 60_000_000_000
         var attempt = 0
         while true {
             let previous = try repository.referenceTarget(reference)
