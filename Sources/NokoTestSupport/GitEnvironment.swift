@@ -7,7 +7,7 @@ import Foundation
 /// configuration file like any other, so if anything on the machine ever replaces the device
 /// with a regular file, every git test would fail with "bad config line 1 in file /dev/null"
 /// instead of testing noko.
-public let gitTestEnvironment: [String: String] = {
+package let gitTestEnvironment: [String: String] = {
     let globalConfig = temporaryRoot.appendingPathComponent("gitconfig")
     try! Data().write(to: globalConfig)
     var environment = ProcessInfo.processInfo.environment

@@ -1,28 +1,28 @@
 /// Secrets and look-alikes for the redaction tests: every positive must be redacted wherever
 /// noko records it, every negative kept exactly. The tokens are fakes in the real formats
 /// (AWS's documentation key, GitHub's documentation token, made-up bodies).
-public enum SecretCorpus {
+package enum SecretCorpus {
     /// A value that must not leak.
-    public struct Positive: Sendable, CustomStringConvertible {
+    package struct Positive: Sendable, CustomStringConvertible {
         /// The token format's name (`SecretRules.tokenFormats`), or `url` for a URL parameter.
-        public var rule: String
+        package var rule: String
         /// A config key that says nothing about secrets, so only the value can give it away.
-        public var key: String
+        package var key: String
         /// The value as given.
-        public var value: String
+        package var value: String
         /// The part that must appear nowhere: no character in it is escaped by JSON or CSV.
-        public var secret: String
+        package var secret: String
         /// What the value becomes, when only part of it is redacted (URLs); nil: `<redacted>`.
-        public var redacted: String?
+        package var redacted: String?
 
-        public var description: String { "\(rule): \(key)" }
+        package var description: String { "\(rule): \(key)" }
     }
 
     /// A value that must stay as it is.
-    public struct Negative: Sendable, CustomStringConvertible {
-        public var key: String
-        public var value: String
-        public var description: String { "\(key): \(value.prefix(40))" }
+    package struct Negative: Sendable, CustomStringConvertible {
+        package var key: String
+        package var value: String
+        package var description: String { "\(key): \(value.prefix(40))" }
     }
 
     private static func token(_ rule: String, _ key: String, _ value: String, secret: String? = nil) -> Positive {
@@ -30,7 +30,7 @@ public enum SecretCorpus {
     }
 
     /// One or more per token format.
-    public static let tokens: [Positive] = [
+    package static let tokens: [Positive] = [
         token("GitHub token", "githubPAT", "ghp_hunter9abcdefghijklmnopqrstuvwxyz0123"),
         token("GitHub token", "ghToken2", "gho_16C7e42F292c6912E7710c838347Ae178B4a"),
         token("GitHub token", "creds", "ghs_Zq8Xw4Lm2Np6Rt0Vb3Yc7Ke1Hj5Gf9Ds2Aa1"),
@@ -76,7 +76,7 @@ public enum SecretCorpus {
     ]
 
     /// Every secret query-parameter name, with a value of its own, and whole presigned URLs.
-    public static let urls: [Positive] = {
+    package static let urls: [Positive] = {
         let names = [
             "token", "access_token", "refresh_token", "id_token", "api_key", "apikey", "apiKey", "auth", "password",
             "passwd", "secret", "client_secret", "private_token", "sig", "signature", "Signature", "X-Amz-Signature",
@@ -112,16 +112,16 @@ public enum SecretCorpus {
     }()
 
     /// A value in a token format under a key the test keeps as given (`RunOptions.unredactedKeys`).
-    public static let keptToken = "ghp_keptKEPTkeptKEPTkeptKEPTkeptKEPT1234"
+    package static let keptToken = "ghp_keptKEPTkeptKEPTkeptKEPTkeptKEPT1234"
 
     /// The secrets of issue 27's config, under secret-looking keys (`password`, `hfToken`…).
-    public static let issueSecrets = ["hunter3pw", "hunter4", "hunter5", "hunter6hf", "hunter7oa", "hunter8ah", "hunter5key", "hunter9sum"]
+    package static let issueSecrets = ["hunter3pw", "hunter4", "hunter5", "hunter6hf", "hunter7oa", "hunter8ah", "hunter5key", "hunter9sum"]
 
     /// Every positive.
-    public static var positives: [Positive] { tokens + urls }
+    package static var positives: [Positive] { tokens + urls }
 
     /// Values that look a little like secrets and are not.
-    public static let negatives: [Negative] = [
+    package static let negatives: [Negative] = [
         Negative(key: "n_sk", value: "sk"),
         Negative(key: "n_sklearn", value: "sk-learn"),
         Negative(key: "n_sk_slug", value: "sk-resnet50-imagenet-finetune-v2"),
@@ -155,7 +155,7 @@ public enum SecretCorpus {
     ]
 
     /// Base64 of deterministic pseudo-random bytes, like an inlined image.
-    public static func pseudoRandomBase64(bytes count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> String {
+    package static func pseudoRandomBase64(bytes count: Int, seed: UInt64 = 0x9E37_79B9_7F4A_7C15) -> String {
         var state = seed
         var bytes: [UInt8] = []
         bytes.reserveCapacity(count)

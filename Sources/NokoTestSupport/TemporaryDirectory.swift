@@ -4,7 +4,7 @@ import NokoPlatform
 /// Where this test process's directories go: one directory, removed when the process exits
 /// (the runs that tests and their child processes log add up to tens of megabytes per
 /// `swift test`).
-public let temporaryRoot: URL = {
+package let temporaryRoot: URL = {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("noko-tests-\(CurrentProcess.id)")
     try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     CurrentProcess.onExit { _ in try? FileManager.default.removeItem(at: url) }
@@ -12,7 +12,7 @@ public let temporaryRoot: URL = {
 }()
 
 /// A fresh directory under ``temporaryRoot``, named after the calling test.
-public func temporaryDirectory(_ label: String = #function) -> URL {
+package func temporaryDirectory(_ label: String = #function) -> URL {
     let safe = label.filter { $0.isLetter || $0.isNumber }
     let url = temporaryRoot.appendingPathComponent("\(safe)-\(UUID().uuidString.prefix(8))")
     try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
