@@ -637,7 +637,10 @@ int noko_console_stop(noko_console *console, int timeout_ms) {
         ssize_t n;
         while ((n = recv(console->control_fd, &reply, 1, 0)) < 0 && errno == EINTR) {
         }
-        complete = n >= 0;
+        // ECONNRESET: the tee reached end of file and exited before reading the request
+        // (closing a socket with unread data resets it), which it does only after writing
+        // everything out: as complete as an answer.
+        complete = n >= 0 || errno == ECONNRESET;
     }
     close(console->control_fd);
     console->control_fd = -1;
