@@ -106,14 +106,14 @@ import Testing
                 try safeOutput(fixtures, arguments, environment: ["HOME": "/nonexistent-home", "WANDB_BASE_URL": "http://127.0.0.1:9"])
             }
         }
-        // A run that cannot be read is skipped with a warning naming it; a torn journal line
+        // A run whose metadata cannot be read is listed with a warning naming it; a torn journal line
         // is skipped with a warning naming the file.
         let broken = fixtures.url("runs/broken" + Hostile.argument)
         try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
         try Data("{not json".utf8).write(to: broken.appendingPathComponent("metadata.json"))
         let context = fixtures.context()
         try fixtures.run(["list"], context: context)
-        #expect(context.capturedError.contains("warning: skipping broken" + TerminalText.escaped(Hostile.argument)))
+        #expect(context.capturedError.contains("warning: broken" + TerminalText.escaped(Hostile.argument)))
         Hostile.expectSafe(Array(context.capturedError.utf8), "list: stderr")
         try FileManager.default.removeItem(at: broken)
 

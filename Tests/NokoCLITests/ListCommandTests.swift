@@ -125,12 +125,21 @@ import Testing
         }
     }
 
-    @Test func anUnreadableRunIsSkippedWithAWarning() throws {
+    @Test func aRunWithUnreadableMetadataIsListedWithAWarning() throws {
         let fixtures = try threeRuns()
         try Data("{not json".utf8).write(to: fixtures.url("runs/train_b/metadata.json"))
         let context = fixtures.context()
         let output = try fixtures.run(["list"], context: context)
+        #expect(output.contains("train_b"))
+        #expect(context.capturedError.hasPrefix("warning: train_b: \(fixtures.url("runs/train_b/metadata.json").path): expected JSON"))
+    }
+
+    @Test func aRunOfANewerFormatIsSkippedWithAWarning() throws {
+        let fixtures = try threeRuns()
+        try Data(#"{"format_version": 99, "run_name": "train_b"}"#.utf8).write(to: fixtures.url("runs/train_b/metadata.json"))
+        let context = fixtures.context()
+        let output = try fixtures.run(["list"], context: context)
         #expect(!output.contains("train_b"))
-        #expect(context.capturedError.hasPrefix("warning: skipping train_b: \(fixtures.url("runs/train_b/metadata.json").path): expected JSON"))
+        #expect(context.capturedError.hasPrefix("warning: skipping train_b: \(fixtures.url("runs/train_b/metadata.json").path): written by a newer noko"))
     }
 }

@@ -36,25 +36,33 @@ import Testing
         }
     }
 
-    @Test func malformedFilesAreNamed() throws {
+    @Test func malformedFilesAreNamedAndReadAsAbsent() throws {
         let fixtures = Fixtures()
         let run = try fixtures.finishedRun()
         let metadata = run.appendingPathComponent("metadata.json")
+        let unknown = "; read as a run without metadata (status, times and argv unknown)"
+        func problems() throws -> [String] {
+            let loaded = try LoadedRun.open(run)
+            #expect(loaded.source == .noko)
+            return loaded.problems
+        }
         try Data(#"{"format_version": 1, "run_name": 3}"#.utf8).write(to: metadata)
-        #expect(throws: CLIError("\(metadata.path): expected \"run_name\" to be String; found another type")) { try LoadedRun.open(run) }
+        #expect(try problems() == ["\(metadata.path): expected \"run_name\" to be String; found another type" + unknown])
         try Data(#"{"format_version": 1}"#.utf8).write(to: metadata)
-        #expect(throws: CLIError("\(metadata.path): expected \"run_name\"; it is missing")) { try LoadedRun.open(run) }
+        #expect(try problems() == ["\(metadata.path): expected \"run_name\"; it is missing" + unknown])
         try Data(#"{"run_name": "x"}"#.utf8).write(to: metadata)
-        #expect(throws: CLIError("\(metadata.path): expected an integer \"format_version\"; found none")) { try LoadedRun.open(run) }
+        #expect(try problems() == ["\(metadata.path): expected an integer \"format_version\"; found none" + unknown])
         try Data("[1, 2".utf8).write(to: metadata)
-        #expect(throws: CLIError("\(metadata.path): expected JSON, found malformed text (expected ',' or ']' in an array at byte 5)")) {
+        #expect(try problems() == ["\(metadata.path): expected JSON, found malformed text (expected ',' or ']' in an array at byte 5)" + unknown])
+        try Data(#"{"format_version": 99, "run_name": "x"}"#.utf8).write(to: metadata)
+        #expect(throws: CLIError("\(metadata.path): written by a newer noko (format_version 99; this noko reads format_version 1 and older); upgrade noko")) {
             try LoadedRun.open(run)
         }
         try fixtures.write(["format_version": 1, "run_name": "train_a"], to: metadata)
         try Data("{\"lr\": ".utf8).write(to: run.appendingPathComponent("config.json"))
-        #expect(throws: CLIError("\(run.path)/config.json: expected JSON, found malformed text (unexpected end of JSON at byte 7)")) {
-            try LoadedRun.open(run)
-        }
+        let loaded = try LoadedRun.open(run)
+        #expect(loaded.problems == ["\(run.path)/config.json: expected JSON, found malformed text (unexpected end of JSON at byte 7); read as no config"])
+        #expect(loaded.config == nil && loaded.metadata?.runName == "train_a")
     }
 
     @Test func aMalformedJournalLineIsNamedWithItsLine() throws {

@@ -141,6 +141,7 @@ package struct ListCommand: NokoCommand {
         for url in try LoadedRun.runDirectories(in: directory) {
             do {
                 let run = try LoadedRun.open(url)
+                for problem in run.problems { context.note("warning: \(url.lastPathComponent): \(problem)") }
                 let config = run.config.map { Dictionary(ConfigFlattening.flatten($0).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a }) } ?? [:]
                 var entry = Entry(run: run, status: run.status(now: context.now), config: config, summary: nil)
                 if needsSummary {

@@ -43,6 +43,10 @@ package struct LoadedRun: Sendable {
     /// `overrides.json`: what the launch gave (nil for runs from before launch-time config,
     /// from `Noko.initialize` and from Python noko).
     package let overrides: OverridesFile?
+    /// What could not be read of the small files (a truncated or hand-edited
+    /// `metadata.json`, `config.json`, `seeds.json`, `overrides.json`): each file named with
+    /// its error. Such a file is read as absent, so the rows can still be shown.
+    package let problems: [String]
 
     /// The config keys set at launch by overrides, as `config` keys (`model/layers`; an
     /// array element's override names its array), sorted.
@@ -60,8 +64,8 @@ package struct LoadedRun: Sendable {
     /// Reads the small files of the run directory at `url` (the rows are read on demand,
     /// by ``loadSummary(messages:)`` and the export functions).
     ///
-    /// Throws ``CLIError`` when `url` is not a run directory, a file is malformed, or the
-    /// run was written by a newer `format_version`.
+    /// Throws ``CLIError`` when `url` is not a run directory or the run was written by a
+    /// newer `format_version`; a malformed small file is one of ``problems`` instead.
     package static func open(_ url: URL) throws -> LoadedRun {
         guard let info = FileSystem.info(url.path) else {
             throw CLIError("\(url.path): no such run directory")
@@ -70,11 +74,33 @@ package struct LoadedRun: Sendable {
             throw CLIError("\(url.path): expected a run directory, found a file")
         }
         let layout = RunLayout(url)
-        let metadataJSON = try Self.cliError { () throws(LogFileError) in try RunFileFormat.readJSON(layout.metadata) }
+        var problems: [String] = []
+        // A damaged small file is reported and read as absent; only a newer
+        // `format_version` (the rows may mean something else) stops the read.
+        func bestEffort<T>(_ what: String, _ body: () throws(LogFileError) -> T?) -> T? {
+            do {
+                return try body()
+            } catch {
+                problems.append("\(error.description); \(what)")
+                return nil
+            }
+        }
+        let metadataJSON = bestEffort("read as a run without metadata (status, times and argv unknown)") { () throws(LogFileError) in
+            try RunFileFormat.readJSON(layout.metadata)
+        }
         var metadata: RunMetadata?
         let source: Source
         if let metadataJSON {
-            metadata = try Self.cliError { () throws(LogFileError) in try RunMetadata.decode(metadataJSON, path: layout.metadata.path) }
+            if let version = metadataJSON["format_version"]?.intValue, version > Int64(Noko.formatVersion) {
+                try Self.cliError { () throws(LogFileError) in
+                    try RunFileFormat.checkVersion(metadataJSON, newest: Noko.formatVersion, path: layout.metadata.path)
+                }
+            }
+            metadata = bestEffort("read as a run without metadata (status, times and argv unknown)") { () throws(LogFileError) in
+                try RunMetadata.decode(metadataJSON, path: layout.metadata.path)
+            }
+            source = .noko
+        } else if FileSystem.exists(layout.metadata.path) {
             source = .noko
         } else if hasPythonNokoFiles(url) {
             source = .pythonNoko
@@ -87,12 +113,12 @@ package struct LoadedRun: Sendable {
         let crash = ((try? FileSystem.readIfPresent(layout.crash.path)) ?? nil)
             .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
             ?? (FileSystem.exists(layout.crash.path) ? "" : nil)
+        let config = bestEffort("read as no config") { () throws(LogFileError) in try ConfigFile.read(from: url) }
+        let seeds = bestEffort("read as no seeds") { () throws(LogFileError) in try Seeding.Record.read(from: url) }
+        let overrides = bestEffort("read as no overrides") { () throws(LogFileError) in try OverridesFile.read(from: url) }
         return LoadedRun(
             url: url, name: metadata?.runName ?? url.lastPathComponent, source: source, metadata: metadata,
-            metadataJSON: metadataJSON, crash: crash,
-            config: try Self.cliError { () throws(LogFileError) in try ConfigFile.read(from: url) },
-            seeds: try Self.cliError { () throws(LogFileError) in try Seeding.Record.read(from: url) },
-            overrides: try Self.cliError { () throws(LogFileError) in try OverridesFile.read(from: url) })
+            metadataJSON: metadataJSON, crash: crash, config: config, seeds: seeds, overrides: overrides, problems: problems)
     }
 
     /// The run directories directly inside `directory`, sorted by name: those with a

@@ -59,9 +59,11 @@ package enum RunLocator {
         throw CLIError("\(direct.path): no such run directory")
     }
 
-    /// Opens the run `argument` names.
+    /// Opens the run `argument` names; what could not be read of it is a warning.
     package static func open(_ argument: String, in context: CommandContext) throws -> LoadedRun {
-        try LoadedRun.open(resolve(argument, in: context))
+        let run = try LoadedRun.open(resolve(argument, in: context))
+        for problem in run.problems { context.note("warning: \(problem)") }
+        return run
     }
 }
 
