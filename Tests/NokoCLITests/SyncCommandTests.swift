@@ -36,6 +36,37 @@ import Testing
         #expect(shownJSON["remote"]?["wandb"]?["sync"]?["complete"] == true)
     }
 
+    /// A deleted `sync/wandb.json` (hand-cleaned, or copied without it): the next sync must
+    /// leave the server holding each row once.
+    @Test func aDeletedCursorMustNotDuplicateRows() throws {
+        let server = try WandbTestServer()
+        let fixtures = Fixtures()
+        let run = try fixtures.finishedRun(wandb: false)
+        let environment = [
+            "WANDB_API_KEY": server.apiKey, "WANDB_BASE_URL": server.baseURL, "WANDB_ENTITY": "e", "WANDB_PROJECT": "p",
+            "WANDB_RUN_ID": "run2", "HOME": "/nonexistent-home",
+        ]
+        try fixtures.run(["sync", "runs/train_a"], context: fixtures.context(environment: environment))
+        let first = try #require(server.run("run2")).history
+        let cursor = RunLayout(run).syncCursor("wandb")
+        #expect(FileManager.default.fileExists(atPath: cursor.path))
+        try FileManager.default.removeItem(at: cursor)
+        let json = try JSONValue(parsing: fixtures.run(["sync", "runs/train_a", "--json"], context: fixtures.context(environment: environment)))
+        let result = try #require(json["runs"]?.arrayValue?.first)
+        #expect(result["ok"] == true)
+        #expect(result["rows_uploaded"] == 133)
+        let remote = try #require(server.run("run2"))
+        #expect(remote.complete)
+        // Known bug: without its cursor the engine takes the server's 133 lines for another
+        // writer's and appends after them, so every row is there twice. Telling our own
+        // lines from a foreign writer's needs the server's history tail (RunResumeStatus),
+        // which the wandb continuing-safely work brings; this fails once that lands.
+        withKnownIssue("a lost sync cursor re-appends the rows the server already holds") {
+            #expect(remote.history.count == 133)
+            #expect(remote.history == first)
+        }
+    }
+
     @Test func failuresAreReportedAndExitWithOne() throws {
         let fixtures = Fixtures()
         try fixtures.finishedRun(wandb: false)
