@@ -10,7 +10,7 @@ import Testing
         let directory = temporaryDirectory()
         for attempt in 0..<6 {
             let output = directory.appendingPathComponent("stdout\(attempt).txt")
-            FileManager.default.createFile(atPath: output.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: NokoRunTests.builtProduct("noko-example"))
             process.arguments = ["--runs-dir", directory.appendingPathComponent("runs").path]

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import NokoCore
 
-/// `noko-run compare RUN RUN…`: config and final metrics side by side.
+/// `noko-run compare RUN RUN…`: config and final metrics side by side; with `--rows`, two
+/// runs compared value by value (``RunComparison``).
 package struct CompareCommand: NokoCommand {
     package static let configuration = CommandConfiguration(
         commandName: "compare",
@@ -17,11 +18,28 @@ package struct CompareCommand: NokoCommand {
               noko-run compare A B --differences              only the config keys that differ
               noko-run compare A B --overridden               only the keys set at launch
               noko-run compare A B --columns 'test_*' --json
+              noko-run compare --rows A B                     every row, value by value
+              noko-run compare --rows A B --rtol 1e-6 --ignore 'time_*'
+
+            ROWS (--rows): two runs, table by table, rows matched by their position in the \
+            table, every column: bit for bit by default (the journal's text of each value), or \
+            numbers within |a - b| <= atol + rtol * |a|. $utc_timestamp, $localtime, the system \
+            table and columns matching --ignore (column or table/column) are left out; \
+            config.json (apart from keys recorded as <redacted>) and seeds.json are compared too. \
+            Exit status 0 when the runs are the same, 1 with the first difference of each table, \
+            how many values differ and the largest difference. This is the verdict of noko-run \
+            reproduce, for two runs you already have (two seeds, a rerun on another machine).
 
             JSON (--json): {"runs": [{name, path, status, start_time, duration, overridden: \
             [config keys set at launch]}], "config": \
             [{key, values: [value or null per run], differs}], "metrics": [{table, column, \
-            values: [last value or null per run], differs}]}
+            values: [last value or null per run], differs}]}; with --rows: {"reproduced", \
+            "headline", "original", "rerun", "tolerance": {rtol, atol}, "ignored", "rows", \
+            "values", "differing", "tables": [{name, identical, original_rows, rerun_rows, \
+            compared_rows, values, differing, compared_up_to_lag, largest_absolute, \
+            largest_relative, first_difference: {row, step, column, original, rerun, absolute, \
+            relative} or null}], "skipped_tables", "config": {identical, differences: [{key, \
+            original, rerun}], redacted_keys}, "seeds_identical"}
             """
     )
 
@@ -42,6 +60,11 @@ package struct CompareCommand: NokoCommand {
     @Option(name: .long, help: "How many columns of each table to compare when --columns is not given.")
     package var top: Int = 8
 
+    @Flag(name: .long, help: "Compare two runs row by row, every value (the verdict of noko-run reproduce).")
+    package var rows = false
+
+    @OptionGroup package var tolerance: RowComparisonOptions
+
     @OptionGroup package var render: RenderOptions
 
     package init() {}
@@ -49,6 +72,14 @@ package struct CompareCommand: NokoCommand {
     package func validate() throws {
         if runPaths.count < 2 { throw ValidationError("compare needs at least two runs, got \(runPaths.count)") }
         if top < 0 { throw ValidationError("--top must be 0 or more, got \(top)") }
+        if rows {
+            if runPaths.count != 2 { throw ValidationError("compare --rows compares two runs, got \(runPaths.count)") }
+            if differences || overridden || columns != nil {
+                throw ValidationError("--differences, --overridden and --columns are for the config and metrics view, not --rows")
+            }
+        } else if tolerance.isGiven {
+            throw ValidationError("--rtol, --atol and --ignore go with --rows")
+        }
     }
 
     struct Row {
@@ -67,6 +98,7 @@ package struct CompareCommand: NokoCommand {
     package func run(in context: CommandContext) throws {
         let messages = CLIMessages.logger(context)
         let runs = try runPaths.map { try RunLocator.open($0, in: context) }
+        if rows { return try compareRows(runs[0], runs[1], in: context) }
         let summaries = try runs.map { try $0.loadSummary(messages: messages).summary }
 
         let configs = runs.map { run in
@@ -90,6 +122,18 @@ package struct CompareCommand: NokoCommand {
         }
         let model = textContext(runs, configRows: configRows, metricRows: metricRows, context: context)
         context.write(try Templates.renderText("compare.txt", context: model, templateFile: render.templatePath(in: context)))
+    }
+
+    /// `--rows`: the verdict, and exit status 1 when the runs differ.
+    func compareRows(_ original: LoadedRun, _ rerun: LoadedRun, in context: CommandContext) throws {
+        let comparison = try RunComparison.compare(original: original, rerun: rerun, options: tolerance.options)
+        if render.json {
+            JSONOutput.write(comparison.json, to: context)
+        } else {
+            context.write(
+                try Templates.renderText("rows.txt", context: comparison.textContext(context.terminal), templateFile: render.templatePath(in: context)))
+        }
+        if !comparison.identical { throw ExitCode.failure }
     }
 
     /// Per table (in any run), the columns to compare: those matching `--columns`, else the
@@ -185,5 +229,36 @@ package struct CompareCommand: NokoCommand {
         model["metric_header"] = metricLines[0].trimmingTrailingSpaces()
         model["metric_lines"] = metricLines.dropFirst().map { $0.trimmingTrailingSpaces() }
         return model
+    }
+}
+
+/// `--rtol`, `--atol` and `--ignore`: what a row-by-row comparison counts as equal.
+package struct RowComparisonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Numbers are equal within this relative difference (of the original's value).", valueName: "r"))
+    package var rtol: Double = 0
+
+    @Option(name: .long, help: ArgumentHelp("Numbers are equal within this absolute difference.", valueName: "a"))
+    package var atol: Double = 0
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Leave out the columns matching this shell pattern (column or table/column); repeat for more.", valueName: "glob"))
+    package var ignore: [String] = []
+
+    package init() {}
+
+    package func validate() throws {
+        for (name, value) in [("--rtol", rtol), ("--atol", atol)] where !(value >= 0 && value.isFinite) {
+            throw ValidationError("\(name) must be a finite number of 0 or more, got \(value)")
+        }
+    }
+
+    /// Whether any of the options was given.
+    var isGiven: Bool { rtol != 0 || atol != 0 || !ignore.isEmpty }
+
+    /// The comparison's options.
+    package var options: JournalComparison.Options {
+        JournalComparison.Options(
+            relativeTolerance: rtol, absoluteTolerance: atol, ignored: ignore.isEmpty ? nil : Glob(ignore.joined(separator: ",")))
     }
 }

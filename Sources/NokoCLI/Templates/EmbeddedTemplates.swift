@@ -364,6 +364,32 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 </html>
 
 """#,
+        "rows.txt": #"""
+{{#identical}}{{#green}}{{headline}}{{/green}}{{/identical}}{{^identical}}{{#red}}{{headline}}{{/red}}{{/identical}}
+{{#dim}}original {{original}}, rerun {{rerun}}{{/dim}}
+{{#tables}}
+  {{#bold}}{{name}}{{/bold}}  {{rows}}, {{values}} values{{#identical}} identical{{/identical}}
+{{#lines}}
+    {{.}}
+{{/lines}}
+{{/tables}}
+{{#has_skipped_tables}}
+  {{#dim}}not compared: {{skipped_tables}} (noko's samples of the machine, different on every run){{/dim}}
+{{/has_skipped_tables}}
+{{#has_config_differences}}
+  {{#bold}}config.json{{/bold}} differs:
+{{#config_lines}}
+    {{.}}
+{{/config_lines}}
+{{/has_config_differences}}
+{{#has_redacted_keys}}
+  {{#dim}}config keys recorded as <redacted>, not compared: {{redacted_keys}}{{/dim}}
+{{/has_redacted_keys}}
+{{#seeds_differ}}
+  {{#bold}}seeds.json{{/bold}} differs: the runs drew from differently seeded generators
+{{/seeds_differ}}
+
+"""#,
         "show-table.txt": #"""
 {{#bold}}{{name}}{{/bold}}  {{#status_style}}{{status}}{{/status_style}}
 {{#table}}
