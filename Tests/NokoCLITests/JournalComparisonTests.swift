@@ -115,6 +115,16 @@ import Testing
         #expect(result.tables[0].first?.row == 1)
     }
 
+    @Test func columnsInAnotherOrderAreMatchedByKey() throws {
+        // Two processes may write a dictionary row's keys in different orders.
+        let rerun = (0..<10).map { Self.line("train", step: $0, [("note", "\"ok\""), ("lr", "0.1"), ("loss", "\(1.0 / Double($0 + 1))")]) }
+        let original = Self.lines().filter { $0.contains("\"train\"") }
+        #expect(try compare(original, rerun).identical)
+        let changed = rerun.enumerated().map { $0.offset == 4 ? $0.element.replacingOccurrences(of: "\"lr\":0.1", with: "\"lr\":0.2") : $0.element }
+        let train = try compare(original, changed).tables[0]
+        #expect(train.differing == 1 && train.first?.row == 5 && train.first?.column == "lr" && train.first?.rerun == "0.2")
+    }
+
     @Test func aColumnOnlyOneSideHasIsADifference() throws {
         let rerun = Self.lines().map { $0.replacingOccurrences(of: "\"lr\":0.1,", with: "\"lr\":0.1,\"momentum\":0.9,") }
         let train = try #require(try compare(Self.lines(), rerun).tables.first { $0.name == "train" })

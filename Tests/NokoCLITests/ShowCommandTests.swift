@@ -91,7 +91,7 @@ import Testing
         let json = try JSONValue(parsing: fixtures.run(["show", "runs/train_a", "--json"]))
         #expect(Set(json.objectValue!.keys) == [
             "name", "path", "source", "status", "start_time", "end_time", "duration", "metadata", "config", "seeds", "git",
-            "remote", "summary_source", "tables", "overrides", "last_output", "resources",
+            "remote", "summary_source", "tables", "overrides", "last_output", "resources", "reproductions",
         ])
         #expect(json["overrides"] == .null)  // a run from before launch-time config
         #expect(json["name"] == "train_a")

@@ -3,7 +3,7 @@ import NokoCore
 import NokoPlatform
 
 /// Facts about the machine and process that `metadata.json` records.
-enum SystemInfo {
+package enum SystemInfo {
     static var hostName: String { CurrentProcess.hostName }
 
     static func userName(environment: [String: String]) -> String? {
@@ -11,7 +11,7 @@ enum SystemInfo {
     }
 
     /// Kernel name and release from `uname`, and the distribution's pretty name.
-    static var operatingSystem: (os: String, kernel: String) {
+    package static var operatingSystem: (os: String, kernel: String) {
         let uname = CurrentProcess.kernel
         let kernel = "\(uname.name) \(uname.release) \(uname.machine)"
         var os = uname.name

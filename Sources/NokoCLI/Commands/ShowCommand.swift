@@ -31,7 +31,8 @@ package struct ShowCommand: NokoCommand {
             record, or null), remote ({"wandb": {entity, project, run_id, url, mode, sync}} or \
             null; sync: {history_lines, bytes_uploaded, bytes_total, finished, complete, \
             exit_code, last_error} or null), overrides (overrides.json: config_files, \
-            overrides [{source, text, operation, path, value}], defaults; or null), summary_source ("summary.json" | "noko.ndjson" | \
+            overrides [{source, text, operation, path, value}], defaults; or null), reproductions \
+            (the runs noko-run reproduce made of it: [{name, path, reproduced, headline}]), summary_source ("summary.json" | "noko.ndjson" | \
             "csv" | "none"), resources ({peak_rss_bytes, mean_cpu_percent, \
             mean_gpu_utilization_percent}, each a number or null, from the system table; null \
             without one), last_output (for a failed, killed or dead run: the last lines of \

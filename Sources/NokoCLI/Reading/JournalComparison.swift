@@ -162,6 +162,18 @@ package struct JournalComparison {
         var members: [JournalScanner.Member]
     }
 
+    /// How the members of two rows line up.
+    private struct Pairing {
+        var originalKeys: [[UInt8]]
+        var rerunKeys: [[UInt8]]
+        /// For each member of the original's row: the rerun's member with its key, or -1.
+        var partner: [Int]
+        /// For each member of the original's row: whether it is compared.
+        var compared: [Bool]
+        /// The rerun's compared members whose keys the original's row lacks.
+        var onlyInRerun: [Int]
+    }
+
     /// A table's running state.
     private final class TableState {
         var result: Table
@@ -169,9 +181,8 @@ package struct JournalComparison {
         var pendingHead = 0
         /// Which side the pending rows belong to.
         var pendingSide = Side.original
-        /// The key sequence of the last row compared, and which of its members are compared.
-        var keyBytes: [[UInt8]] = []
-        var compared: [Bool] = []
+        /// How the last pair of rows compared lined up.
+        var pairing: Pairing?
 
         init(name: String) { result = Table(name: name) }
 
@@ -280,50 +291,56 @@ package struct JournalComparison {
     /// Compares the `n`th rows of a table, `a` the original's.
     private func compare(_ a: RowText, _ b: RowText, in state: TableState) {
         state.result.comparedRows += 1
-        let rowNumber = state.result.comparedRows
-        if a.members.count == b.members.count, (0..<a.members.count).allSatisfy({ equal(a.key($0), b.key($0)) }) {
-            let compared = comparedMembers(a, in: state)
-            for i in 0..<a.members.count where compared[i] {
-                state.result.values += 1
-                if !equal(a.value(i), b.value(i)) {
-                    differ(a, i, b, i, row: rowNumber, in: state)
-                }
-            }
-            return
-        }
-        // Different columns (or in another order): matched by key.
-        var rerunIndex: [String: Int] = [:]
-        for i in 0..<b.members.count { rerunIndex[b.keyString(i)] = i }
-        var seen = Set<Int>()
-        for i in 0..<a.members.count {
-            let key = a.keyString(i)
-            guard isCompared(key, table: state.result.name) else { continue }
+        let row = state.result.comparedRows
+        let pairing = self.pairing(a, b, in: state)
+        for i in 0..<a.members.count where pairing.compared[i] {
             state.result.values += 1
-            if let j = rerunIndex[key] {
-                seen.insert(j)
-                if !equal(a.value(i), b.value(j)) { differ(a, i, b, j, row: rowNumber, in: state) }
-            } else {
-                record(Difference(table: state.result.name, row: rowNumber, step: step(of: a), column: key, original: a.text(i), rerun: nil), in: state)
+            let j = pairing.partner[i]
+            if j < 0 {
+                record(Difference(table: state.result.name, row: row, step: step(of: a), column: a.keyString(i), original: a.text(i), rerun: nil), in: state)
+            } else if !equal(a.value(i), b.value(j)) {
+                differ(a, i, b, j, row: row, in: state)
             }
         }
-        for j in 0..<b.members.count where !seen.contains(j) {
-            let key = b.keyString(j)
-            guard isCompared(key, table: state.result.name) else { continue }
+        for j in pairing.onlyInRerun {
             state.result.values += 1
-            record(Difference(table: state.result.name, row: rowNumber, step: step(of: a), column: key, original: nil, rerun: b.text(j)), in: state)
+            record(Difference(table: state.result.name, row: row, step: step(of: a), column: b.keyString(j), original: nil, rerun: b.text(j)), in: state)
         }
     }
 
-    /// Which members of `row` are compared, cached for the table's last key sequence.
-    private func comparedMembers(_ row: RowText, in state: TableState) -> [Bool] {
-        if state.keyBytes.count == row.members.count, (0..<row.members.count).allSatisfy({ i in
-            state.keyBytes[i].withUnsafeBytes { equal($0, row.key(i)) }
-        }) {
-            return state.compared
+    /// Which members of two rows hold the same column, and which are compared: worked out
+    /// once per pair of key sequences (a table's rows share theirs; two runs may write a
+    /// dictionary row's keys in different orders), cached for the table's last pair.
+    private func pairing(_ a: RowText, _ b: RowText, in state: TableState) -> Pairing {
+        if let cached = state.pairing, matches(cached.originalKeys, a), matches(cached.rerunKeys, b) { return cached }
+        let originalKeys = (0..<a.members.count).map { Array(a.key($0)) }
+        let rerunKeys = (0..<b.members.count).map { Array(b.key($0)) }
+        var partner = [Int](repeating: -1, count: a.members.count)
+        var onlyInRerun: [Int] = []
+        if originalKeys == rerunKeys {
+            partner = Array(0..<a.members.count)
+        } else {
+            var index: [String: Int] = [:]
+            for j in 0..<b.members.count { index[b.keyString(j)] = j }
+            var paired = Set<Int>()
+            for i in 0..<a.members.count {
+                if let j = index[a.keyString(i)] {
+                    partner[i] = j
+                    paired.insert(j)
+                }
+            }
+            onlyInRerun = (0..<b.members.count).filter { !paired.contains($0) && isCompared(b.keyString($0), table: state.result.name) }
         }
-        state.keyBytes = (0..<row.members.count).map { Array(row.key($0)) }
-        state.compared = (0..<row.members.count).map { isCompared(row.keyString($0), table: state.result.name) }
-        return state.compared
+        let compared = (0..<a.members.count).map { isCompared(a.keyString($0), table: state.result.name) }
+        let made = Pairing(originalKeys: originalKeys, rerunKeys: rerunKeys, partner: partner, compared: compared, onlyInRerun: onlyInRerun)
+        state.pairing = made
+        return made
+    }
+
+    private func matches(_ keys: [[UInt8]], _ row: RowText) -> Bool {
+        guard keys.count == row.members.count else { return false }
+        for i in 0..<keys.count where !keys[i].withUnsafeBytes({ equal($0, row.key(i)) }) { return false }
+        return true
     }
 
     private func isCompared(_ key: String, table: String) -> Bool {

@@ -203,6 +203,27 @@ package struct LoadedRun: Sendable {
         }
     }
 
+    /// A rerun of this run by `noko-run reproduce`: a sibling directory `<name>.repro-N`.
+    package struct Reproduction: Sendable {
+        package var name: String
+        package var url: URL
+        /// Its verdict (`metadata.json`'s `reproduction`); nil while it runs, or when it was
+        /// interrupted before one was recorded.
+        package var verdict: JSONValue?
+    }
+
+    /// The reproductions beside this run, in order of N.
+    package func reproductions() -> [Reproduction] {
+        let parent = url.deletingLastPathComponent()
+        let prefix = name + ".repro-"
+        let names = ((try? FileSystem.contentsOfDirectory(parent.path)) ?? []).filter { $0.hasPrefix(prefix) && Int($0.dropFirst(prefix.count)) != nil }
+        return names.sorted { Int($0.dropFirst(prefix.count))! < Int($1.dropFirst(prefix.count))! }.map { name in
+            let directory = parent.appendingPathComponent(name, isDirectory: true)
+            let verdict = (try? RunFileFormat.readJSON(RunLayout(directory).metadata))??["reproduction"]
+            return Reproduction(name: name, url: directory, verdict: verdict)
+        }
+    }
+
     /// The journal's path, when it exists.
     package var journalPath: String? {
         let path = layout.journal.path

@@ -68,6 +68,12 @@ package struct RunView {
             "metadata": run.metadataJSON ?? .null, "config": run.config.map(ConfigFlattening.flattenedObject) ?? .null,
             "seeds": run.seeds?.json ?? .null, "git": gitJSON ?? .null, "remote": remoteJSON ?? .null,
             "overrides": run.overrides?.json ?? .null,
+            "reproductions": .array(run.reproductions().map { reproduction in
+                [
+                    "name": .string(reproduction.name), "path": .string(reproduction.url.path),
+                    "reproduced": reproduction.verdict?["reproduced"] ?? .null, "headline": reproduction.verdict?["headline"] ?? .null,
+                ]
+            }),
             "summary_source": .string(summarySource.name), "resources": resources?.json ?? .null,
             "last_output": lastOutput.map { lines in
                 .array(lines.map { line in
@@ -167,6 +173,16 @@ package struct RunView {
                 return e
             }
         if let git { model["git"] = ["fields": TemplateContext.fields(gitFields(git))] }
+        let reproductions = run.reproductions()
+        if !reproductions.isEmpty {
+            model["reproductions"] = [
+                "fields": TemplateContext.fields(reproductions.map { reproduction -> (TerminalText, TerminalText) in
+                    let headline = reproduction.verdict?["headline"]?.stringValue ?? "no verdict (running, or interrupted)"
+                    let style: Terminal.Style = reproduction.verdict?["reproduced"] == true ? .green : .red
+                    return ("\(reproduction.name)", context.terminal.paint("\(headline)", reproduction.verdict == nil ? .yellow : style))
+                })
+            ]
+        }
         let remote = remoteFields()
         if !remote.isEmpty { model["remote"] = ["fields": TemplateContext.fields(remote)] }
         // Values the program set with `run.summary[key] = value`.

@@ -388,6 +388,11 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 {{#seeds_differ}}
   {{#bold}}seeds.json{{/bold}} differs: the runs drew from differently seeded generators
 {{/seeds_differ}}
+{{#has_notes}}
+{{#notes}}
+  {{#dim}}{{.}}{{/dim}}
+{{/notes}}
+{{/has_notes}}
 
 """#,
         "show-table.txt": #"""
@@ -439,6 +444,13 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
   {{label}}{{pad}}  {{value}}
 {{/fields}}
 {{/git}}
+{{#reproductions}}
+
+{{#bold}}reproductions{{/bold}}  {{#dim}}(noko-run reproduce){{/dim}}
+{{#fields}}
+  {{label}}{{pad}}  {{value}}
+{{/fields}}
+{{/reproductions}}
 {{#remote}}
 
 {{#bold}}remote{{/bold}}

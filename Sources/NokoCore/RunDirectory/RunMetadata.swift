@@ -69,6 +69,9 @@ public struct RunMetadata: Codable, Sendable, Equatable {
     public var build: Build?
     /// What a launcher attached through `NOKO_RUN_LINKS` (`{"sweep": …}`, `{"reproduces": …}`).
     public var links: [String: JSONValue]?
+    /// In a run made by `noko-run reproduce`: its verdict (whether the run came out as the
+    /// original did, and where it first differed), as `noko-run reproduce --json` prints it.
+    public var reproduction: JSONValue?
 
     /// The executable of a run and how it was built.
     public struct Build: Codable, Sendable, Equatable {
@@ -114,7 +117,7 @@ public struct RunMetadata: Codable, Sendable, Equatable {
         case status, exitCode = "exit_code", signal, error, startTime = "start_time", endTime = "end_time", heartbeat
         case heartbeatInterval = "heartbeat_interval", argv, program, cwd, host, user, pid, os, kernel
         case swiftVersion = "swift_version", rank, worldSize = "world_size", seed, environment, git, remotes, summary
-        case build, links
+        case build, links, reproduction
     }
 
     /// Reads `metadata.json` from a run directory. Errors name the file and say what was

@@ -43,6 +43,31 @@ package enum GitCheckout {
         try repo.export(tree, to: target)
     }
 
+    /// Removes the worktree at `directory` that ``worktree(repository:commit:at:)`` added: its
+    /// files and the repository's record of it, like `git worktree remove --force`. A
+    /// directory that is not one of the repository's worktrees is left alone (an error).
+    package static func removeWorktree(repository: URL, at directory: URL) throws {
+        let path = FilePaths.canonical(repository)
+        guard let repo = try GitRepository.discover(containing: path) else {
+            throw GitError(operation: "remove the worktree \(directory.path)", message: "\(path) is not in a git repository")
+        }
+        let target = FilePaths.canonical(directory)
+        guard let name = repo.worktreeName(at: target) else {
+            throw GitError(operation: "remove the worktree \(target)", message: "it is not a worktree of \(path)")
+        }
+        try repo.removeWorktree(named: name)
+        // libgit2 leaves the directory itself when it held files it did not check out (a build).
+        if FileSystem.exists(target) { try FileManager.default.removeItem(atPath: target) }
+    }
+
+    /// Whether the repository at `repository` holds the commit `commit` (nil: it is not a
+    /// git repository any more).
+    package static func hasCommit(repository: URL, commit: String) -> Bool? {
+        guard let repo = try? GitRepository.discover(containing: FilePaths.canonical(repository)) else { return nil }
+        guard let id = try? ObjectID(hex: commit) else { return false }
+        return (try? repo.commit(id)) != nil
+    }
+
     /// Where `noko-run checkout` puts a worktree by default: next to the repository, named
     /// `<repository>-<run name>`.
     package static func defaultWorktreeDirectory(repositoryRoot: URL, runName: String) -> URL {

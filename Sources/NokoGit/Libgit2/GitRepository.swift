@@ -1,4 +1,5 @@
 import CGit2
+import Foundation
 
 /// An open repository; owns its `git_repository *`.
 ///
@@ -285,5 +286,40 @@ extension GitRepository {
         }
         git_worktree_free(worktree)
         return true
+    }
+
+    /// The name of the linked worktree whose working directory is `path` (canonical), if any.
+    func worktreeName(at path: String) -> String? {
+        var names = git_strarray()
+        guard git_worktree_list(&names, pointer) == 0 else {
+            git_error_clear()
+            return nil
+        }
+        defer { git_strarray_dispose(&names) }
+        for index in 0..<names.count {
+            guard let cName = names.strings[index] else { continue }
+            var worktree: OpaquePointer?
+            guard git_worktree_lookup(&worktree, pointer, cName) == 0 else {
+                git_error_clear()
+                continue
+            }
+            defer { git_worktree_free(worktree) }
+            if let cPath = git_worktree_path(worktree), FilePaths.canonical(URL(fileURLWithPath: String(cString: cPath), isDirectory: true)) == path {
+                return String(cString: cName)
+            }
+        }
+        return nil
+    }
+
+    /// Removes the linked worktree `name`: its working directory and its record in
+    /// `.git/worktrees/` (what `git worktree remove --force` does).
+    func removeWorktree(named name: String) throws(GitError) {
+        var worktree: OpaquePointer?
+        try check(git_worktree_lookup(&worktree, pointer, name), "find the worktree \(name)")
+        defer { git_worktree_free(worktree) }
+        var options = git_worktree_prune_options()
+        try check(git_worktree_prune_options_init(&options, UInt32(GIT_WORKTREE_PRUNE_OPTIONS_VERSION)), "set up a worktree removal")
+        options.flags = GIT_WORKTREE_PRUNE_VALID.rawValue | GIT_WORKTREE_PRUNE_LOCKED.rawValue | GIT_WORKTREE_PRUNE_WORKING_TREE.rawValue
+        try check(git_worktree_prune(worktree, &options), "remove the worktree \(name)")
     }
 }
