@@ -221,7 +221,7 @@ package struct ReproduceCommand: NokoCommand {
             let list = plan.missingFiles.map { "\($0.path) (\($0.reason.rawValue.replacingOccurrences(of: "_", with: " ")), \(DisplayFormat.bytes($0.size)))" }
             guard allowMissing else {
                 throw CLIError(
-                    "the checkpoint left out \(plan.missingFiles.count) file\(plan.missingFiles.count == 1 ? "" : "s") the run may have used: \(list.joined(separator: ", ")); put them in place in the worktree yourself (--dir DIR, then rerun with --build-command) or go on without them with --allow-missing")
+                    "the checkpoint left out \(plan.missingFiles.count) file\(plan.missingFiles.count == 1 ? "" : "s") the run may have used: \(list.joined(separator: ", ")); go on without them with --allow-missing (if the program reads them, the rerun may differ or fail)")
             }
             let line = "the checkpoint left out \(list.joined(separator: ", ")); going on without (--allow-missing)"
             context.note("warning: \(line)")
