@@ -21,6 +21,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("secrets", secretsBenchmark),
     ("console-capture", consoleCaptureBenchmark),
     ("system-sampler", systemSamplerBenchmark),
+    ("reproduce-compare", reproduceCompareBenchmark),
 ]
 
 let arguments = Array(CommandLine.arguments.dropFirst())

@@ -48,6 +48,17 @@ import Testing
         #expect(result.comparedRows == 12)
     }
 
+    @Test func clockValuesOfAnotherLengthAreStillLeftOut() throws {
+        let rerun = Self.lines().map {
+            $0.replacingOccurrences(of: "\"$utc_timestamp\":", with: "\"$utc_timestamp\":1").replacingOccurrences(of: "\"$localtime\":\"2026", with: "\"$localtime\":\"Thu 2026")
+        }
+        #expect(try compare(Self.lines(), rerun).identical)
+        // A clock value that is not well-formed is not waved through.
+        var broken = rerun
+        broken[2] = broken[2].replacingOccurrences(of: "\"$localtime\":\"Thu", with: "\"$localtime\":\"Th\u{01}u")
+        #expect(throws: (any Error).self) { try compare(Self.lines(), broken) }
+    }
+
     @Test func theFirstDifferenceNamesRowStepColumnAndBothValues() throws {
         let rerun = Self.lines(loss: { $0 >= 6 ? "\(1.0 / Double($0 + 1) + 0.001)" : "\(1.0 / Double($0 + 1))" })
         let result = try compare(Self.lines(), rerun)
