@@ -217,6 +217,11 @@ package struct ReproduceCommand: NokoCommand {
             context.note("  \(line)")
             notes.append(line)
         }
+        if buildCommand != nil, let configuration = plan.build.configuration {
+            let line = "the run was built in \(configuration) configuration; --build-command decides how it is built here"
+            context.note("  \(line)")
+            notes.append(line)
+        }
         if !plan.missingFiles.isEmpty {
             let list = plan.missingFiles.map { "\($0.path) (\($0.reason.rawValue.replacingOccurrences(of: "_", with: " ")), \(DisplayFormat.bytes($0.size)))" }
             guard allowMissing else {
