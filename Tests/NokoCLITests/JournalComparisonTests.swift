@@ -164,6 +164,21 @@ import Testing
         #expect(result.tables.first { $0.name == "train" }?.identical == true)
     }
 
+    @Test func aJournalSteadilyARowBehindIsComparedInFull() throws {
+        // The original's `a` rows run three ahead of the rerun's for thousands of rows, so
+        // three of them are always waiting.
+        func a(_ i: Int) -> String { Self.line("a", step: i, [("x", "\(i)")]) }
+        func b(_ i: Int) -> String { Self.line("b", step: i, [("y", "\(i)")]) }
+        let original = [a(0), a(1), a(2)] + (0..<3000).flatMap { $0 + 3 < 3000 ? [b($0), a($0 + 3)] : [b($0)] }
+        let rerun = (0..<3000).flatMap { [b($0), a($0)] }
+        let result = try compare(original, rerun)
+        #expect(result.identical && result.comparedRows == 6000)
+        var changed = rerun
+        changed[4001] = Self.line("a", step: 2000, [("x", "-1")])
+        let a = try #require(try compare(original, changed).tables.first { $0.name == "a" })
+        #expect(a.differing == 1 && a.first?.row == 2001 && a.first?.rerun == "-1")
+    }
+
     @Test func aTableFarBehindIsComparedUpToTheLagLimit() throws {
         var options = JournalComparison.Options()
         options.maximumLag = 3

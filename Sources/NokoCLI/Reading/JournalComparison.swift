@@ -315,6 +315,10 @@ package struct JournalComparison {
             if state.pendingHead == state.pending.count {
                 state.pending.removeAll(keepingCapacity: true)
                 state.pendingHead = 0
+            } else if state.pendingHead >= 1024 && state.pendingHead * 2 >= state.pending.count {
+                // A journal steadily a few rows behind never empties the queue: drop what was read.
+                state.pending.removeFirst(state.pendingHead)
+                state.pendingHead = 0
             }
             waiting.bytes.withUnsafeBytes { bytes in
                 let other = RowText(bytes: bytes, members: waiting.members)
