@@ -55,6 +55,7 @@ enum TinyExperiment {
             Noko.logRow("train", ["loss": loss, "w": w, "noise": noise], step: step)
             if step % 10 == 9 { Noko.logRow("eval", ["accuracy": 1 - loss], step: step) }
             if config.stepSeconds > 0 { Thread.sleep(forTimeInterval: config.stepSeconds) }
+            if step == 9, FileManager.default.fileExists(atPath: "stop-early") { exit(3) }
         }
         print("tiny-experiment: \\(config.steps) steps")
         run.finish()
@@ -225,6 +226,20 @@ enum TinyExperiment {
         #expect(output.hasPrefix("not reproduced: 2 of 3 tables differ"), "\(output)")
         #expect(output.contains("  train  30 rows, 150 values\n    first difference at row 1 (step 0), column "), "\(output)")
         #expect(try worktrees().count == 1)
+    }
+
+    @Test func aRerunThatStopsEarlyComparesItsPrefixAndSaysHowItEnded() throws {
+        let build = try makeRepository()
+        let original = try originalRun([], build)
+        try Data().write(to: repository.appendingPathComponent("stop-early"))
+        let (status, context) = try reproduce([original.path, "--code", "current", "--build-command", "true"])
+        #expect(status == 1)
+        let output = context.capturedOutput
+        #expect(output.hasPrefix("not reproduced: 2 of 3 tables differ\n"), "\(output)")
+        #expect(output.contains("  train  10 rows, 50 values identical\n    the rerun stopped early: compared its 10 rows with the original's first 10 of 30"), "\(output)")
+        #expect(output.contains("the rerun ended with exit status 3; the original with exit status 0"))
+        let verdict = try #require(try LoadedRun.open(URL(fileURLWithPath: original.path + ".repro-1")).metadata?.reproduction)
+        #expect(verdict["reproduced"] == false && verdict["reproduction"]?["exit_status"] == 3)
     }
 
     // MARK: - Preflight

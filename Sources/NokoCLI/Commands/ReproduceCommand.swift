@@ -183,7 +183,7 @@ package struct ReproduceCommand: NokoCommand {
             model["has_notes"] = !notes.isEmpty
             if !sameEnd {
                 model["identical"] = false
-                if comparison.identical { model["headline"] = "not reproduced: the rerun ended differently (\(termination.description))" }
+                model["headline"] = record["headline"]?.stringValue ?? comparison.headline
             }
             context.write(try Templates.renderText("rows.txt", context: model))
         }
@@ -355,6 +355,9 @@ package struct ReproduceCommand: NokoCommand {
     ) -> JSONValue {
         var json = comparison.json.objectValue ?? [:]
         json["reproduced"] = .bool(reproduced)
+        if !reproduced && comparison.identical {
+            json["headline"] = .string("not reproduced: the rerun ended differently (\(termination.description))")
+        }
         json["reproduction"] = [
             "run": .string(reproduction.lastPathComponent), "path": .string(reproduction.path), "code": .string(plan.code.rawValue),
             "commit": plan.code == .checkpoint ? .string(plan.git.checkpoint) : .null,

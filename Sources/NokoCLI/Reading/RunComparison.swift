@@ -95,7 +95,7 @@ package struct RunComparison: Sendable {
             if let rows = Self.rowCountNote(table, maximumLag: options.maximumLag) { lines.append(rows) }
             return [
                 "name": table.name, "identical": table.identical,
-                "same": options.isExact ? "identical" : "equal within the tolerance",
+                "same": options.isExact ? "identical" : "equal within the tolerance", "values_same": table.differing == 0,
                 "rows": "\(DisplayFormat.count(table.comparedRows)) row\(table.comparedRows == 1 ? "" : "s")",
                 "values": DisplayFormat.count(table.values), "lines": lines,
             ]

@@ -368,7 +368,7 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 {{#identical}}{{#green}}{{headline}}{{/green}}{{/identical}}{{^identical}}{{#red}}{{headline}}{{/red}}{{/identical}}
 {{#dim}}original {{original}}, rerun {{rerun}}{{/dim}}
 {{#tables}}
-  {{#bold}}{{name}}{{/bold}}  {{rows}}, {{values}} values{{#identical}} {{same}}{{/identical}}
+  {{#bold}}{{name}}{{/bold}}  {{rows}}, {{values}} values{{#values_same}} {{same}}{{/values_same}}
 {{#lines}}
     {{.}}
 {{/lines}}
