@@ -192,3 +192,66 @@ func schemaGrowthBenchmark(_ arguments: [String]) throws {
     }
     print("  Python noko (0.3.1, measured on the same kind of machine): 36.5 s at 20,000 rows, 231 s at 40,000")
 }
+
+/// The W1 row as the README's headline usage logs it: a struct (12 Double, 3 Int, a short
+/// String), `Encodable`, so noko's row encoder summarizes it.
+struct W1Row: Encodable {
+    var epoch: Int, batch: Int, samples: Int, phase: String
+    var metric_0: Double, metric_1: Double, metric_2: Double, metric_3: Double, metric_4: Double, metric_5: Double
+    var metric_6: Double, metric_7: Double, metric_8: Double, metric_9: Double, metric_10: Double, metric_11: Double
+
+    init(_ w: RowWorkload, _ i: Int) {
+        let d = { w.doubles[i * 12 + $0] }
+        (epoch, batch, samples, phase) = (i / 1000, i % 1000, i * 32, i % 10 == 0 ? "eval" : "train")
+        (metric_0, metric_1, metric_2, metric_3, metric_4, metric_5) = (d(0), d(1), d(2), d(3), d(4), d(5))
+        (metric_6, metric_7, metric_8, metric_9, metric_10, metric_11) = (d(6), d(7), d(8), d(9), d(10), d(11))
+    }
+}
+
+/// The same fields without `Encodable`: what every struct row cost before (`Mirror`).
+struct W1MirrorRow {
+    var epoch: Int, batch: Int, samples: Int, phase: String
+    var metric_0: Double, metric_1: Double, metric_2: Double, metric_3: Double, metric_4: Double, metric_5: Double
+    var metric_6: Double, metric_7: Double, metric_8: Double, metric_9: Double, metric_10: Double, metric_11: Double
+
+    init(_ r: W1Row) {
+        (epoch, batch, samples, phase) = (r.epoch, r.batch, r.samples, r.phase)
+        (metric_0, metric_1, metric_2, metric_3, metric_4, metric_5) = (r.metric_0, r.metric_1, r.metric_2, r.metric_3, r.metric_4, r.metric_5)
+        (metric_6, metric_7, metric_8, metric_9, metric_10, metric_11) = (r.metric_6, r.metric_7, r.metric_8, r.metric_9, r.metric_10, r.metric_11)
+    }
+}
+
+/// `struct-rows`: 100,000 W1 rows as an `Encodable` struct, as a plain struct (`Mirror`) and
+/// as a dictionary, each against the floor in the same run, every figure through `close()`.
+///
+/// Target (issue 23): the `Encodable` struct ≤ 1.3 × the floor.
+func structRowsBenchmark(_ arguments: [String]) throws {
+    let rows = 100_000
+    let workload = RowWorkload(rows: rows)
+    // Built before timing: the rows a program already has.
+    let structs = (0..<rows).map { W1Row(workload, $0) }
+    let mirrored = structs.map(W1MirrorRow.init)
+    let dictionaries = (0..<rows).map { workload.row($0) }
+    func floor() -> Double { withScratchDirectory("floor") { floorLoop(workload, into: $0) } }
+    func noko(_ log: @escaping (NokoLogger, Int) -> Void) -> () throws -> Double {
+        {
+            try withScratchDirectory("struct-rows") { directory in
+                let logger = try defaultLogger(in: directory)
+                return time {
+                    for i in 0..<rows { log(logger, i) }
+                    logger.close()
+                }
+            }
+        }
+    }
+    let cases: [(String, (NokoLogger, Int) -> Void)] = [
+        ("Encodable struct", { $0.logRow("train", structs[$1]) }),
+        ("struct through Mirror", { $0.logRow("train", mirrored[$1]) }),
+        ("[String: Any]", { $0.logRow("train", dictionaries[$1]) }),
+    ]
+    for (label, log) in cases {
+        let result = try interleaved("\(label) rows (100,000 × 16 values, default outputs without TensorBoard, through close())", repetitions: 7, a: ("floor", floor), b: (label, noko(log)))
+        print(result.report(unit: "µs", scale: 1e6 / Double(rows), per: "/row"))
+    }
+    print("  target: Encodable struct / floor ≤ 1.3, [String: Any] / floor ≤ 1.5")
+}

@@ -6,6 +6,7 @@ import Synchronization
 // Each case prints its figures as ratios against a baseline measured in the same run.
 let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("rows", rowsBenchmark),
+    ("struct-rows", structRowsBenchmark),
     ("summarize", summarizeBenchmark),
     ("schema-growth", schemaGrowthBenchmark),
     ("run-overhead", runOverheadBenchmark),

@@ -190,6 +190,7 @@ public final class NokoLogger: Sendable {
         }
         if wakeFlusher { flusher.withLock { $0?.wakeEarly() } }
         for note in notes { messages.warning("\(note)") }
+        if let note = summary.encodingNote { messages.debug("\(note)") }
     }
 
     /// Logs one row into a table named after the call site (`Module/File.swift:42`), as

@@ -24,6 +24,8 @@ public struct ValueColumns {
     public private(set) var values: [Scalar] = []
 
     var warnings: [SummaryWarning] = []
+    /// Why a struct row's type keeps `Mirror` (its first row only; a debug message).
+    var encodingNote: String?
     /// True once a string value was added: only such rows are scanned for tokens.
     private(set) var containsStrings = false
     /// Summarizers for types the user doesn't own (one snapshot per row).

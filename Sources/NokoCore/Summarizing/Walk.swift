@@ -100,6 +100,14 @@ extension ValueColumns {
             keyed.nokoForEach { walkEntry($0, $1, prefix: "") }
             return
         }
+        if let encodable = row as? any Encodable, RowEncoding.summarize(encodable, into: &self, mirror: { $0.summarizeWithMirror(row) }) {
+            return
+        }
+        summarizeWithMirror(row)
+    }
+
+    /// A struct's or class's stored properties as columns, else the value under `value`.
+    mutating func summarizeWithMirror(_ row: Any) {
         let mirror = Mirror(reflecting: row)
         if mirror.displayStyle == .struct || mirror.displayStyle == .class, !mirror.children.isEmpty {
             walkFields(of: row, mirror: mirror, prefix: "")
@@ -239,17 +247,23 @@ extension ValueColumns {
     }
 
     private mutating func addMoments(_ m: Moments, key: String) {
+        addMoments(m, keys: ValueColumns.momentSuffixes.map { key + $0 }[...], key: key)
+    }
+
+    /// Adds `.mean/.min/.max/.std` of `m` under `keys` (the four names, made once per type
+    /// by the row encoder); `key` names the collection in warnings.
+    mutating func addMoments(_ m: Moments, keys: ArraySlice<String>, key: String) {
         if m.count == 0 {
             warn(.emptyCollection, key: key, "empty numeric collection; its .mean/.min/.max/.std are null")
-            for suffix in ValueColumns.momentSuffixes { appendUnchecked(key + suffix, .null) }
+            for name in keys { appendUnchecked(name, .null) }
             return
         }
         let stats: [Scalar] = [.double(m.mean), .double(m.min), .double(m.max), .double(m.std)]
         if m.hasNaN {
             warn(.nanInCollection, key: key, "numeric collection contains NaN; its .mean/.min/.max/.std are NaN")
-            for (suffix, value) in zip(ValueColumns.momentSuffixes, stats) { appendUnchecked(key + suffix, value) }
+            for (name, value) in zip(keys, stats) { appendUnchecked(name, value) }
         } else {
-            for (suffix, value) in zip(ValueColumns.momentSuffixes, stats) { add(key + suffix, value) }
+            for (name, value) in zip(keys, stats) { add(name, value) }
         }
     }
 
