@@ -33,7 +33,8 @@ build: deps
 
 ## bench: the release-mode benchmarks (see README "Benchmarks")
 bench: deps
-	$(SWIFT) run -c release noko-bench all
+	@scripts/deps.sh bench-python
+	$(SWIFT) run -c release noko-bench all --python
 
 ## docs: the API reference and guides (DocC) as a static site in .build/docs/site; warnings
 ## (a broken symbol link, an undocumented public symbol) are errors

@@ -5,7 +5,7 @@
 # The package lists live in one place: deps.list next to this script.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-kind=${1:?usage: deps.sh system|python}
+kind=${1:?usage: deps.sh system|python|bench-python}
 packages=$(awk -v k="$kind" '$1 == k { for (i = 2; i <= NF; i++) print $i }' "$here/deps.list")
 
 case "$kind" in
@@ -41,6 +41,18 @@ python)
     echo "noko: installing Python packages for the interop tests: ${missing[*]}"
     python3 -m pip install -q --disable-pip-version-check "${missing[@]}"
     ;;
+bench-python)
+    # A virtual environment of its own: the benchmark's versions never disturb the tests'.
+    venv="$here/../.build/bench-python"
+    if ! "$venv/bin/python" -c "
+import importlib.metadata as m, sys
+pins = dict(p.split('==') for p in sys.argv[1:])
+sys.exit(any(m.version(n) != v for n, v in pins.items()))" $packages 2>/dev/null; then
+        echo "noko: installing Python noko for the benchmark into $venv: $(echo $packages)"
+        python3 -m venv "$venv"
+        "$venv/bin/python" -m pip install -q --disable-pip-version-check $packages
+    fi
+    ;;
 *)
-    echo "usage: deps.sh system|python" >&2; exit 2 ;;
+    echo "usage: deps.sh system|python|bench-python" >&2; exit 2 ;;
 esac

@@ -94,6 +94,72 @@ func rowsBenchmark(_ arguments: [String]) throws {
     print(String(format: "  noko incl. close (final CSV/summary flush and fsync): %.3g µs/row", median(withClose) * 1e6 / Double(rows)))
     print(String(format: "  Python noko (0.3.1 measured on the same kind of machine, default outputs without TensorBoard): 104.6 µs/row -> %.1f× faster", 104.6 / perRow))
     print("  target: noko/floor ≤ 2.0")
+    if arguments.contains("--python") { try pythonSideBySide(rows: rows) }
+}
+
+/// `rows --python`: the W1 rows through Python noko (`scripts/bench/python_w1.py`, in the
+/// virtual environment `make bench` makes) interleaved with noko's, in the same run.
+func pythonSideBySide(rows: Int) throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let python = root.appendingPathComponent(".build/bench-python/bin/python").path
+    let script = root.appendingPathComponent("scripts/bench/python_w1.py").path
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+        print("rows --python: no \(python); run scripts/deps.sh bench-python (make bench does)")
+        return
+    }
+    func pythonRun(_ rows: Int, _ mode: String) -> () throws -> Double {
+        {
+            try withScratchDirectory("python") { directory in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: python)
+                process.arguments = [script, directory.path, String(rows), mode]
+                let out = Pipe()
+                process.standardOutput = out
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                let data = out.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                guard process.terminationStatus == 0, let line = String(data: data, encoding: .utf8),
+                    let json = try? JSONValue(parsing: line.trimmingCharacters(in: .whitespacesAndNewlines)), let seconds = json["seconds"]?.doubleValue
+                else { throw CocoaError(.featureUnsupported, userInfo: [NSLocalizedDescriptionKey: "python_w1.py failed"]) }
+                return seconds
+            }
+        }
+    }
+    let workload = RowWorkload(rows: rows)
+    let structs = (0..<rows).map { W1Row(workload, $0) }
+    func swiftRun(_ workload: RowWorkload, tensorBoard: Bool, structs: [W1Row]?) -> () throws -> Double {
+        {
+            try withScratchDirectory("swift") { directory in
+                var options = OutputOptions()
+                options.stderrLevel = .error
+                if !tensorBoard { options.tensorBoardLevel = nil }
+                let logger = try Noko.makeRunLogger(directory: directory, options: options)
+                return time {
+                    if let structs {
+                        for row in structs { logger.logRow("train", row) }
+                    } else {
+                        for i in 0..<workload.rows { logger.logRow("train", workload.row(i)) }
+                    }
+                    logger.close()
+                }
+            }
+        }
+    }
+    let perRow = 1e6 / Double(rows)
+    for (label, swift) in [("[String: Any]", swiftRun(workload, tensorBoard: false, structs: nil)), ("Encodable struct", swiftRun(workload, tensorBoard: false, structs: structs))] {
+        let result = try interleaved(
+            "W1 \(label) rows without TensorBoard, \(rows.formatted()) rows through close()", repetitions: 3, a: ("noko", swift),
+            b: ("Python noko 0.3.1", pythonRun(rows, "notb")))
+        print(result.report(unit: "µs", scale: perRow, per: "/row") + String(format: ": noko is %.1f× faster", result.ratio))
+    }
+    // TensorBoard makes Python noko about 20× slower: fewer rows.
+    let tbRows = rows / 10
+    let small = RowWorkload(rows: tbRows)
+    let result = try interleaved(
+        "W1 [String: Any] rows with TensorBoard (Python noko: tensorboardX), \(tbRows.formatted()) rows through close()", repetitions: 3,
+        a: ("noko", swiftRun(small, tensorBoard: true, structs: nil)), b: ("Python noko 0.3.1", pythonRun(tbRows, "tb")))
+    print(result.report(unit: "µs", scale: 1e6 / Double(tbRows), per: "/row") + String(format: ": noko is %.0f× faster (target ≥ 300×)", result.ratio))
 }
 
 func summarizeBenchmark(_ arguments: [String]) throws {
@@ -249,7 +315,8 @@ func structRowsBenchmark(_ arguments: [String]) throws {
         ("struct through Mirror", { $0.logRow("train", mirrored[$1]) }),
         ("[String: Any]", { $0.logRow("train", dictionaries[$1]) }),
     ]
-    for (label, log) in cases {
+    // `--encodable`: that case alone (for a profiler).
+    for (label, log) in arguments.contains("--encodable") ? Array(cases.prefix(1)) : cases {
         let result = try interleaved("\(label) rows (100,000 × 16 values, default outputs without TensorBoard, through close())", repetitions: 7, a: ("floor", floor), b: (label, noko(log)))
         print(result.report(unit: "µs", scale: 1e6 / Double(rows), per: "/row"))
     }
