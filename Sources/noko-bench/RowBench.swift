@@ -292,7 +292,8 @@ struct W1MirrorRow {
 ///
 /// Target (issue 23): the `Encodable` struct ≤ 1.3 × the floor.
 func structRowsBenchmark(_ arguments: [String]) throws {
-    let rows = 100_000
+    // `--rows=N`: fewer rows (under valgrind, which counts allocations per row).
+    let rows = arguments.first { $0.hasPrefix("--rows=") }.flatMap { Int($0.dropFirst(7)) } ?? 100_000
     let workload = RowWorkload(rows: rows)
     // Built before timing: the rows a program already has.
     let structs = (0..<rows).map { W1Row(workload, $0) }
@@ -315,9 +316,10 @@ func structRowsBenchmark(_ arguments: [String]) throws {
         ("struct through Mirror", { $0.logRow("train", mirrored[$1]) }),
         ("[String: Any]", { $0.logRow("train", dictionaries[$1]) }),
     ]
-    // `--encodable`: that case alone (for a profiler).
-    for (label, log) in arguments.contains("--encodable") ? Array(cases.prefix(1)) : cases {
-        let result = try interleaved("\(label) rows (100,000 × 16 values, default outputs without TensorBoard, through close())", repetitions: 7, a: ("floor", floor), b: (label, noko(log)))
+    // `--encodable`, `--mirror`, `--dictionary`: that case alone (for a profiler).
+    let chosen = cases.enumerated().filter { ["--encodable", "--mirror", "--dictionary"].contains(where: arguments.contains) ? arguments.contains(["--encodable", "--mirror", "--dictionary"][$0.offset]) : true }.map(\.element)
+    for (label, log) in chosen {
+        let result = try interleaved("\(label) rows (\(rows.formatted()) × 16 values, default outputs without TensorBoard, through close())", repetitions: 7, a: ("floor", floor), b: (label, noko(log)))
         print(result.report(unit: "µs", scale: 1e6 / Double(rows), per: "/row"))
     }
     print("  target: Encodable struct / floor ≤ 1.3, [String: Any] / floor ≤ 1.5")

@@ -59,7 +59,7 @@ enum RowEncoding {
         case .encoder(let layout)?:
             let encoder = RowEncoder(layout: layout, registry: columns.registry)
             guard (try? row.encode(to: encoder)) != nil, encoder.complete else { return false }
-            encoder.replay(into: &columns, layout: layout)
+            columns = encoder.output
             return true
         case nil:
             return decide(row, type: type, into: &columns, mirror: mirror)
@@ -117,7 +117,12 @@ final class RowEncoder: Encoder {
 
     private let layout: RowEncoding.Layout?
     private let registry: SummarizerRegistry.Snapshot
+    /// Recording: the items, replayed into columns once the layout is known.
     private(set) var items: [Item] = []
+    /// With a layout: the columns, filled as the fields come (no items in between).
+    private(set) var output: ValueColumns
+    private var itemCount = 0
+    private var column = 0
     /// Recording: each item's field name and full key.
     private var leaves: [String] = []
     private var itemKeys: [String] = []
@@ -134,13 +139,14 @@ final class RowEncoder: Encoder {
     init(layout: RowEncoding.Layout?, registry: SummarizerRegistry.Snapshot) {
         self.layout = layout
         self.registry = registry
-        items.reserveCapacity(layout?.leaves.count ?? 16)
+        output = ValueColumns(registry: registry)
+        if layout == nil { items.reserveCapacity(16) }
     }
 
     var recording: Bool { layout == nil }
 
     /// Whether the row matched its layout in full.
-    var complete: Bool { failure == nil && items.count == layout?.leaves.count }
+    var complete: Bool { failure == nil && itemCount == layout?.leaves.count }
 
     func fail(_ why: String) {
         if failure == nil { failure = why }
@@ -150,16 +156,25 @@ final class RowEncoder: Encoder {
     fileprivate func append(_ item: Item, leaf: String, key: @autoclosure () -> String) {
         guard failure == nil else { return }
         if let layout {
-            let position = items.count
+            let position = itemCount
             guard position < layout.leaves.count, layout.leaves[position] == leaf else { return fail("the fields differ from the layout") }
-            let isMoments: Bool
-            if case .moments = item { isMoments = true } else { isMoments = false }
-            guard layout.isMoments[position] == isMoments else { return fail("the fields differ from the layout") }
-        } else {
-            leaves.append(leaf)
-            itemKeys.append(key())
+            switch item {
+            case .scalar(let value):
+                guard !layout.isMoments[position] else { return fail("the fields differ from the layout") }
+                output.add(layout.keys[column], value)
+                column += 1
+            case .moments(let moments):
+                guard layout.isMoments[position] else { return fail("the fields differ from the layout") }
+                output.addMoments(moments, keys: layout.keys[column..<(column + 4)], key: layout.itemKeys[position])
+                column += 4
+            }
+            itemCount += 1
+            return
         }
+        leaves.append(leaf)
+        itemKeys.append(key())
         items.append(item)
+        itemCount += 1
     }
 
     /// Encodes a field's value that is not a plain scalar: a numeric array at once, else
@@ -181,12 +196,12 @@ final class RowEncoder: Encoder {
             depth -= 1
             (pendingKey, pendingLeaf) = (savedKey, savedLeaf)
         }
-        let before = items.count
+        let before = itemCount
         try value.encode(to: self)
         if let open = collection {
             collection = nil
             append(.moments(open.moments), leaf: leaf, key: pendingKey)
-        } else if items.count == before, failure == nil {
+        } else if itemCount == before, failure == nil {
             fail("\(T.self) encodes no value")
         }
     }
