@@ -300,10 +300,16 @@ func structRowsBenchmark(_ arguments: [String]) throws {
     let mirrored = structs.map(W1MirrorRow.init)
     let dictionaries = (0..<rows).map { workload.row($0) }
     func floor() -> Double { withScratchDirectory("floor") { floorLoop(workload, into: $0) } }
+    // `--journal-only`: without CSV and summary (where the time goes).
+    let journalOnly = arguments.contains("--journal-only")
     func noko(_ log: @escaping (NokoLogger, Int) -> Void) -> () throws -> Double {
         {
             try withScratchDirectory("struct-rows") { directory in
-                let logger = try defaultLogger(in: directory)
+                var options = OutputOptions()
+                options.stderrLevel = .error
+                options.tensorBoardLevel = nil
+                if journalOnly { (options.csvLevel, options.statisticsLevel) = (nil, nil) }
+                let logger = try Noko.makeRunLogger(directory: directory, options: options)
                 return time {
                     for i in 0..<rows { log(logger, i) }
                     logger.close()
