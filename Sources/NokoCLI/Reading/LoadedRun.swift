@@ -85,18 +85,17 @@ package struct LoadedRun: Sendable {
                 return nil
             }
         }
-        let metadataJSON = bestEffort("read as a run without metadata (status, times and argv unknown)") { () throws(LogFileError) in
+        let withoutMetadata = "read as a run without metadata (status, times and argv unknown)"
+        let metadataJSON = bestEffort(withoutMetadata) { () throws(LogFileError) in
             try RunFileFormat.readJSON(layout.metadata)
         }
         var metadata: RunMetadata?
         let source: Source
         if let metadataJSON {
-            if let version = metadataJSON["format_version"]?.intValue, version > Int64(Noko.formatVersion) {
-                try Self.cliError { () throws(LogFileError) in
-                    try RunFileFormat.checkVersion(metadataJSON, newest: Noko.formatVersion, path: layout.metadata.path)
-                }
+            try Self.cliError { () throws(LogFileError) in
+                try RunFileFormat.refuseNewer(metadataJSON, newest: Noko.formatVersion, path: layout.metadata.path)
             }
-            metadata = bestEffort("read as a run without metadata (status, times and argv unknown)") { () throws(LogFileError) in
+            metadata = bestEffort(withoutMetadata) { () throws(LogFileError) in
                 try RunMetadata.decode(metadataJSON, path: layout.metadata.path)
             }
             source = .noko

@@ -28,14 +28,19 @@ package enum RunFileFormat {
         guard case .object = json else {
             throw LogFileError(path: path, message: "expected a JSON object, found \(json.serialized().prefix(40))")
         }
-        guard let version = json["format_version"]?.intValue else {
+        guard json["format_version"]?.intValue != nil else {
             throw LogFileError(path: path, message: "expected an integer \"format_version\"; found none")
         }
-        guard version <= Int64(newest) else {
-            throw LogFileError(
-                path: path,
-                message: "written by a newer noko (format_version \(version); this noko reads format_version \(newest) and older); upgrade noko")
-        }
+        try refuseNewer(json, newest: newest, path: path)
+    }
+
+    /// Throws when `json`'s `format_version` is newer than `newest` (the rows may mean
+    /// something else), and only then: readers that take damaged files as absent still stop here.
+    package static func refuseNewer(_ json: JSONValue, newest: Int, path: String) throws(LogFileError) {
+        guard let version = json["format_version"]?.intValue, version > Int64(newest) else { return }
+        throw LogFileError(
+            path: path,
+            message: "written by a newer noko (format_version \(version); this noko reads format_version \(newest) and older); upgrade noko")
     }
 
     /// Writes `json` atomically into `url`, canonical (sorted keys) and pretty-printed.
