@@ -85,6 +85,23 @@ import Testing
         #expect(output.contains("lr: 0.1 (original) vs 0.05 (rerun)"))
     }
 
+    @Test func oneDifferingValueIsFoundInItsTable() throws {
+        let fixtures = Fixtures()
+        try fixtures.finishedRun("a")
+        try fixtures.finishedRun("b")
+        let journal = fixtures.url("runs/b/noko.ndjson")
+        var lines = try String(contentsOf: journal, encoding: .utf8).split(separator: "\n").map(String.init)
+        let index = try #require(lines.firstIndex { $0.contains("\"$table\":\"epoch\"") && $0.contains("\"$step\":4,") })
+        lines[index] = lines[index].replacingOccurrences(of: "\"constant\":1", with: "\"constant\":2")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: journal)
+        let context = fixtures.context()
+        #expect(throws: (any Error).self) { try fixtures.run(["compare", "--rows", "a", "b"], context: context) }
+        let output = context.capturedOutput
+        #expect(output.hasPrefix("not reproduced: 1 of 3 tables differs\n"), "\(output)")
+        #expect(output.contains("first difference at row 5 (step 4), column constant: 1 (original) vs 2 (rerun), difference 1 (relative 1)"), "\(output)")
+        #expect(output.contains("1 of 60 values differ; largest difference 1 (relative 1)"), "\(output)")
+    }
+
     @Test func rowsJSONShape() throws {
         let fixtures = try twoRuns()
         let context = fixtures.context()

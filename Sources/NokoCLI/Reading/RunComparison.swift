@@ -68,7 +68,7 @@ package struct RunComparison: Sendable {
         }
         var parts: [String] = []
         let differing = journal.tables.filter { !$0.identical }.count
-        if differing > 0 { parts.append("\(differing) of \(tables) table\(tables == 1 ? "" : "s") differ\(differing == 1 && tables != 1 ? "s" : "")") }
+        if differing > 0 { parts.append("\(differing) of \(tables) table\(tables == 1 ? "" : "s") differ\(differing == 1 ? "s" : "")") }
         if !config.isEmpty { parts.append("config.json differs") }
         if seedsIdentical == false { parts.append("seeds.json differs") }
         return "not reproduced: " + parts.joined(separator: "; ")
