@@ -324,6 +324,12 @@ func structRowsBenchmark(_ arguments: [String]) throws {
     ]
     // `--encodable`, `--mirror`, `--dictionary`: that case alone (for a profiler).
     let chosen = cases.enumerated().filter { ["--encodable", "--mirror", "--dictionary"].contains(where: arguments.contains) ? arguments.contains(["--encodable", "--mirror", "--dictionary"][$0.offset]) : true }.map(\.element)
+    // `--once`: each chosen case once, no floor, no timing: under `valgrind --tool=dhat`, two
+    // row counts give the allocations per row (the difference over the difference in rows).
+    if arguments.contains("--once") {
+        for (_, log) in chosen { _ = try noko(log)() }
+        return
+    }
     for (label, log) in chosen {
         let result = try interleaved("\(label) rows (\(rows.formatted()) × 16 values, default outputs without TensorBoard, through close())", repetitions: 7, a: ("floor", floor), b: (label, noko(log)))
         print(result.report(unit: "µs", scale: 1e6 / Double(rows), per: "/row"))
