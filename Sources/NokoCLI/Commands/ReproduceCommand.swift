@@ -134,7 +134,6 @@ package struct ReproduceCommand: NokoCommand {
 
         // Build.
         let built = try build(plan, packageRoot: packageRoot, root: root, context: context, interrupts: interrupts)
-        if interrupts.interrupted { Self.waitToBeEnded() }
         notes.append(built.note)
 
         // Run.
@@ -146,12 +145,9 @@ package struct ReproduceCommand: NokoCommand {
         }
         context.note("running \(built.executable) as \(name) (in \(workingDirectory.path))")
         let output: ChildProcess.Output = !context.writesToStandardOutput ? .tail(echo: false) : json ? .standardError : .inherit
-        let termination = try ChildProcess.run(
+        let termination = try interrupts.run(
             built.executable, plan.arguments, in: workingDirectory,
-            environment: plan.rerunEnvironment(current: context.environment, runName: name, remote: remote), output: output,
-            started: { interrupts.running($0) })
-        interrupts.running(nil)
-        if interrupts.interrupted { Self.waitToBeEnded() }
+            environment: plan.rerunEnvironment(current: context.environment, runName: name, remote: remote), output: output)
 
         // Compare.
         let reproduction = original.url.deletingLastPathComponent().appendingPathComponent(name, isDirectory: true)
@@ -275,11 +271,7 @@ package struct ReproduceCommand: NokoCommand {
         if let buildCommand {
             command = buildCommand
             context.note("building: \(buildCommand) (in \(packageRoot.path))")
-            let end = try ChildProcess.run(
-                "/bin/sh", ["-c", buildCommand], in: packageRoot, environment: context.environment, output: output,
-                started: { interrupts.running($0) })
-            interrupts.running(nil)
-            if interrupts.interrupted { Self.waitToBeEnded() }
+            let end = try interrupts.run("/bin/sh", ["-c", buildCommand], in: packageRoot, environment: context.environment, output: output)
             guard end.status == 0 else { throw Self.buildFailed(command, end) }
             guard let recorded = plan.build.absolutePath else {
                 throw CLIError("metadata.json's build records no executable path: with --build-command, the executable to run is not known")
@@ -291,11 +283,7 @@ package struct ReproduceCommand: NokoCommand {
             if let scratchPath { arguments += ["--scratch-path", context.url(forPath: scratchPath, isDirectory: true).path] }
             command = (["swift"] + arguments).map { ShellQuote.word($0).rendered }.joined(separator: " ")
             context.note("building: \(command) (in \(packageRoot.path))")
-            let end = try ChildProcess.run(
-                "/usr/bin/env", ["swift"] + arguments, in: packageRoot, environment: context.environment, output: output,
-                started: { interrupts.running($0) })
-            interrupts.running(nil)
-            if interrupts.interrupted { Self.waitToBeEnded() }
+            let end = try interrupts.run("/usr/bin/env", ["swift"] + arguments, in: packageRoot, environment: context.environment, output: output)
             guard end.status == 0 else { throw Self.buildFailed(command, end) }
             let binPath = try ChildProcess.run(
                 "/usr/bin/env", ["swift"] + arguments + ["--show-bin-path"], in: packageRoot, environment: context.environment,
@@ -340,11 +328,6 @@ package struct ReproduceCommand: NokoCommand {
             let range = line.range(of: "Swift version ")
         else { return nil }
         return String(line[range.upperBound...].prefix { $0 != " " && $0 != "(" })
-    }
-
-    /// An interrupt arrived: its handler is cleaning up and then ends the process.
-    private static func waitToBeEnded() -> Never {
-        while true { CurrentProcess.sleep(seconds: 1) }
     }
 
     // MARK: - The verdict

@@ -140,7 +140,7 @@ package struct ReproductionPlan {
 
     /// `path` (absolute, recorded) mapped into `root` when it was inside the repository.
     package func mapped(_ path: String, into root: URL) -> URL? {
-        guard isInside(path, git.root) else { return nil }
+        guard Self.isInside(path, git.root) else { return nil }
         let relative = String(path.dropFirst(git.root.count)).drop { $0 == "/" }
         return relative.isEmpty ? root : root.appendingPathComponent(String(relative), isDirectory: true)
     }
@@ -202,6 +202,4 @@ package struct ReproductionPlan {
     private static func isInside(_ path: String, _ root: String) -> Bool {
         path == root || path.hasPrefix(root.hasSuffix("/") ? root : root + "/")
     }
-
-    private func isInside(_ path: String, _ root: String) -> Bool { Self.isInside(path, root) }
 }

@@ -147,9 +147,19 @@ package final class InterruptHandling: Sendable {
         }
     }
 
-    /// The child an interrupt is handed to.
-    package func running(_ child: ChildProcess?) {
-        state.withLock { $0.child = child }
+    /// Runs a child (``ChildProcess/run(_:_:in:environment:output:started:)``) that an
+    /// interrupt is handed to. When one arrived, this does not return: the handler is
+    /// cleaning up and then ends the process.
+    package func run(
+        _ executable: String, _ arguments: [String], in workingDirectory: URL, environment: [String: String],
+        output: ChildProcess.Output
+    ) throws -> ChildProcess.Termination {
+        let end = try ChildProcess.run(
+            executable, arguments, in: workingDirectory, environment: environment, output: output,
+            started: { child in self.state.withLock { $0.child = child } })
+        state.withLock { $0.child = nil }
+        if interrupted { while true { CurrentProcess.sleep(seconds: 1) } }
+        return end
     }
 
     /// Runs `action` if the process is interrupted (latest first).
