@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RUNS ?= runs
 
-.PHONY: demo test deps python-deps build bench docs templates report-example clean
+.PHONY: demo test deps python-deps build bench fuzz docs templates report-example clean
 
 ## demo: build and run the example experiment, then show its run
 demo: deps
@@ -35,6 +35,11 @@ build: deps
 bench: deps
 	@scripts/deps.sh bench-python
 	$(SWIFT) run -c release noko-bench all --python
+
+## fuzz: libFuzzer over the journal reader for FUZZ_SECONDS (default 60), instrumented apart from
+## the default build (Fuzz/, scripts/fuzz)
+fuzz: deps
+	scripts/fuzz $(FUZZ_SECONDS)
 
 ## docs: the API reference and guides (DocC) as a static site in .build/docs/site; warnings
 ## (a broken symbol link, an undocumented public symbol) are errors

@@ -118,6 +118,15 @@ let package = Package(
     ]
 )
 
+// `make fuzz`: libFuzzer targets over noko's readers (Fuzz/), only when NOKO_FUZZ is set:
+// they are built with -sanitize=fuzzer, which the default build must not see.
+if Context.environment["NOKO_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "fuzz-journal", dependencies: ["NokoCore"], path: "Fuzz/journal",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}
+
 for target in package.targets where target.type != .system {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))

@@ -160,6 +160,22 @@ import Testing
         #expect(reader.offset == FileSystem.info(path)?.size)
     }
 
+    @Test("a lone UTF-16 surrogate escape is malformed for the tokenizer as for the strict parser")
+    func loneSurrogatesAreRejected() throws {
+        // Found by `make fuzz`: the tokenizer took any four hex digits, the parser did not.
+        for (text, valid) in [
+            (#"{"$table":"t","k":"\uD83D\uDE00"}"#, true), (#"{"$table":"t","k":"\u00e9"}"#, true),
+            (#"{"$table":"t","k":"\uDDDD"}"#, false), (#"{"$table":"t","k":"\uD83Dx"}"#, false),
+            (#"{"$table":"t","\uD800":1}"#, false), (#"{"$table":"t","k":"\uD83D\u0041"}"#, false),
+        ] {
+            let line = Array(text.utf8)
+            var scanner = JournalScanner(path: "x")
+            let problem = line.withUnsafeBytes { scanner.tokenize($0) }
+            #expect((problem == nil) == valid, "\(text): \(problem ?? "accepted")")
+            #expect(((try? JSONValue(parsing: line)) != nil) == valid, "\(text): the strict parser")
+        }
+    }
+
     @Test("tokens, records and rows agree: one tokenizer under all three")
     func threeDepthsAgree() throws {
         let line = Array(Self.lines[0].utf8)

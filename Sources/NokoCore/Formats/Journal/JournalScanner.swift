@@ -453,9 +453,17 @@ private struct Cursor {
                 case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74:
                     position += 2
                 case 0x75:
-                    guard position + 5 < bytes.count else { return nil }
-                    for i in 2...5 where !isHexDigit(bytes[position + i]) { return nil }
+                    // A UTF-16 escape: a lone surrogate is no character, as the strict parser
+                    // holds (found by fuzzing: the two disagreed).
+                    guard let unit = hexUnit(at: position + 2) else { return nil }
                     position += 6
+                    if (0xDC00...0xDFFF).contains(unit) { return nil }
+                    if (0xD800...0xDBFF).contains(unit) {
+                        guard position + 1 < bytes.count, bytes[position] == 0x5C, bytes[position + 1] == 0x75,
+                            let low = hexUnit(at: position + 2), (0xDC00...0xDFFF).contains(low)
+                        else { return nil }
+                        position += 6
+                    }
                 default:
                     return nil
                 }
@@ -501,6 +509,18 @@ private struct Cursor {
             position += 1
         }
         return false
+    }
+
+    /// The four hex digits at `index` as a UTF-16 code unit, or nil.
+    private func hexUnit(at index: Int) -> UInt16? {
+        guard index + 3 < bytes.count else { return nil }
+        var unit: UInt16 = 0
+        for i in index..<(index + 4) {
+            let c = bytes[i]
+            guard isHexDigit(c) else { return nil }
+            unit = unit << 4 | UInt16(c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10)
+        }
+        return unit
     }
 
     private func isHexDigit(_ c: UInt8) -> Bool {
