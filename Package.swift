@@ -125,6 +125,10 @@ if Context.environment["NOKO_FUZZ"] != nil {
         .executableTarget(
             name: "fuzz-journal", dependencies: ["NokoCore"], path: "Fuzz/journal",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    package.targets.append(
+        .executableTarget(
+            name: "fuzz-compare", dependencies: ["NokoCLI", "NokoCore"], path: "Fuzz/compare",
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
 }
 
 for target in package.targets where target.type != .system {
