@@ -63,11 +63,15 @@ func nokoLoop(_ w: RowWorkload, logger: NokoLogger) -> (loop: Double, withClose:
 }
 
 /// Default outputs without TensorBoard (journal, CSV, pprint file, summary) in a fresh run
-/// directory: what Python noko's `noko_notb` baseline measures.
-func defaultLogger(in directory: URL, extra: [any LogOutput] = []) throws -> NokoLogger {
+/// directory: what Python noko's `noko_notb` baseline measures. `tensorBoard` adds it back;
+/// `journalOnly` leaves out CSV and summary.
+func defaultLogger(
+    in directory: URL, extra: [any LogOutput] = [], tensorBoard: Bool = false, journalOnly: Bool = false
+) throws -> NokoLogger {
     var options = OutputOptions()
     options.stderrLevel = .error
-    options.tensorBoardLevel = nil
+    if !tensorBoard { options.tensorBoardLevel = nil }
+    if journalOnly { (options.csvLevel, options.statisticsLevel) = (nil, nil) }
     return try Noko.makeRunLogger(directory: directory, options: options) { _ in extra }
 }
 
@@ -131,10 +135,7 @@ func pythonSideBySide(rows: Int) throws {
     func swiftRun(_ workload: RowWorkload, tensorBoard: Bool, structs: [W1Row]?) -> () throws -> Double {
         {
             try withScratchDirectory("swift") { directory in
-                var options = OutputOptions()
-                options.stderrLevel = .error
-                if !tensorBoard { options.tensorBoardLevel = nil }
-                let logger = try Noko.makeRunLogger(directory: directory, options: options)
+                let logger = try defaultLogger(in: directory, tensorBoard: tensorBoard)
                 return time {
                     if let structs {
                         for row in structs { logger.logRow("train", row) }
@@ -305,11 +306,7 @@ func structRowsBenchmark(_ arguments: [String]) throws {
     func noko(_ log: @escaping (NokoLogger, Int) -> Void) -> () throws -> Double {
         {
             try withScratchDirectory("struct-rows") { directory in
-                var options = OutputOptions()
-                options.stderrLevel = .error
-                options.tensorBoardLevel = nil
-                if journalOnly { (options.csvLevel, options.statisticsLevel) = (nil, nil) }
-                let logger = try Noko.makeRunLogger(directory: directory, options: options)
+                let logger = try defaultLogger(in: directory, journalOnly: journalOnly)
                 return time {
                     for i in 0..<rows { log(logger, i) }
                     logger.close()
