@@ -103,7 +103,7 @@ package struct RunComparison: Sendable {
         model["skipped_tables"] = journal.skippedTables.joined(separator: ", ")
         model["has_skipped_tables"] = !journal.skippedTables.isEmpty
         model["config_lines"] = config.map { difference in
-            "\(difference.key): \(Self.json(difference.original)) (original) vs \(Self.json(difference.rerun)) (rerun)"
+            "\(difference.key): \(Self.text(difference.original)) (original) vs \(Self.text(difference.rerun)) (rerun)"
         }
         model["has_config_differences"] = !config.isEmpty
         model["redacted_keys"] = redactedKeys.joined(separator: ", ")
@@ -142,7 +142,8 @@ package struct RunComparison: Sendable {
         return nil
     }
 
-    private static func json(_ value: JSONValue?) -> String {
+    /// A config value as the verdict shows it.
+    private static func text(_ value: JSONValue?) -> String {
         value.map(DisplayFormat.json) ?? "(absent)"
     }
 

@@ -134,7 +134,6 @@ final class RowEncoder: Encoder {
     private var depth = 0
     /// A numeric array being encoded element by element.
     fileprivate var collection: NumericCollection?
-    private var containers = 0
 
     init(layout: RowEncoding.Layout?, registry: SummarizerRegistry.Snapshot) {
         self.layout = layout
@@ -209,7 +208,6 @@ final class RowEncoder: Encoder {
     // MARK: Encoder
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
-        containers += 1
         if collection != nil { fail("a keyed value inside an array") }
         return KeyedEncodingContainer(KeyedRowContainer<Key>(encoder: self, prefix: depth == 0 ? "" : pendingKey))
     }
