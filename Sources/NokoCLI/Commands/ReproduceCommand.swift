@@ -268,6 +268,8 @@ package struct ReproduceCommand: NokoCommand {
         let started = Date()
         var executable: String
         let command: String
+        // The executable the build command leaves outside the code it was given.
+        var notRebuilt = false
         if let buildCommand {
             command = buildCommand
             context.note("building: \(buildCommand) (in \(packageRoot.path))")
@@ -276,10 +278,12 @@ package struct ReproduceCommand: NokoCommand {
             guard let recorded = plan.build.absolutePath else {
                 throw CLIError("metadata.json's build records no executable path: with --build-command, the executable to run is not known")
             }
-            executable = plan.mapped(recorded, into: root)?.path ?? recorded
+            let inside = plan.mapped(recorded, into: root)
+            executable = inside?.path ?? recorded
+            notRebuilt = inside == nil
         } else {
             let configuration = plan.build.configuration ?? "debug"
-            var arguments = ["build", "-c", configuration, "--product", plan.build.product ?? ""]
+            var arguments = ["build", "-c", configuration, "--product", plan.product]
             if let scratchPath { arguments += ["--scratch-path", context.url(forPath: scratchPath, isDirectory: true).path] }
             command = (["swift"] + arguments).map { ShellQuote.word($0).rendered }.joined(separator: " ")
             context.note("building: \(command) (in \(packageRoot.path))")
@@ -291,7 +295,7 @@ package struct ReproduceCommand: NokoCommand {
             guard binPath.status == 0, let directory = binPath.tail.last(where: { $0.hasPrefix("/") }) else {
                 throw Self.buildFailed(command + " --show-bin-path", binPath)
             }
-            executable = directory + "/" + (plan.build.product ?? "")
+            executable = directory + "/" + plan.product
         }
         let seconds = Date().timeIntervalSince(started)
         guard FileSystem.exists(executable) else {
@@ -307,7 +311,7 @@ package struct ReproduceCommand: NokoCommand {
         default:
             note = "the executable's SHA-256 could not be compared (none recorded)"
         }
-        if buildCommand != nil, plan.build.absolutePath.flatMap({ plan.mapped($0, into: root) }) == nil {
+        if notRebuilt {
             note += "; the executable is outside the repository, so it was not rebuilt from the code"
         }
         context.note("built in \(DisplayFormat.duration(seconds)); \(note)")

@@ -27,6 +27,8 @@ package struct ReproductionPlan {
     package let metadata: RunMetadata
     package let git: GitCheckpointRecord
     package let build: RunMetadata.Build
+    /// The recorded product: the executable's name.
+    package var product: String { build.product ?? "" }
     package let code: Code
     /// The repository the run was checkpointed in.
     package var repository: URL { URL(fileURLWithPath: git.root, isDirectory: true) }
@@ -63,7 +65,7 @@ package struct ReproductionPlan {
         guard let argv = metadata.argv, !argv.isEmpty else {
             throw CLIError("\(run.url.path): metadata.json records no argv: the command line to rerun is not known")
         }
-        guard let build = metadata.build, build.product != nil else {
+        guard let build = metadata.build, build.product?.isEmpty == false else {
             throw CLIError("\(run.url.path): metadata.json records no \"build\" (a run made by an older noko): the product to build is not known")
         }
         if code == .checkpoint {
