@@ -9,7 +9,7 @@ import NokoCore
 package struct NokoRun: ParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "noko-run",
-        abstract: "Read noko run directories back: show, list, compare, export, logs, diff, checkout, reproduce, sync.",
+        abstract: "Read noko run directories back: show, list, compare, export, logs, diff, checkout, reproduce, sweep, sync.",
         discussion: """
             A run directory is what Noko.initialize / Noko.initExtra wrote (metadata.json, the \
             noko.ndjson journal, summary.json, <table>.csv …) or what Python noko wrote (noko.ndjson \
@@ -26,6 +26,7 @@ package struct NokoRun: ParsableCommand {
               noko-run diff RUN                               the code change the run ran with
               noko-run checkout RUN                           a git worktree at the run's checkpoint
               noko-run reproduce RUN                          rerun its exact code; did it come out the same?
+              noko-run sweep lr lr=0.1,0.01 seed=range(3) -- .build/release/train    a grid of runs
               noko-run sync RUN                               upload a run to wandb (resumes)
 
             OUTPUT
@@ -42,7 +43,7 @@ package struct NokoRun: ParsableCommand {
         version: Noko.version,
         subcommands: [
             ShowCommand.self, ListCommand.self, CompareCommand.self, ExportCommand.self, LogsCommand.self, DiffCommand.self,
-            CheckoutCommand.self, ReproduceCommand.self, SyncCommand.self,
+            CheckoutCommand.self, ReproduceCommand.self, SweepCommand.self, SyncCommand.self,
             ReportCommand.self,
         ]
     )

@@ -31,6 +31,11 @@
 //       "program <arguments>" (Noko.programArguments), "config <effective JSON>", "run <dir>"
 //       (Tests/NokoTests/LaunchTests.swift). NOKO_TEST_LAUNCH_INPUTS=environment|none scopes;
 //       NOKO_TEST_WITH_RUN=1 uses Noko.withRun(config:) { run, config in … } instead.
+//   noko-test-child trial [OVERRIDE…]
+//       a sweep's trial (Tests/NokoCLITests/SweepCommandTests.swift): config {lr, seed,
+//       epochs, sleep_ms, fail, hidden} from the overrides; prints "rank <RANK> procid
+//       <SLURM_PROCID>", logs `epoch` rows with test_accuracy = 0.9 - 0.1*|log10(lr)+2| +
+//       0.001*seed + 0.01*epoch, exits 1 for lr <= 0 and 3 after a row for fail=true.
 //   noko-test-child launch-by-value [ARGUMENT…]
 //       the same config passed by value: an override is an error.
 //   noko-test-child console RUNS_DIR RUN_NAME ACTION…
@@ -387,6 +392,42 @@ case "secrets":
     } catch {
         exit(0)
     }
+case "trial":
+    // A sweep's trial: config from the launch (overrides after `trial`), a run placed by
+    // the sweep's variables, three epochs whose accuracy is a known function of lr and seed.
+    struct Config: Codable {
+        var lr = 0.1
+        var seed = 0
+        var epochs = 3
+        var sleepMs = 0
+        var fail = false
+        var hidden = [64]
+    }
+    var config = Config()
+    let environment = ProcessInfo.processInfo.environment
+    say("rank \(environment["RANK"] ?? "none") procid \(environment["SLURM_PROCID"] ?? "none")")
+    let run: Run
+    do {
+        run = try Noko.initExtra(config: &config)
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(2)
+    }
+    guard config.lr > 0 else {
+        FileHandle.standardError.write(Data("error: lr must be positive, got \(config.lr)\n".utf8))
+        exit(1)
+    }
+    for epoch in 0..<config.epochs {
+        if config.sleepMs > 0 { Thread.sleep(forTimeInterval: Double(config.sleepMs) / 1000) }
+        let accuracy = 0.9 - 0.1 * abs(log10(config.lr) + 2) + 0.001 * Double(config.seed) + 0.01 * Double(epoch)
+        Noko.logRow("epoch", ["test_accuracy": accuracy, "width": config.hidden.reduce(0, +)], step: epoch)
+        if config.fail {
+            FileHandle.standardError.write(Data("error: failing as asked (fail=true)\n".utf8))
+            exit(3)
+        }
+    }
+    say("trial \(run.name) lr=\(config.lr) seed=\(config.seed)")
+    run.finish()
 case "launch", "launch-by-value":
     struct Config: Codable {
         enum Optimizer: String, Codable, CaseIterable { case adam, sgd }

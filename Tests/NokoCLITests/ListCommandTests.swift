@@ -57,7 +57,7 @@ import Testing
     @Test func jsonShape() throws {
         let fixtures = try threeRuns()
         let json = try JSONValue(parsing: fixtures.run(["list", "--json", "--metric", "epoch/test_loss"]))
-        #expect(Set(json.objectValue!.keys) == ["runs_dir", "config_keys", "metrics", "runs"])
+        #expect(Set(json.objectValue!.keys) == ["runs_dir", "config_keys", "metrics", "runs", "sweeps"])
         #expect(json["config_keys"] == ["lr", "optimizer/name"])
         #expect(json["metrics"] == ["epoch/test_loss"])
         #expect(json["runs_dir"]?.stringValue == fixtures.url("runs").path)

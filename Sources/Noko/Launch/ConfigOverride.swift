@@ -104,7 +104,7 @@ public enum LaunchSource: String, Sendable, CaseIterable, Comparable {
 }
 
 /// One override as given: `lr=0.1`, `+extra.k=2`, `++k=3`, `~dropout`.
-struct ConfigOverride: Sendable, Equatable {
+package struct ConfigOverride: Sendable, Equatable {
     enum Operation: String, Sendable {
         /// `path=value`: the path must exist in the defaults.
         case set
@@ -126,7 +126,7 @@ struct ConfigOverride: Sendable, Equatable {
 
     /// The override in `text`, nil when `text` is not one (an argument starting with `-`,
     /// one without `=`, one whose left side is not a path: the program's own).
-    init?(_ text: String, source: LaunchSource) {
+    package init?(_ text: String, source: LaunchSource) {
         guard !text.hasPrefix("-") else { return nil }
         self.text = text
         self.source = source

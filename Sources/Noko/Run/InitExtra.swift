@@ -401,6 +401,14 @@ private struct RunStarter {
     /// Swift's cooperative pool if `initExtra` is called from async code).
     private func gitCheckpoint(directory: URL, name: String, messages: Logging.Logger) -> GitCheckpointRecord? {
         guard options.checkpoint, !GitCheckpoint.isDisabled(environment: environment) else { return nil }
+        if let shared = environment[GitCheckpoint.sharedVariable], !shared.isEmpty {
+            // A launcher (a sweep) checkpointed once for all the runs it starts.
+            do {
+                return try GitCheckpoint.adopt(sharedIn: URL(fileURLWithPath: shared, isDirectory: true), runDirectory: directory)
+            } catch {
+                messages.warning("\(GitCheckpoint.sharedVariable): cannot use the launcher's checkpoint (\(error)); taking one of this run's own")
+            }
+        }
         var checkpointOptions = options.checkpointOptions
         if checkpointOptions.runsDirectory == nil {
             checkpointOptions.runsDirectory = URL(fileURLWithPath: options.resolvedRunsDir, isDirectory: true).standardizedFileURL

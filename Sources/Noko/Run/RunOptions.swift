@@ -38,7 +38,8 @@ public struct RunOptions: Sendable {
     public var seed: UInt64?
     /// The outputs and their levels, noko's stderr level, the flush interval.
     public var outputs = OutputOptions()
-    /// Commit the working tree onto `noko-checkpoints` (also off with `NOKO_NO_CHECKPOINT=1`).
+    /// Commit the working tree onto `noko-checkpoints` (also off with `NOKO_NO_CHECKPOINT=1`;
+    /// a launcher that checkpointed for its runs sets `NOKO_CHECKPOINT` to where it did).
     public var checkpoint = true
     /// Where and how to checkpoint (the repository containing the working directory by default).
     public var checkpointOptions = CheckpointOptions()

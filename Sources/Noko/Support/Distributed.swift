@@ -34,6 +34,17 @@ public struct DistributedContext: Sendable, Equatable {
         self.init(rank: rank, worldSize: max(size, rank + 1), jobID: environment["SLURM_JOB_ID"] ?? environment["TORCHELASTIC_RUN_ID"])
     }
 
+    /// The variables that make a process believe it is one rank of a distributed job (those
+    /// read above, and what torchrun, SLURM's tasks, Open MPI and PMI set with them): a
+    /// launcher starting whole runs inside such a job (a sweep's trials) clears them.
+    package static let rankVariables = [
+        "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "GROUP_RANK", "GROUP_WORLD_SIZE", "ROLE_RANK",
+        "ROLE_WORLD_SIZE", "ROLE_NAME", "MASTER_ADDR", "MASTER_PORT", "TORCHELASTIC_RUN_ID", "TORCHELASTIC_RESTART_COUNT",
+        "TORCHELASTIC_MAX_RESTARTS", "SLURM_PROCID", "SLURM_NTASKS", "SLURM_LOCALID", "SLURM_NODEID", "SLURM_STEP_ID",
+        "SLURM_STEPID", "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK",
+        "OMPI_COMM_WORLD_LOCAL_SIZE", "PMI_RANK", "PMI_SIZE", "PMIX_RANK",
+    ]
+
     /// True when several processes share one run.
     public var isDistributed: Bool { worldSize > 1 }
 }

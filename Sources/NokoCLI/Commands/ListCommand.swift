@@ -31,7 +31,12 @@ package struct ListCommand: NokoCommand {
             JSON (--json): {"runs_dir", "config_keys": [shown config keys], "metrics": [metric \
             references], "runs": [{name, path, status, start_time, end_time, duration, config \
             (every flattened key), overridden: [config keys set at launch], metrics: {reference: \
-            value or null}}]}
+            value or null}}], "sweeps": [{name, path, trials, counts: {status: n}, metric, best: \
+            {trial, value} or null}]}
+
+            A sweep directory (noko-run sweep) is one line after the runs: its trials finished \
+            and the best by the first --metric (or the sweep's own); list RUNS_DIR/NAME lists \
+            its trials.
             """
     )
 
@@ -167,12 +172,78 @@ package struct ListCommand: NokoCommand {
         if reverse { entries.reverse() }
 
         let configKeys = shownConfigKeys(entries)
+        let sweeps = Self.sweeps(in: directory, metric: metrics.first, context: context)
         if render.json {
-            JSONOutput.write(json(entries, directory: directory, configKeys: configKeys, metrics: metrics, now: context.now), to: context)
+            var document = json(entries, directory: directory, configKeys: configKeys, metrics: metrics, now: context.now)
+            if case .object(var members) = document {
+                members["sweeps"] = .array(sweeps.map(\.json))
+                document = .object(members)
+            }
+            JSONOutput.write(document, to: context)
             return
         }
-        let model = textContext(entries, directory: directory, configKeys: configKeys, metrics: metrics, context: context)
+        var model = textContext(entries, directory: directory, configKeys: configKeys, metrics: metrics, context: context)
+        let sweepLines = TemplateContext.alignedRows(sweeps.map(\.cells), rightAligned: [false, false, false, false])
+            .map { $0.trimmingTrailingSpaces() }
+        model["has_sweeps"] = !sweeps.isEmpty
+        model["sweeps"] = zip(sweeps, sweepLines).map { sweep, line -> [String: Any] in
+            ["name": sweep.results.sweep.name, "path": sweep.results.directory.path, "line": line]
+        }
         context.write(try Templates.renderText("list.txt", context: model, templateFile: render.templatePath(in: context)))
+    }
+
+    /// One sweep directory's line: its trials' status and its best trial.
+    struct SweepEntry {
+        var results: SweepResults
+        var reference: MetricReference?
+        var best: SweepResults.Trial?
+
+        var countsText: String {
+            let counts = results.sweep.counts
+            var text = "\(counts[.finished, default: 0])/\(results.sweep.trials.count) finished"
+            for status in [SweepFile.Status.failed, .running, .killed] {
+                if let n = counts[status] { text += ", \(n) \(status.rawValue)" }
+            }
+            return text
+        }
+
+        var cells: [TerminalText] {
+            let bestText = best.map { "best \(reference!) \(DisplayFormat.number($0.value!)) (\($0.trial.id))" } ?? ""
+            return [RunView.cell(results.sweep.name), RunView.cell("sweep"), RunView.cell(countsText), RunView.cell(bestText)]
+        }
+
+        var json: JSONValue {
+            var counts: [String: JSONValue] = [:]
+            for (status, n) in results.sweep.counts { counts[status.rawValue] = .int(Int64(n)) }
+            return [
+                "name": .string(results.sweep.name), "path": .string(results.directory.path),
+                "trials": .int(Int64(results.sweep.trials.count)), "counts": .object(counts),
+                "metric": reference.map { .string($0.description) } ?? .null,
+                "best": best.map { ["trial": .string($0.trial.id), "value": .double($0.value!)] } ?? .null,
+            ]
+        }
+    }
+
+    /// The sweep directories inside `directory` (a `sweep.json`, no `metadata.json`), best
+    /// trial by `metric` or the sweep's own.
+    static func sweeps(in directory: URL, metric: MetricReference?, context: CommandContext) -> [SweepEntry] {
+        let names = (try? FileSystem.contentsOfDirectory(directory.path)) ?? []
+        return names.sorted().compactMap { name -> SweepEntry? in
+            let url = directory.appendingPathComponent(name, isDirectory: true)
+            guard !FileSystem.exists(RunLayout(url).metadata.path), FileSystem.exists(RunLayout(url).sweep.path) else { return nil }
+            do {
+                guard let sweep = try SweepFile.read(from: url) else { return nil }
+                let reference = metric ?? sweep.metric.flatMap { try? MetricReference($0) }
+                let goal = metric == nil ? sweep.goal.flatMap(SweepGoal.init(rawValue:)) : nil
+                let results = SweepResults.load(sweep, in: url, reference: reference, warn: { context.note("warning: \(name): \($0)") })
+                return SweepEntry(
+                    results: results, reference: reference,
+                    best: results.best(goal ?? reference.map(SweepGoal.inferred) ?? .max))
+            } catch {
+                context.note("warning: skipping \(name): \(error)")
+                return nil
+            }
+        }
     }
 
     /// The config keys shown: those set at launch with `--overridden`, those matching

@@ -23,11 +23,12 @@ package struct ReportCommand: NokoCommand {
               noko-run report runs/train_a runs/train_b -o report.html
               noko-run report RUN --tables epoch --columns 'test_*' --smooth 50
               noko-run report RUN --full -o - > report.html
+              noko-run report runs/lr                         a sweep directory: every trial
             """
     )
 
     /// The runs, in the order their colours are given.
-    @Argument(help: ArgumentHelp("Run directories: paths, or names under ./runs.", valueName: "run"))
+    @Argument(help: ArgumentHelp("Run directories (a sweep's directory for all its trials): paths, or names under ./runs.", valueName: "run"))
     package var runPaths: [String] = []
 
     /// The page's path, or `-` for standard output.
@@ -76,7 +77,7 @@ package struct ReportCommand: NokoCommand {
     }
 
     package func run(in context: CommandContext) throws {
-        let runs = try runPaths.map { try RunLocator.open($0, in: context) }
+        let runs = try runPaths.flatMap { try RunLocator.openExpandingSweeps($0, in: context) }
         let tableNames = tables.flatMap { $0.split(separator: ",").map { String($0).trimmingWhitespace() } }.filter { !$0.isEmpty }
         let request = ReportRequest(
             tables: tableNames.isEmpty ? nil : tableNames, columns: columns.map(Glob.init), smoothing: smooth, full: full)

@@ -11,32 +11,32 @@ package struct ReproduceCommand: NokoCommand {
         commandName: "reproduce",
         abstract: "Rerun a run from its exact code and prove it came out the same.",
         discussion: """
-            1. Preflight, before anything is built: the checkpoint commit must exist; files the \\
-            checkpoint left out (size caps, secret-looking files) stop the command unless \\
-            --allow-missing; config keys recorded as <redacted> are named (give their values as \\
-            the original run got them, e.g. NOKO_OVERRIDES='api_key=…'), and so are arguments \\
-            recorded as <redacted> (give argument i as NOKO_REPRODUCE_ARGV_<i>=…, or \\
-            --allow-missing to pass the placeholder); a run of a distributed job (world size > 1) \\
-            is refused: its ranks need their launcher. Recorded facts that differ here (Swift \\
+            1. Preflight, before anything is built: the checkpoint commit must exist; files the \
+            checkpoint left out (size caps, secret-looking files) stop the command unless \
+            --allow-missing; config keys recorded as <redacted> are named (give their values as \
+            the original run got them, e.g. NOKO_OVERRIDES='api_key=…'), and so are arguments \
+            recorded as <redacted> (give argument i as NOKO_REPRODUCE_ARGV_<i>=…, or \
+            --allow-missing to pass the placeholder); a run of a distributed job (world size > 1) \
+            is refused: its ranks need their launcher. Recorded facts that differ here (Swift \
             compiler, OS, CPU, noko version, host) are listed: the usual reasons a rerun differs.
-            2. Code: a git worktree of the checkpoint in a temporary directory (or --dir, never \\
-            deleted) with the run's Package.resolved restored, so dependencies resolve to the \\
-            recorded versions; --code current builds today's working tree instead ("does my \\
+            2. Code: a git worktree of the checkpoint in a temporary directory (or --dir, never \
+            deleted) with the run's Package.resolved restored, so dependencies resolve to the \
+            recorded versions; --code current builds today's working tree instead ("does my \
             change alter the result?").
-            3. Build: swift build -c <recorded configuration> --product <recorded product> in the \\
-            package root, or --build-command (run by /bin/sh there; the executable run is then \\
-            the recorded one, inside the code when it was inside the repository). Whether the \\
-            binary's SHA-256 equals the recorded one is said; a build at another path usually \\
+            3. Build: swift build -c <recorded configuration> --product <recorded product> in the \
+            package root, or --build-command (run by /bin/sh there; the executable run is then \
+            the recorded one, inside the code when it was inside the repository). Whether the \
+            binary's SHA-256 equals the recorded one is said; a build at another path usually \
             differs, so it is not part of the verdict.
-            4. Run: the recorded argv (overrides included) from the recorded working directory \\
-            inside the code, with the recorded allow-listed environment, into a new run beside \\
-            the original named <run>.repro-N, linked to it ({"reproduces": …} in its \\
-            metadata.json). No checkpoint is taken, and wandb is off unless --remote. Its output \\
-            streams to the terminal; Ctrl-C stops it and removes the worktree unless --keep. The \\
+            4. Run: the recorded argv (overrides included) from the recorded working directory \
+            inside the code, with the recorded allow-listed environment, into a new run beside \
+            the original named <run>.repro-N, linked to it ({"reproduces": …} in its \
+            metadata.json). No checkpoint is taken, and wandb is off unless --remote. Its output \
+            streams to the terminal; Ctrl-C stops it and removes the worktree unless --keep. The \
             original run directory is never written.
-            5. Compare, as noko-run compare --rows does: every table row by row, every value bit \\
-            for bit (or within --rtol/--atol), config.json and seeds.json. The verdict is printed \\
-            and recorded in the reproduction's metadata.json; noko-run show of the original lists \\
+            5. Compare, as noko-run compare --rows does: every table row by row, every value bit \
+            for bit (or within --rtol/--atol), config.json and seeds.json. The verdict is printed \
+            and recorded in the reproduction's metadata.json; noko-run show of the original lists \
             its reproductions.
 
             EXAMPLES
@@ -49,9 +49,9 @@ package struct ReproduceCommand: NokoCommand {
             EXIT STATUS
               0  reproduced; 1  the rerun differs (or could not be made); 64  usage error
 
-            JSON (--json): the verdict of compare --rows, plus "reproduction": {run, path, code, \\
-            commit, worktree, build: {command, seconds, executable, sha256, recorded_sha256, \\
-            same_binary}, exit_status, original_exit_status, environment_differences: [{what, \\
+            JSON (--json): the verdict of compare --rows, plus "reproduction": {run, path, code, \
+            commit, worktree, build: {command, seconds, executable, sha256, recorded_sha256, \
+            same_binary}, exit_status, original_exit_status, environment_differences: [{what, \
             recorded, now}], notes: [text]}
             """
     )

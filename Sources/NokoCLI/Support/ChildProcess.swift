@@ -16,6 +16,9 @@ package final class ChildProcess: @unchecked Sendable {
         /// Through a pipe: the last lines kept (for an error message), and passed on to this
         /// process's standard error when `echo` is set.
         case tail(echo: Bool)
+        /// As ``tail(echo:)``, and every byte appended to the file at `path` (a sweep trial's
+        /// log: the program's output from its first byte, before it opens a run).
+        case log(path: String, echo: Bool)
     }
 
     /// How a child ended.
@@ -57,7 +60,7 @@ package final class ChildProcess: @unchecked Sendable {
         case .standardError:
             pipe = nil
             child.process.standardOutput = FileHandle.standardError
-        case .tail:
+        case .tail, .log:
             let made = Pipe()
             child.process.standardOutput = made
             child.process.standardError = made
@@ -69,12 +72,23 @@ package final class ChildProcess: @unchecked Sendable {
             throw CLIError("could not start \(executable): \(error.localizedDescription)")
         }
         started(child)
-        if let pipe, case .tail(let echo) = output {
+        if let pipe {
+            var echo = false
+            var log: FileDescriptor?
+            switch output {
+            case .tail(let echoes): echo = echoes
+            case .log(let path, let echoes):
+                echo = echoes
+                log = try? FileDescriptor.open(path, .append)
+            case .inherit, .standardError: break
+            }
+            defer { log?.closeIgnoringErrors() }
             // Read to the end on this thread: the child cannot block on a full pipe.
             let reading = pipe.fileHandleForReading
             var pending = ""
             while case let data = reading.availableData, !data.isEmpty {
                 if echo { FileDescriptor.standardError.writeIgnoringErrors([UInt8](data)) }
+                log?.writeIgnoringErrors([UInt8](data))
                 pending += String(decoding: data, as: UTF8.self)
                 var lines = pending.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 pending = lines.removeLast()
@@ -103,10 +117,18 @@ package final class ChildProcess: @unchecked Sendable {
         try? SignalNumber.send(signal, to: process.processIdentifier)
     }
 
+    /// The child's process id.
+    package var processIdentifier: Int32 { process.processIdentifier }
+
     /// Waits up to `seconds` for the child to end; true when it has.
     package func waitForExit(seconds: Double) -> Bool {
+        Self.waitForExit([self], seconds: seconds)
+    }
+
+    /// Waits up to `seconds` for all of `children` to end; true when they have.
+    package static func waitForExit(_ children: [ChildProcess], seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning {
+        while children.contains(where: \.isRunning) {
             if Date() > deadline { return false }
             CurrentProcess.sleep(seconds: 0.02)
         }
@@ -120,9 +142,11 @@ package final class ChildProcess: @unchecked Sendable {
 /// by the signal as its sender expects. Only the real process installs it.
 package final class InterruptHandling: Sendable {
     private struct State {
-        var child: ChildProcess?
+        /// The children running now, by process id (a sweep runs several at once).
+        var children: [Int32: ChildProcess] = [:]
+        var signal: Int32?
         var cleanUp: [@Sendable () -> Void] = []
-        var interrupted = false
+        var interrupted: Bool { signal != nil }
     }
 
     private let state = Mutex(State())
@@ -132,15 +156,15 @@ package final class InterruptHandling: Sendable {
     /// Starts handling SIGINT and SIGTERM for the rest of the process.
     package func install() {
         TerminationRelay.start(name: "noko-run-interrupt") { [self] signal in
-            let child = state.withLock { state -> ChildProcess? in
-                state.interrupted = true
-                return state.child
+            let children = state.withLock { state -> [ChildProcess] in
+                state.signal = signal
+                return Array(state.children.values)
             }
-            if let child, child.isRunning {
-                // A terminal's Ctrl-C reached the child too: give it a moment to end by itself.
-                if !child.waitForExit(seconds: 1) {
-                    child.send(signal)
-                    if !child.waitForExit(seconds: 60) { child.send(SignalNumber.kill) }
+            // A terminal's Ctrl-C reached the children too: give them a moment to end by themselves.
+            if !ChildProcess.waitForExit(children, seconds: 1) {
+                for child in children where child.isRunning { child.send(signal) }
+                if !ChildProcess.waitForExit(children, seconds: 60) {
+                    for child in children where child.isRunning { child.send(SignalNumber.kill) }
                 }
             }
             for action in state.withLock({ $0.cleanUp }).reversed() { action() }
@@ -154,10 +178,20 @@ package final class InterruptHandling: Sendable {
         _ executable: String, _ arguments: [String], in workingDirectory: URL, environment: [String: String],
         output: ChildProcess.Output
     ) throws -> ChildProcess.Termination {
+        var pid: Int32 = 0
         let end = try ChildProcess.run(
             executable, arguments, in: workingDirectory, environment: environment, output: output,
-            started: { child in self.state.withLock { $0.child = child } })
-        state.withLock { $0.child = nil }
+            started: { child in
+                pid = child.processIdentifier
+                // Started after the handler looked: it would not wait for this child.
+                if let signal = self.state.withLock({ state in
+                    state.children[pid] = child
+                    return state.signal
+                }) {
+                    child.send(signal)
+                }
+            })
+        state.withLock { _ = $0.children.removeValue(forKey: pid) }
         if interrupted { while true { CurrentProcess.sleep(seconds: 1) } }
         return end
     }

@@ -59,6 +59,21 @@ package enum RunLocator {
         throw CLIError("\(direct.path): no such run directory")
     }
 
+    /// The runs `argument` names: one run, or a sweep directory's trials (each trial's latest
+    /// attempt that made a run).
+    package static func openExpandingSweeps(_ argument: String, in context: CommandContext) throws -> [LoadedRun] {
+        let url = try resolve(argument, in: context)
+        if !FileSystem.exists(RunLayout(url).metadata.path),
+            let sweep = try LoadedRun.cliError({ () throws(LogFileError) in try SweepFile.read(from: url) })
+        {
+            let runs = sweep.trials.compactMap(\.run).map { url.appendingPathComponent($0, isDirectory: true) }
+                .filter { FileSystem.exists(RunLayout($0).metadata.path) }
+            guard !runs.isEmpty else { throw CLIError("\(url.path): sweep \(sweep.name) has no trial runs yet") }
+            return try runs.map { try open($0.path, in: context) }
+        }
+        return [try open(argument, in: context)]
+    }
+
     /// Opens the run `argument` names; what could not be read of it is a warning.
     package static func open(_ argument: String, in context: CommandContext) throws -> LoadedRun {
         let run = try LoadedRun.open(resolve(argument, in: context))

@@ -42,8 +42,18 @@ enum EmbeddedTemplates {
 {{line}}
 {{/runs}}
 {{/has_runs}}
+{{#has_sweeps}}
+{{#has_runs}}
+
+{{/has_runs}}
+{{#sweeps}}
+{{line}}
+{{/sweeps}}
+{{/has_sweeps}}
 {{^has_runs}}
+{{^has_sweeps}}
 no runs in {{runs_dir}} (a run directory has a metadata.json)
+{{/has_sweeps}}
 {{/has_runs}}
 
 """#,
@@ -469,6 +479,24 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
     {{line}}
 {{/columns}}
 {{/tables}}
+
+"""#,
+        "sweep.txt": #"""
+{{#bold}}sweep {{name}}{{/bold}}  {{trial_count}}: {{counts}}
+{{#dim}}{{path}}{{/dim}}
+  command     {{command}}
+  axes        {{axes}}{{#has_random}} ({{random}}){{/has_random}}
+{{#has_checkpoint}}
+  checkpoint  {{checkpoint}}
+{{/has_checkpoint}}
+{{#has_metric}}
+  metric      {{metric}} ({{goal}}){{#has_over}}, mean ± std over {{over}}{{/has_over}}
+{{/has_metric}}
+
+{{#dim}}{{header}}{{/dim}}
+{{#lines}}
+{{.}}
+{{/lines}}
 
 """#,
     ]

@@ -65,6 +65,15 @@ package struct RunLayout: Sendable, Hashable {
     package static let parquetExtension = ".parquet"
     /// The prefix of another rank's directory (`rank-1`, `rank-2`…).
     package static let rankDirectoryPrefix = "rank-"
+    /// The checkpoint a launcher took for the runs it starts (a sweep's, beside the diffs
+    /// `GitCheckpoint` wrote with it): metadata.json's `git` object alone.
+    package static let sharedCheckpointName = "checkpoint.json"
+    /// A sweep directory's record: command, axes, every trial and its status.
+    package static let sweepName = "sweep.json"
+    /// Held (`flock`) by the process running a sweep, so two never run one sweep at once.
+    package static let sweepLockName = ".sweep.lock"
+    /// A sweep directory's folder of what each trial's process wrote, as the launcher saw it.
+    package static let sweepLogsName = "logs"
 
     // MARK: - Paths
 
@@ -108,6 +117,16 @@ package struct RunLayout: Sendable, Hashable {
     package var fromHeadDiff: URL { file(Self.fromHeadDiffName) }
     /// `from_last_checkpoint.diff`.
     package var fromLastCheckpointDiff: URL { file(Self.fromLastCheckpointDiffName) }
+    /// `checkpoint.json`.
+    package var sharedCheckpoint: URL { file(Self.sharedCheckpointName) }
+    /// `sweep.json`.
+    package var sweep: URL { file(Self.sweepName) }
+    /// `.sweep.lock`.
+    package var sweepLock: URL { file(Self.sweepLockName) }
+    /// `logs/<run>.log`: the stdout and stderr of the trial run `run`.
+    package func sweepLog(_ run: String) -> URL {
+        directory.appendingPathComponent(Self.sweepLogsName, isDirectory: true).appendingPathComponent(run + ".log")
+    }
     /// `sync/`.
     package var syncDirectory: URL { directory.appendingPathComponent(Self.syncDirectoryName, isDirectory: true) }
 

@@ -19,6 +19,54 @@ package enum GitCheckpoint {
         return ["1", "true", "yes", "on"].contains(value)
     }
 
+    /// The variable a launcher sets to the directory of the checkpoint it took for the runs
+    /// it starts (a sweep directory): `checkpoint.json` and the two diffs.
+    package static let sharedVariable = "NOKO_CHECKPOINT"
+
+    /// Writes a launcher's checkpoint (`record`) into `directory` as `checkpoint.json`,
+    /// beside the diffs `checkpoint(runDirectory:…)` already wrote there.
+    package static func share(_ record: GitCheckpointRecord, in directory: URL) throws {
+        try AtomicFile.write([UInt8](try JSONEncoder().encode(record)), to: RunLayout(directory).sharedCheckpoint.path)
+    }
+
+    /// Takes the checkpoint shared in `directory` for the run in `runDirectory` instead of
+    /// taking one: its record, and copies of its diffs. Errors name the file.
+    package static func adopt(sharedIn directory: URL, runDirectory: URL) throws -> GitCheckpointRecord {
+        let shared = RunLayout(directory), run = RunLayout(runDirectory)
+        guard let bytes = try FileSystem.readIfPresent(shared.sharedCheckpoint.path) else {
+            throw GitError(operation: "checkpoint", message: "\(shared.sharedCheckpoint.path): no such file")
+        }
+        let record: GitCheckpointRecord
+        do {
+            record = try JSONDecoder().decode(GitCheckpointRecord.self, from: Data(bytes))
+        } catch {
+            throw GitError(operation: "checkpoint", message: "\(shared.sharedCheckpoint.path): not a checkpoint record: \(error)")
+        }
+        try FileSystem.makeDirectories(runDirectory.path)
+        for (from, to) in [(shared.fromHeadDiff, run.fromHeadDiff), (shared.fromLastCheckpointDiff, run.fromLastCheckpointDiff)] {
+            try AtomicFile.write(try FileSystem.readIfPresent(from.path) ?? [], to: to.path)
+        }
+        return record
+    }
+
+    /// Whether the working tree holds, as a checkpoint would take it now, exactly the code
+    /// of checkpoint commit `checkpoint` (a resumed sweep runs its trials only then). Nil
+    /// when the search path is in no repository with a working tree.
+    package static func workingTreeMatches(
+        checkpoint: String, runDirectory: URL, options: CheckpointOptions, messages: Logger
+    ) throws(GitError) -> Bool? {
+        let searchPath = FilePaths.canonical(options.searchPath)
+        guard let repository = try GitRepository.discover(containing: searchPath),
+            let workdir = repository.workdir.map(FilePaths.canonical(directory:))
+        else { return nil }
+        let excluded = try excludedDirectories(
+            repository: repository, workdir: workdir, runDirectory: FilePaths.canonical(runDirectory), options: options,
+            messages: messages)
+        let snapshot = try WorkingTreeSnapshot.make(
+            repository: repository, workdir: workdir, excluding: excluded.directories, options: options, messages: messages)
+        return try repository.commit(try ObjectID(hex: checkpoint)).tree().id == snapshot.tree
+    }
+
     /// Checkpoints the repository containing `options.searchPath` and writes
     /// `from_head.diff` and `from_last_checkpoint.diff` into `runDirectory` (made if missing).
     ///
