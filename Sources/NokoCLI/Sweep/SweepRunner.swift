@@ -98,8 +98,10 @@ package final class SweepRunner: Sendable {
             context.note(
                 "interrupted: \(killed) running trial\(killed == 1 ? "" : "s") stopped and marked killed; run `noko-run sweep \(directory.lastPathComponent)` again to resume")
         }
+        if settings.check, let id = state.withLock({ state in state.queue.first.map { state.sweep.trials[$0].id } }) {
+            context.note("--check: \(id) runs alone first")
+        }
         if settings.check, let first = next() {
-            context.note("--check: running \(state.withLock { $0.sweep.trials[first].id }) alone first")
             if !runTrial(first) {
                 state.withLock {
                     $0.stop = true
@@ -112,8 +114,8 @@ package final class SweepRunner: Sendable {
         for n in 0..<workers {
             group.enter()
             let thread = Thread { [self] in
-                while let index = next() {
-                    if !runTrial(index) && settings.failFast {
+                while let claim = next() {
+                    if !runTrial(claim) && settings.failFast {
                         state.withLock {
                             if !$0.queue.isEmpty { $0.stoppedEarly = true }
                             $0.stop = true
@@ -132,28 +134,34 @@ package final class SweepRunner: Sendable {
         }
     }
 
-    /// The next trial to run, taken off the queue; nil when none is left or the sweep stops.
-    private func next() -> Int? {
-        state.withLock { state in
-            guard !state.stop, !interrupts.interrupted, !state.queue.isEmpty else { return nil }
-            return state.queue.removeFirst()
-        }
+    /// A trial taken off the queue, with the name of the run its attempt writes.
+    private struct Claim {
+        let index: Int
+        let trial: SweepFile.Trial
+        let run: String
     }
 
-    /// Runs one attempt at trial `index`; true when it finished.
-    private func runTrial(_ index: Int) -> Bool {
-        let (trial, run) = state.withLock { state -> (SweepFile.Trial, String) in
+    /// The next trial, taken off the queue and recorded as running, its start announced under
+    /// the same lock so starts print in trial order; nil when none is left or the sweep stops.
+    private func next() -> Claim? {
+        let claim = state.withLock { state -> Claim? in
+            guard !state.stop, !interrupts.interrupted, !state.queue.isEmpty else { return nil }
+            let index = state.queue.removeFirst()
             let trial = state.sweep.trials[index]
             let run = attemptName(trial)
             state.sweep.trials[index].attempts.append(
                 SweepFile.Attempt(run: run, status: .running, started: Date().timeIntervalSince1970))
-            return (trial, run)
+            context.note("[\(trial.id) started] \(trial.overrides.joined(separator: " "))" + (run == trial.id ? "" : " (as \(run))"))
+            return Claim(index: index, trial: trial, run: run)
         }
-        save()
-        let sweepName = directory.lastPathComponent
-        let started = "[\(trial.id) started] \(trial.overrides.joined(separator: " "))" + (run == trial.id ? "" : " (as \(run))")
-        context.note("\(started)")
+        if claim != nil { save() }
+        return claim
+    }
 
+    /// Runs the claimed attempt; true when it finished.
+    private func runTrial(_ claim: Claim) -> Bool {
+        let (index, trial, run) = (claim.index, claim.trial, claim.run)
+        let sweepName = directory.lastPathComponent
         var childEnvironment = environment
         for name in DistributedContext.rankVariables { childEnvironment[name] = nil }
         childEnvironment["NOKO_RUNS_DIR"] = directory.path
