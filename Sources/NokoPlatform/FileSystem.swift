@@ -82,6 +82,16 @@ package enum FileSystem {
         }
     }
 
+    /// Sets the modification time of `path` to now (`utimensat(2)` with no times: on a network
+    /// file system, the server's now), as a heartbeat other machines can read with ``info(_:)``.
+    package static func touch(_ path: String) throws(NokoSystemError) {
+        while true {
+            if try FaultInjection.inject(.write, path, operation: "set the modification time of") { continue }
+            if utimensat(AT_FDCWD, path, nil, 0) == 0 { return }
+            if errno != EINTR { throw NokoSystemError("set the modification time of", path: path) }
+        }
+    }
+
     /// Removes the file `path` (`unlink(2)`). Returns false when there was none.
     @discardableResult
     package static func remove(_ path: String) throws(NokoSystemError) -> Bool {

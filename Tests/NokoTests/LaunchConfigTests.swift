@@ -173,7 +173,7 @@ struct NestedLaunchConfig: Codable {
     }
 
     @Test func environmentOverridesAreShellWords() throws {
-        #expect(try LaunchArguments.shellWords(#"a=1  b='x y' c="p \"q\" \$r" d=\ e"#) == ["a=1", "b=x y", #"c=p "q" $r"#, "d= e"])
+        #expect(try ShellWords.split(#"a=1  b='x y' c="p \"q\" \$r" d=\ e"#, source: "NOKO_OVERRIDES") == ["a=1", "b=x y", #"c=p "q" $r"#, "d= e"])
         #expect(try resolve([], environment: ["NOKO_OVERRIDES": "name='two words' epochs=3"]).0 .name == "two words")
         #expect(error([], environment: ["NOKO_OVERRIDES": "name='open"]) == "NOKO_OVERRIDES: a single quote is not closed")
         #expect(error([], environment: ["NOKO_OVERRIDES": "lr=1 --fast"]).hasPrefix("NOKO_OVERRIDES: '--fast' is not an override"))

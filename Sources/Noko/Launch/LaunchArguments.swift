@@ -47,7 +47,7 @@ struct LaunchArguments: Sendable, Equatable {
             configFiles.append((.configEnvironment, file))
         }
         if let text = environment[Self.overridesVariable] {
-            for word in try Self.shellWords(text) {
+            for word in try ShellWords.split(text, source: Self.overridesVariable) {
                 guard let override = ConfigOverride(word, source: .overridesEnvironment) else {
                     throw LaunchConfigError(
                         "\(Self.overridesVariable): '\(SecretRedactor.strippingCredentials(word))' is not an override (path=value, +path=value, ++path=value or ~path)")
@@ -81,57 +81,6 @@ struct LaunchArguments: Sendable, Equatable {
                 programArguments.append(argument)
             }
         }
-    }
-
-    /// Splits text into words as a POSIX shell does: blanks separate; single quotes keep
-    /// everything literally; double quotes keep blanks, and a backslash in them escapes
-    /// `"`, `\`, `$` and `` ` ``; a backslash outside quotes escapes the next character.
-    static func shellWords(_ text: String) throws(LaunchConfigError) -> [String] {
-        var words: [String] = []
-        var word = ""
-        var inWord = false
-        var iterator = Array(text).makeIterator()
-        while let character = iterator.next() {
-            switch character {
-            case " ", "\t", "\n":
-                if inWord { words.append(word) }
-                word = ""
-                inWord = false
-            case "'":
-                inWord = true
-                var closed = false
-                while let inner = iterator.next() {
-                    if inner == "'" { closed = true; break }
-                    word.append(inner)
-                }
-                guard closed else { throw LaunchConfigError("\(overridesVariable): a single quote is not closed") }
-            case "\"":
-                inWord = true
-                var closed = false
-                while let inner = iterator.next() {
-                    if inner == "\"" { closed = true; break }
-                    if inner == "\\" {
-                        guard let escaped = iterator.next() else { break }
-                        if !"\"\\$`".contains(escaped) { word.append("\\") }
-                        word.append(escaped)
-                        continue
-                    }
-                    word.append(inner)
-                }
-                guard closed else { throw LaunchConfigError("\(overridesVariable): a double quote is not closed") }
-            case "\\":
-                inWord = true
-                guard let escaped = iterator.next() else {
-                    throw LaunchConfigError("\(overridesVariable): a backslash ends the text")
-                }
-                word.append(escaped)
-            default:
-                inWord = true
-                word.append(character)
-            }
-        }
-        if inWord { words.append(word) }
-        return words
     }
 }
 

@@ -56,6 +56,21 @@ package struct SweepCommand: NokoCommand {
             recorded are an error naming the difference: start another sweep. One process runs a \
             sweep at a time (RUNS_DIR/NAME/.sweep.lock).
 
+            ON A SLURM CLUSTER
+              --executor slurm runs nothing here: it writes RUNS_DIR/NAME/slurm.sh, an sbatch \
+            --array job with one task per trial still to run (task N runs trial N; -j N adds %N), \
+            submits it with sbatch --parsable and --slurm's arguments (partition, time, GPUs, \
+            account), records the job in sweep.json, and returns. Each task runs noko-run sweep \
+            NAME --run-trial N --submission K, which claims trial N (RUNS_DIR/NAME/claims/<id>, \
+            created with O_EXCL, touched every 30 s), runs it as a local sweep would, and records \
+            it in sweep.json under .sweep.json.lock, so a task run twice, or a trial run meanwhile \
+            by a local sweep, runs once. A claim untouched for 5 minutes, or whose process is gone \
+            from its host, is stale: a later task takes it over and the attempt is marked killed. \
+            Run --executor slurm again to submit what is still to run (not what SLURM still has \
+            queued); --status shows each job and, where squeue works, its queued tasks. The \
+            shared file system must honour flock (NFSv4, or NFSv3 with lockd; Lustre with -o \
+            flock), and the nodes' clocks must agree to within a minute or so.
+
             RESULTS
               --status prints the leaderboard: one line per distinct set of overrides with --metric \
             (last value, or min:/max:, per trial, as noko-run list --metric), over the axes named by \
@@ -69,6 +84,7 @@ package struct SweepCommand: NokoCommand {
               noko-run sweep lr -j 3                  resume it, 3 trials at a time
               noko-run sweep lr --status --metric max:epoch/test_accuracy --over seed
               noko-run sweep rnd --trials 20 'lr=loguniform(1e-5,1e-1)' -- ./train
+              noko-run sweep lr --executor slurm -j 8 --slurm "--partition=gpu --gres=gpu:1"
 
             EXIT STATUS
               0   every trial finished
@@ -77,7 +93,8 @@ package struct SweepCommand: NokoCommand {
 
             JSON (--json), with --status: {name, path, command, axes, draws, seed, checkpoint, metric, \
             goal, over, counts: {status: n}, trials: [{id, overrides, status, run, exit_code, \
-            started, ended, duration, value}], leaderboard: [{overrides, mean, std, n, trials}]}
+            started, ended, duration, value}], leaderboard: [{overrides, mean, std, n, trials}], submissions: [{number, job, submitted, arguments, \
+            trials, in_queue: {state: [trial ids]} or null without squeue}]}
             """
     )
 
@@ -104,8 +121,20 @@ package struct SweepCommand: NokoCommand {
     @Option(name: .long, help: ArgumentHelp("Where the sweep's directory goes.", valueName: "dir"))
     package var runsDir = "runs"
 
-    @Option(name: .customShort("j"), help: ArgumentHelp("Trials run at once.", valueName: "n"))
-    package var jobs = 1
+    @Option(name: .customShort("j"), help: ArgumentHelp("Trials run at once (default: 1 here; with slurm, as many as SLURM allows).", valueName: "n"))
+    package var jobs: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Where trials run: local (children of this process) or slurm (an sbatch array job).", valueName: "executor"))
+    package var executor = SweepExecutor.local
+
+    @Option(name: .long, help: ArgumentHelp("Arguments for sbatch, e.g. \"--partition=gpu --time=4:00:00 --gres=gpu:1\".", valueName: "args"))
+    package var slurm: String?
+
+    @Option(name: .long, help: ArgumentHelp("Run the trial with this index and end (what slurm.sh's array tasks run).", valueName: "index"))
+    package var runTrial: Int?
+
+    @Option(name: .long, help: ArgumentHelp("With --run-trial: the submission (in sweep.json) the task belongs to.", valueName: "n"))
+    package var submission: Int?
 
     @Option(name: .long, help: ArgumentHelp("Draws of the random axes (uniform, loguniform, choice).", valueName: "n"))
     package var trials: Int?
@@ -148,7 +177,17 @@ package struct SweepCommand: NokoCommand {
     package init() {}
 
     package func validate() throws {
-        if jobs < 1 { throw ValidationError("-j \(jobs): expected at least 1") }
+        if let jobs, jobs < 1 { throw ValidationError("-j \(jobs): expected at least 1") }
+        if executor == .slurm && (check || failFast) {
+            throw ValidationError("--check and --fail-fast stop a local sweep; SLURM runs every submitted task (scancel stops a job)")
+        }
+        if slurm != nil && executor != .slurm { throw ValidationError("--slurm gives sbatch's arguments: use it with --executor slurm") }
+        if (runTrial == nil) != (submission == nil) {
+            throw ValidationError("--run-trial and --submission go together (slurm.sh gives both)")
+        }
+        if runTrial != nil && (!words.isEmpty || status || executor == .slurm) {
+            throw ValidationError("--run-trial runs one trial of a recorded sweep: give it with the sweep's name and --submission only")
+        }
         if !["arguments", "environment"].contains(overridesIn) {
             throw ValidationError("--overrides-in \(TerminalText.escaped(overridesIn)): expected arguments or environment")
         }
@@ -164,6 +203,11 @@ package struct SweepCommand: NokoCommand {
     package func run(in context: CommandContext) throws {
         let runs = context.url(forPath: runsDir, isDirectory: true)
         let directory = runs.appendingPathComponent(name, isDirectory: true)
+        let store = SweepStore(directory: directory)
+        if let runTrial, let submission {
+            try runArrayTask(runTrial, submission: submission, store: store, context: context)
+            return
+        }
         let recorded = try LoadedRun.cliError { () throws(LogFileError) in try SweepFile.read(from: directory) }
         if status {
             guard let recorded else { throw CLIError("\(directory.path): no sweep here (no \(RunLayout.sweepName))") }
@@ -196,6 +240,10 @@ package struct SweepCommand: NokoCommand {
                 created: context.now, trials: trialList)
         }
         let executable = try Self.resolve(sweep.command[0], in: context)
+        var sbatchArguments: [String] = []
+        if let slurm {
+            do { sbatchArguments = try ShellWords.split(slurm, source: "--slurm") } catch { throw CLIError("\(error.description)") }
+        }
 
         try FileSystem.makeDirectories(directory.path)
         let lockFile = try FileDescriptor.open(RunLayout(directory).sweepLock.path, .append)
@@ -203,20 +251,18 @@ package struct SweepCommand: NokoCommand {
         guard try lockFile.lockExclusively(wait: false) else {
             throw CLIError("sweep \(name) is being run by another noko-run process (it holds \(RunLayout(directory).sweepLock.path)); wait for it, or stop it")
         }
-        let leftovers = sweep.trials.filter { $0.status == .running }.map(\.id)
-        if !leftovers.isEmpty {
-            context.note("note: \(leftovers.joined(separator: ", ")) were running when the sweep's process died; they run again")
-        }
         if recorded == nil {
             sweep.checkpoint = try checkpoint(into: directory, context: context)
-            try sweep.write(to: directory)
+            try store.create(sweep)
         } else if let recordedCheckpoint = sweep.checkpoint, !SweepRunner.queue(sweep, retryFailed: retryFailed).isEmpty {
             // Trials still to run record the sweep's checkpoint: they must run its code.
             switch try sameCode(as: recordedCheckpoint, directory: directory, context: context) {
             case false? where newCheckpoint:
-                sweep.earlierCheckpoints.append(recordedCheckpoint)
-                sweep.checkpoint = try checkpoint(into: directory, context: context)
-                try sweep.write(to: directory)
+                let replacement = try checkpoint(into: directory, context: context)
+                sweep = try store.update { sweep in
+                    sweep.earlierCheckpoints.append(recordedCheckpoint)
+                    sweep.checkpoint = replacement
+                }.sweep
             case false?:
                 throw CLIError(
                     "the code changed since sweep \(name) started (its checkpoint \(recordedCheckpoint.prefix(12)) on noko-checkpoints): the trials still to run would run other code than the one recorded for the sweep. Restore that code (noko-run diff shows the checkpoint's change from its HEAD), or give --new-checkpoint to checkpoint the code as it is now for the trials still to run")
@@ -227,7 +273,19 @@ package struct SweepCommand: NokoCommand {
             }
         }
 
+        let queue = SweepRunner.queue(sweep, retryFailed: retryFailed)
+        let counts = sweep.counts
+        var skipped: [String] = []
+        if let finished = counts[.finished] { skipped.append("\(finished) finished") }
+        if let failed = counts[.failed], !retryFailed { skipped.append("\(failed) failed (--retry-failed reruns them)") }
+        let skippedText = skipped.isEmpty ? "" : " (skipping \(skipped.joined(separator: ", ")))"
+        if executor == .slurm {
+            try submit(sweep, queue: queue, arguments: sbatchArguments, store: store, runs: runs, skipped: skippedText, context: context)
+            return
+        }
+
         let reference = try (metric ?? sweep.metric).map(MetricReference.init)
+        let jobs = jobs ?? 1
         var settings = SweepRunner.Settings()
         settings.jobs = jobs
         settings.failFast = failFast
@@ -240,16 +298,10 @@ package struct SweepCommand: NokoCommand {
         let interrupts = InterruptHandling()
         if context.writesToStandardOutput { interrupts.install() }
         let runner = SweepRunner(
-            sweep: sweep, directory: directory, executable: executable, environment: context.environment, settings: settings,
-            context: context, interrupts: interrupts)
-        let queued = SweepRunner.queue(sweep, retryFailed: retryFailed).count
-        let counts = sweep.counts
-        var skipped: [String] = []
-        if let finished = counts[.finished] { skipped.append("\(finished) finished") }
-        if let failed = counts[.failed], !retryFailed { skipped.append("\(failed) failed (--retry-failed reruns them)") }
+            store: store, sweep: sweep, queue: queue, executable: executable, environment: context.environment,
+            settings: settings, context: context, interrupts: interrupts)
         context.note(
-            "sweep \(name): \(sweep.trials.count) trial\(sweep.trials.count == 1 ? "" : "s"), \(queued) to run"
-                + "\(skipped.isEmpty ? "" : " (skipping \(skipped.joined(separator: ", ")))"), \(jobs) at a time, in \(directory.path)")
+            "sweep \(name): \(sweep.trials.count) trial\(sweep.trials.count == 1 ? "" : "s"), \(queue.count) to run\(skippedText), \(jobs) at a time, in \(directory.path)")
         let outcome = try runner.run()
         let done = outcome.sweep.counts
         var summary = "sweep \(name): \(done[.finished, default: 0])/\(outcome.sweep.trials.count) finished"
@@ -260,6 +312,81 @@ package struct SweepCommand: NokoCommand {
         context.note("\(summary)")
         if reference != nil { try printStatus(outcome.sweep, in: directory, context: context) }
         if outcome.failed { throw ExitCode.failure }
+    }
+
+    /// `--executor slurm`: submits the trials still to run as one array job, leaving out
+    /// those a live process holds and those SLURM still has queued from an earlier submission.
+    func submit(
+        _ sweep: SweepFile, queue: [SweepRunner.Queued], arguments: [String], store: SweepStore, runs: URL, skipped: String,
+        context: CommandContext
+    ) throws {
+        // Claims' heartbeats are file times: compare them with the real clock.
+        let now = Date().timeIntervalSince1970
+        let inSlurm = SlurmExecutor.queued(jobs: sweep.submissions.compactMap(\.job), context: context) ?? [:]
+        var waiting: [String] = []
+        var held: [String] = []
+        let submitted = queue.filter { queued in
+            let trial = sweep.trials[queued.index]
+            let tasks = sweep.submissions.filter { $0.trials[trial.id] != nil }.compactMap(\.job).map { "\($0)_\(queued.index)" }
+            if tasks.contains(where: { inSlurm[$0] != nil }) {
+                waiting.append(trial.id)
+                return false
+            }
+            if (try? store.liveClaimant(of: trial.id, now: now)) ?? nil != nil {
+                held.append(trial.id)
+                return false
+            }
+            return true
+        }
+        if !waiting.isEmpty { context.note("still queued in SLURM from an earlier submission: \(waiting.joined(separator: " "))") }
+        if !held.isEmpty { context.note("running now: \(held.joined(separator: " "))") }
+        guard !submitted.isEmpty else {
+            context.note("sweep \(name): nothing to submit\(skipped)")
+            return
+        }
+        guard let noko = CurrentProcess.executablePath else {
+            throw CLIError("cannot tell where noko-run's executable is, for the array tasks to run it")
+        }
+        let executor = SlurmExecutor(store: store, noko: noko, runsDirectory: runs, context: context)
+        let record = try executor.submit(.init(queue: submitted, throttle: jobs, arguments: arguments))
+        let ids = submitted.map { sweep.trials[$0.index].id }
+        context.note(
+            "sweep \(name): submitted \(ids.count) trial\(ids.count == 1 ? "" : "s")\(skipped) as SLURM job \(record.job ?? "?") (submission \(record.number), \(RunLayout(store.directory).slurmScript.path))\(jobs.map { ", \($0) at a time" } ?? ""): \(ids.joined(separator: " "))")
+        context.note("follow it with: noko-run sweep \(name)\(runsDir == "runs" ? "" : " --runs-dir \(runsDir)") --status")
+    }
+
+    /// `--run-trial N --submission K`: one array task of `slurm.sh`. Runs trial N unless
+    /// another process holds it or ran it since submission K; a trial that fails fails the task.
+    func runArrayTask(_ index: Int, submission number: Int, store: SweepStore, context: CommandContext) throws {
+        let sweep = try store.read()
+        guard sweep.trials.indices.contains(index) else {
+            throw CLIError("--run-trial \(index): sweep \(name) has trials 0 to \(sweep.trials.count - 1)")
+        }
+        guard let submission = sweep.submissions.first(where: { $0.number == number }) else {
+            throw CLIError("--submission \(number): sweep \(name) records no such submission (\(RunLayout(store.directory).sweep.path))")
+        }
+        let trial = sweep.trials[index]
+        guard let expected = submission.trials[trial.id] else {
+            context.note("\(trial.id) is not part of submission \(number): nothing to do")
+            return
+        }
+        let executable = try Self.resolve(sweep.command[0], in: context)
+        var settings = SweepRunner.Settings()
+        if let job = context.environment["SLURM_ARRAY_JOB_ID"] {
+            settings.job = "\(job)_\(context.environment["SLURM_ARRAY_TASK_ID"] ?? String(index))"
+        } else {
+            settings.job = context.environment["SLURM_JOB_ID"]
+        }
+        settings.submission = number
+        let interrupts = InterruptHandling()
+        if context.writesToStandardOutput { interrupts.install() }
+        let runner = SweepRunner(
+            store: store, sweep: sweep, queue: [.init(index: index, expectedAttempts: expected)], executable: executable,
+            environment: context.environment, settings: settings, context: context, interrupts: interrupts)
+        let outcome = try runner.run()
+        if outcome.sweep.trials[index].status == .failed && outcome.sweep.trials[index].attempts.last?.submission == number {
+            throw ExitCode.failure
+        }
     }
 
     /// An error naming what differs from the recorded sweep, when axes or a command were given.
@@ -348,15 +475,55 @@ package struct SweepCommand: NokoCommand {
             throw CLIError("--over \(key): not an axis of sweep \(sweep.name) (its axes: \(knownKeys.sorted().joined(separator: ", ")))")
         }
         let board = results.leaderboard(over: Set(over), goal: goal)
+        let queued = SlurmExecutor.queued(jobs: sweep.submissions.compactMap(\.job), context: context)
         if render.json {
-            JSONOutput.write(Self.json(results, board: board, reference: reference, goal: goal, over: over), to: context)
+            JSONOutput.write(Self.json(results, board: board, reference: reference, goal: goal, over: over, queued: queued), to: context)
             return
         }
-        let model = Self.textContext(results, board: board, reference: reference, goal: goal, over: over, context: context)
+        var model = Self.textContext(results, board: board, reference: reference, goal: goal, over: over, context: context)
+        model["submissions"] = Self.submissionLines(sweep, queued: queued, context: context)
         context.write(try Templates.renderText("sweep.txt", context: model, templateFile: render.templatePath(in: context)))
     }
 
-    static func json(_ results: SweepResults, board: [SweepResults.Group], reference: MetricReference?, goal: SweepGoal, over: [String]) -> JSONValue {
+    /// The array tasks of each submission that SLURM still has, as trial ids by state;
+    /// nil for every submission when `squeue` could not say.
+    static func queuedTrials(_ sweep: SweepFile, _ submission: SweepFile.Submission, queued: [String: String]?) -> [String: [String]]? {
+        guard let queued, let job = submission.job else { return nil }
+        var byState: [String: [String]] = [:]
+        for (index, trial) in sweep.trials.enumerated() where submission.trials[trial.id] != nil {
+            if let state = queued["\(job)_\(index)"] { byState[state, default: []].append(trial.id) }
+        }
+        return byState
+    }
+
+    static func submissionsJSON(_ sweep: SweepFile, queued: [String: String]?) -> JSONValue {
+        .array(sweep.submissions.map { submission in
+            [
+                "number": .int(Int64(submission.number)), "job": submission.job.map(JSONValue.string) ?? .null,
+                "submitted": .double(submission.submitted), "arguments": .array(submission.arguments.map(JSONValue.string)),
+                "trials": .array(submission.trials.keys.sorted().map(JSONValue.string)),
+                "in_queue": queuedTrials(sweep, submission, queued: queued).map { byState in
+                    .object(byState.mapValues { .array($0.map(JSONValue.string)) })
+                } ?? .null,
+            ]
+        })
+    }
+
+    /// `job 4711 (submission 2, 2026-12-04 10:02:11): 4 trials; in SLURM's queue: PENDING t002 t003`.
+    static func submissionLines(_ sweep: SweepFile, queued: [String: String]?, context: CommandContext) -> [String] {
+        sweep.submissions.map { submission in
+            let head = "job \(submission.job ?? "(not submitted)") (submission \(submission.number), \(DisplayFormat.time(submission.submitted, timeZone: context.timeZone))): \(submission.trials.count) trial\(submission.trials.count == 1 ? "" : "s")"
+            guard submission.job != nil else { return head }
+            guard let byState = queuedTrials(sweep, submission, queued: queued) else { return head + "; squeue not available here" }
+            if byState.isEmpty { return head + "; none left in SLURM's queue" }
+            return head + "; in SLURM's queue: " + byState.keys.sorted().map { "\($0) \(byState[$0]!.joined(separator: " "))" }.joined(separator: ", ")
+        }
+    }
+
+    static func json(
+        _ results: SweepResults, board: [SweepResults.Group], reference: MetricReference?, goal: SweepGoal, over: [String],
+        queued: [String: String]?
+    ) -> JSONValue {
         let sweep = results.sweep
         func number(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
         var counts: [String: JSONValue] = [:]
@@ -384,6 +551,7 @@ package struct SweepCommand: NokoCommand {
                     "trials": .array(group.trials.map { .string($0.trial.id) }),
                 ]
             }),
+            "submissions": submissionsJSON(sweep, queued: queued),
         ]
     }
 
@@ -453,3 +621,11 @@ package struct SweepCommand: NokoCommand {
 }
 
 extension SweepGoal: ExpressibleByArgument {}
+
+/// Where a sweep's trials run.
+package enum SweepExecutor: String, Sendable, ExpressibleByArgument, CaseIterable {
+    /// Children of `noko-run sweep`, `-j` at a time.
+    case local
+    /// Tasks of an `sbatch --array` job (`slurm.sh`), each running `--run-trial`.
+    case slurm
+}

@@ -19,6 +19,8 @@ package final class ChildProcess: @unchecked Sendable {
         /// As ``tail(echo:)``, and every byte appended to the file at `path` (a sweep trial's
         /// log: the program's output from its first byte, before it opens a run).
         case log(path: String, echo: Bool)
+        /// Through a pipe, every line kept: output to parse (`squeue`'s).
+        case lines
     }
 
     /// How a child ended.
@@ -27,7 +29,7 @@ package final class ChildProcess: @unchecked Sendable {
         package var status: Int32
         /// The signal that ended it, if one did.
         package var signal: Int32?
-        /// The last lines it wrote (when its output went through a pipe).
+        /// The last lines it wrote (when its output went through a pipe; all of them with `.lines`).
         package var tail: [String]
 
         /// `exit status 3`, `SIGINT`.
@@ -40,6 +42,8 @@ package final class ChildProcess: @unchecked Sendable {
     /// Lines of output kept for errors.
     private let tail = Mutex<[String]>([])
     private static let tailLines = 30
+    /// Set before the child's output is read, on the reading thread only.
+    private var keepsEveryLine = false
 
     /// Runs `executable` with `arguments` in `workingDirectory` with exactly `environment`
     /// and waits for it. `started` gets the child as soon as it runs (to interrupt it).
@@ -60,7 +64,7 @@ package final class ChildProcess: @unchecked Sendable {
         case .standardError:
             pipe = nil
             child.process.standardOutput = FileHandle.standardError
-        case .tail, .log:
+        case .tail, .log, .lines:
             let made = Pipe()
             child.process.standardOutput = made
             child.process.standardError = made
@@ -80,6 +84,7 @@ package final class ChildProcess: @unchecked Sendable {
             case .log(let path, let echoes):
                 echo = echoes
                 log = try? FileDescriptor.open(path, .append)
+            case .lines: child.keepsEveryLine = true
             case .inherit, .standardError: break
             }
             defer { log?.closeIgnoringErrors() }
@@ -105,7 +110,7 @@ package final class ChildProcess: @unchecked Sendable {
     private func keep(_ lines: [String]) {
         tail.withLock { kept in
             kept.append(contentsOf: lines)
-            if kept.count > Self.tailLines { kept.removeFirst(kept.count - Self.tailLines) }
+            if !keepsEveryLine && kept.count > Self.tailLines { kept.removeFirst(kept.count - Self.tailLines) }
         }
     }
 

@@ -5,8 +5,10 @@ import NokoGit
 import NokoPlatform
 import Synchronization
 
-/// Runs a sweep's trials on this machine, `jobs` at a time, recording every start and end in
-/// `sweep.json` before going on, so that an interrupted or killed sweep resumes where it was.
+/// Runs a sweep's trials in this process's children — `jobs` at a time for a local sweep,
+/// one for a SLURM array task — claiming each (``SweepStore``) and recording every start and
+/// end in `sweep.json` before going on, so that an interrupted or killed sweep resumes where
+/// it was and no trial runs twice, whichever processes share the sweep.
 ///
 /// Each trial is the command with the trial's overrides, an ordinary noko run placed by the
 /// launch variables: `NOKO_RUNS_DIR` (the sweep directory), `NOKO_RUN_NAME` (the attempt's
@@ -24,6 +26,9 @@ package final class SweepRunner: Sendable {
         package var echo = false
         package var metric: MetricReference?
         package var goal = SweepGoal.max
+        /// The SLURM array task running the trials (`4711_3`) and its submission's number.
+        package var job: String?
+        package var submission: Int?
 
         package init() {}
     }
@@ -37,72 +42,82 @@ package final class SweepRunner: Sendable {
         package var stoppedEarly: Bool
     }
 
+    /// A trial to run, and how many attempts it had when it was chosen: if another process
+    /// ran it since, it is skipped.
+    package struct Queued: Sendable, Equatable {
+        package var index: Int
+        package var expectedAttempts: Int
+
+        package init(index: Int, expectedAttempts: Int) {
+            (self.index, self.expectedAttempts) = (index, expectedAttempts)
+        }
+    }
+
     private struct State {
         var sweep: SweepFile
-        var queue: [Int]
+        var queue: [Queued]
+        /// Trials this process runs now, by index.
+        var running: Set<Int> = []
         var stop = false
         var stoppedEarly = false
         var best: (id: String, value: Double)?
     }
 
-    private let directory: URL
+    private let store: SweepStore
     private let executable: String
     private let environment: [String: String]
     private let settings: Settings
     private let context: CommandContext
     private let interrupts: InterruptHandling
+    private let heartbeat: ClaimHeartbeat
     private let state: Mutex<State>
 
-    /// A runner for `sweep` in `directory`; `environment` is what trials inherit (before the
-    /// launch variables), `executable` the resolved path of the sweep's command.
+    /// A runner of `queue` in `store`'s sweep (`sweep` as read); `environment` is what trials
+    /// inherit (before the launch variables), `executable` the resolved path of the command.
     package init(
-        sweep: SweepFile, directory: URL, executable: String, environment: [String: String], settings: Settings,
-        context: CommandContext, interrupts: InterruptHandling
+        store: SweepStore, sweep: SweepFile, queue: [Queued], executable: String, environment: [String: String],
+        settings: Settings, context: CommandContext, interrupts: InterruptHandling
     ) {
-        self.directory = directory
+        self.store = store
         self.executable = executable
         self.environment = environment
         self.settings = settings
         self.context = context
         self.interrupts = interrupts
-        state = Mutex(State(sweep: sweep, queue: Self.queue(sweep, retryFailed: settings.retryFailed)))
+        heartbeat = ClaimHeartbeat(store: store)
+        state = Mutex(State(sweep: sweep, queue: queue))
     }
 
     /// The trials a run of `sweep` runs, in order: those never started, killed or left
-    /// running by a sweep that died, and failed ones when retried.
-    package static func queue(_ sweep: SweepFile, retryFailed: Bool) -> [Int] {
+    /// running (unless their claim is alive, which ``SweepStore/claim`` decides), and failed
+    /// ones when retried.
+    package static func queue(_ sweep: SweepFile, retryFailed: Bool) -> [Queued] {
         sweep.trials.indices.filter { index in
             switch sweep.trials[index].status {
             case .pending, .killed, .running: return true
             case .failed: return retryFailed
             case .finished: return false
             }
-        }
+        }.map { Queued(index: $0, expectedAttempts: sweep.trials[$0].attempts.count) }
     }
 
     /// Runs the queued trials and returns when they have ended. An interrupt marks the
-    /// running trials `killed`, saves `sweep.json` and ends the process (``InterruptHandling``).
+    /// running trials `killed`, gives up their claims and ends the process
+    /// (``InterruptHandling``).
     package func run() throws -> Outcome {
         interrupts.onInterrupt { [self] in
-            let killed = state.withLock { state -> Int in
-                var killed = 0
-                let now = Date().timeIntervalSince1970
-                for index in state.sweep.trials.indices where state.sweep.trials[index].status == .running {
-                    state.sweep.trials[index].attempts[state.sweep.trials[index].attempts.count - 1].status = .killed
-                    state.sweep.trials[index].attempts[state.sweep.trials[index].attempts.count - 1].ended = now
-                    killed += 1
-                }
-                return killed
+            let running = state.withLock { $0.running }
+            for index in running.sorted() {
+                _ = try? store.finish(index, status: .killed, exitCode: nil, now: Date().timeIntervalSince1970)
             }
-            save()
             context.note(
-                "interrupted: \(killed) running trial\(killed == 1 ? "" : "s") stopped and marked killed; run `noko-run sweep \(directory.lastPathComponent)` again to resume")
+                "interrupted: \(running.count) running trial\(running.count == 1 ? "" : "s") stopped and marked killed; run `noko-run sweep \(store.directory.lastPathComponent)` again to resume")
         }
-        if settings.check, let id = state.withLock({ state in state.queue.first.map { state.sweep.trials[$0].id } }) {
+        if settings.check, let id = state.withLock({ state in state.queue.first.map { state.sweep.trials[$0.index].id } }) {
             context.note("--check: \(id) runs alone first")
         }
         if settings.check, let first = next() {
-            if !runTrial(first) {
+            if runTrial(first) == false {
                 state.withLock {
                     $0.stop = true
                     $0.stoppedEarly = true
@@ -128,47 +143,61 @@ package final class SweepRunner: Sendable {
             thread.start()
         }
         group.wait()
+        let sweep = (try? store.read()) ?? state.withLock { $0.sweep }
         return state.withLock { state in
-            Outcome(
-                sweep: state.sweep, failed: state.sweep.trials.contains { $0.status == .failed }, stoppedEarly: state.stoppedEarly)
+            Outcome(sweep: sweep, failed: sweep.trials.contains { $0.status == .failed }, stoppedEarly: state.stoppedEarly)
         }
     }
 
-    /// A trial taken off the queue, with the name of the run its attempt writes.
+    /// A trial this process claimed, with the name of the run its attempt writes.
     private struct Claim {
         let index: Int
         let trial: SweepFile.Trial
         let run: String
     }
 
-    /// The next trial, taken off the queue and recorded as running, its start announced under
-    /// the same lock so starts print in trial order; nil when none is left or the sweep stops.
+    /// The next trial, taken off the queue, claimed and recorded as running, its start
+    /// announced under the same lock so starts print in trial order; trials another process
+    /// holds or ran since are passed over. Nil when none is left or the sweep stops.
     private func next() -> Claim? {
-        let claim = state.withLock { state -> Claim? in
-            guard !state.stop, !interrupts.interrupted, !state.queue.isEmpty else { return nil }
-            let index = state.queue.removeFirst()
-            let trial = state.sweep.trials[index]
-            let run = attemptName(trial)
-            state.sweep.trials[index].attempts.append(
-                SweepFile.Attempt(run: run, status: .running, started: Date().timeIntervalSince1970))
-            context.note("[\(trial.id) started] \(trial.overrides.joined(separator: " "))" + (run == trial.id ? "" : " (as \(run))"))
-            return Claim(index: index, trial: trial, run: run)
+        state.withLock { state -> Claim? in
+            while !state.stop, !interrupts.interrupted, !state.queue.isEmpty {
+                let queued = state.queue.removeFirst()
+                let outcome: SweepStore.Claim
+                do {
+                    outcome = try store.claim(
+                        queued.index, expectedAttempts: queued.expectedAttempts, job: settings.job,
+                        submission: settings.submission, now: Date().timeIntervalSince1970)
+                } catch {
+                    context.note("warning: could not claim \(state.sweep.trials[queued.index].id) in \(store.directory.path): \(error)")
+                    continue
+                }
+                if let sweep = try? store.read() { state.sweep = sweep }
+                guard case .claimed(let run) = outcome else {
+                    if case .skipped(let reason) = outcome { context.note("[skipped] \(reason)") }
+                    continue
+                }
+                let trial = state.sweep.trials[queued.index]
+                state.running.insert(queued.index)
+                heartbeat.hold(trial.id)
+                context.note("[\(trial.id) started] \(trial.overrides.joined(separator: " "))" + (run == trial.id ? "" : " (as \(run))"))
+                return Claim(index: queued.index, trial: trial, run: run)
+            }
+            return nil
         }
-        if claim != nil { save() }
-        return claim
     }
 
     /// Runs the claimed attempt; true when it finished.
     private func runTrial(_ claim: Claim) -> Bool {
         let (index, trial, run) = (claim.index, claim.trial, claim.run)
-        let sweepName = directory.lastPathComponent
+        let directory = store.directory
         var childEnvironment = environment
         for name in DistributedContext.rankVariables { childEnvironment[name] = nil }
         childEnvironment["NOKO_RUNS_DIR"] = directory.path
         childEnvironment["NOKO_RUN_NAME"] = run
         childEnvironment["NOKO_RUN_LINKS"] = JSONValue.object([
             "sweep": .object([
-                "name": .string(sweepName), "trial": .string(trial.id), "path": .string(directory.path),
+                "name": .string(directory.lastPathComponent), "trial": .string(trial.id), "path": .string(directory.path),
                 "overrides": .array(trial.overrides.map(JSONValue.string)),
             ])
         ]).serialized()
@@ -203,12 +232,19 @@ package final class SweepRunner: Sendable {
         }
 
         let finished = failure == nil
+        let recorded: SweepFile?
+        do {
+            recorded = try store.finish(index, status: finished ? .finished : .failed, exitCode: exitCode, now: Date().timeIntervalSince1970)
+        } catch {
+            context.note("warning: could not record how \(run) ended in \(RunLayout(directory).sweep.path): \(error)")
+            recorded = nil
+        }
+        heartbeat.release(trial.id)
         let line = state.withLock { state -> String in
-            let attempt = state.sweep.trials[index].attempts.count - 1
-            state.sweep.trials[index].attempts[attempt].status = finished ? .finished : .failed
-            state.sweep.trials[index].attempts[attempt].exitCode = exitCode
-            state.sweep.trials[index].attempts[attempt].ended = Date().timeIntervalSince1970
-            let duration = state.sweep.trials[index].attempts[attempt].duration.map(DisplayFormat.duration) ?? "?"
+            state.running.remove(index)
+            if let recorded { state.sweep = recorded }
+            let attempt = state.sweep.trials[index].attempts.last { $0.run == run }
+            let duration = attempt?.duration.map(DisplayFormat.duration) ?? "?"
             var value: Double?
             if finished, let reference = settings.metric {
                 let results = SweepResults.load(state.sweep, in: directory, reference: reference, warn: { _ in })
@@ -222,7 +258,6 @@ package final class SweepRunner: Sendable {
                 : "[\(trial.id) failed after \(duration): \(failure!); its output: \(log.path)]"
             return head + " " + progress(state)
         }
-        save()
         context.note("\(line)")
         if !finished && !settings.echo {
             for text in tail.suffix(5) { context.note("    \(text)") }
@@ -242,26 +277,5 @@ package final class SweepRunner: Sendable {
             parts.append("best \(metric) \(DisplayFormat.number(best.value)) (\(best.id))")
         }
         return parts.joined(separator: " · ")
-    }
-
-    /// The trial's first attempt is named by its id; a rerun `<id>.retry-N` beside the runs
-    /// it leaves in place.
-    private func attemptName(_ trial: SweepFile.Trial) -> String {
-        func free(_ name: String) -> Bool {
-            !FileSystem.exists(directory.appendingPathComponent(name).path) && !trial.attempts.contains { $0.run == name }
-        }
-        if free(trial.id) { return trial.id }
-        var n = max(1, trial.attempts.count)
-        while !free("\(trial.id).retry-\(n)") { n += 1 }
-        return "\(trial.id).retry-\(n)"
-    }
-
-    /// Writes `sweep.json`; a failure is a warning, and the sweep goes on (the next save may work).
-    private func save() {
-        do {
-            try state.withLock { state throws(NokoSystemError) in try state.sweep.write(to: directory) }
-        } catch {
-            context.note("warning: could not save \(RunLayout(directory).sweep.path): \(error)")
-        }
     }
 }

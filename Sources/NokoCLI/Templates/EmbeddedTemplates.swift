@@ -489,6 +489,9 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 {{#has_checkpoint}}
   checkpoint  {{checkpoint}}
 {{/has_checkpoint}}
+{{#submissions}}
+  slurm       {{.}}
+{{/submissions}}
 {{#has_metric}}
   metric      {{metric}} ({{goal}}){{#has_over}}, mean ± std over {{over}}{{/has_over}}
 {{/has_metric}}

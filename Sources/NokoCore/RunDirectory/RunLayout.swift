@@ -74,6 +74,14 @@ package struct RunLayout: Sendable, Hashable {
     package static let sweepLockName = ".sweep.lock"
     /// A sweep directory's folder of what each trial's process wrote, as the launcher saw it.
     package static let sweepLogsName = "logs"
+    /// Held (`flock`) for a moment by every process that changes `sweep.json` or a claim, on
+    /// whichever machine: the read-change-write of one never interleaves with another's.
+    package static let sweepUpdateLockName = ".sweep.json.lock"
+    /// A sweep directory's folder of claims: `claims/<trial-id>`, created with `O_EXCL` by the
+    /// process that runs the trial, touched as its heartbeat, removed when the attempt ends.
+    package static let sweepClaimsName = "claims"
+    /// The `sbatch` script of a sweep's latest submission to SLURM.
+    package static let slurmScriptName = "slurm.sh"
 
     // MARK: - Paths
 
@@ -123,6 +131,14 @@ package struct RunLayout: Sendable, Hashable {
     package var sweep: URL { file(Self.sweepName) }
     /// `.sweep.lock`.
     package var sweepLock: URL { file(Self.sweepLockName) }
+    /// `.sweep.json.lock`.
+    package var sweepUpdateLock: URL { file(Self.sweepUpdateLockName) }
+    /// `claims/<trial-id>`.
+    package func sweepClaim(_ trial: String) -> URL {
+        directory.appendingPathComponent(Self.sweepClaimsName, isDirectory: true).appendingPathComponent(trial)
+    }
+    /// `slurm.sh`.
+    package var slurmScript: URL { file(Self.slurmScriptName) }
     /// `logs/<run>.log`: the stdout and stderr of the trial run `run`.
     package func sweepLog(_ run: String) -> URL {
         directory.appendingPathComponent(Self.sweepLogsName, isDirectory: true).appendingPathComponent(run + ".log")

@@ -33,9 +33,19 @@ package struct SweepFile: Sendable, Equatable {
         /// Unix seconds.
         package var started: Double?
         package var ended: Double?
+        /// The machine that ran it.
+        package var host: String?
+        /// The SLURM job that ran it (`4711_3`: array job 4711, task 3); nil when run locally.
+        package var job: String?
+        /// The number of the submission (``Submission/number``) whose task ran it.
+        package var submission: Int?
 
-        package init(run: String, status: Status, exitCode: Int? = nil, started: Double? = nil, ended: Double? = nil) {
+        package init(
+            run: String, status: Status, exitCode: Int? = nil, started: Double? = nil, ended: Double? = nil,
+            host: String? = nil, job: String? = nil, submission: Int? = nil
+        ) {
             (self.run, self.status, self.exitCode, self.started, self.ended) = (run, status, exitCode, started, ended)
+            (self.host, self.job, self.submission) = (host, job, submission)
         }
 
         package var duration: Double? { started.flatMap { s in ended.map { $0 - s } } }
@@ -58,6 +68,25 @@ package struct SweepFile: Sendable, Equatable {
         package var status: Status { attempts.last?.status ?? .pending }
         /// The latest attempt's run directory name.
         package var run: String? { attempts.last?.run }
+    }
+
+    /// One submission of trials to a batch scheduler (`--executor slurm`): the tasks it
+    /// queued run the trials it names, each only if no attempt at it ended since.
+    package struct Submission: Sendable, Equatable {
+        /// 1, 2…: array tasks pass it back (`--submission N`).
+        package var number: Int
+        /// The scheduler's job id (`4711`); nil if submitting failed.
+        package var job: String?
+        /// Unix seconds.
+        package var submitted: Double
+        /// The arguments given to `sbatch` besides the script (`--slurm`).
+        package var arguments: [String]
+        /// Each submitted trial's id and how many attempts it had when submitted.
+        package var trials: [String: Int]
+
+        package init(number: Int, job: String?, submitted: Double, arguments: [String], trials: [String: Int]) {
+            (self.number, self.job, self.submitted, self.arguments, self.trials) = (number, job, submitted, arguments, trials)
+        }
     }
 
     package var name: String
@@ -84,6 +113,8 @@ package struct SweepFile: Sendable, Equatable {
     /// Unix seconds when the sweep was first started.
     package var created: Double
     package var trials: [Trial]
+    /// Batch submissions, oldest first (empty for a sweep run only on this machine).
+    package var submissions: [Submission] = []
 
     package init(
         name: String, command: [String], axes: [String], draws: Int?, seed: UInt64, overridesVia: String,
@@ -129,8 +160,20 @@ package struct SweepFile: Sendable, Equatable {
                             "exit_code": attempt.exitCode.map { .int(Int64($0)) } ?? .null,
                             "started": number(attempt.started), "ended": number(attempt.ended),
                             "duration": number(attempt.duration),
+                            "host": attempt.host.map(JSONValue.string) ?? .null,
+                            "job": attempt.job.map(JSONValue.string) ?? .null,
+                            "submission": attempt.submission.map { .int(Int64($0)) } ?? .null,
                         ])
                     }),
+                ])
+            }),
+            "submissions": .array(submissions.map { submission in
+                .object([
+                    "number": .int(Int64(submission.number)),
+                    "job": submission.job.map(JSONValue.string) ?? .null,
+                    "submitted": .double(submission.submitted),
+                    "arguments": .array(submission.arguments.map(JSONValue.string)),
+                    "trials": .object(submission.trials.mapValues { .int(Int64($0)) }),
                 ])
             }),
         ])
@@ -172,7 +215,8 @@ package struct SweepFile: Sendable, Equatable {
                     Attempt(
                         run: run, status: try status(attempt["status"], "trials[\(index)].attempts[\(n)]"),
                         exitCode: attempt["exit_code"]?.intValue.map { Int($0) }, started: attempt["started"]?.doubleValue,
-                        ended: attempt["ended"]?.doubleValue))
+                        ended: attempt["ended"]?.doubleValue, host: attempt["host"]?.stringValue, job: attempt["job"]?.stringValue,
+                        submission: attempt["submission"]?.intValue.map { Int($0) }))
             }
             trials.append(Trial(id: id, overrides: try strings(member["overrides"], "trials[\(index)].overrides"), attempts: attempts))
         }
@@ -183,6 +227,22 @@ package struct SweepFile: Sendable, Equatable {
             metric: json["metric"]?.stringValue, goal: json["goal"]?.stringValue, created: json["created"]?.doubleValue ?? 0,
             trials: trials)
         earlierCheckpoints = (json["earlier_checkpoints"]?.arrayValue ?? []).compactMap(\.stringValue)
+        for (index, member) in (json["submissions"]?.arrayValue ?? []).enumerated() {
+            guard let number = member["number"]?.intValue, let submitted = member["submitted"]?.doubleValue,
+                case .object(let counts)? = member["trials"]
+            else {
+                throw fail("submissions[\(index)]: expected \"number\", \"submitted\" and an object \"trials\"")
+            }
+            var trials: [String: Int] = [:]
+            for (id, count) in counts {
+                guard let count = count.intValue else { throw fail("submissions[\(index)].trials.\(id): expected an integer") }
+                trials[id] = Int(count)
+            }
+            submissions.append(
+                Submission(
+                    number: Int(number), job: member["job"]?.stringValue, submitted: submitted,
+                    arguments: try strings(member["arguments"] ?? .array([]), "submissions[\(index)].arguments"), trials: trials))
+        }
     }
 
     /// The `sweep.json` of sweep directory `directory`; nil when it has none (not a sweep).
