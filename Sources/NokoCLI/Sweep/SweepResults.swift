@@ -38,16 +38,9 @@ package struct SweepResults: Sendable {
         package var trials: [Trial]
         /// The metric of the trials that have one.
         package var values: [Double] { trials.compactMap(\.value) }
-        package var mean: Double? {
-            let values = values
-            return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
-        }
+        package var mean: Double? { SampleSpread(values)?.mean }
         /// The sample standard deviation (n − 1); nil below two values.
-        package var standardDeviation: Double? {
-            let values = values
-            guard values.count > 1, let mean else { return nil }
-            return (values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)).squareRoot()
-        }
+        package var standardDeviation: Double? { SampleSpread(values)?.standardDeviation }
     }
 
     package var sweep: SweepFile
@@ -86,19 +79,8 @@ package struct SweepResults: Sendable {
 
     /// The groups, best mean first; groups without a value last, in trial order.
     package func leaderboard(over: Set<String>, goal: SweepGoal) -> [Group] {
-        var groups: [Group] = []
-        var index: [[String]: Int] = [:]
-        for trial in trials {
-            let key = trial.trial.overrides.filter { override in
-                !over.contains(String(override.prefix { $0 != "=" }))
-            }
-            if let at = index[key] {
-                groups[at].trials.append(trial)
-            } else {
-                index[key] = groups.count
-                groups.append(Group(overrides: key, trials: [trial]))
-            }
-        }
+        let groups = SettingGrouping.over(over.sorted()).groups(trials) { $0.trial.overrides.compactMap(Setting.init(override:)) }
+            .map { Group(overrides: $0.identity.map(\.text), trials: $0.members) }
         return groups.enumerated().sorted { a, b in
             switch (a.element.mean, b.element.mean) {
             case (let x?, let y?) where x != y && !(x.isNaN && y.isNaN): return goal.prefers(x, over: y)
