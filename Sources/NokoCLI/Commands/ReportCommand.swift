@@ -16,6 +16,19 @@ package struct ReportCommand: NokoCommand {
             Above the charts: each run's status, times, host, seed and git checkpoint, and the \
             configs side by side with the values that differ highlighted.
 
+            --group-by KEY (repeatable) draws one curve per value of KEY instead of one line per \
+            run: the mean of the runs that share it, with a band of ± one sample standard deviation \
+            (n − 1), the runs faint behind; --over KEY draws one curve per set of every other \
+            setting, averaging over KEY (e.g. the seed). A sweep's trials are grouped by their \
+            overrides (a --group-by key that is not an axis is read from their config), other runs \
+            by their config (nested keys as optimizer.lr or optimizer/lr). Runs line up row by \
+            row (the i-th row of each run's table together, x the step of the group's longest \
+            run); a row only some runs reach is the mean of those, and the band needs two. NaN and \
+            ±Infinity are left out of the mean (the run's faint line marks them). With --smooth, \
+            the runs' moving averages are averaged. A group of one run is a plain line. A key no \
+            run has is an error; one some runs lack is a warning, those runs a group of their own. \
+            Give --group-by or --over, not both.
+
             The page needs no server and no network (no external scripts, fonts or styles) and \
             reads fully with scripts disabled; a small inline script adds hover tooltips.
 
@@ -24,6 +37,8 @@ package struct ReportCommand: NokoCommand {
               noko-run report RUN --tables epoch --columns 'test_*' --smooth 50
               noko-run report RUN --full -o - > report.html
               noko-run report runs/lr                         a sweep directory: every trial
+              noko-run report runs/lr --over seed             a curve per lr: mean ± std over seeds
+              noko-run report runs/a runs/b runs/c --group-by optimizer.lr
             """
     )
 
@@ -57,6 +72,22 @@ package struct ReportCommand: NokoCommand {
     @Flag(name: .long, help: "Read every row from the journal (or CSV files) instead of summary.json's series.")
     package var full = false
 
+    /// Config keys or sweep axes whose values make the groups.
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Draw one curve per value of this config key or sweep axis: the mean of its runs ± std; repeatable.",
+            valueName: "key"))
+    package var groupBy: [String] = []
+
+    /// Keys averaged over: the groups are made by every other setting.
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Draw one curve per set of the other overrides (or config values), the mean ± std over this key (e.g. seed); repeatable.",
+            valueName: "key"))
+    package var over: [String] = []
+
     /// A Mustache template file used instead of the built-in `report.html`.
     @Option(
         name: .long, help: ArgumentHelp("Render with this Mustache template instead of the built-in one.", valueName: "file"),
@@ -68,6 +99,17 @@ package struct ReportCommand: NokoCommand {
 
     package func validate() throws {
         if let smooth, smooth < 1 { throw ValidationError("--smooth must be 1 or more rows, got \(smooth)") }
+        if !groupBy.isEmpty && !over.isEmpty {
+            // One names the keys that make the groups, the other the keys that don't: together they contradict.
+            let by = TerminalText.escaped(groupBy.joined(separator: " ")), others = TerminalText.escaped(over.joined(separator: " "))
+            throw ValidationError(
+                "--group-by and --over cannot be combined: --group-by \(by) averages over every other key, "
+                    + "--over \(others) groups by every other key; give one")
+        }
+        for key in groupBy + over where key.isEmpty || key.contains("=") {
+            let option = groupBy.contains(key) ? "--group-by" : "--over"
+            throw ValidationError("\(option) '\(TerminalText.escaped(key))': expected a key (lr, optimizer.lr), not a value")
+        }
         if runPaths.isEmpty {
             if let table = tables.first(where: { FileSystem.exists($0) }) {
                 throw ValidationError("'\(TerminalText.escaped(table))' looks like a run, not a table: put the runs before --tables, or write --tables a,b")
@@ -80,7 +122,8 @@ package struct ReportCommand: NokoCommand {
         let runs = try runPaths.flatMap { try RunLocator.openExpandingSweeps($0, in: context) }
         let tableNames = tables.flatMap { $0.split(separator: ",").map { String($0).trimmingWhitespace() } }.filter { !$0.isEmpty }
         let request = ReportRequest(
-            tables: tableNames.isEmpty ? nil : tableNames, columns: columns.map(Glob.init), smoothing: smooth, full: full)
+            tables: tableNames.isEmpty ? nil : tableNames, columns: columns.map(Glob.init), smoothing: smooth, full: full,
+            grouping: !groupBy.isEmpty ? .by(groupBy) : !over.isEmpty ? .over(over) : nil)
         let report = try HTMLReport.render(
             runs: runs, request: request, context: context, templateFile: template.map { context.url(forPath: $0).path },
             messages: CLIMessages.logger(context))
@@ -97,7 +140,8 @@ package struct ReportCommand: NokoCommand {
         } catch {
             throw CLIError("\(url.path): cannot write the report: \(error)")
         }
+        let groups = report.groups.map { ", \($0) group\($0 == 1 ? "" : "s")" } ?? ""
         context.note(
-            "wrote \(url.path) (\(DisplayFormat.bytes(Int64(bytes.count))), \(report.charts) chart\(report.charts == 1 ? "" : "s") of \(runs.count) run\(runs.count == 1 ? "" : "s"))")
+            "wrote \(url.path) (\(DisplayFormat.bytes(Int64(bytes.count))), \(report.charts) chart\(report.charts == 1 ? "" : "s") of \(runs.count) run\(runs.count == 1 ? "" : "s")\(groups))")
     }
 }

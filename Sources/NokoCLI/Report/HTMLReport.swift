@@ -10,6 +10,8 @@ package enum HTMLReport {
         package let html: String
         /// How many charts it holds.
         package let charts: Int
+        /// How many curves each chart can have (`--group-by`, `--over`); nil for a report of runs.
+        package let groups: Int?
         /// Problems met on the way (a malformed column, a table no run has…); also shown on
         /// the page.
         package let warnings: [String]
@@ -28,6 +30,7 @@ package enum HTMLReport {
         let model = ReportPage(data: data, request: request, context: context).model
         let html = try Templates.render("report.html", context: model, templateFile: templateFile, escaping: .html)
         let charts = data.tables.reduce(0) { $0 + $1.groups.reduce(0) { $0 + $1.figures.count } }
-        return Output(html: html, charts: charts, warnings: (model["warnings"] as? [String]) ?? data.warnings)
+        return Output(
+            html: html, charts: charts, groups: data.groups?.groups.count, warnings: (model["warnings"] as? [String]) ?? data.warnings)
     }
 }

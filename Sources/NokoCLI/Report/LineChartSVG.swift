@@ -7,14 +7,32 @@ struct ChartLine: Sendable {
     let name: String
     let style: RunStyle
     let buckets: [SeriesBucket]
+    /// The run's group in a grouped report: drawn faint in the group's colour, behind the
+    /// group's curve.
+    var group: Int? = nil
+}
+
+/// One group's curve in a chart: the mean of its runs with a band of ± one sample standard
+/// deviation, already resampled to the chart's width, in x order.
+struct ChartCurve: Sendable {
+    /// The group's position in the report (its colour, its `g<N>` class).
+    let group: Int
+    let name: String
+    let style: RunStyle
+    let points: [CurvePoint]
 }
 
 /// Draws one line chart as inline SVG: axes with nice ticks, a faint min/max band and a line
-/// per run, the smoothed line over a faint raw one, and markers where values were NaN or ±∞.
+/// per run, the smoothed line over a faint raw one, and markers where values were NaN or ±∞;
+/// in a grouped report, the runs faint (`g.run.trial`) under each group's ± std band
+/// (`g.spread path.std`) and its mean (`g.curve path.mean`).
 ///
 /// The `<svg>` carries its axis transform in `data-` attributes (`data-y0`/`data-y1` are the
 /// domain, `data-py0`/`data-py1` the matching coordinates), so the page's script can read
-/// values back for tooltips and tests can check what was drawn.
+/// values back for tooltips and tests can check what was drawn. A curve's `<g>` carries its
+/// numbers as space-separated lists, one entry per point: `data-step`, `data-mean` (`NaN`
+/// where no run has a finite value: the curve breaks), `data-std` (`NaN` where fewer than two
+/// runs have one: the band breaks) and `data-n` (how many have one).
 struct LineChartSVG {
     /// The y axis's title (the key's last component).
     let label: String
@@ -24,9 +42,12 @@ struct LineChartSVG {
     let smoothed: Bool
     /// The x axis's title: `step`, or `seconds since start` for the system table.
     var xTitle = "step"
+    /// The groups' curves, drawn over the runs (empty: a report of runs).
+    var curves: [ChartCurve] = []
 
     func render() -> String {
-        var svg = SVGText(capacity: 4096 + lines.reduce(0) { $0 + $1.buckets.count * 40 })
+        var svg = SVGText(
+            capacity: 4096 + lines.reduce(0) { $0 + $1.buckets.count * 40 } + curves.reduce(0) { $0 + $1.points.count * 120 })
         svg.raw("<svg class=\"chart-svg\" viewBox=\"0 0 \(Int(ChartLayout.width)) \(Int(ChartLayout.height))\"")
         svg.raw(" font-size=\"\(ChartLayout.fontSize)\" font-family=\"system-ui, sans-serif\" role=\"img\"")
         svg.raw(" data-scale=\"\(y.kind.rawValue)\"")
@@ -37,6 +58,9 @@ struct LineChartSVG {
         svg.raw("</title>")
         drawAxes(&svg)
         for line in lines { draw(line, &svg) }
+        // Every band under every mean, so no group's band veils another's curve.
+        for curve in curves { drawSpread(curve, &svg) }
+        for curve in curves { drawCurve(curve, &svg) }
         svg.raw("</svg>")
         return svg.text
     }
@@ -105,9 +129,16 @@ struct LineChartSVG {
     }
 
     private func draw(_ line: ChartLine, _ svg: inout SVGText) {
-        svg.raw("<g class=\"run r\(line.run)\" data-run=\"\(line.run)\" data-name=\"")
+        svg.raw("<g class=\"run r\(line.run)")
+        if let group = line.group { svg.raw(" g\(group) trial") }
+        svg.raw("\" data-run=\"\(line.run)\"")
+        if let group = line.group { svg.raw(" data-group=\"\(group)\"") }
+        svg.raw(" data-name=\"")
         svg.escaped(line.name)
-        svg.raw("\" color=\"\(line.style.colour)\">")
+        svg.raw("\" color=\"\(line.style.colour)\"")
+        // Faint by the SVG itself, not only the page's style: it is what tells a run from its group's mean.
+        if line.group != nil { svg.raw(" opacity=\"0.3\"") }
+        svg.raw(">")
         drawBand(line.buckets, &svg)
         let raw = segments(line.buckets) { $0.last }
         let dash = line.style.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
@@ -119,17 +150,99 @@ struct LineChartSVG {
         } else if raw.reduce(0, { $0 + $1.count }) <= ChartLayout.dottedPointLimit {
             isolated = raw.flatMap { $0 }
         }
-        if !isolated.isEmpty {
-            svg.raw("<path class=\"dot\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"4\" stroke-linecap=\"round\" d=\"")
-            for (px, py) in isolated {
-                svg.raw("M")
-                svg.point(px, py)
-                svg.raw("h0")
-            }
-            svg.raw("\"/>")
-        }
+        drawDots(isolated, &svg)
         drawMarks(line.buckets, &svg)
         svg.raw("</g>")
+    }
+
+    /// A round dot at each point (isolated points, which a path would not show, or every
+    /// point of a short series).
+    private func drawDots(_ points: [(Double, Double)], _ svg: inout SVGText) {
+        guard !points.isEmpty else { return }
+        svg.raw("<path class=\"dot\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"4\" stroke-linecap=\"round\" d=\"")
+        for (px, py) in points {
+            svg.raw("M")
+            svg.point(px, py)
+            svg.raw("h0")
+        }
+        svg.raw("\"/>")
+    }
+
+    /// A group's mean: a line through the points with a mean (broken where there is none),
+    /// its numbers in the `<g>`'s `data-` lists.
+    private func drawCurve(_ curve: ChartCurve, _ svg: inout SVGText) {
+        let points = curve.points
+        svg.raw("<g class=\"curve g\(curve.group)\" data-group=\"\(curve.group)\" data-name=\"")
+        svg.escaped(curve.name)
+        svg.raw("\" color=\"\(curve.style.colour)\"")
+        svg.raw(" data-step=\"" + points.map { Self.exact($0.step) }.joined(separator: " ") + "\"")
+        svg.raw(" data-mean=\"" + points.map { $0.mean.map(Self.exact) ?? "NaN" }.joined(separator: " ") + "\"")
+        svg.raw(" data-std=\"" + points.map { $0.standardDeviation.map(Self.exact) ?? "NaN" }.joined(separator: " ") + "\"")
+        svg.raw(" data-n=\"" + points.map { String($0.count) }.joined(separator: " ") + "\">")
+        var segments: [[(Double, Double)]] = []
+        var current: [(Double, Double)] = []
+        for point in points {
+            guard let mean = point.mean, let py = yPosition(mean) else {
+                if !current.isEmpty { segments.append(current) }
+                current = []
+                continue
+            }
+            current.append((x.position(point.step), py))
+        }
+        if !current.isEmpty { segments.append(current) }
+        let dash = curve.style.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
+        drawPath(segments, className: "mean", extra: dash, &svg)
+        // As a run's line: dots where a point stands alone, and on every point of a short series.
+        let short = !smoothed && segments.reduce(0) { $0 + $1.count } <= ChartLayout.dottedPointLimit
+        drawDots(short ? segments.flatMap { $0 } : segments.filter { $0.count == 1 }.map { $0[0] }, &svg)
+        svg.raw("</g>")
+    }
+
+    /// A group's band, mean − std to mean + std: one closed shape per run of points with a
+    /// spread (two or more runs there). On a log axis, an edge at or below zero is drawn at
+    /// the axis's bottom.
+    private func drawSpread(_ curve: ChartCurve, _ svg: inout SVGText) {
+        var segments: [[(x: Double, low: Double, high: Double)]] = []
+        var current: [(x: Double, low: Double, high: Double)] = []
+        for point in curve.points {
+            guard let mean = point.mean, let std = point.standardDeviation, let high = yPosition(mean + std) else {
+                if !current.isEmpty { segments.append(current) }
+                current = []
+                continue
+            }
+            current.append((x.position(point.step), yPosition(mean - std) ?? y.from, high))
+        }
+        if !current.isEmpty { segments.append(current) }
+        guard !segments.isEmpty else { return }
+        svg.raw("<g class=\"spread g\(curve.group)\" data-group=\"\(curve.group)\" color=\"\(curve.style.colour)\">")
+        svg.raw("<path class=\"std\" fill=\"currentColor\" fill-opacity=\"0.2\" stroke=\"none\" d=\"")
+        drawShapes(segments, &svg)
+        svg.raw("\"/></g>")
+    }
+
+    /// Closed shapes between two edges: along the top edge, back along the bottom one. A
+    /// single point has no width, so it gets one, for its extent to show.
+    private func drawShapes(_ segments: [[(x: Double, low: Double, high: Double)]], _ svg: inout SVGText) {
+        for segment in segments {
+            let points = segment.count == 1
+                ? [(segment[0].x - 0.6, segment[0].low, segment[0].high), (segment[0].x + 0.6, segment[0].low, segment[0].high)]
+                : segment.map { ($0.x, $0.low, $0.high) }
+            svg.raw("M")
+            for (i, p) in points.enumerated() {
+                if i > 0 { svg.raw(" ") }
+                svg.point(p.0, p.2)
+            }
+            for p in points.reversed() {
+                svg.raw(" ")
+                svg.point(p.0, p.1)
+            }
+            svg.raw("Z")
+        }
+    }
+
+    /// A number for a `data-` list, exactly (whole steps without `.0`).
+    private static func exact(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
     }
 
     /// Runs of consecutive buckets with a value, split where a bucket held NaN or ±∞ (so
@@ -189,22 +302,7 @@ struct LineChartSVG {
         // The thin outline keeps a one-bucket spike visible: a filled sliver alone is too faint.
         svg.raw(
             "<path class=\"band\" fill=\"currentColor\" fill-opacity=\"0.16\" stroke=\"currentColor\" stroke-opacity=\"0.3\" stroke-width=\"0.6\" stroke-linejoin=\"round\" d=\"")
-        for segment in drawn {
-            // A single bucket has no width: give it one so its extent shows.
-            let points = segment.count == 1
-                ? [(segment[0].x - 0.6, segment[0].low, segment[0].high), (segment[0].x + 0.6, segment[0].low, segment[0].high)]
-                : segment.map { ($0.x, $0.low, $0.high) }
-            svg.raw("M")
-            for (i, p) in points.enumerated() {
-                if i > 0 { svg.raw(" ") }
-                svg.point(p.0, p.2)
-            }
-            for p in points.reversed() {
-                svg.raw(" ")
-                svg.point(p.0, p.1)
-            }
-            svg.raw("Z")
-        }
+        drawShapes(drawn.map { $0.map { ($0.x, $0.low, $0.high) } }, &svg)
         svg.raw("\"/>")
     }
 

@@ -16,6 +16,8 @@ struct ReportData: Sendable {
     }
 
     let runs: [LoadedRun]
+    /// The groups drawn as curves (`--group-by`, `--over`); nil for a report of runs.
+    let groups: RunGroups?
     let tables: [TableCharts]
     /// Each run's summary (nil with `--full`, which reads rows instead): the header's start
     /// time for runs without metadata comes from it.
@@ -30,11 +32,12 @@ struct ReportData: Sendable {
     /// Reads the runs' series and draws one chart per selected numeric column.
     ///
     /// Throws when a run cannot be read at all, or when the request selects nothing (a table
-    /// no run has, a pattern no column matches): a report without charts is almost always a
-    /// typo, and an empty page would hide it.
+    /// no run has, a pattern no column matches, a group key no run has): a report without
+    /// charts is almost always a typo, and an empty page would hide it.
     init(runs: [LoadedRun], request: ReportRequest, messages: Logging.Logger) throws {
         var warnings: [String] = []
         var notes: [String] = []
+        let groups = try request.grouping.map { try RunGroups(runs: runs, grouping: $0, warn: { warnings.append($0) }) }
         var perRun: [[String: TableSeries]] = []
         var sources: [LoadedRun.SummarySource] = []
         var summaries: [RunStatistics?] = []
@@ -89,12 +92,15 @@ struct ReportData: Sendable {
                         columns: runs.indices.compactMap { i in
                             perRun[i][name].flatMap { table in
                                 table.columns[key].map {
-                                    ChartFigure.RunColumn(run: i, name: runs[i].name, series: $0, firstStep: table.firstStep)
+                                    ChartFigure.RunColumn(
+                                        run: i, name: runs[i].name, series: $0, firstStep: table.firstStep, rows: table.rows,
+                                        rowsPerBucket: table.rowsPerBucket)
                                 }
                             }
                         },
                         smoothed: request.smoothing != nil,
-                        xTitle: name == SystemTable.name ? SystemSeriesReader.xTitle : "step")
+                        xTitle: name == SystemTable.name ? SystemSeriesReader.xTitle : "step",
+                        groups: groups?.groups ?? [])
                 })
             }
             charted += keys.count
@@ -106,6 +112,7 @@ struct ReportData: Sendable {
                 "--columns '\(columns.patterns.joined(separator: ","))' matches no numeric column of the selected tables")
         }
         self.runs = runs
+        self.groups = groups
         // Charts first; tables of single values (a config logged as a row…) after them.
         self.tables = tables.filter(\.values.isEmpty) + tables.filter { !$0.values.isEmpty }
         self.sources = sources

@@ -8,15 +8,21 @@ import NokoGit
 ///
 /// Top level: `title`, `generated` (time), `noko_version`, `source_note`, `smoothing`
 /// (text or absent), `runs`, `has_config`, `config_rows`, `config_differs` (count text),
-/// `tables`, `warnings`, `has_warnings`, `notes` (how some charts were made).
-/// - `runs[]`: `index`, `colour`, `dash` (SVG dash pattern or ""), `name`, `path`, `status`,
-///   `status_detail`, `started`, `duration`, `host`, `seed`, `branch`, `commit`,
-///   `commit_short`, `head_short`, `dirty`, `source`.
+/// `tables`, `warnings`, `has_warnings`, `notes` (how some charts were made); in a grouped
+/// report (`--group-by`, `--over`) `grouped` (true), `grouping` (`by lr`, `over seed`) and
+/// `run_groups`.
+/// - `runs[]`: `index`, `colour` (its group's when grouped), `dash` (SVG dash pattern or ""),
+///   `name`, `path`, `status`, `status_detail`, `started`, `duration`, `host`, `seed`,
+///   `branch`, `commit`, `commit_short`, `head_short`, `dirty`, `source`; when grouped,
+///   `group` (its group's `label`) and `group_index`.
+/// - `run_groups[]`: `index`, `colour`, `dash`, `name` (`lr=0.1`), `label` (`lr=0.1 (n=3)`),
+///   `count`, `runs[]` (names).
 /// - `config_rows[]`: `key`, `differs`, `cells[]` (`value`, `missing`, `differs`, `run`).
 /// - `tables[]`: `name`, `id`, `rows` (text), `has_charts`, `groups[]` (`name`, `has_name`,
-///   `legend[]` (`index`, `colour`, `name`), `charts[]`); a table with at most one row per
-///   run has `has_values` and `values[]` (`key`, `differs`, `cells[]` as in `config_rows`)
-///   instead of charts.
+///   `legend[]` (`index`, `colour`, `name`, `toggle`: the id of the checkbox that shows it,
+///   `show-<run>`, or `group-<group>` for a group's `label`), `charts[]`); a table with at
+///   most one row per run has `has_values` and `values[]` (`key`, `differs`, `cells[]` as in
+///   `config_rows`) instead of charts.
 /// - `charts[]`: `column` (`table/key`), `key`, `id`, `svg` (markup), `has_log`, `log_svg`,
 ///   `min`, `max` (exact, for scripts and tests), `range` (text), `notes[]`.
 struct ReportPage {
@@ -52,6 +58,17 @@ struct ReportPage {
                 },
             ]
         }
+        if let groups = data.groups {
+            model["grouped"] = true
+            model["grouping"] = groups.caption
+            model["run_groups"] = groups.groups.enumerated().map { g, group -> [String: Any] in
+                let style = RunStyle(index: g)
+                return [
+                    "index": g, "colour": style.colour, "dash": style.dash ?? "", "name": group.name, "label": group.label,
+                    "count": group.runs.count, "runs": group.runs.map { data.runs[$0].name },
+                ]
+            }
+        }
         let differing = comparison.differingCount
         model["config_differs"] = data.runs.count < 2
             ? "" : differing == 0 ? "identical in every run" : "\(differing) of \(comparison.rows.count) differ"
@@ -71,7 +88,8 @@ struct ReportPage {
             let view = RunView(
                 run: run, summary: data.summaries[i] ?? RunStatistics(tables: []),
                 summarySource: data.sources[i], context: context)
-            let style = RunStyle(index: i)
+            let group = data.groups?.groupOfRun[i]
+            let style = RunStyle(index: group ?? i)
             let git = run.gitRecord { problems.append($0) }
             let seed = run.metadata?.seed.map { String($0) } ?? run.seeds.map { String(Int64(bitPattern: $0.root)) }
             var entry: [String: Any] = [
@@ -86,6 +104,10 @@ struct ReportPage {
             entry["commit_short"] = git.map { String($0.checkpoint.prefix(10)) } ?? "—"
             entry["head_short"] = git?.head.map { String($0.prefix(10)) } ?? ""
             entry["dirty"] = git?.dirty ?? false
+            if let group, let groups = data.groups {
+                entry["group"] = groups.groups[group].label
+                entry["group_index"] = group
+            }
             return entry
         }
     }
@@ -126,12 +148,8 @@ struct ReportPage {
                     ]
                 },
                 "groups": table.groups.map { group -> [String: Any] in
-                    let drawn = Set(group.figures.flatMap(\.runs)).sorted()
-                    return [
-                        "name": group.name, "has_name": !group.name.isEmpty,
-                        "legend": drawn.map { i -> [String: Any] in
-                            ["index": i, "colour": RunStyle(index: i).colour, "name": data.runs[i].name]
-                        },
+                    [
+                        "name": group.name, "has_name": !group.name.isEmpty, "legend": legend(group.figures),
                         "charts": group.figures.map { figure -> [String: Any] in
                             chartNumber += 1
                             return chart(figure, id: "chart-\(chartNumber)")
@@ -139,6 +157,18 @@ struct ReportPage {
                     ]
                 },
             ]
+        }
+    }
+
+    /// The runs drawn in `figures`, or in a grouped report their groups.
+    private func legend(_ figures: [ChartFigure]) -> [[String: Any]] {
+        if let groups = data.groups {
+            return Set(figures.flatMap(\.curves)).sorted().map { g -> [String: Any] in
+                ["index": g, "colour": RunStyle(index: g).colour, "name": groups.groups[g].label, "toggle": "group-\(g)"]
+            }
+        }
+        return Set(figures.flatMap(\.runs)).sorted().map { i -> [String: Any] in
+            ["index": i, "colour": RunStyle(index: i).colour, "name": data.runs[i].name, "toggle": "show-\(i)"]
         }
     }
 

@@ -111,6 +111,7 @@ figure svg { display: block; width: 100%; height: auto; overflow: visible; }
 .chart-svg .line { stroke-width: 1.5; stroke-linejoin: round; }
 .chart-svg .raw { stroke-width: 1; stroke-opacity: 0.3; }
 .chart-svg .smooth { stroke-width: 1.9; stroke-linejoin: round; }
+.chart-svg .mean { stroke-width: 2.2; stroke-linejoin: round; }
 .chart-svg .axis-title { fill: #57606a; }
 .chart-svg .cross { stroke: #8c959f; stroke-width: 0.8; stroke-dasharray: 3 2; }
 .range { margin: 0 4px; color: var(--muted); font-size: 11.5px; }
@@ -127,6 +128,10 @@ figure svg { display: block; width: 100%; height: auto; overflow: visible; }
 #show-{{index}}:not(:checked) ~ main .r{{index}} { display: none; }
 #show-{{index}}:not(:checked) ~ main label[for="show-{{index}}"] { opacity: 0.45; text-decoration: line-through; }
 {{/runs}}
+{{#run_groups}}
+#group-{{index}}:not(:checked) ~ main .g{{index}} { display: none; }
+#group-{{index}}:not(:checked) ~ main label[for="group-{{index}}"] { opacity: 0.45; text-decoration: line-through; }
+{{/run_groups}}
 .warnings { margin: 12px 0; padding: 8px 12px; border-left: 3px solid #bf8700; background: #fff8c5; font-size: 13px; }
 .warnings ul { margin: 4px 0 0; padding-left: 18px; }
 #tip { position: fixed; z-index: 10; pointer-events: none; padding: 4px 8px; border: 1px solid #d0d7de; border-radius: 6px; background: rgba(255, 255, 255, 0.97); box-shadow: 0 3px 10px rgba(31, 35, 40, 0.15); font-size: 12px; white-space: nowrap; }
@@ -139,6 +144,9 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 {{#runs}}
 <input type="checkbox" class="runtoggle" id="show-{{index}}" checked>
 {{/runs}}
+{{#run_groups}}
+<input type="checkbox" class="runtoggle" id="group-{{index}}" checked>
+{{/run_groups}}
 <main>
 <header>
 <h1>noko report: {{title}}</h1>
@@ -146,7 +154,10 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 {{#notes}}
 <p class="meta">{{.}}</p>
 {{/notes}}
-<p class="meta">Hover a chart for values · click a run's name to hide or show it · <b>log</b> switches a chart to a log scale · shaded bands: the min–max of the rows behind each point · ○ NaN, ▲ +∞, ▼ −∞ (the line breaks there)</p>
+{{#grouped}}
+<p class="meta">Grouped {{grouping}}: each curve is the mean of its group's runs row by row (rows line up by their position in the table; a row only some runs reach is the mean of those), the band around it ± one sample standard deviation, the runs faint behind. x is the step of the group's longest run.</p>
+{{/grouped}}
+<p class="meta">Hover a chart for values · click a {{#grouped}}group's{{/grouped}}{{^grouped}}run's{{/grouped}} name to hide or show it · <b>log</b> switches a chart to a log scale · shaded bands{{#grouped}} of the faint runs{{/grouped}}: the min–max of the rows behind each point · ○ NaN, ▲ +∞, ▼ −∞ (the line breaks there)</p>
 </header>
 {{#has_warnings}}
 <div class="warnings"><strong>Warnings</strong>
@@ -161,11 +172,12 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 <h2>Runs</h2>
 <div class="scroll">
 <table class="runs">
-<thead><tr><th>run</th><th>status</th><th>started</th><th>duration</th><th>host</th><th>seed</th><th>git branch</th><th>checkpoint</th></tr></thead>
+<thead><tr><th>run</th>{{#grouped}}<th>group</th>{{/grouped}}<th>status</th><th>started</th><th>duration</th><th>host</th><th>seed</th><th>git branch</th><th>checkpoint</th></tr></thead>
 <tbody>
 {{#runs}}
 <tr data-run="{{index}}">
 <td><label for="show-{{index}}" title="show or hide this run in every chart"><span class="swatch" style="background:{{colour}}"></span><strong>{{name}}</strong></label><div class="path mono">{{path}}</div></td>
+{{#grouped}}<td class="mono"><label for="group-{{group_index}}" title="show or hide this group in every chart">{{group}}</label></td>{{/grouped}}
 <td><span class="status status-{{status}}">{{status}}</span> <span class="detail">{{status_detail}}</span></td>
 <td class="num">{{started}}</td>
 <td class="num">{{duration}}</td>
@@ -225,7 +237,7 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
 {{#has_name}}
 <h3><code>{{name}}/</code></h3>
 {{/has_name}}
-<div class="legend">{{#legend}}<label for="show-{{index}}"><span class="swatch" style="background:{{colour}}"></span>{{name}}</label>{{/legend}}</div>
+<div class="legend">{{#legend}}<label for="{{toggle}}"><span class="swatch" style="background:{{colour}}"></span>{{name}}</label>{{/legend}}</div>
 <div class="grid">
 {{#charts}}
 <figure class="chart" data-column="{{column}}" data-min="{{min}}" data-max="{{max}}">
@@ -286,6 +298,24 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
     return v0 + t * (v1 - v0);
   }
 
+  function position(svg, axis, value) {
+    var d = svg.dataset;
+    var v0 = parseFloat(d[axis + "0"]), v1 = parseFloat(d[axis + "1"]);
+    var p0 = parseFloat(d["p" + axis + "0"]), p1 = parseFloat(d["p" + axis + "1"]);
+    return p0 + (value - v0) / (v1 - v0) * (p1 - p0);
+  }
+
+  function curveData(curve) {
+    if (parsed.has(curve)) return parsed.get(curve);
+    var data = {};
+    ["step", "mean", "std", "n"].forEach(function (name) {
+      var text = curve.dataset[name] || "";
+      data[name] = text ? text.split(" ").map(parseFloat) : [];
+    });
+    parsed.set(curve, data);
+    return data;
+  }
+
   function format(v) {
     var a = Math.abs(v);
     if (a !== 0 && (a >= 1e6 || a < 1e-3)) return v.toExponential(3).replace(/\.?0+e/, "e").replace("e+", "e");
@@ -326,7 +356,23 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; }
     var d = svg.dataset;
     if (p.x < parseFloat(d.px0) - 4 || p.x > parseFloat(d.px1) + 4) { hide(); return; }
     var rows = [], snapped = null;
-    svg.querySelectorAll("g.run").forEach(function (group) {
+    var curves = svg.querySelectorAll("g.curve");
+    // A grouped chart: each group's mean ± std from the numbers its curve carries.
+    curves.forEach(function (curve) {
+      if (getComputedStyle(curve).display === "none") return;
+      var data = curveData(curve), best = -1, distance = 12;
+      data.step.forEach(function (step, i) {
+        if (!isFinite(data.mean[i])) return;
+        var dx = Math.abs(position(svg, "x", step) - p.x);
+        if (dx <= distance) { distance = dx; best = i; }
+      });
+      if (best < 0) return;
+      if (snapped === null) snapped = position(svg, "x", data.step[best]);
+      var std = data.std[best];
+      rows.push(row(curve.getAttribute("color"), curve.dataset.name,
+        format(data.mean[best]) + (isFinite(std) ? " \u00b1 " + format(std) : "") + " (n=" + data.n[best] + ")"));
+    });
+    if (!curves.length) svg.querySelectorAll("g.run").forEach(function (group) {
       if (getComputedStyle(group).display === "none") return;
       var path = group.querySelector("path.smooth") || group.querySelector("path.line") || group.querySelector("path.dot");
       var hit = path ? nearest(points(path), p.x, 12) : null;

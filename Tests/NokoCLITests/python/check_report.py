@@ -12,6 +12,13 @@ SPEC is a JSON object written by the Swift test:
   linear_only: ["table/key", …]   charts that must not
   marks:       {"table/key": ["nan", "posinf", "neginf"]}  markers that must be drawn
   smoothed:    true when the page was made with --smooth
+  grouped:     true when the page was made with --group-by or --over: every run is drawn
+               faint (`g.run.trial`, opacity below 1) in its group's colour
+  curves:      {"table/key": [{"name": "lr=0.1", "step": [...], "mean": [...], "std": [...],
+               "n": [...]}]}  every group curve the chart must have, and no other, with its
+               points as the test computed them from the runs' rows (null for "none": a
+               mean where no run has a value, a std where fewer than two have one); an
+               entry with only a name checks the curve's drawing against its own numbers
 
 Checks: (a) the page parses with html5lib in strict mode (any parse error fails; the
 standard library's html.parser accepts anything and proves nothing); the page is
@@ -20,7 +27,11 @@ exactly one figure; (c) every SVG coordinate is a finite number; (d) every run w
 values in a column is drawn in its chart, and the drawn band and line of each run reach the
 column's global minimum and maximum from summary.json (read back through the axis transform
 the chart carries, to a twentieth of a unit); (e) the
-config rows that differ between runs are marked, and only those.
+config rows that differ between runs are marked, and only those; (f) each group's curve
+carries the expected numbers (`data-step`, `data-mean`, `data-std`, `data-n`), its mean line
+passes through (x(step), y(mean)) at every point and nowhere else, and its band's top edge is
+at y(mean + std) and its bottom edge at y(mean − std) at every point with a std, broken where
+there is none (a group of one has no band at all).
 
 Prints one line per failure and exits 1 if there is any; prints "ok …" otherwise.
 """
@@ -139,6 +150,17 @@ def number(value):
     return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(value)
 
 
+def subpaths(d, where):
+    """The vertices of each `M…` subpath of a path, as path_points reads them."""
+    return [path_points("M" + chunk, where) for chunk in d.split("M") if chunk.strip()]
+
+
+def x_position(svg, value):
+    x0, x1 = float(svg.get("data-x0")), float(svg.get("data-x1"))
+    p0, p1 = float(svg.get("data-px0")), float(svg.get("data-px1"))
+    return p0 + (value - x0) / (x1 - x0) * (p1 - p0)
+
+
 def y_position(svg, value):
     y0, y1 = float(svg.get("data-y0")), float(svg.get("data-y1"))
     p0, p1 = float(svg.get("data-py0")), float(svg.get("data-py1"))
@@ -191,6 +213,101 @@ def check_extremes(svg, column, summaries, where):
         bounds = [number(info.get("min")), number(info.get("max"))]
         if any(v is not None and math.isfinite(v) for v in bounds):
             fail(f"{where}: run {run} has data in {column!r} but is not drawn")
+
+
+def close(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def runs_of(points, keep):
+    """Consecutive points for which keep() holds, as the renderer splits a line at gaps."""
+    runs, current = [], []
+    for point in points:
+        if keep(point):
+            current.append(point)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
+
+
+def same_point(svg, vertex, x, y, what, where):
+    if abs(vertex[0] - x) > 0.051 or abs(vertex[1] - y) > 0.051:
+        fail(f"{where}: {what} is drawn at ({vertex[0]:.2f}, {vertex[1]:.2f}), expected ({x:.2f}, {y:.2f})")
+        return False
+    return True
+
+
+def check_curves(svg, column, expected, where):
+    """(f): each expected group curve, its numbers, its mean line and its band."""
+    log = svg.get("data-scale") == "log"
+    curves = {g.get("data-name"): g for g in svg.iter(SVG + "g") if "curve" in classes(g)}
+    spreads = {g.get("data-group"): g for g in svg.iter(SVG + "g") if "spread" in classes(g)}
+    for name in sorted(curves.keys() - {c["name"] for c in expected}):
+        fail(f"{where}: a curve {name!r}, which no group should have here")
+    for curve in expected:
+        at = f"{where}, curve {curve['name']!r}"
+        group = curves.get(curve["name"])
+        if group is None:
+            fail(f"{at}: no such curve")
+            continue
+        data = {}
+        for key in ("step", "mean", "std", "n"):
+            values = [float(v) for v in (group.get("data-" + key) or "").split()]
+            data[key] = [None if math.isnan(v) else v for v in values]
+        points = list(zip(data["step"], data["mean"], data["std"], data["n"]))
+        for key in ("step", "mean", "std", "n"):
+            if key not in curve:
+                continue
+            if len(data[key]) != len(curve[key]) or not all(close(a, b) for a, b in zip(data[key], curve[key])):
+                fail(f"{at}: data-{key} is {data[key][:12]}, expected {curve[key][:12]}")
+        # The mean: every run of two or more points is one subpath through them; single points are dots.
+        drawable = runs_of(points, lambda p: p[1] is not None and (not log or p[1] > 0))
+        paths = [p for p in group if local(p.tag) == "path" and "mean" in classes(p)]
+        drawn = subpaths(paths[0].get("d"), at) if paths else []
+        lines = [r for r in drawable if len(r) > 1]
+        if len(drawn) != len(lines):
+            fail(f"{at}: the mean is {len(drawn)} line(s), expected {len(lines)}")
+        for vertices, run in zip(drawn, lines):
+            if len(vertices) != len(run):
+                fail(f"{at}: a mean line of {len(vertices)} points for {len(run)} points")
+                continue
+            for vertex, (step, mean, _, _) in zip(vertices, run):
+                if not same_point(svg, vertex, x_position(svg, step), y_position(svg, mean), f"the mean at step {step}", at):
+                    break
+        # The band: one closed shape per run of points with a std, top edge forwards, bottom back.
+        banded = runs_of(points, lambda p: p[1] is not None and p[2] is not None and (not log or p[1] + p[2] > 0))
+        spread = spreads.get(group.get("data-group"))
+        if not banded:
+            if spread is not None:
+                fail(f"{at}: a band, but no point has two runs to spread over")
+            continue
+        if spread is None:
+            fail(f"{at}: no band")
+            continue
+        bands = [p for p in spread if local(p.tag) == "path" and "std" in classes(p)]
+        shapes = subpaths(bands[0].get("d"), at) if bands else []
+        if len(shapes) != len(banded):
+            fail(f"{at}: the band is {len(shapes)} shape(s), expected {len(banded)}")
+        bottom = float(svg.get("data-py0"))
+        for vertices, run in zip(shapes, banded):
+            edges = [(x_position(svg, s), y_position(svg, m + d), y_position(svg, m - d) if not log or m - d > 0 else bottom)
+                     for s, m, d, _ in run]
+            if len(edges) == 1:  # a lone point is given a width
+                x, top, low = edges[0]
+                edges = [(x - 0.6, top, low), (x + 0.6, top, low)]
+            if len(vertices) != 2 * len(edges):
+                fail(f"{at}: a band shape of {len(vertices)} points for {len(run)} points")
+                continue
+            upper, lower = vertices[:len(edges)], list(reversed(vertices[len(edges):]))
+            for (x, top, low), up, down in zip(edges, upper, lower):
+                if not (same_point(svg, up, x, top, "the band's top (mean + std)", at)
+                        and same_point(svg, down, x, low, "the band's bottom (mean − std)", at)):
+                    break
 
 
 def main():
@@ -267,6 +384,14 @@ def main():
             check_extremes(svg, column, summaries, where)   # (d)
             if spec.get("smoothed") and not any("smooth" in classes(p) for p in svg.iter(SVG + "path")):
                 fail(f"{where}: no smoothed line")
+            if column in spec.get("curves", {}):
+                check_curves(svg, column, spec["curves"][column], where)   # (f)
+            if spec.get("grouped"):
+                for group in svg.iter(SVG + "g"):
+                    if "run" in classes(group) and ("trial" not in classes(group) or float(group.get("opacity", "1")) >= 1):
+                        fail(f"{where}: run {group.get('data-run')} is not drawn faint behind its group")
+            elif any("curve" in classes(g) for g in svg.iter(SVG + "g")):
+                fail(f"{where}: group curves on a page of runs")
         for mark in spec.get("marks", {}).get(column, []):
             if not any(mark in classes(p) and "mark" in classes(p) for p in figure.iter(SVG + "path")):
                 fail(f"{column}: no {mark} marker")
