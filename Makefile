@@ -50,7 +50,7 @@ docs: deps
 templates:
 	scripts/embed-templates
 
-## report-example: regenerate docs/report-example.html (and .png, with chromium)
+## report-example: regenerate docs/report-example.html and docs/report-grouped.html (and .png, with chromium)
 report-example:
 	scripts/report-example
 
