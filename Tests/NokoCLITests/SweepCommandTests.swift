@@ -309,6 +309,13 @@ import Testing
         #expect(message(["taken", "lr=0.1", "--", Self.child]).contains("exists and is not a sweep"))
         #expect(Self.sweep(fixtures, ["ok", "lr=0.1", "--no-checkpoint", "--", Self.child, "trial"]).error == nil)
         #expect(message(["ok", "--status", "--over", "seed"]).contains("--over seed: not an axis of sweep ok (its axes: lr)"))
+        // SLURM's options: a value that starts with "--" is --slurm's; its words are checked.
+        #expect(message(["ok", "--slurm", "--partition=gpu"]).contains("--slurm gives sbatch's arguments: use it with --executor slurm"))
+        #expect(message(["ok", "--executor", "slurm", "--slurm", "--comment='open"]).contains("--slurm: a single quote is not closed"))
+        #expect(message(["ok", "--executor", "slurm", "--fail-fast"]).contains("--check and --fail-fast stop a local sweep"))
+        #expect(message(["ok", "--run-trial", "0"]).contains("--run-trial and --submission go together"))
+        #expect(message(["ok", "--run-trial", "5", "--submission", "1"]).contains("--run-trial 5: sweep ok has trials 0 to 0"))
+        #expect(message(["ok", "--run-trial", "0", "--submission", "1"]).contains("--submission 1: sweep ok records no such submission"))
         // A sweep.json damaged by hand is named, not taken for an empty sweep.
         try Data("{\"format_version\": 1, \"name\": 3}".utf8).write(to: fixtures.url("runs/ok/sweep.json"))
         #expect(message(["ok", "--status"]).contains("sweep.json: expected a string \"name\""))

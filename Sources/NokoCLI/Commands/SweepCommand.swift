@@ -127,7 +127,10 @@ package struct SweepCommand: NokoCommand {
     @Option(name: .long, help: ArgumentHelp("Where trials run: local (children of this process) or slurm (an sbatch array job).", valueName: "executor"))
     package var executor = SweepExecutor.local
 
-    @Option(name: .long, help: ArgumentHelp("Arguments for sbatch, e.g. \"--partition=gpu --time=4:00:00 --gres=gpu:1\".", valueName: "args"))
+    // Unconditional: the value itself starts with "--".
+    @Option(
+        name: .long, parsing: .unconditional,
+        help: ArgumentHelp("Arguments for sbatch, e.g. \"--partition=gpu --time=4:00:00 --gres=gpu:1\".", valueName: "args"))
     package var slurm: String?
 
     @Option(name: .long, help: ArgumentHelp("Run the trial with this index and end (what slurm.sh's array tasks run).", valueName: "index"))
