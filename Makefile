@@ -20,6 +20,7 @@ test: deps python-deps
 	scripts/check-platform
 	$(SWIFT) build --build-tests
 	NOKO_REQUIRE_INTEROP=1 $(SWIFT) test
+	scripts/fuzz --short
 	scripts/docs --probe
 
 deps:
@@ -36,8 +37,9 @@ bench: deps
 	@scripts/deps.sh bench-python
 	$(SWIFT) run -c release noko-bench all --python
 
-## fuzz: libFuzzer over the journal reader for FUZZ_SECONDS (default 60), instrumented apart from
-## the default build (Fuzz/, scripts/fuzz)
+## fuzz: libFuzzer over noko's readers (journal, compare, CSV, Parquet, JSON and config files),
+## each for FUZZ_SECONDS (default 60), instrumented apart from the default build (Fuzz/,
+## scripts/fuzz); `make test` runs them for a fixed number of inputs (scripts/fuzz --short)
 fuzz: deps
 	scripts/fuzz $(FUZZ_SECONDS)
 

@@ -129,6 +129,13 @@ if Context.environment["NOKO_FUZZ"] != nil {
         .executableTarget(
             name: "fuzz-compare", dependencies: ["NokoCLI", "NokoCore"], path: "Fuzz/compare",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    // These reach internal readers with @testable import (the build adds -enable-testing).
+    for (name, dependencies) in [("csv", ["NokoCore"]), ("parquet", ["NokoCore"]), ("files", ["Noko", "NokoCore"])] {
+        package.targets.append(
+            .executableTarget(
+                name: "fuzz-\(name)", dependencies: dependencies.map { .target(name: $0) }, path: "Fuzz/\(name)",
+                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+    }
 }
 
 for target in package.targets where target.type != .system {

@@ -36,6 +36,8 @@ struct SnappyDecompressorTests {
         [0x08, 0x00, 0x61, 0x02, 0x01],  // truncated 2-byte offset
         [0x08, 0x00, 0x61, 0x03, 0x01, 0x00, 0x00],  // truncated 4-byte offset
         [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F],  // length beyond 32 bits
+        [0xFF, 0xFF, 0xFF, 0xFF, 0x0B, 0x21],  // 3 GB claimed by 2 bytes (found by fuzz-parquet: it allocated them)
+        [0x41, 0x00],  // 65 bytes from a 1-byte literal tag
     ])
     func rejectsCorruptBlocks(bytes: [UInt8]) {
         #expect(throws: SnappyError.self) { try decompress(bytes) }

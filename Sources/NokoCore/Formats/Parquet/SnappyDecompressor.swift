@@ -6,6 +6,11 @@ enum SnappyDecompressor {
     static func decompress(_ input: UnsafeRawBufferPointer) throws(SnappyError) -> [UInt8] {
         var position = 0
         let length = try readLength(input, &position)
+        // The most one element can produce is 64 bytes from a 3-byte copy: a header claiming
+        // more is corrupt, and must not allocate what it claims (gigabytes, from 6 bytes).
+        guard length <= (input.count - position) * maximumExpansion else {
+            throw SnappyError.corrupt("length \(length) is more than \(input.count - position) bytes of Snappy can hold")
+        }
         var failure: SnappyError?
         let output = [UInt8](unsafeUninitializedCapacity: length) { buffer, initialized in
             do throws(SnappyError) {
@@ -87,6 +92,9 @@ enum SnappyDecompressor {
         }
         op += length
     }
+
+    /// Output bytes per input byte at most: a copy with a 2-byte offset, 3 bytes for 64.
+    private static let maximumExpansion = 22
 
     private static func readLength(_ input: UnsafeRawBufferPointer, _ position: inout Int) throws(SnappyError) -> Int {
         var result: UInt64 = 0
