@@ -115,6 +115,26 @@ struct SweepStoreTests {
         #expect(Set(try store.read().earlierCheckpoints) == Set((0..<20).map { "c\($0)" }))
     }
 
+    @Test func theHeartbeatKeepsAHeldClaimFresh() throws {
+        let (fixtures, shared) = try Self.store(trials: 1)
+        defer { withExtendedLifetime(fixtures) {} }
+        var store = shared
+        store.heartbeatInterval = 0.05
+        guard case .claimed = try store.claim(0, expectedAttempts: 0, job: nil, submission: nil, now: Self.now) else {
+            Issue.record("the claim was refused")
+            return
+        }
+        let path = RunLayout(store.directory).sweepClaim("t000").path
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-1000)], ofItemAtPath: path)
+        #expect(try store.liveClaimant(of: "t000", now: Self.now) == nil, "an untouched claim goes stale")
+        let heartbeat = ClaimHeartbeat(store: store)
+        defer { heartbeat.stop() }
+        heartbeat.hold("t000")
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline, try store.liveClaimant(of: "t000", now: Self.now) == nil { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(try store.liveClaimant(of: "t000", now: Self.now)?.pid == getpid())
+    }
+
     @Test func arraySpecsAreRanges() {
         #expect(SlurmExecutor.arraySpec([3, 0, 1, 2, 7, 9, 10]) == "0-3,7,9-10")
         #expect(SlurmExecutor.arraySpec([5]) == "5")

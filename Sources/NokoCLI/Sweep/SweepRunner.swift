@@ -105,6 +105,7 @@ package final class SweepRunner: Sendable {
     /// running trials `killed`, gives up their claims and ends the process
     /// (``InterruptHandling``).
     package func run() throws -> Outcome {
+        defer { heartbeat.stop() }
         interrupts.onInterrupt { [self] in
             let running = state.withLock { $0.running }
             for index in running.sorted() {

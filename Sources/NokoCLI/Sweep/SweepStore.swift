@@ -200,17 +200,21 @@ package struct SweepStore: Sendable {
 package final class ClaimHeartbeat: Sendable {
     private let store: SweepStore
     private let held = Mutex<Set<String>>([])
+    private let stopped = Atomic<Bool>(false)
 
     package init(store: SweepStore) {
         self.store = store
         let interval = store.heartbeatInterval
         Thread.detachNewThread { [self] in
-            while true {
+            while !stopped.load(ordering: .relaxed) {
                 Thread.sleep(forTimeInterval: interval)
                 for id in held.withLock({ $0 }) { store.heartbeat(id) }
             }
         }
     }
+
+    /// Ends the thread (at its next beat): the runner is done.
+    package func stop() { stopped.store(true, ordering: .relaxed) }
 
     /// Starts touching trial `id`'s claim.
     package func hold(_ id: String) { _ = held.withLock { $0.insert(id) } }
