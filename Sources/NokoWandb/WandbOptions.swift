@@ -20,6 +20,15 @@ public struct WandbOptions: Sendable, Equatable {
         case disabled
     }
 
+    /// What pressing Stop on the run's wandb page does to the program.
+    public enum StopAction: String, Sendable, Equatable, CaseIterable {
+        /// Only sets `run.stopRequested`: a training loop that polls it ends itself.
+        case flag
+        /// Sends the program SIGTERM, so the run finishes as `killed` as with `kill` or
+        /// `scancel` (SIGINT would not reach a background or `nohup` job, which ignore it).
+        case terminate
+    }
+
     /// What happens to the rows of ranks other than 0 in a distributed run.
     public enum OtherRanks: String, Sendable, Equatable {
         /// Only rank 0's journal is uploaded (the default, as wandb recommends for
@@ -56,6 +65,8 @@ public struct WandbOptions: Sendable, Equatable {
     public var minimumLevel: LogLevel?
     /// Ranks other than 0: see ``OtherRanks``. Default ``OtherRanks/skip``.
     public var otherRanks: OtherRanks
+    /// What Stop on the dashboard does: see ``StopAction``. Default ``StopAction/terminate``.
+    public var stopAction: StopAction
     /// At most one upload request per interval after the first (the SDK's 15 s).
     public var transmitInterval: Duration
     /// An empty request keeps the run alive after this long without one (the SDK's 30 s).
@@ -81,7 +92,7 @@ public struct WandbOptions: Sendable, Equatable {
         project: String? = nil, entity: String? = nil, runID: String? = nil, displayName: String? = nil,
         group: String? = nil, jobType: String? = nil, tags: [String]? = nil, notes: String? = nil,
         baseURL: String? = nil, mode: Mode? = nil, minimumLevel: LogLevel? = nil, otherRanks: OtherRanks = .skip,
-        transmitInterval: Duration = .seconds(15), heartbeatInterval: Duration = .seconds(30),
+        stopAction: StopAction = .terminate, transmitInterval: Duration = .seconds(15), heartbeatInterval: Duration = .seconds(30),
         finishTimeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(20),
         graphQLTimeout: Duration = .seconds(30), fileStreamTimeout: Duration = .seconds(180),
         retry: WandbRetryPolicy = WandbRetryPolicy(), maxRequestBytes: Int = 10 << 20, debugHTTP: Bool = false
@@ -98,6 +109,7 @@ public struct WandbOptions: Sendable, Equatable {
         self.mode = mode
         self.minimumLevel = minimumLevel
         self.otherRanks = otherRanks
+        self.stopAction = stopAction
         self.transmitInterval = transmitInterval
         self.heartbeatInterval = heartbeatInterval
         self.finishTimeout = finishTimeout

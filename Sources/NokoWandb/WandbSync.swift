@@ -100,9 +100,13 @@ package final class WandbSync: LiveRemote {
             messages(WandbMessage(level: .info, text: "offline: rows stay in the run directory; upload them with: \(syncCommand(for: run.directory))"))
         }
         if settings.mode == .online { HTTPClient.prepareForUseAtExit() }
+        var stop: (@Sendable () -> Void)?
+        if settings.options.stopAction == .terminate {
+            stop = { @Sendable in _ = try? SignalNumber.send(SignalNumber.terminate, to: CurrentProcess.id) }
+        }
         let control = SyncControl(
             record: state.remoteRecord, userSummary: state.userSummary, messages: { messages(WandbMessage($0)) },
-            onRecordChange: onRecordChange)
+            onRecordChange: onRecordChange, onStop: stop)
         let session = LiveSession(
             directory: run.directory, remoteName: SyncState.remoteName, control: control, lock: lock,
             finishTimeout: settings.options.finishTimeout)

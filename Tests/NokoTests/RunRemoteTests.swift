@@ -44,6 +44,25 @@ import Testing
         }
     }
 
+    @Test func stopOnTheDashboardEndsALoopThatNeverPollsAsKilled() throws {
+        let server = try WandbTestServer()
+        defer { server.stop() }
+        let runs = temporaryDirectory()
+        let child = try Child(
+            ["extra", runs.path, "stopped", "forever"],
+            environment: [
+                "WANDB_MODE": "online", "WANDB_PROJECT": "proj", "WANDB_ENTITY": "team", "WANDB_BASE_URL": server.baseURL,
+                "WANDB_API_KEY": server.apiKey, "WANDB_RUN_ID": "stopme",
+            ])
+        #expect(child.waitFor { $0 == "logged 3" } != nil, "\(child.stderr)")
+        server.requestStop(runID: "stopme")
+        let status = child.wait()
+        #expect(child.process.terminationReason == .uncaughtSignal && status == SIGTERM, "\(status) \(child.stderr)")
+        #expect(child.stderr.contains("the run was stopped from the wandb UI; ending the program with SIGTERM"), "\(child.stderr)")
+        let metadata = try RunMetadata.read(from: runs.appendingPathComponent("stopped"))
+        #expect(metadata.status == "killed", "\(String(describing: metadata.status))")
+    }
+
     @Test func aRunInARepositoryIsCheckpointed() throws {
         let repo = temporaryDirectory()
         func git(_ args: String...) throws {

@@ -198,14 +198,15 @@ import Testing
         let server = try WandbTestServer()
         let run = RunFixture()
         let log = MessageLog()
-        let sync = try start(server, run, log)
+        // .flag: the default, .terminate, would send this test process SIGTERM.
+        let sync = try start(server, run, log) { $0.stopAction = .flag }
         #expect(!sync.stopRequested)
         server.requestStop(runID: "testrun1")
         logRows(run, 0..<3)
         #expect(server.wait { _ in sync.stopRequested })
         logRows(run, 3..<6)
         _ = sync.finish()
-        #expect(log.texts(atLeast: .warning).filter { $0.contains("stopped from the wandb UI") }.count == 1)
+        #expect(log.texts(atLeast: .warning).filter { $0.contains("stopped from the wandb UI; `run.stopRequested` is now true") }.count == 1)
     }
 
     @Test func sendsAHeartbeatWhenIdle() throws {

@@ -85,7 +85,8 @@ public final class Run: Sendable {
         }
     }
 
-    /// True when a remote asked the run to stop (the Stop button of wandb's dashboard).
+    /// True when a remote asked the run to stop (the Stop button of wandb's dashboard, when
+    /// its `stopAction` is `.flag`; by default Stop ends the program with SIGTERM).
     public var stopRequested: Bool { remotes.contains { $0.stopRequested } }
 
     /// True once the run has finished.

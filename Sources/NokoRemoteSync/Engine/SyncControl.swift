@@ -38,16 +38,20 @@ package final class SyncControl<Record: RemoteRecord>: Sendable {
     private let cancellation = Mutex<HTTPCancellation?>(nil)
     package let messages: @Sendable (SyncMessage) -> Void
     package let onRecordChange: (@Sendable (Record) -> Void)?
+    /// What a stop asked by the remote does besides raising the flag: ends the program
+    /// (a live run whose remote says so); nil for `noko-run sync`, which has no program to stop.
+    package let onStop: (@Sendable () -> Void)?
 
     package init(
         record: Record, userSummary: [String: JSONValue], messages: @escaping @Sendable (SyncMessage) -> Void,
-        onRecordChange: (@Sendable (Record) -> Void)?
+        onRecordChange: (@Sendable (Record) -> Void)?, onStop: (@Sendable () -> Void)? = nil
     ) {
         var shared = Shared(record: record)
         shared.userSummary = userSummary
         self.shared = Mutex(shared)
         self.messages = messages
         self.onRecordChange = onRecordChange
+        self.onStop = onStop
     }
 
     /// True once the remote asked the run to stop (wandb: Stop pressed on the dashboard).

@@ -346,6 +346,10 @@ package final class SyncEngine<Remote: SyncRemote> {
 
     fileprivate func requestStop() -> Bool { control.requestStop() }
 
+    fileprivate var stopEndsTheProgram: Bool { control.onStop != nil }
+
+    fileprivate func endTheProgram() { control.onStop?() }
+
     fileprivate func redact(_ text: String) -> String { redactor(text) }
 
     /// Waits until `deadline` or a wake-up (finish, cancel), whichever comes first.
@@ -377,6 +381,9 @@ package final class RemoteLink {
     private let sendRequest: (RemoteRequest) -> RemoteAnswer
     private let emitMessage: (LogLevel, String) -> Void
     private let raiseStop: () -> Bool
+    private let endProgram: () -> Void
+    /// Whether a stop asked by the remote ends the program (``endTheProgram()``).
+    package let stopEndsTheProgram: Bool
     private let redactText: (String) -> String
 
     fileprivate init<Remote: SyncRemote>(engine: SyncEngine<Remote>, client: HTTPClient) {
@@ -384,6 +391,8 @@ package final class RemoteLink {
         sendRequest = { [unowned engine] in engine.send($0, client: client) }
         emitMessage = { [unowned engine] in engine.emit($0, $1) }
         raiseStop = { [unowned engine] in engine.requestStop() }
+        endProgram = { [unowned engine] in engine.endTheProgram() }
+        stopEndsTheProgram = engine.stopEndsTheProgram
         redactText = { [unowned engine] in engine.redact($0) }
     }
 
@@ -396,6 +405,10 @@ package final class RemoteLink {
 
     /// Raises the run's stop flag; true the first time.
     package func requestStop() -> Bool { raiseStop() }
+
+    /// Ends the program as the run's options ask when the remote stops the run (SIGTERM, so
+    /// it finishes as killed); nothing when ``stopEndsTheProgram`` is false.
+    package func endTheProgram() { endProgram() }
 
     /// `text` without the session's secrets.
     package func redact(_ text: String) -> String { redactText(text) }

@@ -216,7 +216,13 @@ final class WandbRemote: SyncRemote {
     }
 
     private func noteStop(_ response: HTTPResponse, _ link: RemoteLink) {
-        if FileStreamBody.stopRequested(in: response.body), link.requestStop() {
+        guard FileStreamBody.stopRequested(in: response.body), link.requestStop() else { return }
+        if link.stopEndsTheProgram {
+            link.emit(
+                .warning,
+                "the run was stopped from the wandb UI; ending the program with SIGTERM, so the run finishes as killed (WandbOptions.stopAction = .flag only sets `run.stopRequested`)")
+            link.endTheProgram()
+        } else {
             link.emit(.warning, "the run was stopped from the wandb UI; `run.stopRequested` is now true")
         }
     }
