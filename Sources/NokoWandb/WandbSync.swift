@@ -17,7 +17,7 @@ import Synchronization
 /// ```swift
 /// let sync = WandbSync.start(options: wandbOptions, run: WandbRunInfo(directory: dir, runName: name,
 ///                            startTime: start, config: redactedConfig, host: host, program: program,
-///                            gitCommit: checkpoint ?? head, gitRemoteURL: remote, rank: rank),
+///                            gitCommit: head, gitCheckpoint: checkpoint, gitRemoteURL: remote, rank: rank),
 ///                            onRecordChange: { record in /* metadata.remotes.wandb = record.jsonValue */ })
 /// sync?.setSummary("best", to: 0.5)          // run.summary["best"] = 0.5
 /// if sync?.stopRequested == true { … }         // the user pressed Stop on the dashboard
@@ -210,7 +210,7 @@ package final class WandbSync: LiveRemote {
         let spec = SyncState.RunSpec(
             runName: run.runName, startTime: run.startTime, displayName: settings.displayName ?? run.runName,
             group: settings.group, jobType: settings.jobType, tags: settings.tags, notes: settings.notes,
-            host: run.host, program: run.program, commit: run.gitCommit,
+            host: run.host, program: run.program, commit: run.gitCommit, checkpoint: run.gitCheckpoint,
             repo: run.gitRemoteURL.map(SecretRedactor.strippingCredentials), config: run.config)
         let url = settings.entity.map {
             WandbSettings.runURL(appURL: settings.appURL, entity: $0, project: settings.project, runID: settings.runID)

@@ -82,11 +82,17 @@ import Testing
         try git("add", "-A")
         try git("commit", "-q", "-m", "first")
         try "print(2)\n".write(to: repo.appendingPathComponent("train.swift"), atomically: true, encoding: .utf8)
+        let server = try WandbTestServer()
+        defer { server.stop() }
         let child = Process()
         child.executableURL = URL(fileURLWithPath: childPath)
         child.arguments = ["extra", repo.appendingPathComponent("runs").path, "coded", "1"]
         child.currentDirectoryURL = repo
-        child.environment = ["NOKO_TEST_CHECKPOINT": "1", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
+        child.environment = [
+            "NOKO_TEST_CHECKPOINT": "1", "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin",
+            "WANDB_MODE": "online", "WANDB_PROJECT": "proj", "WANDB_ENTITY": "team", "WANDB_BASE_URL": server.baseURL,
+            "WANDB_API_KEY": server.apiKey, "WANDB_RUN_ID": "coded1",
+        ]
         child.standardOutput = FileHandle.nullDevice
         let err = Pipe()
         child.standardError = err
@@ -101,5 +107,11 @@ import Testing
         #expect(git["checkpoint"]?.stringValue?.count == 40)
         let diff = try String(contentsOf: dir.appendingPathComponent("from_head.diff"), encoding: .utf8)
         #expect(diff.contains("-print(1)") && diff.contains("+print(2)"))
+        // wandb's commit link is HEAD, which everyone with the repository has; the checkpoint
+        // (only in this repository) rides in the config's _wandb.
+        let record = try #require(server.run("coded1"))
+        #expect(record.upserts.first?["commit"] == git["head"])
+        let config = try JSONValue(parsing: try #require(record.config))
+        #expect(config["_wandb"]?["value"]?["noko"]?["checkpoint"] == git["checkpoint"])
     }
 }

@@ -170,7 +170,9 @@ import Testing
         #expect(remote.exitCode == 3)
         #expect(try JSONValue(parsing: remote.config!)["token"] == ["value": "<redacted>"])
         #expect(remote.upserts.first?["displayName"] == .string(run.directory.lastPathComponent))
-        #expect(remote.upserts.first?["commit"] == "2222222222222222222222222222222222222222")
+        // The dashboard's commit is HEAD (others can open it); the checkpoint is in _wandb.
+        #expect(remote.upserts.first?["commit"] == "1111111111111111111111111111111111111111")
+        #expect(try JSONValue(parsing: remote.config!)["_wandb"]?["value"]?["noko"]?["checkpoint"] == "2222222222222222222222222222222222222222")
     }
 
     @Test func syncRunRefusesWhatItCannotDo() throws {

@@ -441,7 +441,7 @@ private struct RunStarter {
             options: options,
             run: RemoteRunInfo(
                 directory: directory, runName: name, startTime: startTime, config: config, host: SystemInfo.hostName,
-                program: options.resolvedProgram, gitCommit: checkpoint?.checkpoint ?? checkpoint?.head,
+                program: options.resolvedProgram, gitCommit: checkpoint?.head, gitCheckpoint: checkpoint?.checkpoint,
                 gitRemoteURL: checkpoint?.remoteURL, rank: distributed.rank),
             environment: environment, messages: messages)
         var remotes: [any LiveRemote] = []

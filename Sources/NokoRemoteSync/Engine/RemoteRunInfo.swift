@@ -18,8 +18,11 @@ package struct RemoteRunInfo: Sendable {
     package var host: String?
     /// The program (its path or name).
     package var program: String?
-    /// The commit of the code: the checkpoint commit when there is one, else HEAD.
+    /// The repository's HEAD commit: one everybody with the repository can open (the
+    /// checkpoint commit exists only in the repository that took it).
     package var gitCommit: String?
+    /// The checkpoint commit on `noko-checkpoints`: the exact code, for those who have it.
+    package var gitCheckpoint: String?
     /// The repository's remote URL (userinfo is stripped before it is sent).
     package var gitRemoteURL: String?
     /// This process's rank; only rank 0 talks to remotes.
@@ -28,7 +31,8 @@ package struct RemoteRunInfo: Sendable {
     /// Everything given explicitly.
     package init(
         directory: URL, runName: String, startTime: Double, config: JSONValue = .object([:]), host: String? = nil,
-        program: String? = nil, gitCommit: String? = nil, gitRemoteURL: String? = nil, rank: Int = 0
+        program: String? = nil, gitCommit: String? = nil, gitCheckpoint: String? = nil, gitRemoteURL: String? = nil,
+        rank: Int = 0
     ) {
         self.directory = directory
         self.runName = runName
@@ -37,6 +41,7 @@ package struct RemoteRunInfo: Sendable {
         self.host = host
         self.program = program
         self.gitCommit = gitCommit
+        self.gitCheckpoint = gitCheckpoint
         self.gitRemoteURL = gitRemoteURL
         self.rank = rank
     }
@@ -52,7 +57,7 @@ package struct RemoteRunInfo: Sendable {
             config: config,
             host: metadata["host"]?.stringValue,
             program: metadata["program"]?.stringValue,
-            gitCommit: git?["checkpoint"]?.stringValue ?? git?["head"]?.stringValue,
+            gitCommit: git?["head"]?.stringValue, gitCheckpoint: git?["checkpoint"]?.stringValue,
             gitRemoteURL: git?["remote_url"]?.stringValue,
             rank: 0
         )

@@ -29,7 +29,7 @@ enum UpsertBucket {
         variables["name"] = text(runID)
         variables["project"] = text(project)
         variables["entity"] = text(entity)
-        variables["config"] = text(configString(spec.config, tables: tables))
+        variables["config"] = text(configString(spec.config, tables: tables, checkpoint: spec.checkpoint))
         if withRunParameters {
             variables["groupName"] = text(spec.group)
             variables["displayName"] = text(spec.displayName ?? spec.runName)
@@ -56,9 +56,10 @@ enum UpsertBucket {
     }
 
     /// The `config` variable: a JSON string of `{"key": {"value": v}}` per top-level key
-    /// (nested values kept), plus `_wandb` with `t` (so the Python SDK can resume the run)
-    /// and `m`, the metric definitions that give each table its own x-axis.
-    static func configString(_ config: JSONValue, tables: [String]) -> String {
+    /// (nested values kept), plus `_wandb` with `t` (so the Python SDK can resume the run),
+    /// `m`, the metric definitions that give each table its own x-axis, and `noko`, the
+    /// checkpoint commit (the run's `commit` is HEAD, which others can open).
+    static func configString(_ config: JSONValue, tables: [String], checkpoint: String? = nil) -> String {
         var members: [String: JSONValue] = [:]
         if let object = config.objectValue {
             for (key, value) in object where key != "_wandb" {
@@ -68,7 +69,9 @@ enum UpsertBucket {
             // A config that is not an object (a bare value) still reaches the dashboard.
             members["value"] = .object(["value": config])
         }
-        members["_wandb"] = .object(["value": .object(["t": .object([:]), "m": MetricDefinitions.entries(tables: tables)])])
+        var bookkeeping: [String: JSONValue] = ["t": .object([:]), "m": MetricDefinitions.entries(tables: tables)]
+        if let checkpoint { bookkeeping["noko"] = .object(["checkpoint": .string(checkpoint)]) }
+        members["_wandb"] = .object(["value": .object(bookkeeping)])
         var writer = WireWriter(capacity: 1024)
         writer.write(.object(members))
         return String(decoding: writer.bytes, as: UTF8.self)

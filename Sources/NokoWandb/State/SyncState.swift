@@ -30,7 +30,10 @@ struct SyncState: SyncCursor {
         var notes: String?
         var host: String?
         var program: String?
+        /// HEAD: the dashboard's commit link.
         var commit: String?
+        /// The checkpoint commit, in the config's `_wandb.value.noko`.
+        var checkpoint: String? = nil
         var repo: String?
         var config: JSONValue
     }
@@ -87,6 +90,7 @@ struct SyncState: SyncCursor {
         run["host"] = optional(spec.host)
         run["program"] = optional(spec.program)
         run["commit"] = optional(spec.commit)
+        run["checkpoint"] = optional(spec.checkpoint)
         run["repo"] = optional(spec.repo)
         var journalMembers: [String: JSONValue] = [:]
         for (path, progress) in journals {
@@ -166,6 +170,7 @@ struct SyncState: SyncCursor {
             host: run["host"]?.stringValue,
             program: run["program"]?.stringValue,
             commit: run["commit"]?.stringValue,
+            checkpoint: run["checkpoint"]?.stringValue,
             repo: run["repo"]?.stringValue,
             config: run["config"] ?? .object([:])
         )
