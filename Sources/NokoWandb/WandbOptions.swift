@@ -67,6 +67,10 @@ public struct WandbOptions: Sendable, Equatable {
     public var otherRanks: OtherRanks
     /// What Stop on the dashboard does: see ``StopAction``. Default ``StopAction/terminate``.
     public var stopAction: StopAction
+    /// Whether the `config` table's row goes up as history too, as it used to: by default
+    /// it stays in the journal, since the dashboard's config panel shows the
+    /// config and the row made one-point charts and `config/*` summary columns.
+    public var sendsConfigTable: Bool
     /// At most one upload request per interval after the first (the SDK's 15 s).
     public var transmitInterval: Duration
     /// An empty request keeps the run alive after this long without one (the SDK's 30 s).
@@ -92,7 +96,7 @@ public struct WandbOptions: Sendable, Equatable {
         project: String? = nil, entity: String? = nil, runID: String? = nil, displayName: String? = nil,
         group: String? = nil, jobType: String? = nil, tags: [String]? = nil, notes: String? = nil,
         baseURL: String? = nil, mode: Mode? = nil, minimumLevel: LogLevel? = nil, otherRanks: OtherRanks = .skip,
-        stopAction: StopAction = .terminate, transmitInterval: Duration = .seconds(15), heartbeatInterval: Duration = .seconds(30),
+        stopAction: StopAction = .terminate, sendsConfigTable: Bool = false, transmitInterval: Duration = .seconds(15), heartbeatInterval: Duration = .seconds(30),
         finishTimeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(20),
         graphQLTimeout: Duration = .seconds(30), fileStreamTimeout: Duration = .seconds(180),
         retry: WandbRetryPolicy = WandbRetryPolicy(), maxRequestBytes: Int = 10 << 20, debugHTTP: Bool = false
@@ -110,6 +114,7 @@ public struct WandbOptions: Sendable, Equatable {
         self.minimumLevel = minimumLevel
         self.otherRanks = otherRanks
         self.stopAction = stopAction
+        self.sendsConfigTable = sendsConfigTable
         self.transmitInterval = transmitInterval
         self.heartbeatInterval = heartbeatInterval
         self.finishTimeout = finishTimeout

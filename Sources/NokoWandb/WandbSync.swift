@@ -215,10 +215,12 @@ package final class WandbSync: LiveRemote {
         let url = settings.entity.map {
             WandbSettings.runURL(appURL: settings.appURL, entity: $0, project: settings.project, runID: settings.runID)
         }
-        return SyncState(
+        var state = SyncState(
             mode: settings.mode, baseURL: settings.baseURL, runID: settings.runID, entity: settings.entity,
             project: settings.project, url: url, spec: spec, minimumLevel: settings.options.minimumLevel?.value,
             otherRanks: settings.options.otherRanks)
+        state.sendsConfigTable = settings.options.sendsConfigTable
+        return state
     }
 
     /// A run that already has a remote run keeps its server: the state's base URL wins

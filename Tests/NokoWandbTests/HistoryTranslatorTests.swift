@@ -7,9 +7,10 @@ import Testing
 @Suite struct HistoryTranslatorTests {
     /// Translates `rows` (journal lines) as one batch; returns the wire lines and summary.
     private func translate(
-        _ rows: [String], rank: Int = 0, startTime: Double = 0, minimumLevel: Int? = nil, accept: Bool = true
+        _ rows: [String], rank: Int = 0, startTime: Double = 0, minimumLevel: Int? = nil, skippedTables: Set<String> = [],
+        accept: Bool = true
     ) -> (lines: [String], outcomes: [HistoryTranslator.Outcome], summary: [String: JSONValue]) {
-        var translator = HistoryTranslator(startTime: startTime, minimumLevel: minimumLevel)
+        var translator = HistoryTranslator(startTime: startTime, minimumLevel: minimumLevel, skippedTables: skippedTables)
         var content: [UInt8] = []
         var outcomes: [HistoryTranslator.Outcome] = []
         var count = 0
@@ -28,6 +29,19 @@ import Testing
         translator.drainSummary(into: &summary)
         let array = (try? JSONValue(parsing: Array("[".utf8) + content + Array("]".utf8)))?.arrayValue ?? []
         return (array.compactMap(\.stringValue), outcomes, summary)
+    }
+
+    @Test func theConfigTableStaysLocalAndOutOfTheSummary() {
+        let rows = [
+            #"{"$table":"config","$step":0,"lr":0.1}"#,
+            #"{"$table":"train","$step":0,"loss":1.5}"#,
+        ]
+        let skipped = translate(rows, skippedTables: ["config"])
+        #expect(skipped.outcomes.first == .skipped)
+        #expect(skipped.lines.count == 1 && skipped.lines[0].contains("train/loss"))
+        #expect(skipped.summary["config/lr"] == nil && skipped.summary["train/loss"] == 1.5)
+        let sent = translate(rows)
+        #expect(sent.lines.count == 2 && sent.summary["config/lr"] == 0.1)
     }
 
     @Test func turnsARowIntoAHistoryLineOnItsTablesAxis() throws {
@@ -85,7 +99,7 @@ import Testing
             #"{"x":1,"$table":"t"} x"#,
             #"{"x":tru,"$table":"t"}"#,
         ], minimumLevel: 20)
-        #expect(result.outcomes.first == .skippedByLevel)
+        #expect(result.outcomes.first == .skipped)
         guard case .invalid(let reason) = result.outcomes[1] else {
             Issue.record("a row without $table was accepted")
             return

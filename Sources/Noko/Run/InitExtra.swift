@@ -278,7 +278,7 @@ private struct RunStarter {
             }
         }
         if !flatConfig.isEmpty {
-            logger.logSummary("config", flatConfig.map { ($0.key, $0.value) }, step: 0, level: .results)
+            logger.logSummary(ConfigTable.name, flatConfig.map { ($0.key, $0.value) }, step: 0, level: .results)
         }
 
         let systemSampler = startSystemSampler(logger: logger)

@@ -19,6 +19,8 @@ struct HistoryTranslator {
     /// Unix seconds `_runtime` counts from; when unknown (0), the first row's time.
     private(set) var startTime: Double
     let minimumLevel: Int?
+    /// Tables whose rows stay local (the `config` table: the config panel already shows it).
+    let skippedTables: Set<String>
 
     private var scanner = JournalScanner(path: "")
     /// Key caches by table and rank.
@@ -42,17 +44,18 @@ struct HistoryTranslator {
         let timestamp: Double
     }
 
-    init(startTime: Double, minimumLevel: Int?) {
+    init(startTime: Double, minimumLevel: Int?, skippedTables: Set<String> = []) {
         self.startTime = startTime
         self.minimumLevel = minimumLevel
+        self.skippedTables = skippedTables
     }
 
     enum Outcome: Equatable {
         /// The line was appended; `table` is the row's table. Call ``accept(_:)`` to count
         /// it, or drop it (and the bytes appended) to send it later.
         case appended(table: String)
-        /// Below the level threshold: consumed, not uploaded.
-        case skippedByLevel
+        /// Below the level threshold, or of a table not sent: consumed, not uploaded.
+        case skipped
         /// Not a JSON object: skipped with a warning.
         case malformed(String)
         /// A JSON object but not a noko row (no `$table`): skipped with a warning.
@@ -84,7 +87,8 @@ struct HistoryTranslator {
             }
         }
         guard let table else { return .invalid("the row has no \"$table\" string") }
-        if let minimumLevel, let level, level < minimumLevel { return .skippedByLevel }
+        if let minimumLevel, let level, level < minimumLevel { return .skipped }
+        if skippedTables.contains(table) { return .skipped }
         let cacheKey = rank == 0 ? table : "\(table)\u{0}\(rank)"
         let cache: KeyCache
         if let known = caches[cacheKey] {

@@ -27,7 +27,9 @@ final class WandbRemote: SyncRemote {
 
     init(settings: WandbSettings, cursor: SyncState) {
         self.settings = settings
-        self.translator = HistoryTranslator(startTime: cursor.spec.startTime, minimumLevel: cursor.minimumLevel)
+        self.translator = HistoryTranslator(
+            startTime: cursor.spec.startTime, minimumLevel: cursor.minimumLevel,
+            skippedTables: cursor.sendsConfigTable ? [] : [ConfigTable.name])
     }
 
     let name = SyncState.remoteName
@@ -135,7 +137,7 @@ final class WandbRemote: SyncRemote {
         let mark = content.count
         let first = lineCount == 0
         switch translator.append(line, rank: rank, historyStep: historyStart + Int64(lineCount), first: first, to: &content) {
-        case .skippedByLevel: return .skipped
+        case .skipped: return .skipped
         case .malformed(let problem): return .malformed(problem)
         case .invalid(let reason): return .invalid(reason)
         case .appended(let table):

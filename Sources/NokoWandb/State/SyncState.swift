@@ -46,6 +46,8 @@ struct SyncState: SyncCursor {
     var url: String?
     var spec: RunSpec
     var minimumLevel: Int?
+    /// Whether the `config` table goes up as history too (``WandbOptions/sendsConfigTable``).
+    var sendsConfigTable = false
     var otherRanks: WandbOptions.OtherRanks
     /// Keyed by path relative to the run directory: `noko.ndjson`, `rank-1/noko.ndjson`.
     var journals: [String: JournalProgress]
@@ -106,6 +108,7 @@ struct SyncState: SyncCursor {
             "url": optional(url),
             "run": .object(run),
             "min_level": minimumLevel.map { .int(Int64($0)) } ?? .null,
+            "config_table": .bool(sendsConfigTable),
             "other_ranks": .string(otherRanks.rawValue),
             "journals": .object(journalMembers),
             "created": .bool(created),
@@ -175,6 +178,7 @@ struct SyncState: SyncCursor {
             config: run["config"] ?? .object([:])
         )
         self.minimumLevel = json["min_level"]?.intValue.map { Int($0) }
+        self.sendsConfigTable = json["config_table"]?.boolValue ?? false
         self.otherRanks = json["other_ranks"]?.stringValue.flatMap(WandbOptions.OtherRanks.init(rawValue:)) ?? .skip
         var journals: [String: JournalProgress] = [:]
         for (path, progress) in json["journals"]?.objectValue ?? [:] {
