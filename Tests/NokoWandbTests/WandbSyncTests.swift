@@ -82,7 +82,10 @@ import Testing
         #expect(summary["eval/$step"] == 3)
         #expect(summary["train/$step"] == 20)
         #expect(summary["_step"] == 24)
-        #expect(summary["_wandb"] == ["runtime": 10])
+        // Runtime is the whole run's at finish (the fixture's run started days ago), not the last row's 10 s.
+        let runtime = try #require(summary["_wandb"]?["runtime"]?.intValue)
+        #expect(abs(Double(runtime) - (Date().timeIntervalSince1970 - run.startTime)) < 60, "\(runtime)")
+        #expect(summary["_runtime"] == 10)
         #expect(remote.complete)
         #expect(remote.exitCode == 0)
 
@@ -173,6 +176,21 @@ import Testing
         // The dashboard's commit is HEAD (others can open it); the checkpoint is in _wandb.
         #expect(remote.upserts.first?["commit"] == "1111111111111111111111111111111111111111")
         #expect(try JSONValue(parsing: remote.config!)["_wandb"]?["value"]?["noko"]?["checkpoint"] == "2222222222222222222222222222222222222222")
+    }
+
+    @Test func theDashboardsRuntimeIsTheWholeRunNotTheLastRow() throws {
+        let server = try WandbTestServer()
+        let run = RunFixture(status: "finished", exitCode: 0)
+        for i in 0..<4 { run.log("t", ["i": .int(Int64(i))]) }  // rows at +0 … +1.5 s
+        // The run went on for 95 s after its last row (an evaluation, a checkpoint save).
+        run.writeMetadata(status: "finished", exitCode: 0, extra: ["end_time": .double(run.startTime + 96.7)])
+        var options = WandbOptions(project: "p", baseURL: server.baseURL)
+        options.runID = "runtime1"
+        _ = try WandbSync.syncRun(directory: run.directory, options: options, environment: testEnvironment(server), messages: { _ in })
+        let remote = try #require(server.run("runtime1"))
+        let summary = try JSONValue(parsing: try #require(remote.summary))
+        #expect(summary["_wandb"]?["runtime"] == 96, "\(summary)")
+        #expect(summary["_runtime"] == 1.5, "the last row's own _runtime is kept")
     }
 
     @Test func syncRunRefusesWhatItCannotDo() throws {

@@ -17,6 +17,9 @@ package final class SyncControl<Record: RemoteRecord>: Sendable {
     package struct Shared: Sendable {
         /// Set by `finish`: upload the rest, then send `complete` with this code.
         package var finishExitCode: Int32?
+        /// When the run ended (Unix seconds), set with ``finishExitCode``: now for a live run,
+        /// `metadata.json`'s `end_time` for `noko-run sync`; nil when unknown.
+        package var finishTime: Double?
         /// `run.summary[…] = …` values; `userSummaryVersion` counts changes.
         package var userSummary: [String: JSONValue] = [:]
         package var userSummaryVersion = 0

@@ -108,8 +108,8 @@ package final class SyncEngine<Remote: SyncRemote> {
         }
         while true {
             if control.isCancelled { return .cancelled }
-            let (exitCode, userVersion, userSummary) = control.shared.withLock {
-                ($0.finishExitCode, $0.userSummaryVersion, $0.userSummary)
+            let (exitCode, endTime, userVersion, userSummary) = control.shared.withLock {
+                ($0.finishExitCode, $0.finishTime, $0.userSummaryVersion, $0.userSummary)
             }
             let finishing = exitCode != nil
             if !finishing, !previousBatchWasFull, let start = lastRequestStart, clock.now < start + transmitInterval {
@@ -127,7 +127,8 @@ package final class SyncEngine<Remote: SyncRemote> {
             let isFinal = finishing && !gathered.full
             let batch = SyncBatch(
                 rows: gathered.rows, full: gathered.full, userSummary: userSummary,
-                userSummaryChanged: userVersion != sentUserSummaryVersion, exitCode: isFinal ? exitCode : nil)
+                userSummaryChanged: userVersion != sentUserSummaryVersion, exitCode: isFinal ? exitCode : nil,
+                endTime: isFinal ? endTime : nil)
             if batch.rows == 0 && !batch.userSummaryChanged && !isFinal {
                 if gathered.advanced { commit(batch, progress: gathered.progress, acknowledged: false, userVersion: userVersion) }
                 if let heartbeat = remote.pacing.heartbeatInterval, clock.now - lastRequestEnd >= heartbeat {

@@ -107,6 +107,8 @@ package struct SyncBatch: Sendable {
     package var userSummaryChanged: Bool
     /// Set in the session's last request: the run's exit code, to finish the remote run with.
     package var exitCode: Int32?
+    /// With ``exitCode``: when the run ended (Unix seconds), if known.
+    package var endTime: Double? = nil
 }
 
 /// How a step of a session went.

@@ -150,7 +150,12 @@ package final class LiveSession<Record: RemoteRecord>: Sendable {
     /// `noko-run sync`. Calling it again returns the first result.
     package func finish(exitCode: Int32, timeout: Duration?) -> SyncFinishResult {
         if let done = result.withLock({ $0 }) { return done }
-        control.shared.withLock { if $0.finishExitCode == nil { $0.finishExitCode = exitCode } }
+        control.shared.withLock {
+            if $0.finishExitCode == nil {
+                $0.finishExitCode = exitCode
+                $0.finishTime = Date().timeIntervalSince1970
+            }
+        }
         control.wake.signal()
         let limit = timeout ?? finishTimeout
         var timedOut = false

@@ -44,11 +44,12 @@ enum FileStreamBody {
     }
 
     /// The summary object sent: derived values, the user's keys over them, and
-    /// `_wandb.runtime` in whole seconds as the SDK sends it.
-    static func summaryObject(derived: [String: JSONValue], user: [String: JSONValue]) -> JSONValue {
+    /// `_wandb.runtime` in whole seconds as the SDK sends it: `runtime` (the run's whole
+    /// runtime, known at its end), else the last row's `_runtime`.
+    static func summaryObject(derived: [String: JSONValue], user: [String: JSONValue], runtime: Double? = nil) -> JSONValue {
         var members = derived
         for (key, value) in user { members[key] = value }
-        if members["_wandb"] == nil, let runtime = derived["_runtime"]?.doubleValue, runtime.isFinite {
+        if members["_wandb"] == nil, let runtime = runtime ?? derived["_runtime"]?.doubleValue, runtime.isFinite {
             members["_wandb"] = .object(["runtime": .int(Int64(runtime.rounded(.down)))])
         }
         return .object(members)

@@ -68,7 +68,10 @@ struct SyncJob {
         }
         let control = SyncControl<WandbRemoteRecord>(
             record: state.remoteRecord, userSummary: state.userSummary, messages: { messages(WandbMessage($0)) }, onRecordChange: nil)
-        control.shared.withLock { $0.finishExitCode = exitCode }
+        control.shared.withLock {
+            $0.finishExitCode = exitCode
+            $0.finishTime = metadata["end_time"]?.doubleValue
+        }
         return SyncJob(directory: directory, settings: settings, state: state, control: control, lock: lock, exitCode: exitCode)
     }
 

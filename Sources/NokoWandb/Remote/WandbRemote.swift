@@ -165,8 +165,13 @@ final class WandbRemote: SyncRemote {
             if declared != .done { return declared }
         }
         let isFinal = batch.exitCode != nil
-        let sendSummary = lineCount > 0 || batch.userSummaryChanged || (isFinal && !summaryEverSent && !cursor.summary.isEmpty)
-        let summaryObject = sendSummary ? FileStreamBody.summaryObject(derived: summary, user: batch.userSummary) : nil
+        // The run's whole runtime, for the dashboard's Runtime: the last row's `_runtime`
+        // misses whatever ran after it.
+        let runtime = batch.endTime.map { max(0, $0 - (cursor.spec.startTime > 0 ? cursor.spec.startTime : translator.startTime)) }
+        let sendSummary =
+            lineCount > 0 || batch.userSummaryChanged || (isFinal && (runtime != nil || (!summaryEverSent && !cursor.summary.isEmpty)))
+        let summaryObject =
+            sendSummary ? FileStreamBody.summaryObject(derived: summary, user: batch.userSummary, runtime: runtime) : nil
         let body = FileStreamBody.make(
             historyOffset: cursor.historyLines, historyContent: content, historyLineCount: lineCount,
             summary: summaryObject, exitCode: batch.exitCode.map(Int64.init))
