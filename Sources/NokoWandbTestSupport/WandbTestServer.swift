@@ -175,6 +175,9 @@ package final class WandbTestServer: Sendable {
         package var historyOffsets: [Int64] = []
         /// Heartbeats (`{}`) received.
         package var heartbeats = 0
+        /// `wandb-events.jsonl` lines (the System tab) by offset; gaps are recorded in `eventGaps`.
+        package var events: [String] = []
+        package var eventGaps: [String] = []
 
         /// The history lines, when there is no gap.
         package var lines: [String] { history.compactMap { $0 } }
@@ -349,6 +352,11 @@ private final class Core: Sendable {
                         run.history.append(line)
                     }
                 }
+            }
+            if let events = body["files"]?["wandb-events.jsonl"], let offset = events["offset"]?.intValue {
+                let lines = events["content"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                if offset != Int64(run.events.count) { run.eventGaps.append("offset \(offset) with \(run.events.count) held") }
+                run.events = Array(run.events.prefix(Int(offset))) + lines
             }
             if let summary = body["files"]?["wandb-summary.json"]?["content"]?.arrayValue?.last?.stringValue {
                 run.summary = summary

@@ -178,6 +178,43 @@ import Testing
         #expect(try JSONValue(parsing: remote.config!)["_wandb"]?["value"]?["noko"]?["checkpoint"] == "2222222222222222222222222222222222222222")
     }
 
+    @Test func theSystemTableFeedsTheSystemTabNotTheCharts() throws {
+        let server = try WandbTestServer()
+        let run = RunFixture(status: "finished", exitCode: 0)
+        run.log("train", ["loss": 1.0])
+        let gib = 1_073_741_824.0
+        for i in 0..<3 {
+            run.log("system", [
+                "process/cpu_percent": .double(150), "cpu/cores": .int(4), "process/threads": .int(Int64(5 + i)),
+                "process/rss_bytes": .double(0.5 * gib), "memory/used_bytes": .double(6 * gib),
+                "memory/total_bytes": .double(24 * gib), "memory/available_bytes": .double(18 * gib),
+                "network/sent_bytes": .int(1000 * Int64(i)), "load/1m": .double(0.5),
+                "gpu/0/utilization_percent": .double(87), "gpu/0/memory_used_bytes": .double(4 * gib),
+                "gpu/0/memory_total_bytes": .double(16 * gib),
+            ])
+        }
+        run.log("train", ["loss": 0.5])
+        var options = WandbOptions(project: "p", baseURL: server.baseURL)
+        options.runID = "system1"
+        _ = try WandbSync.syncRun(directory: run.directory, options: options, environment: testEnvironment(server), messages: { _ in })
+        let remote = try #require(server.run("system1"))
+        #expect(remote.lines.count == 2, "only the train rows are history")
+        #expect(!(remote.summary ?? "").contains("system/"), "system keys stay out of the summary")
+        #expect(remote.events.count == 3 && remote.eventGaps.isEmpty)
+        let event = try JSONValue(parsing: remote.events[2])
+        #expect(event["_wandb"] == true)
+        #expect(event["system.cpu"] == 37.5, "150 % of one core on 4 cores")
+        #expect(event["system.proc.cpu.threads"] == 7)
+        #expect(event["system.proc.memory.rssMB"] == 512)
+        #expect(event["system.memory_percent"] == 25)
+        #expect(event["system.proc.memory.availableMB"] == 18432)
+        #expect(event["system.network.sent"] == 2000)
+        #expect(event["system.gpu.0.gpu"] == 87)
+        #expect(event["system.gpu.0.memoryAllocated"] == 25)
+        #expect(event["system.load/1m"] == nil && event["load/1m"] == nil, "no System-tab name, not sent")
+        #expect(event["_timestamp"] != nil && event["_runtime"] != nil)
+    }
+
     @Test func theDashboardsRuntimeIsTheWholeRunNotTheLastRow() throws {
         let server = try WandbTestServer()
         let run = RunFixture(status: "finished", exitCode: 0)

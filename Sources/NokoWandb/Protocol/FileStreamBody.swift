@@ -9,22 +9,33 @@ enum FileStreamBody {
     /// comma-separated JSON string literals (``HistoryTranslator``).
     static func make(
         historyOffset: Int64, historyContent: [UInt8], historyLineCount: Int, summary: JSONValue?,
-        exitCode: Int64?
+        exitCode: Int64?, eventsOffset: Int64 = 0, eventsContent: [UInt8] = [], eventsLineCount: Int = 0
     ) -> [UInt8] {
-        var writer = WireWriter(capacity: historyContent.count + 512)
+        var writer = WireWriter(capacity: historyContent.count + eventsContent.count + 512)
         writer.append(0x7B)
         var needsComma = false
-        if historyLineCount > 0 || summary != nil {
+        if historyLineCount > 0 || summary != nil || eventsLineCount > 0 {
             writer.append("\"files\":{")
+            var fileComma = false
             if historyLineCount > 0 {
                 writer.append("\"wandb-history.jsonl\":{\"offset\":")
                 writer.writeInt(historyOffset)
                 writer.append(",\"content\":[")
                 writer.bytes.append(contentsOf: historyContent)
                 writer.append("]}")
+                fileComma = true
+            }
+            if eventsLineCount > 0 {
+                if fileComma { writer.append(0x2C) }
+                writer.append("\"wandb-events.jsonl\":{\"offset\":")
+                writer.writeInt(eventsOffset)
+                writer.append(",\"content\":[")
+                writer.bytes.append(contentsOf: eventsContent)
+                writer.append("]}")
+                fileComma = true
             }
             if let summary {
-                if historyLineCount > 0 { writer.append(0x2C) }
+                if fileComma { writer.append(0x2C) }
                 var line = WireWriter(capacity: 1024)
                 line.write(summary)
                 writer.append("\"wandb-summary.json\":{\"offset\":0,\"content\":[")

@@ -17,6 +17,12 @@ final class WandbRemote: SyncRemote {
     private var content: [UInt8] = []
     private var lineCount = 0
     private var historyStart: Int64 = 0
+    /// The `system` table's rows, as `wandb-events.jsonl` lines (JSON string literals).
+    private var events: [UInt8] = []
+    private var eventCount = 0
+    private var eventScanner = JournalScanner(path: "")
+    /// The run's start (Unix seconds; 0 when unknown): events' `_runtime` counts from it, as history's does.
+    private var runStart: Double = 0
     private var summary: [String: JSONValue] = [:]
     private var tables: [String] = []
     private var knownTables: Set<String> = []
@@ -126,6 +132,9 @@ final class WandbRemote: SyncRemote {
         content.removeAll(keepingCapacity: true)
         lineCount = 0
         historyStart = cursor.historyLines
+        events.removeAll(keepingCapacity: true)
+        eventCount = 0
+        runStart = cursor.spec.startTime
         summary = cursor.summary
         tables = cursor.tables
         knownTables = Set(cursor.tables)
@@ -134,6 +143,7 @@ final class WandbRemote: SyncRemote {
     }
 
     func add(_ line: UnsafeRawBufferPointer, rank: Int) -> RowFate {
+        if rank == 0, SystemEvents.isSystemRow(line) { return addEvent(line) }
         let mark = content.count
         let first = lineCount == 0
         switch translator.append(line, rank: rank, historyStep: historyStart + Int64(lineCount), first: first, to: &content) {
@@ -141,7 +151,7 @@ final class WandbRemote: SyncRemote {
         case .malformed(let problem): return .malformed(problem)
         case .invalid(let reason): return .invalid(reason)
         case .appended(let table):
-            guard content.count <= budget else {
+            guard content.count + events.count <= budget else {
                 content.removeSubrange(mark...)
                 guard first else { return .full }
                 return .tooBig(
@@ -159,6 +169,32 @@ final class WandbRemote: SyncRemote {
         translator.drainSummary(into: &summary)
     }
 
+    /// A row of the `system` table: a line of `wandb-events.jsonl` for the System tab.
+    private func addEvent(_ line: UnsafeRawBufferPointer) -> RowFate {
+        let members: [(String, Scalar)]
+        do {
+            members = try eventScanner.record(line, number: 0).members
+        } catch {
+            return .malformed("\(error)")
+        }
+        let start = runStart > 0 ? runStart : translator.startTime
+        guard let event = SystemEvents.line(members, startTime: start > 0 ? start : nil) else { return .skipped }
+        var text = WireWriter(capacity: 512)
+        text.write(event)
+        let mark = events.count
+        if eventCount > 0 { events.append(0x2C) }
+        var literal = WireWriter(capacity: text.bytes.count + 16)
+        literal.writeEscaped(text.bytes)
+        events.append(contentsOf: literal.bytes)
+        guard content.count + events.count <= budget else {
+            events.removeSubrange(mark...)
+            return lineCount + eventCount == 0 ? .skipped : .full
+        }
+        eventCount += 1
+        return .accepted
+    }
+
+
     func send(_ batch: SyncBatch, cursor: inout SyncState, link: RemoteLink) -> RemoteStep {
         if tables != cursor.tables {
             let declared = upsertConfig(cursor, link: link)
@@ -174,7 +210,8 @@ final class WandbRemote: SyncRemote {
             sendSummary ? FileStreamBody.summaryObject(derived: summary, user: batch.userSummary, runtime: runtime) : nil
         let body = FileStreamBody.make(
             historyOffset: cursor.historyLines, historyContent: content, historyLineCount: lineCount,
-            summary: summaryObject, exitCode: batch.exitCode.map(Int64.init))
+            summary: summaryObject, exitCode: batch.exitCode.map(Int64.init), eventsOffset: cursor.eventLines,
+            eventsContent: events, eventsLineCount: eventCount)
         switch link.send(fileStream(body, cursor: cursor, what: "uploading rows (file_stream)")) {
         case .cancelled:
             return .cancelled
@@ -192,6 +229,7 @@ final class WandbRemote: SyncRemote {
 
     func commit(_ batch: SyncBatch, to cursor: inout SyncState) {
         cursor.historyLines += Int64(lineCount)
+        cursor.eventLines += Int64(eventCount)
         cursor.summary = summary
         cursor.tables = tables
         if cursor.spec.startTime <= 0 { cursor.spec.startTime = translator.startTime }

@@ -58,6 +58,8 @@ struct SyncState: SyncCursor {
     var created: Bool
     /// History lines the server has acknowledged; the next line's offset and `_step`.
     var historyLines: Int64
+    /// Lines of `wandb-events.jsonl` (the `system` table's rows) the server acknowledged.
+    var eventLines: Int64 = 0
     /// Tables whose x-axis is declared, in declaration order (the order of `_wandb.m`).
     var tables: [String]
     /// The derived summary (last value of every uploaded key) as of the acknowledged rows.
@@ -113,6 +115,7 @@ struct SyncState: SyncCursor {
             "journals": .object(journalMembers),
             "created": .bool(created),
             "history_lines": .int(historyLines),
+            "event_lines": .int(eventLines),
             "tables": .array(tables.map(JSONValue.string)),
             "summary": .object(summary),
             "user_summary": .object(userSummary),
@@ -190,6 +193,7 @@ struct SyncState: SyncCursor {
         self.journals = journals
         guard let lines = json["history_lines"]?.intValue, lines >= 0 else { throw .invalid("\"history_lines\" missing") }
         self.historyLines = lines
+        self.eventLines = json["event_lines"]?.intValue ?? 0
         self.created = json["created"]?.boolValue ?? (lines > 0)
         self.tables = json["tables"]?.arrayValue?.compactMap(\.stringValue) ?? []
         self.summary = json["summary"]?.objectValue ?? [:]
