@@ -121,20 +121,18 @@ let package = Package(
 // `make fuzz`: libFuzzer targets over noko's readers (Fuzz/), only when NOKO_FUZZ is set:
 // they are built with -sanitize=fuzzer, which the default build must not see.
 if Context.environment["NOKO_FUZZ"] != nil {
-    package.targets.append(
-        .executableTarget(
-            name: "fuzz-journal", dependencies: ["NokoCore"], path: "Fuzz/journal",
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
-    package.targets.append(
-        .executableTarget(
-            name: "fuzz-compare", dependencies: ["NokoCLI", "NokoCore"], path: "Fuzz/compare",
-            swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
-    // These reach internal readers with @testable import (the build adds -enable-testing).
-    for (name, dependencies) in [("csv", ["NokoCore"]), ("parquet", ["NokoCore"]), ("files", ["Noko", "NokoCore"])] {
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/driver"))
+    // csv, parquet and files reach internal readers with @testable import (scripts/fuzz
+    // builds with -enable-testing).
+    let targets: [(String, [String])] = [
+        ("journal", ["NokoCore"]), ("compare", ["NokoCLI", "NokoCore"]), ("csv", ["NokoCore"]), ("parquet", ["NokoCore"]),
+        ("files", ["Noko", "NokoCore"]),
+    ]
+    for (name, dependencies) in targets {
         package.targets.append(
             .executableTarget(
-                name: "fuzz-\(name)", dependencies: dependencies.map { .target(name: $0) }, path: "Fuzz/\(name)",
-                swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+                name: "fuzz-\(name)", dependencies: (dependencies + ["FuzzDriver"]).map { .target(name: $0) },
+                path: "Fuzz/\(name)", swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
     }
 }
 

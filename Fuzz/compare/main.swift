@@ -8,6 +8,7 @@
 // - a journal compared with itself with every clock value changed is identical too, when
 //   both read.
 import Foundation
+import FuzzDriver
 import NokoCLI
 import NokoCore
 
@@ -37,16 +38,7 @@ public func fuzzComparison(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runDriver(
-    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32
-) -> Int32
-
-// SwiftPM links an executable target's entry point as `<target>_main`.
 @_cdecl("fuzz_compare_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return runDriver(&count, &arguments) { data, size in fuzzComparison(data, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzzComparison(data, size) }
 }

@@ -6,6 +6,7 @@
 // - the records do not depend on how the bytes arrive: fed whole, or in two chunks split
 //   anywhere (the scanner is fed 1 MiB reads), the cells and the torn tail are the same;
 // - a cell's value written back by the CSV writer reads back as the same value.
+import FuzzDriver
 @testable import NokoCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -50,16 +51,7 @@ private func same(_ a: Scalar, _ b: Scalar) -> Bool {
     return a == b
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runDriver(
-    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32
-) -> Int32
-
-// SwiftPM links an executable target's entry point as `<target>_main`.
 @_cdecl("fuzz_csv_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return runDriver(&count, &arguments) { data, size in fuzzCSV(data, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzzCSV(data, size) }
 }

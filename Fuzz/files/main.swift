@@ -10,6 +10,7 @@
 // - the config resolved from the overrides and the file is encoded and decoded again
 //   unchanged (what `config.json` records is what the program got).
 import Foundation
+import FuzzDriver
 @testable import Noko
 @testable import NokoCore
 
@@ -71,16 +72,7 @@ public func fuzzFiles(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runDriver(
-    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32
-) -> Int32
-
-// SwiftPM links an executable target's entry point as `<target>_main`.
 @_cdecl("fuzz_files_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return runDriver(&count, &arguments) { data, size in fuzzFiles(data, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzzFiles(data, size) }
 }

@@ -7,6 +7,7 @@
 //   is an object;
 // - a line the row decoder accepts gives the same table and values as the record decoder
 //   (keys that repeat aside: a row renames them).
+import FuzzDriver
 import NokoCore
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -46,17 +47,7 @@ private func same(_ a: Scalar, _ b: Scalar) -> Bool {
     return a == b
 }
 
-// SwiftPM links an executable target's entry point as `<target>_main`; libFuzzer's driver
-// runs from there (`LLVMFuzzerRunDriver`, libFuzzer's entry for programs with a main).
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runDriver(
-    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32
-) -> Int32
-
 @_cdecl("fuzz_journal_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return runDriver(&count, &arguments) { data, size in fuzzJournalLine(data, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzzJournalLine(data, size) }
 }

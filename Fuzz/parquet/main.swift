@@ -7,6 +7,7 @@
 // - the Snappy decompressor never traps on the input taken as compressed data, and
 //   compressing the input then decompressing it gives the input back.
 import Foundation
+import FuzzDriver
 @testable import NokoCore
 
 private let file = FileManager.default.temporaryDirectory
@@ -28,16 +29,7 @@ public func fuzzParquet(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     return 0
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-private func runDriver(
-    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32
-) -> Int32
-
-// SwiftPM links an executable target's entry point as `<target>_main`.
 @_cdecl("fuzz_parquet_main")
 public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
-    var count = argc
-    var arguments = argv
-    return runDriver(&count, &arguments) { data, size in fuzzParquet(data, size) }
+    runLibFuzzer(argc, argv) { data, size in fuzzParquet(data, size) }
 }

@@ -17,23 +17,18 @@ enum FileStreamBody {
         if historyLineCount > 0 || summary != nil || eventsLineCount > 0 {
             writer.append("\"files\":{")
             var fileComma = false
-            if historyLineCount > 0 {
-                writer.append("\"wandb-history.jsonl\":{\"offset\":")
-                writer.writeInt(historyOffset)
-                writer.append(",\"content\":[")
-                writer.bytes.append(contentsOf: historyContent)
-                writer.append("]}")
-                fileComma = true
-            }
-            if eventsLineCount > 0 {
+            /// `"name":{"offset":n,"content":[lines]}`, `lines` already string literals.
+            func appendFile(_ name: String, offset: Int64, lines: [UInt8]) {
                 if fileComma { writer.append(0x2C) }
-                writer.append("\"wandb-events.jsonl\":{\"offset\":")
-                writer.writeInt(eventsOffset)
+                writer.bytes.append(contentsOf: "\"\(name)\":{\"offset\":".utf8)
+                writer.writeInt(offset)
                 writer.append(",\"content\":[")
-                writer.bytes.append(contentsOf: eventsContent)
+                writer.bytes.append(contentsOf: lines)
                 writer.append("]}")
                 fileComma = true
             }
+            if historyLineCount > 0 { appendFile("wandb-history.jsonl", offset: historyOffset, lines: historyContent) }
+            if eventsLineCount > 0 { appendFile("wandb-events.jsonl", offset: eventsOffset, lines: eventsContent) }
             if let summary {
                 if fileComma { writer.append(0x2C) }
                 var line = WireWriter(capacity: 1024)
