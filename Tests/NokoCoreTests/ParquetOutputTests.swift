@@ -187,6 +187,44 @@ struct ParquetOutputTests {
         }
     }
 
+    /// scripts/torture found empty `train.parquet` files after kills: the file was created,
+    /// then its first row group written, and pyarrow, pandas and DuckDB refuse an empty file.
+    @Test func aCrashAtAnyStepOfATablesFirstRowGroupLeavesNoFileOrACompleteOne() throws {
+        let directory = temporaryDirectory()
+        let url = directory.appendingPathComponent("t.parquet")
+        func clear() throws {
+            for name in try FileSystem.contentsOfDirectory(directory.path) {
+                try FileSystem.remove(directory.appendingPathComponent(name).path)
+            }
+        }
+        // The same for a file that a crash left without a footer, which a resumed run starts anew.
+        for leftover in [nil, Array("PAR1 and half a row group".utf8)] {
+            func start() throws {
+                try clear()
+                if let leftover { try AtomicFile.write(leftover, to: url.path) }
+            }
+            try start()
+            var sawComplete = false
+            let steps = try interruptEveryStep(under: directory) {
+                let output = ParquetOutput(directory: directory, rowGroupInterval: .zero, messages: recordingMessages().0)
+                output.write(ParquetTestRows().row(["a": 1]))
+                try output.flush()
+            } check: { step in
+                let bytes = try FileSystem.readIfPresent(url.path)
+                if let bytes, bytes != leftover {
+                    let info = try? ParquetReader.info(at: url)
+                    #expect(
+                        info?.ignoredTailBytes == 0 && info?.rowCount == 1,
+                        "step \(step): \(bytes.count) bytes, neither the file before nor a whole one")
+                    if info != nil { sawComplete = true }
+                }
+                try start()
+            }
+            #expect(steps > 3)
+            #expect(sawComplete, "a step between the rename and the end of the append")
+        }
+    }
+
     @Test func repairCutsATornTail() throws {
         let url = temporaryDirectory().appendingPathComponent("t.parquet")
         let rows = ParquetTestRows()

@@ -56,7 +56,9 @@ final class ParquetFileWriter {
 
     let path: String
     let options: Options
-    private var file: FileDescriptor
+    /// The open file; nil for a new file until its first row group, which puts it in place
+    /// whole (see ``appendRowGroup(_:adding:)``).
+    private var openFile: FileDescriptor?
     /// False for a file the atomic writer owns (an export), which it syncs and closes.
     private let ownsFile: Bool
     private var isClosed = false
@@ -78,14 +80,20 @@ final class ParquetFileWriter {
 
     var rowCount: Int64 { rowGroups.reduce(0) { $0 + $1.numRows } }
 
-    /// Starts a new, empty file at `path`, replacing any file there.
+    /// The open file, for what only runs once a row group exists (a rewrite, an export's footer).
+    private var file: FileDescriptor {
+        get throws(ParquetError) {
+            guard let openFile else { throw ParquetError(file: path, "the file has no row group yet") }
+            return openFile
+        }
+    }
+
+    /// Starts a new file at `path`, replacing any file there with the first row group.
     init(creating path: String, options: Options) throws {
         self.path = path
         self.options = options
         AtomicFile.removeLeftovers(beside: path)
-        file = try FileDescriptor.open(path, .readWrite)
         ownsFile = true
-        try file.truncate(to: 0)
     }
 
     /// Writes a new file into `file`, an empty file the caller owns (the atomic writer's
@@ -93,12 +101,12 @@ final class ParquetFileWriter {
     init(writingTo file: FileDescriptor, path: String, options: Options) {
         self.path = path
         self.options = options
-        self.file = file
+        openFile = file
         ownsFile = false
     }
 
     deinit {
-        if ownsFile && !isClosed { file.closeIgnoringErrors() }
+        if ownsFile && !isClosed { openFile?.closeIgnoringErrors() }
     }
 
     /// Continues the file at `path` (a resumed run): repairs a torn tail, then appends after
@@ -108,7 +116,7 @@ final class ParquetFileWriter {
         self.path = path
         self.options = options
         AtomicFile.removeLeftovers(beside: path)
-        file = try FileDescriptor.open(path, .update)
+        let file = try FileDescriptor.open(path, .update)
         ownsFile = true
         let size = Int64(try file.size())
         guard let footer = try ParquetFooterLocator.locate(in: file, size: size) else {
@@ -117,9 +125,11 @@ final class ParquetFileWriter {
                     "parquet: \(path) has no complete footer (a crash before its first row group was written); "
                         + "starting it anew. `noko-run export` rebuilds it from the journal")
             }
-            try file.truncate(to: 0)
+            // Replaced whole by the first row group, as a new file is.
+            file.closeIgnoringErrors()
             return
         }
+        openFile = file
         let metadata = footer.metadata
         var loaded: [Column] = []
         for element in metadata.schema.dropFirst() {
@@ -206,7 +216,7 @@ final class ParquetFileWriter {
             try appendRowGroup(batch, adding: added)
         } catch {
             (columns, columnIndex, rowGroups, encodedRowGroups) = saved
-            try? file.truncate(to: UInt64(end))
+            try? openFile?.truncate(to: UInt64(end))
             throw error
         }
     }
@@ -246,7 +256,7 @@ final class ParquetFileWriter {
         } else if compactIfWorthwhile && isUntidy {
             try compact()
         }
-        guard ownsFile else { return }
+        guard ownsFile, let file = openFile else { return }
         try file.sync()
         isClosed = true
         try file.close()
@@ -336,7 +346,15 @@ final class ParquetFileWriter {
             footerLength = Int64(footer.count)
             buffer.append(contentsOf: footer)
         }
-        try file.writeAll(buffer, at: UInt64(base))
+        if let file = openFile {
+            try file.writeAll(buffer, at: UInt64(base))
+        } else {
+            // A new file appears with its first row group and footer, by rename, or not at
+            // all: created first and written after, a kill in between would leave an empty
+            // file that pyarrow, pandas and DuckDB refuse.
+            try AtomicFile.write(buffer, to: path)
+            openFile = try FileDescriptor.open(path, .update)
+        }
         end = base + Int64(buffer.count)
         chunkBytes += addedChunkBytes
         footerBytesWritten = footerLength
@@ -384,10 +402,10 @@ final class ParquetFileWriter {
                 try AtomicFile.write(to: path) { scratch in written = try writeRewritten(types: types, into: scratch) }
                 // The rewritten file has replaced the old one: later row groups go into it.
                 let rewritten = try FileDescriptor.open(path, .update)
-                file.closeIgnoringErrors()
-                file = rewritten
+                openFile?.closeIgnoringErrors()
+                openFile = rewritten
             } else {
-                let scratchPath = file.path + ".rewrite"
+                let scratchPath = try file.path + ".rewrite"
                 let scratch = try FileDescriptor.open(scratchPath, .readWrite)
                 defer {
                     scratch.closeIgnoringErrors()
