@@ -85,17 +85,35 @@ package enum AtomicFile {
     /// many were removed.
     @discardableResult
     package static func removeLeftovers(beside path: String) -> Int {
-        let directory = FileSystem.parentDirectory(of: path)
         let prefix = ".\(FileSystem.lastComponent(of: path)).tmp-"
+        return removeLeftovers(in: FileSystem.parentDirectory(of: path)) { $0.hasPrefix(prefix) }
+    }
+
+    /// Removes the temporary files crashed writers left in `directory`, whatever file each
+    /// was replacing: a process killed while rewriting `summary.json`, `metadata.json` or a
+    /// CSV file leaves one, as large as the file, that nothing would ever read or remove.
+    @discardableResult
+    package static func removeLeftovers(in directory: String) -> Int {
+        removeLeftovers(in: directory) { $0.hasPrefix(".") }
+    }
+
+    private static func removeLeftovers(in directory: String, matching matches: (String) -> Bool) -> Int {
         guard let names = try? FileSystem.contentsOfDirectory(directory.isEmpty ? "." : directory) else { return 0 }
         var removed = 0
-        for name in names where name.hasPrefix(prefix) {
-            let pid = name.dropFirst(prefix.count).prefix { $0 != "-" }
-            guard let pid = Int32(pid), pid != getpid(), !CurrentProcess.isAlive(pid) else { continue }
+        for name in names where matches(name) {
+            guard let pid = writer(ofTemporary: name), pid != getpid(), !CurrentProcess.isAlive(pid) else { continue }
             let leftover = (directory.isEmpty ? "" : directory == "/" ? "/" : directory + "/") + name
             if (try? FileSystem.remove(leftover)) == true { removed += 1 }
         }
         return removed
+    }
+
+    /// The pid in a temporary file's name (`.<name>.tmp-<pid>-<n>`), nil for any other name.
+    private static func writer(ofTemporary name: String) -> Int32? {
+        guard let marker = name.ranges(of: ".tmp-").last else { return nil }
+        let parts = name[marker.upperBound...].split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0 >= "0" && $0 <= "9" } }) else { return nil }
+        return Int32(parts[0])
     }
 
     private static let counter = Atomic<Int>(0)

@@ -74,4 +74,16 @@ struct AtomicFileTests {
         #expect(!FileSystem.exists(dead))
         #expect(FileSystem.exists(live))
     }
+
+    @Test("leftovers of crashed writers are removed from a directory, whatever file they replaced")
+    func leftoversInADirectoryAreRemoved() throws {
+        let directory = temporaryDirectory()
+        let dead = [".summary.json.tmp-2147483646-3", ".metadata.json.tmp-2147483645-12", ".t.csv.tmp-1.tmp-2147483646-0"]
+        let kept = [".t.csv.tmp-\(CurrentProcess.id)-9", ".notes.tmp-draft", ".x.tmp-12", "t.csv.tmp-2147483646-3", "summary.json"]
+        for name in dead + kept {
+            try AtomicFile.write(Array("half".utf8), to: directory.appendingPathComponent(name).path)
+        }
+        #expect(AtomicFile.removeLeftovers(in: directory.path) == dead.count)
+        #expect(try FileSystem.contentsOfDirectory(directory.path) == kept.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
 }

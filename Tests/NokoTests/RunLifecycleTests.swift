@@ -270,6 +270,20 @@ import Glibc
         #expect(m.status == "finished")
     }
 
+    /// scripts/torture found them piling up: a kill during a rewrite of summary.json,
+    /// metadata.json, a CSV file or the sync cursor leaves its temporary file.
+    @Test func resumingRemovesTheTemporaryFilesOfKilledWriters() throws {
+        let runs = temporaryDirectory()
+        #expect(try Child(["extra", runs.path, "left", "2", "exit 1"]).wait() == 1)
+        let dir = runs.appendingPathComponent("left")
+        let leftovers = [".summary.json.tmp-2147483646-3", ".t.csv.tmp-2147483646-7", "sync/.wandb.json.tmp-2147483645-1"]
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("sync"), withIntermediateDirectories: true)
+        for name in leftovers { try Data("half".utf8).write(to: dir.appendingPathComponent(name)) }
+        let resumed = try Child(["extra", runs.path, "left", "1"], environment: ["NOKO_TEST_RESUME": "1"])
+        #expect(resumed.wait() == 0, "\(resumed.stderr)")
+        for name in leftovers { #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)") }
+    }
+
     @Test func bootstrapLoggingSendsTheProgramsMessagesToDebugLog() throws {
         let runs = temporaryDirectory()
         let child = try Child(["extra", runs.path, "logs", "1"], environment: ["NOKO_TEST_BOOTSTRAP": "1"])

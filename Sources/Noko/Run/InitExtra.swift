@@ -206,6 +206,11 @@ private struct RunStarter {
         let links = try LaunchLinks.read(environment)
         let (directory, name, adopted) = try runDirectory()
         let logDirectory = RunLayout(directory).rank(distributed.rank).directory
+        // What an earlier process killed mid-rewrite left: never read, and as large as the
+        // file it was replacing.
+        for leftovers in [logDirectory, RunLayout(logDirectory).syncDirectory] {
+            AtomicFile.removeLeftovers(in: leftovers.path)
+        }
         let previous = adopted ? nil : try? RunMetadata.read(from: logDirectory)
         let logger = try makeLogger(logDirectory: logDirectory, adopted: adopted)
         let messages = logger.messages
