@@ -131,6 +131,30 @@ struct GitCheckpointRepositoryStateTests {
         #expect(try repo.revParse("noko-checkpoints") == second.checkpoint)
     }
 
+    /// scripts/torture found every checkpoint after one kill -9 waiting 60 s and failing: the
+    /// killed process had held the branch's lock.
+    @Test("a checkpoint branch lock left by a dead process is removed, and the checkpoint lands")
+    func staleBranchLock() throws {
+        let repo = try TestRepository("stalelock")
+        try repo.write("a.txt", "a\n")
+        try repo.commitAll()
+        let first = try #require(try repo.checkpoint("first").record)
+        let lock = repo.url(".git/refs/heads/noko-checkpoints.lock")
+        try Data((first.checkpoint + "\n").utf8).write(to: lock)
+        let stale = Date().addingTimeInterval(-(GitCheckpoint.staleLockAge + 5))
+        try FileManager.default.setAttributes([.modificationDate: stale], ofItemAtPath: lock.path)
+
+        let started = Date()
+        let result = try repo.checkpoint("second")
+        #expect(Date().timeIntervalSince(started) < 5, "waited on a lock nobody holds")
+        let second = try #require(result.record)
+        #expect(second.previousCheckpoint == first.checkpoint)
+        #expect(try repo.revParse("noko-checkpoints") == second.checkpoint)
+        #expect(!FileManager.default.fileExists(atPath: lock.path))
+        #expect(result.warnings.contains { $0.contains("noko-checkpoints.lock") && $0.contains("died") }, "\(result.warnings)")
+        try repo.expectFsckClean()
+    }
+
     @Test("8 runs checkpointing one repository at once land as one linear chain")
     func concurrentCheckpoints() throws {
         let repo = try TestRepository("concurrent")

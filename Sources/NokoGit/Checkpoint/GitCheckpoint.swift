@@ -112,7 +112,7 @@ package enum GitCheckpoint {
         let message = "noko checkpoint of \(runLocation)\n\nRun: \(runName)\n"
         let landed = try commitWithRetry(
             repository: repository, reference: branchReference, tree: tree, head: head.commit,
-            message: message, signature: identity.signature())
+            message: message, signature: identity.signature(), messages: messages)
 
         let fromHead = try GitDiff.trees(in: repository, from: headTree, to: tree)
         let previousTree = try landed.previous.map { id throws(GitError) in try repository.commit(id).tree() }
@@ -174,7 +174,7 @@ package enum GitCheckpoint {
     /// runs land as one linear chain.
     private static func commitWithRetry(
         repository: GitRepository, reference: String, tree: GitTree, head: ObjectID?, message: String,
-        signature: GitSignature
+        signature: GitSignature, messages: Logger
     ) throws(GitError) -> (commit: ObjectID, previous: ObjectID?) {
         let deadline = DispatchTime.now().uptimeNanoseconds + 60_000_000_000
         var attempt = 0
@@ -188,12 +188,35 @@ package enum GitCheckpoint {
                     reference, to: commit, expected: previous, logMessage: "noko checkpoint")
                 return (commit, previous)
             } catch where error.isContention && DispatchTime.now().uptimeNanoseconds < deadline {
+                if removeStaleLock(of: reference, in: repository, messages: messages) { continue }
                 attempt += 1
                 // Exponential backoff with jitter, capped: contenders rarely collide twice.
                 let base = min(1 << min(attempt, 7), 100)
                 CurrentProcess.sleep(seconds: Double(base * 1000 + Int.random(in: 0..<2000)) / 1e6)
             }
         }
+    }
+}
+
+extension GitCheckpoint {
+    /// A reference lock untouched for this long was left by a process that died holding it:
+    /// git and libgit2 hold one only for the instant of an update, and a `kill -9` in that
+    /// instant would otherwise make every later checkpoint of the repository wait out its
+    /// deadline and fail.
+    static let staleLockAge = 10.0
+
+    /// Removes the lock file of `reference` when it is stale; true when it removed one.
+    fileprivate static func removeStaleLock(of reference: String, in repository: GitRepository, messages: Logger) -> Bool {
+        let lock = repository.commonDirectory + reference + ".lock"
+        guard let info = FileSystem.info(lock) else { return false }
+        let age = Date().timeIntervalSince1970 - info.modificationTime
+        // Not atomic with the check: a checkpoint that found the same stale lock could, in the
+        // microseconds between its check and its removal, remove the new lock of one that
+        // removed it first. POSIX has no unlink-if-unchanged; the stale age makes two such
+        // processes racing for one lock in one instant unlikely enough.
+        guard age > staleLockAge, (try? FileSystem.remove(lock)) == true else { return false }
+        messages.warning("removed \(lock), left \(Int(age)) s ago by a process that died while moving \(reference)")
+        return true
     }
 }
 

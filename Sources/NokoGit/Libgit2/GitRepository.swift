@@ -42,6 +42,12 @@ final class GitRepository {
         git_repository_workdir(pointer).map { String(cString: $0) }
     }
 
+    /// The git directory that holds the references (the main one for a linked worktree),
+    /// with a trailing `/`.
+    var commonDirectory: String {
+        String(cString: git_repository_commondir(pointer))
+    }
+
     // MARK: HEAD
 
     /// What HEAD points at.
