@@ -284,6 +284,37 @@ import Glibc
         for name in leftovers { #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)") }
     }
 
+    /// scripts/torture found CSV, Parquet and TensorBoard lacking, for good, the rows each
+    /// kill cut off (those they still held for their next flush or row group).
+    @Test func resumingWritesIntoTheViewsTheRowsAKillCutOff() throws {
+        let runs = temporaryDirectory()
+        // A minute's flush interval: every row is still held when the kill comes.
+        let environment = ["NOKO_TEST_FLUSH_MS": "60000", "NOKO_PARQUET": "1"]
+        let killed = try Child(["extra", runs.path, "views", "forever"], environment: environment)
+        #expect(killed.waitFor { $0 == "logged 40" } != nil)
+        killed.signal(SIGKILL)
+        _ = killed.wait()
+        let resumed = try Child(["extra", runs.path, "views", "3"], environment: environment.merging(["NOKO_TEST_RESUME": "1"]) { $1 })
+        #expect(resumed.wait() == 0, "\(resumed.stderr)")
+
+        let dir = runs.appendingPathComponent("views")
+        let journalPath = dir.appendingPathComponent("noko.ndjson").path
+        let journal = try LogFileLoader.loadTable("t", fromJournal: journalPath)
+        #expect(journal.rowCount > 41)
+        #expect(try LogFileLoader.load(dir.appendingPathComponent("t.csv").path)["i"] == journal["i"])
+        #expect(try ParquetReader.readTable(at: dir.appendingPathComponent("t.parquet"))["i"] == journal["i"])
+        // Every row of this run at TensorBoard's level (INFO) has a number, so makes an event.
+        var informative = 0
+        _ = try JournalScanner.forEachRow(in: journalPath, fileStem: { $0 }) { row in
+            if row.level >= .info { informative += 1 }
+        }
+        var events = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasPrefix("events.out.tfevents.") {
+            events += try TensorBoardEventCount.scalarEvents(inFile: dir.appendingPathComponent(name).path)
+        }
+        #expect(events == informative)
+    }
+
     @Test func bootstrapLoggingSendsTheProgramsMessagesToDebugLog() throws {
         let runs = temporaryDirectory()
         let child = try Child(["extra", runs.path, "logs", "1"], environment: ["NOKO_TEST_BOOTSTRAP": "1"])

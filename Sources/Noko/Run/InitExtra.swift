@@ -345,12 +345,12 @@ private struct RunStarter {
     }
 
     /// Continues an existing run directory: the summary sidecar covers the rows already
-    /// logged, and every table's steps continue where they stopped.
+    /// logged, the views (CSV, Parquet, TensorBoard) get the rows the end of the last process
+    /// cut off, and every table's steps continue where they stopped.
     private func resume(_ logger: NokoLogger, in directory: URL) throws {
         let journal = RunLayout(directory).journal.path
         guard FileSystem.exists(journal) else { return }
-        let summary = logger.outputs.lazy.compactMap { $0 as? StatisticsOutput }.first
-        let tables = try summary?.replay(journal: journal, messages: logger.messages) ?? JournalTableSteps.scan(journal)
+        let tables = try JournalReplay.resume(journal: journal, outputs: logger.outputs, messages: logger.messages)
         logger.continueSteps(tables)
         let steps = tables.map { "\($0.table): \($0.nextStep)" }.joined(separator: ", ")
         logger.messages.info("resuming run in \(directory.path); tables continue at steps \(steps)")

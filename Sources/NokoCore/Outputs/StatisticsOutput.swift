@@ -75,19 +75,7 @@ package final class StatisticsOutput: LogOutput {
     package func replay(
         journal path: String, messages: Logging.Logger = NokoMessages.logger()
     ) throws -> [(table: String, nextStep: Int)] {
-        var steps = JournalTableSteps()
-        // The logger names files in order of first appearance too (`~2` for case twins).
-        var stems = FileStems()
-        var rows = 0
-        let torn = try JournalScanner.forEachRow(in: path, fileStem: { stems.stem(for: $0).stem }) { row in
-            steps.record(row.table, step: row.step)
-            guard row.level >= level else { return }
-            try write(row)
-            rows += 1
-            if rows % 256 == 0 { absorbPending() }
-        }
-        messages.warnTornLine(path: path, bytes: torn)
-        return steps.tables
+        try JournalReplay.resume(journal: path, outputs: [self], messages: messages)
     }
 
     package func close() throws { try writeFile(force: true) }

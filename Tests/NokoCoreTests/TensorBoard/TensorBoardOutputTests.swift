@@ -19,6 +19,31 @@ private typealias Support = TensorBoardTestSupport
         try TFRecordReader.records(in: Array(try Data(contentsOf: output.fileURL)))
     }
 
+    // MARK: After a crash
+
+    @Test func aResumedRunsOutputWritesTheRowsTheEventFilesOfEarlierProcessesLack() throws {
+        let directory = temporaryDirectory()
+        let rows = (0..<5).map { Support.row("t", step: $0, time: 1_700_000_000 + Double($0), [("x", .double(Double($0)))]) }
+        let words = Support.row("t", step: 9, time: 1_700_000_009, [("s", .string("no number: no event"))])
+        let first = try makeOutput(directory)
+        try first.writeHyperparameters([("lr", 0.1)])
+        for row in rows.prefix(3) { try first.write(row) }
+        try first.flush()
+        // Killed with rows 3 and 4 still held, in the middle of appending a record.
+        try first.write(rows[3])
+        try first.flush()
+        let size = try FileManager.default.attributesOfItem(atPath: first.fileURL.path)[.size] as! Int
+        let handle = try FileHandle(forWritingTo: first.fileURL)
+        try handle.truncate(atOffset: UInt64(size - 3))
+        try handle.close()
+        #expect(try TensorBoardEventCount.scalarEvents(inFile: first.fileURL.path) == 3, "a torn record is no event")
+
+        let second = try makeOutput(directory, time: 1_700_000_100)
+        let isMissing = try second.rowsMissingFromFiles()
+        #expect(try rows.map(isMissing) == [false, false, false, true, true])
+        #expect(try !isMissing(words), "a row without a number makes no event")
+    }
+
     // MARK: The file
 
     @Test func fileNameHasTimeHostPidAndACounter() throws {

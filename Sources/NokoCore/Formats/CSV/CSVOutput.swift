@@ -14,7 +14,7 @@ import Synchronization
 /// appearing in a large file, rewrites are spaced so that they take at most a tenth of the
 /// time (the file then trails the journal by more than one interval; `close()` and
 /// `noko-run export` always bring it up to date).
-package final class CSVOutput: LogOutput {
+package final class CSVOutput: JournalView {
     package let name = "csv"
     package let level: LogLevel
     /// The directory the files are written into.
@@ -86,6 +86,31 @@ package final class CSVOutput: LogOutput {
                 files[table] = file
             }
             if let firstError { throw firstError }
+        }
+    }
+
+    /// A table's file lacks the journal's rows after the ones it holds: rows a killed process
+    /// was keeping for its next flush.
+    package func rowsMissingFromFiles() throws -> (SummarizedRow) throws -> Bool {
+        var onDisk: [String: Int] = [:]
+        var seen: [String: Int] = [:]
+        return { [directory] row in
+            let held = try onDisk[row.table] ?? {
+                let path = RunLayout(directory).csv(stem: row.fileStem).path
+                var records = 0
+                if FileSystem.exists(path) {
+                    // A torn last line is left out: it is cut off when the file is reopened.
+                    _ = try CSVRecordScanner.forEachRecord(inFile: path) { _ in
+                        records += 1
+                        return true
+                    }
+                }
+                onDisk[row.table] = max(records - 1, 0)  // the header
+                return max(records - 1, 0)
+            }()
+            let index = seen[row.table, default: 0]
+            seen[row.table] = index + 1
+            return index >= held
         }
     }
 

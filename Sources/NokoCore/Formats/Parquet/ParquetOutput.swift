@@ -34,7 +34,7 @@ import Synchronization
 /// compaction (a rewrite to a hidden file, renamed over the old one) when the dead footers
 /// outweigh the data or the file has doubled since the last compaction, and at ``close()``
 /// when its row groups are small.
-package final class ParquetOutput: LogOutput {
+package final class ParquetOutput: JournalView {
     package let name = "parquet"
     package let level: LogLevel
     /// Where the `<table>.parquet` files go.
@@ -166,6 +166,25 @@ package final class ParquetOutput: LogOutput {
             }
         }
         try writeReadyRows()
+    }
+
+    /// A table's file lacks the journal's rows after its last complete row group: rows a
+    /// killed process was gathering into the next one.
+    package func rowsMissingFromFiles() throws -> (SummarizedRow) throws -> Bool {
+        var onDisk: [String: Int64] = [:]
+        var seen: [String: Int64] = [:]
+        return { [directory] row in
+            let held = onDisk[row.table] ?? {
+                let url = RunLayout(directory).parquet(stem: row.fileStem)
+                // No file, or none with a valid footer (started anew when reopened): no rows.
+                let rows = FileSystem.exists(url.path) ? (try? ParquetReader.info(at: url).rowCount) ?? 0 : 0
+                onDisk[row.table] = rows
+                return rows
+            }()
+            let index = seen[row.table, default: 0]
+            seen[row.table] = index + 1
+            return index >= held
+        }
     }
 
     /// Writes every waiting row, compacts files where worthwhile, syncs and closes them.

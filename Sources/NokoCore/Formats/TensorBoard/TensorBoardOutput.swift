@@ -20,7 +20,7 @@ import Synchronization
 ///
 /// ``writeHyperparameters(_:metricTags:startTime:)`` adds the run's config for TensorBoard's
 /// HParams dashboard, and ``writeSessionEnd(status:endTime:)`` how the run ended.
-package final class TensorBoardOutput: LogOutput {
+package final class TensorBoardOutput: JournalView {
     /// `"tensorboard"`.
     package let name = "tensorboard"
     /// The lowest level written.
@@ -141,6 +141,23 @@ package final class TensorBoardOutput: LogOutput {
     /// Encodes the waiting rows and appends them to the file as whole records.
     package func flush() throws {
         try drain(appending: nil)
+    }
+
+    /// The event files of the run's earlier processes lack the journal's rows after those
+    /// they hold as scalar events: rows a killed process was keeping for its next flush.
+    package func rowsMissingFromFiles() throws -> (SummarizedRow) throws -> Bool {
+        let directory = fileURL.deletingLastPathComponent().path
+        var held = 0
+        for name in try FileSystem.contentsOfDirectory(directory) where name.hasPrefix(RunLayout.tensorBoardEventsPrefix) {
+            held += try TensorBoardEventCount.scalarEvents(inFile: directory + "/" + name)
+        }
+        var seen = 0
+        return { row in
+            // A row without a number makes no event (``ScalarEventEncoder``).
+            guard row.values.contains(where: { !$0.isNull && $0.stringValue == nil }) else { return false }
+            seen += 1
+            return seen > held
+        }
     }
 
     /// Flushes, then `fsync`s and closes the file. Closing twice does nothing.
