@@ -15,11 +15,13 @@ demo: deps
 	$$($(SWIFT) build --show-bin-path)/noko-run show "$$run"
 
 ## test: build and run every test (serial, so swift test prints its summary lines);
-## interop checks against Python packages fail, rather than skip, when one is missing
+## interop checks against Python packages fail, rather than skip, when one is missing;
+## then the kill -9 harness in its short mode (README "Reliability")
 test: deps python-deps
 	scripts/check-platform
 	$(SWIFT) build --build-tests
 	NOKO_REQUIRE_INTEROP=1 $(SWIFT) test
+	scripts/torture --bin "$$($(SWIFT) build --show-bin-path)"
 	scripts/fuzz --short
 	scripts/docs --probe
 

@@ -85,7 +85,10 @@ let package = Package(
         // A child process the tests start, signal and kill; not a product.
         .executableTarget(
             name: "noko-test-child",
-            dependencies: ["Noko", "NokoPlatform", "NokoTestSupport", .product(name: "Logging", package: "swift-log"), "NokoRemoteSync", "NokoWandb"]),
+            dependencies: [
+                "Noko", "NokoPlatform", "NokoTestSupport", .product(name: "Logging", package: "swift-log"), "NokoRemoteSync", "NokoWandb",
+                "NokoWandbTestSupport",
+            ]),
 
         .testTarget(
             name: "NokoCoreTests",

@@ -52,6 +52,11 @@
 //       a system sampler alone in a process: a sample, a busy loop (until 0.3 s of CPU is
 //       used), a sample, an idle second, a sample; prints "busy <cpu %>", "idle <cpu %>"
 //       and "machine <cpu %>" per rated row (Tests/NokoTests/SystemSamplerTests.swift).
+//   noko-test-child torture RUNS_DIR RUN_NAME TRAIN GRAD EVAL ROWS finish|wait
+//       one life of a run scripts/torture kills with SIGKILL: every output, a checkpoint,
+//       live wandb sync; reports each step once it has returned (Torture.swift).
+//   noko-test-child wandb-server
+//       the tests' loopback wandb server in a process of its own, for scripts/torture.
 import Foundation
 import Logging
 import Noko
@@ -483,6 +488,10 @@ case "launch", "launch-by-value":
     say("run \(run.directory.path)")
     Noko.logRow("t", ["lr": config.lr, "layers": config.model.layers])
     run.finish()
+case "torture":
+    try TortureLife.run(Array(arguments.dropFirst(2)))
+case "wandb-server":
+    try StandaloneWandbServer.run()
 case "console":
     consoleActions(runsDir: arguments[2], runName: arguments[3], actions: Array(arguments.dropFirst(4)))
 default:

@@ -25,6 +25,9 @@ public struct OutputOptions: Sendable {
     public var tensorBoardLevel: LogLevel? = .info
     /// `<table>.parquet`; off by default, on with `.trace` here or `NOKO_PARQUET=1`.
     public var parquetLevel: LogLevel? = nil
+    /// Rows per Parquet row group while logging (``ParquetOutput/rowGroupRows``). Not public:
+    /// the kill -9 harness (`scripts/torture`) needs row-group boundaries every few dozen rows.
+    package var parquetRowGroupRows = 10_000
     /// Also write the run's config to TensorBoard's HParams dashboard (`initExtra`); off by
     /// default, as Python noko's `tb_log_hparams`.
     public var tensorBoardHyperparameters = false
@@ -60,7 +63,7 @@ package enum DefaultOutputs {
             outputs.append(StatisticsOutput(url: RunLayout(directory).summary, level: level))
         }
         if let level = options.parquetLevel ?? (ParquetOutput.isEnabled(environment: environment) ? .trace : nil) {
-            outputs.append(ParquetOutput(directory: directory, level: level, messages: messages))
+            outputs.append(ParquetOutput(directory: directory, level: level, rowGroupRows: options.parquetRowGroupRows, messages: messages))
         }
         if let level = options.tensorBoardLevel {
             outputs.append(try TensorBoardOutput(directory: directory, level: level, messages: messages))
