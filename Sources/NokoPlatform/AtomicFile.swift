@@ -14,31 +14,50 @@ import Synchronization
 /// A reader sees the old file or the new one, never a mix or nothing; after a crash at any
 /// step the target is the old file or the new one, and at most a temporary file named
 /// `.<name>.tmp-<pid>-<n>` is left beside it (readers ignore dot files).
+///
+/// The rename is the commit: an error before it leaves the old file (and is thrown), while a
+/// failed `fsync` of the directory after it is returned instead: the file *was* replaced, and
+/// only whether the replacement survives a power loss is in doubt. A caller that threw would
+/// redo, or believe undone, a write that happened (a CSV rewrite would insert its new columns
+/// twice); one that cares says so after recording the new file.
 package enum AtomicFile {
-    /// Atomically replaces the file at `path` with `bytes`.
-    package static func write(_ bytes: [UInt8], to path: String) throws(NokoSystemError) {
+    /// Atomically replaces the file at `path` with `bytes`. Returns the error of the final
+    /// directory `fsync`, if it failed (the file is replaced all the same).
+    @discardableResult
+    package static func write(_ bytes: [UInt8], to path: String) throws(NokoSystemError) -> NokoSystemError? {
         let (temporary, file) = try create(beside: path)
         do throws(NokoSystemError) {
             try file.writeAll(bytes)
         } catch {
             abandon(temporary, file, error)
-            throw error
+            throw naming(path, for: temporary, in: error)
         }
-        try install(temporary, file, over: path)
+        return try install(temporary, file, over: path)
     }
 
     /// Atomically replaces the file at `path` with what `body` writes to the temporary file
     /// (a body writing in pieces, such as a streamed diff or a CSV rewrite). An error thrown
-    /// by `body` removes the temporary file and leaves the target as it was.
-    package static func write(to path: String, _ body: (FileDescriptor) throws -> Void) throws {
+    /// by `body` removes the temporary file and leaves the target as it was. Returns the error
+    /// of the final directory `fsync`, if it failed (the file is replaced all the same).
+    @discardableResult
+    package static func write(to path: String, _ body: (FileDescriptor) throws -> Void) throws -> NokoSystemError? {
         let (temporary, file) = try create(beside: path)
         do {
             try body(file)
         } catch {
             abandon(temporary, file, error)
+            if let error = error as? NokoSystemError { throw naming(path, for: temporary, in: error) }
             throw error
         }
-        try install(temporary, file, over: path)
+        return try install(temporary, file, over: path)
+    }
+
+    /// `error` about the temporary file said about the file it was to replace: "cannot write a
+    /// new version of runs/x/summary.json: No space left on device" names the file a user
+    /// knows, not `.summary.json.tmp-4242-7`.
+    private static func naming(_ path: String, for temporary: String, in error: NokoSystemError) -> NokoSystemError {
+        guard error.path == temporary, !error.isInjectedStop else { return error }
+        return NokoSystemError("write a new version of", path: path, code: error.code)
     }
 
     /// Step 1: the temporary file, `.<name>.tmp-<pid>-<n>` in the target's directory.
@@ -46,22 +65,27 @@ package enum AtomicFile {
         let directory = FileSystem.parentDirectory(of: path)
         let prefix = directory.isEmpty ? "" : directory == "/" ? "/" : directory + "/"
         let temporary = prefix + ".\(FileSystem.lastComponent(of: path)).tmp-\(getpid())-\(counter.add(1, ordering: .relaxed).oldValue)"
-        return (temporary, try FileDescriptor.open(temporary, .createNew))
+        do throws(NokoSystemError) {
+            return (temporary, try FileDescriptor.open(temporary, .createNew))
+        } catch {
+            throw naming(path, for: temporary, in: error)
+        }
     }
 
-    /// Steps 3 to 6: `fsync`, close, `rename` over the target, `fsync` the directory.
-    private static func install(_ temporary: String, _ file: FileDescriptor, over path: String) throws(NokoSystemError) {
+    /// Steps 3 to 6: `fsync`, close, `rename` over the target, `fsync` the directory (whose
+    /// error is returned: the target is already the new file).
+    private static func install(_ temporary: String, _ file: FileDescriptor, over path: String) throws(NokoSystemError) -> NokoSystemError? {
         do throws(NokoSystemError) {
             try file.sync()
         } catch {
             abandon(temporary, file, error)
-            throw error
+            throw naming(path, for: temporary, in: error)
         }
         do throws(NokoSystemError) {
             try file.close()
         } catch {
             abandon(temporary, nil, error)  // the descriptor is released even when close fails
-            throw error
+            throw naming(path, for: temporary, in: error)
         }
         do throws(NokoSystemError) {
             try FileSystem.rename(temporary, to: path)
@@ -69,7 +93,14 @@ package enum AtomicFile {
             abandon(temporary, nil, error)
             throw error
         }
-        try FileSystem.syncDirectory(FileSystem.parentDirectory(of: path))
+        do throws(NokoSystemError) {
+            try FileSystem.syncDirectory(FileSystem.parentDirectory(of: path))
+        } catch {
+            // A simulated crash stops the writer here like anywhere else.
+            if error.isInjectedStop { throw error }
+            return error
+        }
+        return nil
     }
 
     /// Removes the temporary file after a failure, unless a test's injected fault stopped the

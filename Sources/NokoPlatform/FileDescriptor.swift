@@ -322,8 +322,18 @@ package struct FileDescriptor: Sendable, Hashable {
     /// Releases the descriptor (`close(2)`). Not retried on `EINTR`: on Linux the descriptor
     /// is released even then.
     package func close() throws(NokoSystemError) {
-        if try FaultInjection.inject(.close, path, operation: "close") { return }
-        if sysClose(rawValue) != 0 && errno != EINTR { throw NokoSystemError("close", path: path) }
+        // An injected failure still releases the descriptor, as Linux's close does whatever it
+        // returns; only a simulated crash (`.stop`) leaves it open.
+        var injected: NokoSystemError?
+        do {
+            _ = try FaultInjection.inject(.close, path, operation: "close")
+        } catch {
+            if error.isInjectedStop { throw error }
+            injected = error
+        }
+        let failed = sysClose(rawValue) != 0 && errno != EINTR
+        if let injected { throw injected }
+        if failed { throw NokoSystemError("close", path: path) }
     }
 
     /// Releases the descriptor, ignoring errors (clean-up paths, read-only files).

@@ -40,12 +40,44 @@ struct AtomicFileTests {
             try AtomicFile.write(Array("new".utf8), to: path)
         } check: { step in
             let content = String(decoding: try FileSystem.read(path) ?? [], as: UTF8.self)
-            // After the rename, a failed directory fsync reports the error, but the file is new.
+            // After the rename the file is new: a failed directory fsync is returned, not thrown.
             #expect(content == "old" || (content == "new" && step >= 5), "step \(step): \(content)")
             #expect(try FileSystem.contentsOfDirectory(directory.path) == ["config.json"], "step \(step) left a temporary file")
             try AtomicFile.write(Array("old".utf8), to: path)
         }
         #expect(steps == 7)
+    }
+
+    @Test("a directory fsync that fails after the rename is returned, not thrown: the file is replaced")
+    func aFailedDirectorySyncAfterTheRenameIsReturned() throws {
+        let directory = temporaryDirectory()
+        let path = directory.appendingPathComponent("summary.json").path
+        try AtomicFile.write(Array("old".utf8), to: path)
+        let directoryPath = directory.path
+        let token = FaultInjection.install { call, target in
+            call == .fsync && target == directoryPath ? .fail(NokoSystemError.ioError) : nil
+        }
+        defer { FaultInjection.remove(token) }
+        let notDurable = try AtomicFile.write(Array("new".utf8), to: path)
+        #expect(notDurable?.code == NokoSystemError.ioError)
+        #expect(String(decoding: try FileSystem.read(path) ?? [], as: UTF8.self) == "new")
+    }
+
+    @Test("an error about the temporary file names the file it was to replace")
+    func errorsNameTheTargetNotTheTemporaryFile() throws {
+        let directory = temporaryDirectory()
+        let path = directory.appendingPathComponent("summary.json").path
+        let prefix = directory.path + "/.summary.json.tmp-"
+        let token = FaultInjection.install { call, target in
+            call == .write && target.hasPrefix(prefix) ? .fail(NokoSystemError.noSpace) : nil
+        }
+        defer { FaultInjection.remove(token) }
+        #expect {
+            try AtomicFile.write(Array("new".utf8), to: path)
+        } throws: { error in
+            "\(error)" == "cannot write a new version of \(path): \(NokoSystemError.reason(for: NokoSystemError.noSpace))"
+        }
+        #expect(try FileSystem.contentsOfDirectory(directory.path) == [], "no temporary file is left")
     }
 
     @Test("EINTR at any step is retried: the write completes")

@@ -23,29 +23,38 @@ package enum NokoMessages {
 
 /// An append-only text file for noko's (and, when bootstrapped, the program's) log lines.
 package final class DebugLogFile: Sendable {
-    private let file: Mutex<FileDescriptor?>
+    /// The file; a line that fails half-written (a full disk) is cut back off, so a later
+    /// line never continues it.
+    private let file: Mutex<AppendOnlyFile?>
     /// Where the file is.
     package let url: URL
 
     /// Opens (creating or appending to) `url`.
     package init(url: URL) throws {
         self.url = url
-        file = Mutex(try FileDescriptor.open(url.path, .append))
+        let file = try FileDescriptor.open(url.path, .append)
+        do {
+            self.file = Mutex(AppendOnlyFile(file, size: try file.size()))
+        } catch {
+            file.closeIgnoringErrors()
+            throw error
+        }
     }
 
-    /// Appends one line (a newline is added).
+    /// Appends one line (a newline is added). A line that cannot be written (a full disk) is
+    /// dropped: warnings also go to stderr, and there is no one else to tell.
     package func append(_ line: String) {
         var bytes = Array(line.utf8)
         bytes.append(0x0A)
-        file.withLock { fd in try? fd?.writeAll(bytes) }
+        file.withLock { file in try? file?.append(bytes) }
     }
 
     /// Flushes to disk and closes; later lines are dropped.
     package func close() {
-        file.withLock { fd in
-            try? fd?.sync()
-            fd?.closeIgnoringErrors()
-            fd = nil
+        file.withLock { file in
+            try? file?.descriptor.sync()
+            file?.descriptor.closeIgnoringErrors()
+            file = nil
         }
     }
 }

@@ -16,26 +16,44 @@ import Synchronization
 package final class PrettyPrintOutput: LogOutput {
     package let name = "pprint"
     package let level: LogLevel
-    private let file: Mutex<FileDescriptor?>
-    private let ownsFile: Bool
+    private let target: Mutex<Target>
+
+    private enum Target {
+        /// `noko_pprint.log`: a block that fails half-written is cut back off.
+        case file(AppendOnlyFile)
+        case standardOutput
+        case closed
+    }
 
     /// Appends to the file at `url`.
     package init(url: URL, level: LogLevel = .results) throws {
         self.level = level
-        file = Mutex(try FileDescriptor.open(url.path, .append))
-        ownsFile = true
+        let file = try FileDescriptor.open(url.path, .append)
+        do {
+            target = Mutex(.file(AppendOnlyFile(file, size: try file.size())))
+        } catch {
+            file.closeIgnoringErrors()
+            throw error
+        }
     }
 
     /// Writes to standard output.
     package init(standardOutputAt level: LogLevel = .results) {
         self.level = level
-        file = Mutex(FileDescriptor.standardOutput)
-        ownsFile = false
+        target = Mutex(.standardOutput)
     }
 
     package func write(_ row: SummarizedRow) throws {
-        let text = PrettyPrintOutput.format(row)
-        try file.withLock { fd throws(NokoSystemError) in try fd?.writeAll(Array(text.utf8)) }
+        let bytes = Array(PrettyPrintOutput.format(row).utf8)
+        try target.withLock { target throws(NokoSystemError) in
+            switch target {
+            case .file(var file):
+                defer { target = .file(file) }
+                try file.append(bytes)
+            case .standardOutput: try FileDescriptor.standardOutput.writeAll(bytes)
+            case .closed: break
+            }
+        }
     }
 
     /// The text block for one row.
@@ -55,11 +73,11 @@ package final class PrettyPrintOutput: LogOutput {
     }
 
     package func close() throws {
-        try file.withLock { fd throws(NokoSystemError) in
-            guard let current = fd, ownsFile else { return }
-            fd = nil
-            defer { current.closeIgnoringErrors() }
-            try current.sync()
+        try target.withLock { target throws(NokoSystemError) in
+            guard case .file(let file) = target else { return }
+            target = .closed
+            defer { file.descriptor.closeIgnoringErrors() }
+            try file.descriptor.sync()
         }
     }
 }

@@ -15,9 +15,8 @@ package final class NDJSONOutput: LogOutput {
     package let url: URL
 
     private struct State {
-        var file: FileDescriptor?
-        /// The file's size after the last whole row, to cut a failed write back off.
-        var size: UInt64 = 0
+        /// The journal; a failed write is cut back off, so the file stays whole lines.
+        var file: AppendOnlyFile?
         var writer = JSONWriter(capacity: 1024)
         /// Per schema: `{"$table":"…",` and each `"key":` with its separator, encoded once.
         var encodedKeys: [Int: (tableName: String, table: [UInt8], keys: [[UInt8]])] = [:]
@@ -32,12 +31,17 @@ package final class NDJSONOutput: LogOutput {
         self.level = level
         try FileSystem.dropTornLine(url.path)
         let file = try FileDescriptor.open(url.path, .append)
-        state = Mutex(State(file: file, size: try file.size()))
+        do {
+            state = Mutex(State(file: AppendOnlyFile(file, size: try file.size())))
+        } catch {
+            file.closeIgnoringErrors()
+            throw error
+        }
     }
 
     package func write(_ row: SummarizedRow) throws {
         try state.withLock { s throws(NokoSystemError) in
-            guard let file = s.file else { return }
+            guard s.file != nil else { return }
             let cached = s.encodedKeys[row.schema.id]
             // A schema is interned per table by the logger, but rows built by hand may share one.
             let encoded = cached?.tableName == row.table ? cached! : NDJSONOutput.encodeKeys(of: row, cache: &s.encodedKeys)
@@ -56,8 +60,7 @@ package final class NDJSONOutput: LogOutput {
             }
             s.writer.append(UInt8(ascii: "}"))
             s.writer.append(UInt8(ascii: "\n"))
-            try file.appendWhole(s.writer.bytes, fileSize: s.size)
-            s.size += UInt64(s.writer.bytes.count)
+            try s.file!.append(s.writer.bytes)
         }
     }
 
@@ -91,7 +94,7 @@ package final class NDJSONOutput: LogOutput {
 
     package func close() throws {
         try state.withLock { s throws(NokoSystemError) in
-            guard let file = s.file else { return }
+            guard let file = s.file?.descriptor else { return }
             s.file = nil
             defer { file.closeIgnoringErrors() }
             try file.sync()
