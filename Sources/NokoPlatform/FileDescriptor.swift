@@ -148,28 +148,6 @@ package struct FileDescriptor: Sendable, Hashable {
         if let failure { throw failure }
     }
 
-    /// Appends `bytes` whole or not at all: a failed write (full disk, an injected fault)
-    /// is cut back to `fileSize`, so the next append never lands after half a record.
-    package func appendWhole(_ bytes: UnsafeRawBufferPointer, fileSize: UInt64) throws(NokoSystemError) {
-        do {
-            try writeAll(bytes)
-        } catch {
-            if !error.isInjectedStop { try? truncate(to: fileSize) }
-            throw error
-        }
-    }
-
-    /// Appends `bytes` whole or not at all (see the raw-buffer form).
-    package func appendWhole(_ bytes: [UInt8], fileSize: UInt64) throws(NokoSystemError) {
-        let failure: NokoSystemError? = bytes.withUnsafeBytes { buffer in
-            do throws(NokoSystemError) {
-                try appendWhole(buffer, fileSize: fileSize)
-                return nil
-            } catch { return error }
-        }
-        if let failure { throw failure }
-    }
-
     /// Writes without retrying or failing: for standard output and error, where a closed
     /// pipe (`| head`) means nothing more can be said and there is no one to tell.
     package func writeIgnoringErrors(_ bytes: UnsafeRawBufferPointer) {

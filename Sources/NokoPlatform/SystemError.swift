@@ -49,6 +49,18 @@ public struct NokoSystemError: Error, Sendable, Equatable, CustomStringConvertib
     /// their clean-up, as a process that died there would.
     package var isInjectedStop: Bool { code == Self.stoppedCode }
 
+    /// True for a failure that can go away while the program runs, so a writer keeps its data
+    /// and tries again: a full disk or quota (`ENOSPC`, `EDQUOT`), an I/O error (`EIO`), a
+    /// file system remounted read-only (`EROFS`), a file too large or a resource short for now
+    /// (`EFBIG`, `ENOMEM`, `EAGAIN`, `EINTR`). False for a path that is wrong (a directory
+    /// where a file should be, no permission): trying again would fail the same way.
+    package var isTransient: Bool {
+        switch code {
+        case ENOSPC, EDQUOT, EIO, EROFS, EFBIG, ENOMEM, EAGAIN, EINTR: return true
+        default: return false
+        }
+    }
+
     /// Well-known codes, so callers outside this layer need not import the C library.
     package static let fileExists = EEXIST
     package static let noSuchFile = ENOENT

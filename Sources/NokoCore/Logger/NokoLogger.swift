@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NokoPlatform
 import Synchronization
 
 /// Logs rows into tables and fans them out to outputs: noko's core.
@@ -35,7 +36,14 @@ public final class NokoLogger: Sendable {
     private let rowRedactor = Mutex<SecretRedactor?>(.rows)
 
     private struct State {
-        var outputs: [any LogOutput]
+        var outputs: [any LogOutput] {
+            didSet { routes = Routes(outputs) }
+        }
+        /// Which output is the journal and which are its views, worked out once per change of
+        /// ``outputs`` rather than per row.
+        var routes: Routes
+        /// Per output (same index): how its writes and flushes are going.
+        var health: [OutputHealth]
         var tables: [String: TableState] = [:]
         var closed = false
         var localTime = LocalTimeFormatter()
@@ -45,6 +53,45 @@ public final class NokoLogger: Sendable {
         var stems = FileStems()
         /// Rows since the flusher last started, to wake it early when views pile up.
         var rowsSinceFlush = 0
+    }
+
+    /// Where a row goes: the journal first, then the other outputs, views only when the
+    /// journal kept the row.
+    private struct Routes {
+        /// The index of the journal (``NDJSONOutput``) in the outputs, if there is one.
+        var journal: Int?
+        /// Per output: whether it is a ``JournalView``.
+        var isView: [Bool]
+
+        init(_ outputs: [any LogOutput]) {
+            journal = outputs.firstIndex { $0 is NDJSONOutput }
+            isView = outputs.map { $0 is any JournalView }
+        }
+    }
+
+    /// How one output's writes and flushes are going: a failure is warned about once, its
+    /// recovery once, and the rows its failed writes lost are counted.
+    private struct OutputHealth {
+        /// Set while the output's `write` fails.
+        var writeFailure: Failure?
+        /// Set while the output's `flush` fails.
+        var flushFailure: Failure?
+        /// Rows `write` could not take, for good.
+        var rowsLost = 0
+        /// What ``rowsLost`` counts against: the file the failed write named, relative to the
+        /// run directory (`noko.ndjson`), else the output's name.
+        var lostFile: String?
+        /// The output's first error, for the record (`metadata.json`'s `write_errors`).
+        var firstError: String?
+
+        struct Failure {
+            /// The file the error named, as the warnings show it.
+            var path: String?
+            /// ``rowsLost`` when a write failure began, so the recovery says what it cost.
+            var rowsLostBefore = 0
+            /// The view's ``JournalView/rowsLost`` when a flush failure began, likewise.
+            var viewLostBefore: [String: Int] = [:]
+        }
     }
 
     /// After this many rows in one interval, the flusher starts early, so views' buffers
@@ -130,7 +177,7 @@ public final class NokoLogger: Sendable {
         self.summarizers = summarizers
         self.clock = clock
         self.debugLog = debugLog
-        state = Mutex(State(outputs: outputs))
+        state = Mutex(State(outputs: outputs, routes: Routes(outputs), health: outputs.map { _ in OutputHealth() }))
         admissionLevel = Atomic(NokoLogger.lowestLevel(of: outputs))
         flusher = Mutex(nil)
         if let flushInterval {
@@ -155,6 +202,7 @@ public final class NokoLogger: Sendable {
     public func add(_ output: any LogOutput) {
         state.withLock { s in
             s.outputs.append(output)
+            s.health.append(OutputHealth())
             admissionLevel.store(NokoLogger.lowestLevel(of: s.outputs), ordering: .relaxed)
         }
     }
@@ -280,13 +328,17 @@ public final class NokoLogger: Sendable {
         }
         let row = made.row
         var delivered = false
-        for output in s.outputs where output.level <= level {
+        // The journal first: a row it could not keep goes to no view of it either, so every
+        // file agrees with the journal, which stays the source of truth.
+        var journalKept = true
+        if let journal = s.routes.journal, s.outputs[journal].level <= level {
             delivered = true
-            do {
-                try output.write(row)
-            } catch {
-                warnOnce("output|\(output.name)", "output '\(output.name)' failed to write a row: \(error)", &s, &notes)
-            }
+            journalKept = write(row, to: journal, &s, &notes)
+        }
+        for i in s.outputs.indices where i != s.routes.journal && s.outputs[i].level <= level {
+            delivered = true
+            if !journalKept && s.routes.isView[i] { continue }
+            _ = write(row, to: i, &s, &notes)
         }
         if !delivered {
             warnOnce("unrouted|\(table)", "table '\(table)': no output accepts level \(level); rows are not written", &s, &notes)
@@ -294,6 +346,49 @@ public final class NokoLogger: Sendable {
         for warning in summary.warnings {
             warnOnce("\(warning.kind)|\(table)|\(warning.key)", "table '\(table)', key '\(warning.key)': \(warning.message)", &s, &notes)
         }
+    }
+
+    /// Hands `row` to output `i`; false when it failed. A failure is warned about once, until
+    /// the output writes again, and every row it could not take is counted.
+    @inline(__always)
+    private func write(_ row: SummarizedRow, to i: Int, _ s: inout State, _ notes: inout [String]) -> Bool {
+        do {
+            try s.outputs[i].write(row)
+            if s.health[i].writeFailure != nil { writesAgain(i, &s, &notes) }
+            return true
+        } catch {
+            writeFailed(i, error, &s, &notes)
+            return false
+        }
+    }
+
+    private func writeFailed(_ i: Int, _ error: any Error, _ s: inout State, _ notes: inout [String]) {
+        s.health[i].rowsLost += 1
+        guard s.health[i].writeFailure == nil else { return }
+        let output = s.outputs[i]
+        let path = (error as? NokoSystemError)?.path
+        if s.health[i].lostFile == nil { s.health[i].lostFile = path.map(runFileName) ?? "output '\(output.name)'" }
+        if s.health[i].firstError == nil { s.health[i].firstError = "\(error)" }
+        s.health[i].writeFailure = OutputHealth.Failure(path: path, rowsLostBefore: s.health[i].rowsLost - 1)
+        let skipped = i == s.routes.journal && s.routes.isView.contains(true) ? "; the views skip them too, so they agree with the journal" : ""
+        notes.append(
+            "output '\(output.name)' failed to write a row: \(error); rows are lost (and counted) until it writes again\(skipped)")
+    }
+
+    private func writesAgain(_ i: Int, _ s: inout State, _ notes: inout [String]) {
+        guard let failure = s.health[i].writeFailure else { return }
+        s.health[i].writeFailure = nil
+        let lost = s.health[i].rowsLost - failure.rowsLostBefore
+        let place = failure.path.map { " (\($0))" } ?? ""
+        notes.append("output '\(s.outputs[i].name)' writes again\(place); \(lost) row\(lost == 1 ? " was" : "s were") lost")
+    }
+
+    /// The name of a file of the run directory as the record keys it: relative to the
+    /// directory (`noko.ndjson`, `rank-1/…` never: each rank has its own logger), else as given.
+    private func runFileName(_ path: String) -> String {
+        guard let directory = directory?.standardizedFileURL.path else { return FileSystem.lastComponent(of: path) }
+        let standardized = URL(fileURLWithPath: path).standardizedFileURL.path
+        return standardized.hasPrefix(directory + "/") ? String(standardized.dropFirst(directory.count + 1)) : path
     }
 
     /// Counts a row that no output wants (its step still advances) without summarizing it.
@@ -361,35 +456,81 @@ public final class NokoLogger: Sendable {
     public var tableNames: [String] { state.withLock { Array($0.tables.keys) } }
 
     /// Writes every output's buffered rows through to the OS.
+    ///
+    /// A view that cannot write its file (a full disk) keeps its rows and writes them at a
+    /// later flush: one warning when it starts failing, one when it writes again.
     public func flush() {
         let outputs = state.withLock { s in
             s.rowsSinceFlush = 0
             return s.outputs
         }
-        for output in outputs {
-            do {
-                try output.flush()
-            } catch {
-                report(failureOf: output, "flush", error)
-            }
+        for (i, output) in outputs.enumerated() {
+            flush(output, at: i) { try output.flush() }
         }
     }
 
     /// Writes out everything every output buffers, however it paces its writes, and keeps
     /// the logger open: what a process about to be ended by a signal does.
     public func flushCompletely() {
-        for output in outputs {
-            do {
-                try output.flushCompletely()
-            } catch {
-                report(failureOf: output, "flush", error)
-            }
+        for (i, output) in outputs.enumerated() {
+            flush(output, at: i) { try output.flushCompletely() }
         }
     }
 
+    private func flush(_ output: any LogOutput, at i: Int, _ body: () throws -> Void) {
+        // A view's counts are read outside the logger's lock: the view's own lock may be held
+        // by a long write, and `logRow` must not wait for it.
+        let view = output as? any JournalView
+        do {
+            try body()
+        } catch {
+            let lostBefore = view?.rowsLost ?? [:]
+            let note: String? = state.withLock { s in
+                guard s.health[i].flushFailure == nil else { return nil }
+                if s.health[i].firstError == nil { s.health[i].firstError = "\(error)" }
+                s.health[i].flushFailure = OutputHealth.Failure(path: (error as? NokoSystemError)?.path, viewLostBefore: lostBefore)
+                let keeps = view != nil ? "; it keeps its rows in memory and writes them when it can" : ""
+                return "output '\(output.name)' failed to flush: \(error)\(keeps)"
+            }
+            if let note { messages.warning("\(note)") }
+            return
+        }
+        // Recovered: said once (taken and cleared at once, should two threads flush), with what
+        // the failure cost.
+        let recovered = state.withLock { s -> OutputHealth.Failure? in
+            defer { s.health[i].flushFailure = nil }
+            return s.health[i].flushFailure
+        }
+        guard let failure = recovered else { return }
+        let lostNow = view?.rowsLost ?? [:]
+        let place = failure.path.map { " (\($0))" } ?? ""
+        guard view != nil else {
+            messages.warning("output '\(output.name)' flushes again\(place)")
+            return
+        }
+        let lost = lostNow.compactMap { file, count -> (String, Int)? in
+            let new = count - (failure.viewLostBefore[file] ?? 0)
+            return new > 0 ? (file, new) : nil
+        }.sorted { $0.0 < $1.0 }
+        guard !lost.isEmpty else {
+            messages.warning("output '\(output.name)' writes again\(place); it has caught up with the journal")
+            return
+        }
+        let missing = lost.map { "\($1) row\($1 == 1 ? "" : "s") from \($0)" }.joined(separator: ", ")
+        messages.warning(
+            "output '\(output.name)' writes again\(place); it could not keep \(missing) (the journal has them; `noko-run export` rebuilds a file from it)")
+    }
+
     /// Flushes, `fsync`s and closes every output; later rows are dropped with a warning.
-    /// Safe to call more than once.
+    /// When rows were lost (a full disk), one warning sums it up (``rowsLost``). Safe to call
+    /// more than once.
     public func close() {
+        close(reportingLoss: true)
+    }
+
+    /// Closes (see ``close()``); `reportingLoss: false` leaves the sum of what was lost to the
+    /// caller (a run records it in `metadata.json` and says where).
+    package func close(reportingLoss: Bool) {
         let outputs: [any LogOutput]? = state.withLock { s in
             guard !s.closed else { return nil }
             s.closed = true
@@ -401,18 +542,59 @@ public final class NokoLogger: Sendable {
             return f
         }
         flusher?.stop()
-        for output in outputs {
+        for (i, output) in outputs.enumerated() {
             do {
                 try output.close()
             } catch {
+                state.withLock { s in if s.health[i].firstError == nil { s.health[i].firstError = "\(error)" } }
                 report(failureOf: output, "close", error)
             }
         }
+        if reportingLoss, let loss = NokoLogger.lossSummary(rowsLost) { messages.warning("\(loss)") }
         debugLog?.close()
     }
 
     /// True once ``close()`` has been called.
     public var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Rows that never reached a file, per file name in the run directory: for the journal
+    /// (`noko.ndjson`), rows whose write failed (a full disk, an I/O error), which no other
+    /// file has either; for a view (`train.csv`, `summary.json`…), rows the journal has but the
+    /// view could not keep while its file could not be written. Empty when nothing was lost.
+    ///
+    /// A run records it in `metadata.json` as `rows_lost`.
+    public var rowsLost: [String: Int] {
+        let (outputs, counts) = state.withLock { s in
+            (s.outputs, s.health.compactMap { h in h.rowsLost > 0 ? (h.lostFile ?? "", h.rowsLost) : nil })
+        }
+        var lost = Dictionary(counts, uniquingKeysWith: +)
+        for case let view as any JournalView in outputs {
+            lost.merge(view.rowsLost.filter { $0.value > 0 }, uniquingKeysWith: +)
+        }
+        return lost
+    }
+
+    /// The first error of each output that failed to write, flush or close, in output order:
+    /// what `metadata.json` records as `write_errors`. Empty when every write succeeded.
+    package var writeErrors: [String] {
+        state.withLock { s in s.health.compactMap(\.firstError) }
+    }
+
+    /// One sentence about what was lost, nil when nothing was: the warning `close()` gives.
+    package static func lossSummary(_ rowsLost: [String: Int]) -> String? {
+        lossDescription(rowsLost).map { "rows were lost: " + $0 }
+    }
+
+    /// What was lost, file by file, the journal first (`noko.ndjson lacks 120 rows; train.csv
+    /// lacks 40 rows that noko.ndjson has`); nil when nothing was.
+    package static func lossDescription(_ rowsLost: [String: Int], journal: String = RunLayout.journalName) -> String? {
+        guard !rowsLost.isEmpty else { return nil }
+        let parts = rowsLost.sorted { ($0.key == journal ? 0 : 1, $0.key) < ($1.key == journal ? 0 : 1, $1.key) }.map { file, count in
+            let rows = "\(count) row\(count == 1 ? "" : "s")"
+            return file == journal ? "\(file) lacks \(rows)" : "\(file) lacks \(rows) that \(journal) has"
+        }
+        return parts.joined(separator: "; ")
+    }
 
     private func report(failureOf output: any LogOutput, _ operation: String, _ error: any Error) {
         let first = state.withLock { $0.warned.insert("\(operation)|\(output.name)").inserted }

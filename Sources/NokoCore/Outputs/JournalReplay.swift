@@ -1,17 +1,6 @@
 import Foundation
 import Logging
 
-/// An output whose files are a view of the journal that a `kill -9` leaves short: it holds
-/// rows for a flush interval or a row group before they reach its files, and those rows die
-/// with the process. A resumed run writes into it, from the journal, the rows its files lack
-/// (``JournalReplay``); without that, every crash would leave a hole in the view for good.
-package protocol JournalView: LogOutput {
-    /// Decides, for each of the journal's rows at this output's level in journal order,
-    /// whether the output's files lack it. Called once, before the output has written
-    /// anything: its files hold a prefix of the rows it was given, in order.
-    func rowsMissingFromFiles() throws -> (SummarizedRow) throws -> Bool
-}
-
 /// What a resumed run does with the journal it continues, in one pass over it.
 package enum JournalReplay {
     /// Summarizes every row of `journal` into the statistics output (which starts empty),

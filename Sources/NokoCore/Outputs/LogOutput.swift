@@ -37,3 +37,27 @@ extension LogOutput {
     public func close() throws { try flush() }
     public func flushCompletely() throws { try flush() }
 }
+
+/// An output whose files are views of the journal, which `noko-run export` can rebuild (CSV,
+/// `summary.json`, TensorBoard, Parquet).
+///
+/// The logger hands a view only the rows the journal kept: a row the journal could not write
+/// (a full disk) goes to no view either, so a view never holds a row the journal lacks, and the
+/// journal stays the source of truth. A view whose file cannot be written keeps its rows in
+/// memory, up to a bound, and writes them at the next flush that succeeds.
+///
+/// A `kill -9` leaves a view short: it holds rows for a flush interval or a row group before
+/// they reach its files, and those rows die with the process. A resumed run writes into it,
+/// from the journal, the rows its files lack (``JournalReplay``); without that, every crash
+/// would leave a hole in the view for good.
+package protocol JournalView: LogOutput {
+    /// Rows this view will never write, per file name in the run directory (`train.csv`):
+    /// rows it could not keep while its file could not be written (beyond its memory bound,
+    /// or still waiting when it was closed). The journal has every one of them.
+    var rowsLost: [String: Int] { get }
+
+    /// Decides, for each of the journal's rows at this output's level in journal order,
+    /// whether the output's files lack it. Called once, before the output has written
+    /// anything: its files hold a prefix of the rows it was given, in order.
+    func rowsMissingFromFiles() throws -> (SummarizedRow) throws -> Bool
+}

@@ -11,8 +11,10 @@ import Synchronization
 /// background thread. Each value costs O(1): the series has at most ``maxBuckets`` buckets of min/max/last;
 /// when they are full, neighbouring buckets merge pairwise and each bucket covers twice as
 /// many rows. The file is rewritten atomically at each flush; when it has grown large, at
-/// most as often as keeps writing it under 5 % of the time.
-package final class StatisticsOutput: LogOutput {
+/// most as often as keeps writing it under 5 % of the time. A rewrite that fails (a full disk)
+/// leaves the previous file and is tried again at the next flush: the statistics are in
+/// memory, so the file catches up whole.
+package final class StatisticsOutput: JournalView {
     package let name = "summary"
     package let level: LogLevel
     /// Where the sidecar is written.
@@ -25,6 +27,17 @@ package final class StatisticsOutput: LogOutput {
         var dirty = false
         var lastWrite = 0.0
         var lastWriteDuration = 0.0
+        /// Rows summarized, and how many of them the file on disk covers.
+        var rowsAbsorbed = 0
+        var rowsInFile = 0
+        /// Rows the file will never cover: those it lacked when closing failed.
+        var rowsLost = 0
+        /// True after a failed write: the next flush tries again, however recent the last
+        /// write, so a flush that succeeds means the file caught up.
+        var failing = false
+        /// True when the file was replaced but the directory's `fsync` failed: each flush
+        /// syncs the directory again, and fails until that works.
+        var directoryUnsynced = false
     }
     private let state = Mutex(State())
     private let writing = Mutex(())
@@ -57,6 +70,7 @@ package final class StatisticsOutput: LogOutput {
             }
             guard !rows.isEmpty else { return }
             for row in rows { s.statistics.add(row) }
+            s.rowsAbsorbed += rows.count
             s.dirty = true
         }
     }
@@ -78,31 +92,66 @@ package final class StatisticsOutput: LogOutput {
         try JournalReplay.resume(journal: path, outputs: [self], messages: messages)
     }
 
-    package func close() throws { try writeFile(force: true) }
+    package func close() throws {
+        do {
+            try writeFile(force: true)
+        } catch {
+            state.withLock { $0.rowsLost = $0.rowsAbsorbed - $0.rowsInFile }
+            throw error
+        }
+    }
+
+    /// None: a resumed run summarizes every row of the journal into the summary, which starts
+    /// empty (``JournalReplay``), so the summary is never completed row by row.
+    package func rowsMissingFromFiles() throws -> (SummarizedRow) throws -> Bool {
+        { _ in false }
+    }
+
+    package var rowsLost: [String: Int] {
+        let lost = state.withLock { $0.rowsLost }
+        return lost > 0 ? [url.lastPathComponent: lost] : [:]
+    }
 
     private func writeFile(force: Bool) throws {
         absorbPending()
         try writing.withLock { _ in
             let now = RowClock.system.now()
-            let bytes: [UInt8]? = state.withLock { s in
+            let encoded: (bytes: [UInt8], rows: Int)? = state.withLock { s in
                 guard s.dirty else { return nil }
-                guard force || now - s.lastWrite >= 20 * s.lastWriteDuration else { return nil }
+                guard force || s.failing || now - s.lastWrite >= 20 * s.lastWriteDuration else { return nil }
                 s.dirty = false
-                return s.statistics.statistics.encoded()
+                return (s.statistics.statistics.encoded(), s.rowsAbsorbed)
             }
-            guard let bytes else { return }
+            guard let (bytes, rows) = encoded else { return try syncDirectoryIfNeeded() }
+            let notDurable: NokoSystemError?
             do {
-                try AtomicFile.write(bytes, to: url.path)
+                notDurable = try AtomicFile.write(bytes, to: url.path)
             } catch {
-                state.withLock { $0.dirty = true }  // try again at the next flush
+                state.withLock { s in
+                    s.dirty = true  // try again at the next flush
+                    s.failing = true
+                }
                 throw error
             }
             let duration = RowClock.system.now() - now
             state.withLock { s in
                 s.lastWrite = now
                 s.lastWriteDuration = duration
+                s.rowsInFile = rows
+                s.failing = false
             }
+            // Written all the same; the directory is synced again below, and at each flush.
+            if notDurable != nil { state.withLock { $0.directoryUnsynced = true } }
+            try syncDirectoryIfNeeded()
         }
+    }
+
+    /// Syncs the directory after a replacement whose own directory `fsync` failed; throws
+    /// while it still fails (a flush that succeeds means the file is durable).
+    private func syncDirectoryIfNeeded() throws(NokoSystemError) {
+        guard state.withLock({ $0.directoryUnsynced }) else { return }
+        try FileSystem.syncDirectory(FileSystem.parentDirectory(of: url.path))
+        state.withLock { $0.directoryUnsynced = false }
     }
 
     /// The statistics of the rows so far (what the file holds after the next flush).

@@ -14,6 +14,10 @@ import Synchronization
 /// appearing in a large file, rewrites are spaced so that they take at most a tenth of the
 /// time (the file then trails the journal by more than one interval; `close()` and
 /// `noko-run export` always bring it up to date).
+///
+/// A file that cannot be written (a full disk) keeps its rows for the next flush, so the file
+/// catches up when space is back; past ``maxPendingRows`` rows held for all tables, later rows
+/// are dropped from the CSV files (counted in ``rowsLost``; the journal has them).
 package final class CSVOutput: JournalView {
     package let name = "csv"
     package let level: LogLevel
@@ -28,6 +32,8 @@ package final class CSVOutput: JournalView {
     /// Above this many pending rows, `write` flushes inline, bounding memory (the logger
     /// wakes its flusher long before, so this only happens when flushing falls behind).
     private let maxPendingRows: Int
+    /// Rows dropped from a file for good, per file name (under the `files` lock's owner).
+    private let lost = Mutex<[String: Int]>([:])
 
     /// A CSV output writing into `directory`.
     package init(
@@ -46,7 +52,9 @@ package final class CSVOutput: JournalView {
             rows.append(row)
             return rows.count
         }
-        if count >= maxPendingRows { try flush() }
+        // The row is kept either way; a flush that fails here is reported by the next
+        // regular one (the row is not lost, so this write did not fail).
+        if count >= maxPendingRows { try? flush() }
     }
 
     package func flush() throws { try flush(force: false) }
@@ -54,13 +62,15 @@ package final class CSVOutput: JournalView {
     /// Writes every buffered row, held-back rewrites included.
     package func flushCompletely() throws { try flush(force: true) }
 
+    package var rowsLost: [String: Int] { lost.withLock { $0 } }
+
     private func flush(force: Bool) throws {
         try files.withLock { files in
             let rows = pending.withLock { rows in
                 defer { rows.removeAll(keepingCapacity: true) }
                 return rows
             }
-            guard !rows.isEmpty || files.values.contains(where: { !$0.deferred.isEmpty }) else { return }
+            guard !rows.isEmpty || files.values.contains(where: { !$0.deferred.isEmpty || $0.directoryUnsynced }) else { return }
             var order: [String] = files.keys.filter { !files[$0]!.deferred.isEmpty }
             var byTable: [String: [SummarizedRow]] = Dictionary(uniqueKeysWithValues: order.map { ($0, []) })
             for row in rows {
@@ -72,20 +82,50 @@ package final class CSVOutput: JournalView {
                 let tableRows = byTable[table]!
                 // Taken out of the dictionary while it is written, so its buffers are not
                 // copied on write.
-                var file = try files.removeValue(forKey: table)
-                    ?? TableFile.open(url: RunLayout(directory).csv(stem: tableRows[0].fileStem))
+                var file = files.removeValue(forKey: table) ?? TableFile(url: RunLayout(directory).csv(stem: tableRows[0].fileStem))
                 if tableRows.isEmpty && file.deferred.isEmpty {
                     files[table] = file
                     continue
                 }
                 do {
+                    if !file.isLoaded { try file.load() }
                     try file.write(tableRows, force: force, maxDeferred: maxPendingRows, messages: messages)
                 } catch {
+                    // The rows wait for the next flush (`write` kept them, or `load` failed).
+                    if !file.isLoaded { file.deferred += tableRows }
                     firstError = firstError ?? error
                 }
                 files[table] = file
             }
-            if let firstError { throw firstError }
+            // A file renamed into place whose directory could not be synced is not durable
+            // yet: the sync is tried again at each flush, which fails until it works.
+            if files.values.contains(where: \.directoryUnsynced) {
+                do throws(NokoSystemError) {
+                    try FileSystem.syncDirectory(directory.path)
+                    for table in files.keys { files[table]!.directoryUnsynced = false }
+                } catch {
+                    firstError = firstError ?? error
+                }
+            }
+            guard let firstError else { return }
+            dropBeyondBound(order: order, in: &files)
+            throw firstError
+        }
+    }
+
+    /// While files cannot be written, keeps at most ``maxPendingRows`` held rows across tables
+    /// (the oldest, in the order the tables were flushed) and counts the others as lost.
+    private func dropBeyondBound(order: [String], in files: inout [String: TableFile]) {
+        var budget = maxPendingRows
+        for table in order {
+            guard var file = files[table] else { continue }
+            let keep = min(file.deferred.count, budget)
+            budget -= keep
+            guard keep < file.deferred.count else { continue }
+            let dropped = file.deferred.count - keep
+            file.deferred.removeLast(dropped)
+            files[table] = file
+            lost.withLock { $0[file.url.lastPathComponent, default: 0] += dropped }
         }
     }
 
@@ -115,14 +155,33 @@ package final class CSVOutput: JournalView {
     }
 
     package func close() throws {
-        try flush(force: true)
-        try files.withLock { files in
-            for file in files.values {
-                let fd = try FileDescriptor.open(file.url.path, .append)
-                defer { fd.closeIgnoringErrors() }
-                try fd.sync()
+        var firstError: (any Error)?
+        do {
+            try flush(force: true)
+        } catch {
+            firstError = error
+        }
+        files.withLock { files in
+            for table in files.keys.sorted() {
+                var file = files[table]!
+                // Rows still held now are never written: the CSV lacks them, the journal has them.
+                if !file.deferred.isEmpty {
+                    lost.withLock { $0[file.url.lastPathComponent, default: 0] += file.deferred.count }
+                    file.deferred = []
+                    files[table] = file
+                }
+                // A file never created (its disk was full from the start) is not created empty.
+                guard file.exists else { continue }
+                do throws(NokoSystemError) {
+                    let fd = try FileDescriptor.open(file.url.path, .append)
+                    defer { fd.closeIgnoringErrors() }
+                    try fd.sync()
+                } catch {
+                    firstError = firstError ?? error
+                }
             }
         }
+        if let firstError { throw firstError }
     }
 }
 
@@ -143,17 +202,31 @@ private struct TableFile {
     var deferred: [SummarizedRow] = []
     var lastRewriteEnd = 0.0
     var lastRewriteDuration = 0.0
+    /// True once the file on disk has been looked at (``load()``).
+    var isLoaded = false
+    /// The file's length after its last whole record, when known: bytes after it are what a
+    /// failed append could not cut off, cut before the next append.
+    var validSize: UInt64?
+    /// True after a failed write: the next flush tries again without spacing rewrites, so a
+    /// flush that succeeds means the file caught up.
+    var failing = false
+    /// True when the file was replaced but the directory's `fsync` failed: the output syncs
+    /// the directory again (``CSVOutput``), and fails its flushes until that works.
+    var directoryUnsynced = false
+
+    init(url: URL) {
+        self.url = url
+    }
 
     /// Picks up an existing file's header (a resumed run), or prepares a new file.
-    static func open(url: URL) throws -> TableFile {
-        var file = TableFile(url: url)
+    mutating func load() throws {
         // A process that died mid-append leaves half a line; later rows must not join it.
         try FileSystem.dropTornLine(url.path)
         if let header = try TableFile.readHeader(url), !header.isEmpty {
-            file.setHeader(header)
-            file.exists = true
+            setHeader(header)
+            exists = true
         }
-        return file
+        isLoaded = true
     }
 
     private static func readHeader(_ url: URL) throws -> [String]? {
@@ -174,6 +247,16 @@ private struct TableFile {
     }
 
     mutating func write(_ newRows: [SummarizedRow], force: Bool, maxDeferred: Int, messages: Logging.Logger) throws {
+        do {
+            try writeRows(newRows, force: force, maxDeferred: maxDeferred, messages: messages)
+            failing = false
+        } catch {
+            failing = true
+            throw error
+        }
+    }
+
+    private mutating func writeRows(_ newRows: [SummarizedRow], force: Bool, maxDeferred: Int, messages: Logging.Logger) throws {
         let rows = deferred.isEmpty ? newRows : deferred + newRows
         deferred.removeAll()
         var newKeys: Set<String> = []
@@ -185,15 +268,16 @@ private struct TableFile {
             let grown = Set(header).union(newKeys).union(SummarizedRow.bookkeepingKeys).sorted()
             if exists {
                 let now = RowClock.system.now()
-                if !force, now - lastRewriteEnd < 10 * lastRewriteDuration, rows.count < maxDeferred {
+                if !force, !failing, now - lastRewriteEnd < 10 * lastRewriteDuration, rows.count < maxDeferred {
                     deferred = rows
                     return
                 }
                 messages.info(
                     "table '\(rows[0].table)': \(newKeys.count) new column(s) \(newKeys.sorted().prefix(5).joined(separator: ", "))\(newKeys.count > 5 ? ", …" : ""); rewriting \(url.lastPathComponent)")
                 let oldHeader = header
+                let notDurable: NokoSystemError?
                 do {
-                    try rewrite(with: grown, appending: rows)
+                    notDurable = try rewrite(with: grown, appending: rows)
                 } catch {
                     // The file still has the old header: keep it, and keep the rows for the
                     // next flush.
@@ -201,15 +285,28 @@ private struct TableFile {
                     deferred = rows
                     throw error
                 }
+                // A whole new file: its length is read at the next append.
+                validSize = nil
                 lastRewriteEnd = RowClock.system.now()
                 lastRewriteDuration = lastRewriteEnd - now
+                // Rewritten all the same; the directory is synced again at the next flush.
+                if notDurable != nil { directoryUnsynced = true }
             } else {
                 setHeader(grown)
                 out.removeAll(keepingCapacity: true)
                 appendHeader()
                 for row in rows { append(row) }
-                try AtomicFile.write(out, to: url.path)
+                let notDurable: NokoSystemError?
+                do {
+                    notDurable = try AtomicFile.write(out, to: url.path)
+                } catch {
+                    deferred = rows
+                    throw error
+                }
                 exists = true
+                validSize = UInt64(out.count)
+                // Written all the same; the directory is synced again at the next flush.
+                if notDurable != nil { directoryUnsynced = true }
             }
             return
         }
@@ -218,7 +315,9 @@ private struct TableFile {
         do {
             let fd = try FileDescriptor.open(url.path, .append)
             defer { fd.closeIgnoringErrors() }
-            try fd.appendWhole(out, fileSize: try fd.size())
+            var file = AppendOnlyFile(fd, size: try validSize ?? fd.size())
+            defer { validSize = file.size }
+            try file.append(out)
         } catch {
             deferred = rows
             throw error
@@ -227,13 +326,15 @@ private struct TableFile {
 
     /// Streams the old file into a new one with the grown header, appends `rows`, and
     /// renames it over the old file.
-    private mutating func rewrite(with grown: [String], appending rows: [SummarizedRow]) throws {
+    /// Returns the error of the atomic writer's final directory `fsync`, if it failed (the
+    /// file is rewritten all the same).
+    private mutating func rewrite(with grown: [String], appending rows: [SummarizedRow]) throws -> NokoSystemError? {
         let oldPosition = position
         let mapping = grown.map { oldPosition[$0] ?? -1 }
         let old = try FileDescriptor.open(url.path, .read)
         defer { old.closeIgnoringErrors() }
         setHeader(grown)
-        try AtomicFile.write(to: url.path) { target in
+        return try AtomicFile.write(to: url.path) { target in
             out.removeAll(keepingCapacity: true)
             appendHeader()
             try target.writeAll(out)

@@ -75,6 +75,9 @@ final class ParquetFileWriter {
     private var chunkBytes: Int64 = 0
     /// The bytes of the last footer written, with its length and magic.
     private var footerBytesWritten: Int64 = 0
+    /// True while bytes of a failed append that could not be cut off lie after ``end``: cut
+    /// before the next append, since readers find the footer at the very end of the file.
+    private var hasTornTail = false
     private var warnedTypeChanges: Set<String> = []
     private var warnedReservedKeys: Set<String> = []
 
@@ -211,12 +214,16 @@ final class ParquetFileWriter {
         if needsRewrite { try rewrite(types: targetTypes) }
         for i in columns.indices { columns[i].observed = newObserved[i] }
 
+        if hasTornTail {
+            try file.truncate(to: UInt64(end))
+            hasTornTail = false
+        }
         let saved = (columns, columnIndex, rowGroups, encodedRowGroups)
         do {
             try appendRowGroup(batch, adding: added)
         } catch {
             (columns, columnIndex, rowGroups, encodedRowGroups) = saved
-            try? openFile?.truncate(to: UInt64(end))
+            if let file = openFile, (try? file.truncate(to: UInt64(end))) == nil { hasTornTail = true }
             throw error
         }
     }
@@ -397,11 +404,22 @@ final class ParquetFileWriter {
     private func rewrite(types: [ParquetColumnType]) throws {
         let previous = (columns, rowGroups, encodedRowGroups)
         var written: (end: Int64, footerLength: Int64) = (0, 0)
+        var notDurable: NokoSystemError?
         do {
             if ownsFile {
-                try AtomicFile.write(to: path) { scratch in written = try writeRewritten(types: types, into: scratch) }
-                // The rewritten file has replaced the old one: later row groups go into it.
-                let rewritten = try FileDescriptor.open(path, .update)
+                // The new file is opened for the later row groups before it is renamed into
+                // place: once it has replaced the old one, no open is left that could fail and
+                // leave the writer appending to the old, unlinked file.
+                var rewritten: FileDescriptor?
+                do {
+                    notDurable = try AtomicFile.write(to: path) { scratch in
+                        written = try writeRewritten(types: types, into: scratch)
+                        rewritten = try FileDescriptor.open(scratch.path, .update)
+                    }
+                } catch {
+                    rewritten?.closeIgnoringErrors()
+                    throw error
+                }
                 openFile?.closeIgnoringErrors()
                 openFile = rewritten
             } else {
@@ -424,6 +442,9 @@ final class ParquetFileWriter {
         endAtLastCompaction = end
         chunkBytes = ParquetFileWriter.chunkBytes(of: rowGroups)
         footerBytesWritten = written.footerLength
+        hasTornTail = false
+        // Rewritten all the same; said after the new file is adopted.
+        if let notDurable { throw notDurable }
     }
 
     /// Writes the rewritten file into `output` from offset 0 and adopts its metadata;

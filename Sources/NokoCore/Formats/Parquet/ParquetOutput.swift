@@ -34,6 +34,11 @@ import Synchronization
 /// compaction (a rewrite to a hidden file, renamed over the old one) when the dead footers
 /// outweigh the data or the file has doubled since the last compaction, and at ``close()``
 /// when its row groups are small.
+///
+/// **When the disk is full.** A row group that cannot be written (or a file that cannot be
+/// opened) keeps its rows, and they go into the next row group of that table, written at the
+/// next flush, so the file catches up when space is back; past ``maxHeldRows`` rows of a table,
+/// later rows are left out of its file (counted in ``rowsLost``; the journal has them).
 package final class ParquetOutput: JournalView {
     package let name = "parquet"
     package let level: LogLevel
@@ -53,11 +58,16 @@ package final class ParquetOutput: JournalView {
     /// Row groups are merged up to this many rows when the file is compacted.
     package let compactedRowGroupRows: Int
 
+    /// Rows of one table kept while its file cannot be written; later rows are left out.
+    package static let maxHeldRows = 131_072
+
     private let messages: Logger
+    /// Rows left out of a file for good, per file name.
+    private let lost = Mutex<[String: Int]>([:])
     /// File stems of the tables seen, as the logger assigned them (``SummarizedRow/fileStem``).
     private let stems = Mutex<[String: String]>([:])
     private let buffers: Mutex<Buffers>
-    private let files: Mutex<[String: TableFile]>
+    private let files: Mutex<Files>
     private let worker = DispatchQueue(label: "noko.parquet", qos: .utility)
 
     private struct Buffers {
@@ -78,9 +88,17 @@ package final class ParquetOutput: JournalView {
         }
     }
 
+    /// What only one writer at a time may touch (under the `files` lock).
+    private struct Files {
+        var tables: [String: TableFile] = [:]
+        /// Per table, rows whose row group could not be written, oldest first: they go
+        /// before the table's next rows.
+        var held: [String: [SummarizedRow]] = [:]
+    }
+
     private enum TableFile {
         case open(ParquetFileWriter)
-        /// The file could not be opened; its rows are dropped (one warning was given).
+        /// The file is not one noko can extend; its rows are left out (one warning was given).
         case failed
     }
 
@@ -107,7 +125,7 @@ package final class ParquetOutput: JournalView {
         self.compactedRowGroupRows = max(compactedRowGroupRows, rowGroupRows)
         self.messages = messages
         buffers = Mutex(Buffers())
-        files = Mutex([:])
+        files = Mutex(Files())
     }
 
     /// Whether the environment asks for Parquet output: `NOKO_PARQUET` set to `1`, `true`,
@@ -146,11 +164,9 @@ package final class ParquetOutput: JournalView {
         if wakeWorker {
             worker.async { [self] in
                 buffers.withLock { $0.workerScheduled = false }
-                do {
-                    try writeReadyRows()
-                } catch {
-                    messages.warning("parquet: \(error)")
-                }
+                // A failed row group keeps its rows; the next flush tries again and reports
+                // the failure once, through the logger.
+                try? writeReadyRows()
             }
         }
     }
@@ -203,7 +219,10 @@ package final class ParquetOutput: JournalView {
             failures.append("\(error)")
         }
         files.withLock { files in
-            for (_, file) in files.sorted(by: { $0.key < $1.key }) {
+            // Rows still held now are never written: the file lacks them, the journal has them.
+            for (table, rows) in files.held { countLost(rows.count, of: table) }
+            files.held = [:]
+            for (_, file) in files.tables.sorted(by: { $0.key < $1.key }) {
                 guard case .open(let writer) = file else { continue }
                 do {
                     try writer.finish()
@@ -211,9 +230,17 @@ package final class ParquetOutput: JournalView {
                     failures.append("\(error)")
                 }
             }
-            files = [:]
+            files.tables = [:]
         }
         if !failures.isEmpty { throw ParquetError(file: nil, failures.joined(separator: "; ")) }
+    }
+
+    package var rowsLost: [String: Int] { lost.withLock { $0 } }
+
+    private func countLost(_ rows: Int, of table: String) {
+        guard rows > 0 else { return }
+        let file = fileURL(forTable: table).lastPathComponent
+        lost.withLock { $0[file, default: 0] += rows }
     }
 
     // MARK: - Writing
@@ -223,27 +250,71 @@ package final class ParquetOutput: JournalView {
     private func writeReadyRows() throws {
         let failures = files.withLock { files -> [String] in
             var failures: [String] = []
-            while let (table, rows) = buffers.withLock({ $0.ready.isEmpty ? nil : $0.ready.removeFirst() }) {
-                guard let writer = writer(for: table, stem: rows[0].fileStem, in: &files) else { continue }
+            // Tables that failed in this call: their later rows join the held ones untried.
+            var failed: Set<String> = []
+            var tried: Set<String> = []
+            func write(_ table: String, _ newRows: [SummarizedRow]) {
+                tried.insert(table)
+                let rows = (files.held.removeValue(forKey: table) ?? []) + newRows
+                guard !rows.isEmpty else { return }
+                if failed.contains(table) {
+                    hold(rows, of: table, in: &files)
+                    return
+                }
+                let writer: ParquetFileWriter
+                do {
+                    guard let opened = try self.writer(for: table, stem: rows[0].fileStem, in: &files.tables) else {
+                        countLost(rows.count, of: table)
+                        return
+                    }
+                    writer = opened
+                } catch {
+                    failed.insert(table)
+                    hold(rows, of: table, in: &files)
+                    failures.append("table '\(table)': \(error)")
+                    return
+                }
                 do {
                     try writer.append(ParquetBatchBuilder.build(rows: rows))
                 } catch {
-                    failures.append("table '\(table)': \(error) (\(rows.count) rows not written to Parquet)")
-                    continue
+                    failed.insert(table)
+                    hold(rows, of: table, in: &files)
+                    failures.append("table '\(table)': \(error)")
+                    return
                 }
                 do {
                     if writer.compactionIsDue { try writer.compact() }
                 } catch {
-                    failures.append("table '\(table)': compaction failed, the file stays as it was: \(error)")
+                    failures.append("table '\(table)': compacting \(fileURL(forTable: table).lastPathComponent): \(error)")
                 }
             }
+            while let (table, rows) = buffers.withLock({ $0.ready.isEmpty ? nil : $0.ready.removeFirst() }) {
+                write(table, rows)
+            }
+            // Held rows of tables with nothing new are tried again too: the file catches up at
+            // the first flush after space is back.
+            for table in files.held.keys.sorted() where !tried.contains(table) { write(table, []) }
             return failures
         }
         if !failures.isEmpty { throw ParquetError(file: nil, failures.joined(separator: "; ")) }
     }
 
-    /// The open file of `table`, opening (or resuming) it on first use; nil once it failed.
-    private func writer(for table: String, stem: String, in files: inout [String: TableFile]) -> ParquetFileWriter? {
+    /// Keeps `rows` of `table` for the next attempt, at most ``maxHeldRows`` of them (the
+    /// oldest); the others are counted as lost.
+    private func hold(_ rows: [SummarizedRow], of table: String, in files: inout Files) {
+        if rows.count > Self.maxHeldRows {
+            countLost(rows.count - Self.maxHeldRows, of: table)
+            files.held[table] = Array(rows.prefix(Self.maxHeldRows))
+        } else {
+            files.held[table] = rows
+        }
+    }
+
+    /// The open file of `table`, opening (or resuming) it on first use; nil when the file
+    /// cannot be used (not one noko can extend, a directory in its place: one warning). A
+    /// failure that can go away (a full disk, ``NokoSystemError/isTransient``) is thrown, and
+    /// the next call tries again.
+    private func writer(for table: String, stem: String, in files: inout [String: TableFile]) throws(NokoSystemError) -> ParquetFileWriter? {
         switch files[table] {
         case .open(let writer): return writer
         case .failed: return nil
@@ -263,6 +334,8 @@ package final class ParquetOutput: JournalView {
                 : try ParquetFileWriter(creating: path, options: options)
             files[table] = .open(writer)
             return writer
+        } catch let error as NokoSystemError where error.isTransient {
+            throw error
         } catch {
             files[table] = .failed
             messages.warning("parquet: cannot write table '\(table)' to \(path): \(error); its rows go to the other outputs only")

@@ -18,6 +18,10 @@ import Synchronization
 /// journal by at most one interval. When more than ``maxPendingRows`` rows or
 /// ``maxPendingValues`` values are waiting, ``write(_:)`` flushes itself, which bounds memory.
 ///
+/// A flush that cannot write (a full disk) keeps the encoded records, up to ``maxHeldBytes``,
+/// and appends them first at the next flush, so the file catches up; rows beyond that bound
+/// are left out of the file (counted in ``rowsLost``; the journal has them).
+///
 /// ``writeHyperparameters(_:metricTags:startTime:)`` adds the run's config for TensorBoard's
 /// HParams dashboard, and ``writeSessionEnd(status:endTime:)`` how the run ended.
 package final class TensorBoardOutput: JournalView {
@@ -36,6 +40,8 @@ package final class TensorBoardOutput: JournalView {
 
     /// Encoded bytes written to the file at a time during a flush.
     private static let writeChunkSize = 1 << 20
+    /// Encoded records kept while the file cannot be written; rows beyond are left out.
+    package static let maxHeldBytes = 32 << 20
 
     private let messages: Logging.Logger
     private let clock: @Sendable () -> Double
@@ -52,17 +58,20 @@ package final class TensorBoardOutput: JournalView {
     private struct EventSink {
         /// Created exclusively (`O_EXCL`, so two writers never share an event file) and
         /// append-only: a failed append is cut back off, so the file stays whole records.
-        let file: FileDescriptor
-        /// Bytes in the file that came from successful appends.
-        var size: UInt64
+        var file: AppendOnlyFile
         var encoder = ScalarEventEncoder()
+        /// Records encoded and not yet in the file: kept when an append fails.
         var records = TFRecordWriter(capacity: 1 << 16)
+        /// The rows among ``records``.
+        var heldRows = 0
+        /// Rows left out of the file for good.
+        var rowsLost = 0
         var isClosed = false
 
         mutating func writeRecords() throws(NokoSystemError) {
-            defer { records.removeAll() }
-            try file.appendWhole(records.bytes, fileSize: size)
-            size += UInt64(records.bytes.count)
+            try file.append(records.bytes)
+            records.removeAll()
+            heldRows = 0
         }
     }
 
@@ -99,13 +108,14 @@ package final class TensorBoardOutput: JournalView {
 
         var header = TFRecordWriter(capacity: 64)
         header.appendRecord { TensorBoardEvents.writeFileVersionEvent(wallTime: now, to: &$0) }
+        var events = AppendOnlyFile(file, size: 0)
         do {
-            try file.appendWhole(header.bytes, fileSize: 0)
+            try events.append(header.bytes)
         } catch {
             file.closeIgnoringErrors()
             throw error
         }
-        sink = Mutex(EventSink(file: file, size: UInt64(header.bytes.count)))
+        sink = Mutex(EventSink(file: events))
     }
 
     private static let fileCounter = AtomicCounter()
@@ -121,7 +131,12 @@ package final class TensorBoardOutput: JournalView {
     }
 
     deinit {
-        sink.withLock { if !$0.isClosed { $0.file.closeIgnoringErrors() } }
+        sink.withLock { if !$0.isClosed { $0.file.descriptor.closeIgnoringErrors() } }
+    }
+
+    package var rowsLost: [String: Int] {
+        let lost = sink.withLock { $0.rowsLost }
+        return lost > 0 ? [fileURL.lastPathComponent: lost] : [:]
     }
 
     /// Keeps the row for the next ``flush()``.
@@ -135,7 +150,9 @@ package final class TensorBoardOutput: JournalView {
             pending.valueCount += row.values.count
             return pending.rows.count >= Self.maxPendingRows || pending.valueCount >= Self.maxPendingValues
         }
-        if overBound { try flush() }
+        // The row is kept either way; a flush that fails here is reported by the next
+        // regular one (the row is not lost, so this write did not fail).
+        if overBound { try? flush() }
     }
 
     /// Encodes the waiting rows and appends them to the file as whole records.
@@ -160,16 +177,29 @@ package final class TensorBoardOutput: JournalView {
         }
     }
 
-    /// Flushes, then `fsync`s and closes the file. Closing twice does nothing.
+    /// Flushes, then `fsync`s and closes the file. Closing twice does nothing. Rows that
+    /// still cannot be written are left out of the file (``rowsLost``).
     package func close() throws {
         pending.withLock { $0.isClosed = true }
-        try drain(appending: nil)
-        try sink.withLock { (sink) throws(NokoSystemError) in
-            guard !sink.isClosed else { return }
-            sink.isClosed = true
-            try sink.file.sync()
-            try sink.file.close()
+        var failure: (any Error)?
+        do {
+            try drain(appending: nil)
+        } catch {
+            failure = error
         }
+        let closing: NokoSystemError? = sink.withLock { sink in
+            guard !sink.isClosed else { return nil }
+            sink.isClosed = true
+            sink.rowsLost += sink.heldRows
+            sink.heldRows = 0
+            sink.records.removeAll()
+            // Closed even when the sync fails: the descriptor is released either way.
+            var problem: NokoSystemError?
+            do throws(NokoSystemError) { try sink.file.descriptor.sync() } catch { problem = error }
+            do throws(NokoSystemError) { try sink.file.descriptor.close() } catch { problem = problem ?? error }
+            return problem
+        }
+        if let failure = failure ?? closing { throw failure }
     }
 
     /// Writes the run's config for TensorBoard's HParams dashboard (the hparams plugin's
@@ -225,7 +255,7 @@ package final class TensorBoardOutput: JournalView {
     /// Encodes the waiting rows, then whatever `extra` appends, and writes it all; one
     /// drain at a time, so records reach the file in the order rows were written.
     private func drain(appending extra: ((inout TFRecordWriter) -> Void)?) throws {
-        let (warnings, failure) = sink.withLock { sink -> ([String], TensorBoardOutputError?) in
+        let (warnings, failure) = sink.withLock { sink -> ([String], (any Error)?) in
             let rows = pending.withLock { pending in
                 defer {
                     pending.rows = []
@@ -238,28 +268,27 @@ package final class TensorBoardOutput: JournalView {
                 return rows.isEmpty && extra == nil
                     ? ([], nil) : ([], TensorBoardOutputError("tensorboard: \(what) arrived after close(); not written"))
             }
-            var rowsWritten = 0
-            do throws(NokoSystemError) {
-                for (index, row) in rows.enumerated() {
-                    sink.encoder.appendEvent(for: row, to: &sink.records)
-                    if sink.records.bytes.count >= Self.writeChunkSize {
-                        try sink.writeRecords()
-                        rowsWritten = index + 1
-                    }
+            // After a failed append, the rest is encoded and kept (what an earlier failure kept
+            // goes first), so the next drain appends it in order.
+            var failure: NokoSystemError?
+            for row in rows {
+                if failure != nil && sink.records.bytes.count >= Self.maxHeldBytes {
+                    sink.rowsLost += 1
+                    continue
                 }
-                extra?(&sink.records)
-                if sink.records.recordCount > 0 { try sink.writeRecords() }
-                return (sink.encoder.takeWarnings(), nil)
-            } catch {
-                let lost = rows.count - rowsWritten
-                let what = extra == nil ? "\(lost) rows" : "\(lost) rows and the hyperparameters"
-                return (
-                    sink.encoder.takeWarnings(),
-                    TensorBoardOutputError(
-                        "tensorboard: \(error); \(what) are missing from the event file (the journal has them), "
-                            + "which still ends on a whole record")
-                )
+                let records = sink.records.recordCount
+                sink.encoder.appendEvent(for: row, to: &sink.records)
+                // A row without a number (only strings) has no event: nothing of it is held.
+                if sink.records.recordCount > records { sink.heldRows += 1 }
+                if failure == nil && sink.records.bytes.count >= Self.writeChunkSize {
+                    do throws(NokoSystemError) { try sink.writeRecords() } catch { failure = error }
+                }
             }
+            extra?(&sink.records)
+            if failure == nil && sink.records.recordCount > 0 {
+                do throws(NokoSystemError) { try sink.writeRecords() } catch { failure = error }
+            }
+            return (sink.encoder.takeWarnings(), failure)
         }
         for warning in warnings { messages.warning("\(warning)") }
         if let failure { throw failure }
