@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "NokoTests",
             dependencies: [
-                "Noko", "NokoTestSupport", "noko-test-child", "NokoWandbTestSupport", .product(name: "InMemoryLogging", package: "swift-log"),
+                "Noko", "NokoTestSupport", "noko-test-child", "noko-run", "NokoWandbTestSupport", .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             // python: the interop scripts; Fixtures: the fake NVML library the system
             // sampler's tests compile.

@@ -48,6 +48,15 @@
 //       progress=N (a bar redrawn N times with \r), burst=BYTES (numbered lines, big writes),
 //       longline=N (x and N two-byte characters), warn (a noko warning), lines=N
 //       (N numbered lines, a pause every 50), sleep=MS, finish, kill9, hang, exit=N.
+//   noko-test-child disk RUNS_DIR RUN_NAME
+//       a run (initExtra; NOKO_TEST_RESUME=1 resumes) with every file output: the defaults,
+//       TensorBoard at INFO and Parquet in row groups of 50 written at every flush, for the
+//       full-disk and read-only tests (Tests/NokoTests/DiskFailureTests.swift). Prints
+//       "ready", then runs one command per line of stdin and answers each on a line:
+//       `log N` logs N rows into `train` ("logged <total> lost <journal's lost rows>"),
+//       `fill` logs until the journal loses a row, then 20 more ("filled <total> lost <n>",
+//       or "not filled" after a million rows), `flush` ("flushed <rowsLost as JSON>"),
+//       `finish` (run.finish(); "finished", and the process exits 0).
 //   noko-test-child system-cpu
 //       a system sampler alone in a process: a sample, a busy loop (until 0.3 s of CPU is
 //       used), a sample, an idle second, a sample; prints "busy <cpu %>", "idle <cpu %>"
@@ -492,6 +501,8 @@ case "torture":
     try TortureLife.run(Array(arguments.dropFirst(2)))
 case "wandb-server":
     try StandaloneWandbServer.run()
+case "disk":
+    diskCommands(runsDir: arguments[2], runName: arguments[3])
 case "console":
     consoleActions(runsDir: arguments[2], runName: arguments[3], actions: Array(arguments.dropFirst(4)))
 default:
@@ -580,6 +591,66 @@ func consoleActions(runsDir: String, runName: String, actions: [String]) {
         default:
             FileHandle.standardError.write(Data("unknown console action \(action)\n".utf8))
             exit(2)
+        }
+    }
+}
+
+func diskCommands(runsDir: String, runName: String) {
+    var options = RunOptions()
+    options.runsDir = runsDir
+    options.runName = runName
+    options.resume = ProcessInfo.processInfo.environment["NOKO_TEST_RESUME"] == "1"
+    options.checkpoint = false
+    options.hashExecutable = false
+    options.launchInputs = .none
+    // Rows the test does not log would make its counts depend on timing.
+    options.systemSampleInterval = nil
+    options.console.capture = false
+    options.outputs.tensorBoardLevel = .info
+    options.outputs.parquetLevel = nil
+    let run: Run
+    do {
+        run = try Noko.initExtra(config: ["seed": 1], options: options)
+    } catch {
+        say("cannot start: \(error)")
+        exit(1)
+    }
+    // Small row groups at every flush, so the Parquet file is written (and fails) while the
+    // test watches, not only at the end.
+    run.logger.add(ParquetOutput(directory: run.logDirectory, rowGroupRows: 50, rowGroupInterval: .zero, messages: run.logger.messages))
+    var logged = run.logger.nextStep(of: "train")
+    func journalLost() -> Int { run.logger.rowsLost[RunLayout.journalName] ?? 0 }
+    func logOne() {
+        let i = logged
+        run.logger.logRow(
+            "train", ["i": i, "loss": 1.0 / Double(i + 1), "w": [Double(i), 0.5, -1.0, 2.0], "tag": "row \(i % 3)"],
+            level: .info)
+        logged += 1
+    }
+    say("ready")
+    while let line = readLine() {
+        let words = line.split(separator: " ").map(String.init)
+        switch words.first {
+        case "log":
+            for _ in 0..<(Int(words[1]) ?? 1) { logOne() }
+            say("logged \(logged) lost \(journalLost())")
+        case "fill":
+            var more = 0
+            while logged < 1_000_000 && more < 20 {
+                logOne()
+                if journalLost() > 0 { more += 1 }
+            }
+            say(more == 20 ? "filled \(logged) lost \(journalLost())" : "not filled")
+        case "flush":
+            run.logger.flush()
+            let lost = run.logger.rowsLost.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }
+            say("flushed {\(lost.joined(separator: ","))}")
+        case "finish":
+            run.finish()
+            say("finished")
+            exit(0)
+        default:
+            say("unknown command \(line)")
         }
     }
 }

@@ -85,14 +85,31 @@ import Testing
         #expect(try fixtures.run(["show", "runs/train_a"]).contains("note  no summary.json: tables rebuilt by reading noko.ndjson"))
     }
 
+    @Test func rowsLostToAFullDiskAreShownAndInTheJSON() throws {
+        let fixtures = Fixtures()
+        let directory = try fixtures.finishedRun()
+        var metadata = try RunMetadata.read(from: directory)
+        metadata.rowsLost = ["noko.ndjson": 12, "train.csv": 3]
+        metadata.writeErrors = ["cannot write to \(directory.path)/noko.ndjson: No space left on device"]
+        try metadata.write(to: directory)
+        let text = try fixtures.run(["show", "runs/train_a"])
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.contains { $0.hasPrefix("  rows lost ") && $0.hasSuffix(" noko.ndjson lacks 12 rows; train.csv lacks 3 rows that noko.ndjson has") }, "\(text)")
+        #expect(lines.contains { $0.hasPrefix("  write error ") && $0.hasSuffix("noko.ndjson: No space left on device") }, "\(text)")
+        let json = try JSONValue(parsing: fixtures.run(["show", "runs/train_a", "--json"]))
+        #expect(json["rows_lost"] == ["noko.ndjson": 12, "train.csv": 3])
+        #expect(json["metadata"]?["write_errors"]?.arrayValue?.count == 1)
+    }
+
     @Test func jsonShape() throws {
         let fixtures = Fixtures()
         try fixtures.finishedRun()
         let json = try JSONValue(parsing: fixtures.run(["show", "runs/train_a", "--json"]))
         #expect(Set(json.objectValue!.keys) == [
             "name", "path", "source", "status", "start_time", "end_time", "duration", "metadata", "config", "seeds", "git",
-            "remote", "summary_source", "tables", "overrides", "last_output", "resources", "reproductions",
+            "remote", "summary_source", "tables", "overrides", "last_output", "resources", "reproductions", "rows_lost",
         ])
+        #expect(json["rows_lost"] == .null, "nothing was lost")
         #expect(json["overrides"] == .null)  // a run from before launch-time config
         #expect(json["name"] == "train_a")
         #expect(json["status"] == "finished")

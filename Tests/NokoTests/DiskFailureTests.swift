@@ -13,12 +13,209 @@ import Testing
 import Glibc
 #endif
 
-/// A failing disk, injected (`EIO` and `EINTR` at every system call the outputs make):
-/// logging never stops the program, says once that a file cannot be written and once that it
-/// can again, counts what was lost, keeps every file readable by the real readers, and brings
-/// the views back in step with the journal.
+/// A full disk, a failing one and a read-only one, for real (a small tmpfs filled up, an
+/// ext4 the kernel turns read-only, a read-only remount) and injected (`EIO` and `EINTR` at
+/// every system call the outputs make): logging never stops the program, says once that a
+/// file cannot be written and once that it can again, counts what was lost, keeps every file
+/// readable by the real readers, and brings the views back in step with the journal.
 @Suite("When the disk fills or fails", .serialized)
 struct DiskFailureTests {
+    // MARK: - A real full disk
+
+    @Test("a full tmpfs: rows the journal cannot take are counted, every file stays readable, and logging resumes when space frees up",
+          .enabled(if: DiskTestGate.enabled))
+    func aFullDisk() throws {
+        let mount = try ScratchMount.tmpfs(megabytes: 2)
+        defer { mount.unmount() }
+        // Most of the 2 MB taken by a file of the test's own, deleted later to free space.
+        let filler = mount.point.appendingPathComponent("filler")
+        try Data(count: 1_500_000).write(to: filler)
+        let runs = mount.point.appendingPathComponent("runs")
+        let run = runs.appendingPathComponent("full")
+        let child = try Child(["disk", runs.path, "full"], takesInput: true)
+        // Declared after the mount's: runs first, so the unmount never meets a live writer.
+        defer { stop(child) }
+        try #require(child.waitFor { $0 == "ready" } != nil, "\(child.stderr)")
+
+        let filled = try #require(child.ask("fill")).split(separator: " ")
+        try #require(filled.first == "filled", "\(filled) \(child.stderr)")
+        let loggedAtFill = Int(filled[1])!
+        let lost = Int(filled[3])!
+        #expect(lost >= 20, "the last 20 rows at least could not reach the journal")
+        #expect(child.process.isRunning, "logRow neither crashed nor blocked")
+        #expect(child.ask("flush")?.hasPrefix("flushed {\"noko.ndjson\":\(lost)}") == true)
+
+        // While the disk is full: every file reads whole, and no view has a row the journal lacks.
+        let warningsWhileFull = warnings(child.stderr)
+        #expect(warningsWhileFull.contains { $0.contains("output 'ndjson' failed to write a row: cannot write to \(run.path)/noko.ndjson: No space left on device") })
+        if let full = try RunFileReader.readIfAvailable(run) {
+            #expect(full.errors == [], "a file does not read whole while the disk is full")
+            let journal = Set(full.journalSteps("train"))
+            #expect(journal.count == loggedAtFill - lost, "the journal has every row but the lost ones")
+            #expect(Set(full.csvSteps("train.csv") ?? []).isSubset(of: journal))
+            #expect(Set(full.parquetSteps("train.parquet") ?? []).isSubset(of: journal))
+            #expect(Set(full.eventSteps("train/loss") ?? []).isSubset(of: journal))
+            #expect((full.summaryRows("train") ?? 0) <= journal.count)
+        }
+
+        // Space is back: the next row goes to the journal, the next flush brings the views up.
+        try FileManager.default.removeItem(at: filler)
+        #expect(child.ask("log 30") == "logged \(loggedAtFill + 30) lost \(lost)")
+        #expect(child.ask("flush")?.hasPrefix("flushed {\"noko.ndjson\":\(lost)}") == true)
+        if let after = try RunFileReader.readIfAvailable(run) {
+            #expect(after.errors == [])
+            let journal = after.journalSteps("train")
+            #expect(journal.count == loggedAtFill + 30 - lost)
+            #expect(after.csvSteps("train.csv") == journal, "the CSV caught up")
+            #expect(after.parquetSteps("train.parquet") == journal, "the Parquet file caught up")
+            #expect(after.eventSteps("train/loss") == journal, "the event file caught up")
+            #expect(after.summaryRows("train") == journal.count, "summary.json caught up")
+        }
+
+        #expect(child.ask("finish") == "finished")
+        #expect(child.wait() == 0)
+        let said = warnings(child.stderr)
+        let failures = said.filter { $0.contains("output 'ndjson' failed to write a row") }
+        let recoveries = said.filter { $0.contains("output 'ndjson' writes again (\(run.path)/noko.ndjson)") }
+        // At the edge of a full disk a shorter row can still fit in the journal's last page;
+        // each time that happens is one more failure and recovery, never one warning per row.
+        #expect(!failures.isEmpty && failures.count == recoveries.count && failures.count <= 3, "\(said)")
+        #expect(recoveries.map(lostCount).reduce(0, +) == lost, "\(recoveries)")
+        for view in ["csv", "summary", "tensorboard", "parquet"] where said.contains(where: { $0.contains("output '\(view)' failed to flush") }) {
+            #expect(said.filter { $0.contains("output '\(view)' failed to flush") }.count == 1, "\(view): \(said)")
+            #expect(said.contains { $0.contains("output '\(view)' writes again") && $0.contains("it has caught up with the journal") }, "\(view): \(said)")
+        }
+        #expect(said.contains("rows were lost: noko.ndjson lacks \(lost) rows; metadata.json records it (rows_lost)"), "\(said)")
+
+        let metadata = try readJSON(RunLayout(run).metadata)
+        #expect(metadata["status"] == "finished")
+        #expect(metadata["rows_lost"] == ["noko.ndjson": .int(Int64(lost))])
+        #expect(metadata["write_errors"]?.arrayValue?.contains { $0.stringValue?.hasSuffix("noko.ndjson: No space left on device") == true } == true)
+
+        let shown = try runProgram(productPath("noko-run"), ["show", run.path], environment: ["NO_COLOR": "1"])
+        #expect(
+            shown.output.split(separator: "\n").contains { $0.hasPrefix("  rows lost ") && $0.hasSuffix(" noko.ndjson lacks \(lost) rows") },
+            "\(shown.output)")
+        let json = try JSONValue(parsing: try runProgram(productPath("noko-run"), ["show", run.path, "--json"]).output)
+        #expect(json["rows_lost"] == ["noko.ndjson": .int(Int64(lost))])
+        if let end = try RunFileReader.readIfAvailable(run) {
+            #expect(end.errors == [])
+            #expect(end.csvSteps("train.csv") == end.journalSteps("train"))
+            #expect(end.parquetSteps("train.parquet") == end.journalSteps("train"))
+            #expect(end.eventSteps("train/loss") == end.journalSteps("train"))
+            #expect(end.summaryRows("train") == end.journalRows("train"))
+        }
+    }
+
+    // MARK: - Read-only
+
+    @Test("a read-only remount midway: files opened since fail with EROFS, the views wait, and catch up once it is read-write again",
+          .enabled(if: DiskTestGate.enabled))
+    func aReadOnlyRemount() throws {
+        let mount = try ScratchMount.tmpfs(megabytes: 16)
+        defer { mount.unmount() }
+        let runs = mount.point.appendingPathComponent("runs")
+        let run = runs.appendingPathComponent("ro")
+        let child = try Child(["disk", runs.path, "ro"], takesInput: true)
+        defer { stop(child) }
+        try #require(child.waitFor { $0 == "ready" } != nil, "\(child.stderr)")
+        #expect(child.ask("log 40") == "logged 40 lost 0")
+        #expect(child.ask("flush") == "flushed {}")
+
+        // Linux refuses to remount read-only a file system with files open for writing (the
+        // journal is, for the whole run): `EBUSY`. So the file system is mounted once more
+        // over itself and that mount made read-only, which fails every file opened from now
+        // on (the CSV appends, summary.json's rewrite), while the descriptors opened before
+        // (the journal, the event and Parquet files) keep writing.
+        try mount.bindOverItself()
+        try mount.remount("ro,bind")
+        #expect(child.ask("log 40") == "logged 80 lost 0", "the journal's descriptor still writes")
+        #expect(child.ask("flush") == "flushed {}")
+        let whileReadOnly = warnings(child.stderr)
+        #expect(whileReadOnly.contains { $0.contains("output 'csv' failed to flush") && $0.contains("Read-only file system") }, "\(whileReadOnly)")
+        #expect(whileReadOnly.contains { $0.contains("output 'summary' failed to flush") && $0.contains("Read-only file system") }, "\(whileReadOnly)")
+        if let readOnly = try RunFileReader.readIfAvailable(run) {
+            #expect(readOnly.errors == [])
+            #expect(readOnly.journalRows("train") == 80)
+            #expect(readOnly.csvSteps("train.csv") == steps(0..<40), "the CSV keeps its rows for later")
+            #expect(readOnly.summaryRows("train") == 40)
+        }
+
+        try mount.remount("rw,bind")
+        #expect(child.ask("flush") == "flushed {}")
+        let again = warnings(child.stderr)
+        for view in ["csv", "summary"] {
+            #expect(again.filter { $0.contains("output '\(view)' failed to flush") }.count == 1, "\(again)")
+            #expect(again.contains { $0.contains("output '\(view)' writes again") && $0.contains("it has caught up with the journal") }, "\(again)")
+        }
+        #expect(!again.contains { $0.contains("output 'ndjson'") }, "the journal never failed")
+        #expect(child.ask("log 10") == "logged 90 lost 0")
+        #expect(child.ask("finish") == "finished")
+        #expect(child.wait() == 0)
+        let metadata = try readJSON(RunLayout(run).metadata)
+        #expect(metadata["rows_lost"] == nil, "nothing was lost")
+        #expect(metadata["write_errors"]?.arrayValue?.contains { $0.stringValue?.contains("Read-only file system") == true } == true)
+        if let end = try RunFileReader.readIfAvailable(run) {
+            #expect(end.errors == [])
+            let journal = end.journalSteps("train")
+            #expect(journal == steps(0..<90))
+            #expect(end.csvSteps("train.csv") == journal)
+            #expect(end.parquetSteps("train.parquet") == journal)
+            #expect(end.eventSteps("train/loss") == journal)
+            #expect(end.summaryRows("train") == 90)
+        }
+    }
+
+    @Test("a disk the kernel turns read-only midway (ext4, errors=remount-ro): the journal's writes fail, the process goes on, and after repair the run resumes",
+          .enabled(if: DiskTestGate.enabled))
+    func theKernelTurnsTheDiskReadOnly() throws {
+        let mount = try ScratchMount.ext4(megabytes: 16)
+        defer { mount.unmount() }
+        let runs = mount.point.appendingPathComponent("runs")
+        let run = runs.appendingPathComponent("eio")
+        let child = try Child(["disk", runs.path, "eio"], takesInput: true)
+        defer { stop(child) }
+        try #require(child.waitFor { $0 == "ready" } != nil, "\(child.stderr)")
+        #expect(child.ask("log 40") == "logged 40 lost 0")
+        #expect(child.ask("flush") == "flushed {}")
+        // On the device before the error, so that what was written survives the repair.
+        #expect(try runProgram("/bin/sync", ["-f", RunLayout(run).journal.path]).status == 0)
+
+        try mount.triggerError()
+        #expect(child.ask("log 30") == "logged 70 lost 30")
+        _ = child.ask("flush")
+        #expect(child.ask("finish") == "finished")
+        #expect(child.wait() == 0, "the program ends normally")
+        let said = warnings(child.stderr)
+        #expect(said.filter { $0.contains("output 'ndjson' failed to write a row: cannot write to \(run.path)/noko.ndjson: Read-only file system") }.count == 1, "\(said)")
+        #expect(said.contains("rows were lost: noko.ndjson lacks 30 rows; metadata.json could not record it"), "\(said)")
+        if let readOnly = try RunFileReader.readIfAvailable(run) {
+            #expect(readOnly.errors == [], "every file reads whole on the read-only disk")
+            let journal = readOnly.journalSteps("train")
+            #expect(journal == steps(0..<40))
+            #expect(Set(readOnly.csvSteps("train.csv") ?? []).isSubset(of: Set(journal)))
+        }
+
+        // Back to read-write, as an administrator does it (unmount, fsck, mount), and the run
+        // resumed: it continues its files, which read whole.
+        try mount.repairAndMountAgain()
+        let resumed = try Child(["disk", runs.path, "eio"], environment: ["NOKO_TEST_RESUME": "1"], takesInput: true)
+        defer { stop(resumed) }
+        try #require(resumed.waitFor { $0 == "ready" } != nil, "\(resumed.stderr)")
+        #expect(resumed.ask("log 10") == "logged 50 lost 0", "steps continue from the journal's last row")
+        #expect(resumed.ask("finish") == "finished")
+        #expect(resumed.wait() == 0)
+        if let end = try RunFileReader.readIfAvailable(run) {
+            #expect(end.errors == [])
+            let journal = end.journalSteps("train")
+            #expect(journal == steps(0..<50))
+            #expect(end.csvSteps("train.csv") == journal)
+            #expect(end.parquetSteps("train.parquet") == journal)
+            #expect(end.eventSteps("train/loss") == journal, "the old event file, then the resumed run's")
+            #expect(end.summaryRows("train") == 50)
+        }
+    }
+
     // MARK: - Injected faults
 
     @Test("EIO and EINTR injected at every system call of every output file: EINTR is retried unseen, EIO warns once, loses only what it must, and the views catch up")
@@ -312,4 +509,31 @@ struct FaultCase: CustomStringConvertible {
         expectCounted((report.pprintBlocks ?? 0) + (lost["noko_pprint.log"] ?? 0) == FaultScenario.rows.t + FaultScenario.rows.u,
               "\(name): noko_pprint.log has \(report.pprintBlocks ?? 0) rows: \(lost)")
     }
+}
+
+/// The steps `range` covers, as the readers report them.
+private func steps(_ range: Range<Int>) -> [Int64] { range.map(Int64.init) }
+
+/// noko's warnings in what a child wrote to stderr, without the `noko: warning: ` prefix.
+private func warnings(_ stderr: String) -> [String] {
+    stderr.split(separator: "\n").compactMap { line in
+        line.hasPrefix("noko: warning: ") ? String(line.dropFirst("noko: warning: ".count)) : nil
+    }
+}
+
+/// N in "…; N rows were lost".
+private func lostCount(_ warning: String) -> Int {
+    guard let range = warning.range(of: "; ", options: .backwards) else { return 0 }
+    return Int(warning[range.upperBound...].prefix { $0.isNumber }) ?? 0
+}
+
+/// Kills `child` if it still runs, and waits for it: before a mount it writes to goes away.
+private func stop(_ child: Child) {
+    if child.process.isRunning { child.signal(SIGKILL) }
+    _ = child.wait()
+}
+
+/// A product built next to the test bundle.
+private func productPath(_ name: String) -> String {
+    URL(fileURLWithPath: childPath).deletingLastPathComponent().appendingPathComponent(name).path
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NokoPlatform
 import Testing
 
 @testable import Noko
@@ -29,8 +30,10 @@ final class Child: @unchecked Sendable {
     // return only after everything the child wrote has been collected.
     private let readersDone = DispatchSemaphore(value: 0)
     private var readersFinished = false
+    /// The child's stdin, when it takes commands there (``send(_:)``).
+    private let input: Pipe?
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    init(_ arguments: [String], environment: [String: String] = [:], takesInput: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: childPath)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
@@ -42,6 +45,8 @@ final class Child: @unchecked Sendable {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        input = takesInput ? Pipe() : nil
+        if let input { process.standardInput = input }
         try process.run()
         Thread {
             var buffer = Data()
@@ -63,13 +68,41 @@ final class Child: @unchecked Sendable {
             self.readersDone.signal()
         }.start()
         Thread {
-            let data = err.fileHandleForReading.readDataToEndOfFile()
-            self.lock.withLock { self.errData = data }
+            // Chunk by chunk, so a test can read the child's warnings while it runs.
+            while true {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                self.lock.withLock { self.errData.append(chunk) }
+            }
             self.readersDone.signal()
         }.start()
     }
 
     var lines: [String] { lock.withLock { collected } }
+
+    /// Writes `line` (and a newline) to the child's stdin.
+    func send(_ line: String) {
+        guard let input else { return }
+        // A child that died must fail the test, not kill the test process with SIGPIPE.
+        CurrentProcess.ignoreBrokenPipe()
+        FileDescriptor(rawValue: input.fileHandleForWriting.fileDescriptor, path: "<child stdin>")
+            .writeIgnoringErrors(Array((line + "\n").utf8))
+    }
+
+    /// Sends `command` and waits for the child's next line (its answer); nil when none came
+    /// within `timeout` seconds or the child exited.
+    func ask(_ command: String, timeout: Double = 120) -> String? {
+        let before = lines.count
+        send(command)
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let now = lines
+            if now.count > before { return now[before] }
+            if !process.isRunning { return lines.count > before ? lines[before] : nil }
+            usleep(5_000)
+        }
+        return nil
+    }
     var stderr: String { lock.withLock { String(decoding: errData, as: UTF8.self) } }
 
     /// Waits until a line satisfies `condition` (or the child exits, or time runs out).

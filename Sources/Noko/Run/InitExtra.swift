@@ -244,6 +244,8 @@ private struct RunStarter {
         initial.startTime = previous?.startTime ?? initial.startTime
         initial.summary = previous?.summary
         initial.remotes = previous?.remotes ?? [:]
+        initial.rowsLost = previous?.rowsLost
+        initial.writeErrors = previous?.writeErrors
         let metadata = MetadataStore(initial, directory: logDirectory)
         try metadata.update { _ in }
         if distributed.rank == 0 {

@@ -46,6 +46,8 @@ public final class Run: Sendable {
     private let redactor: SecretRedactor
     /// The executable's SHA-256, computed while the program starts.
     private let buildHash: BackgroundWork?
+    /// What earlier processes of a resumed run recorded as lost.
+    private let earlierLoss: RunLoss
 
     init(
         directory: URL, logDirectory: URL, name: String, distributed: DistributedContext, seed: UInt64?,
@@ -80,8 +82,15 @@ public final class Run: Sendable {
                 m.summary = values
             }
         }
-        heartbeat = IntervalThread(name: "noko-heartbeat", interval: heartbeatInterval) { [metadata] in
-            try? metadata.update { $0.heartbeat = RowClock.system.now() }
+        let earlier = RunLoss(metadata.current)
+        self.earlierLoss = earlier
+        // Each heartbeat also records what was lost so far: a run killed later, or whose disk
+        // stays full until the end, still has the count from when the file could be written.
+        heartbeat = IntervalThread(name: "noko-heartbeat", interval: heartbeatInterval) { [metadata, logger] in
+            try? metadata.update { m in
+                m.heartbeat = RowClock.system.now()
+                earlier.adding(logger).record(in: &m)
+            }
         }
     }
 
@@ -120,8 +129,10 @@ public final class Run: Sendable {
             // written out completely.
             logger.flushCompletely()
         } else {
-            logger.close()
+            // What was lost is said once, below, with where it is recorded.
+            logger.close(reportingLoss: false)
         }
+        let loss = earlierLoss.adding(logger)
         crashMarker?.disarm()
         // The executable's hash lands in metadata.json before the end does, so a finished
         // run always has it.
@@ -137,9 +148,16 @@ public final class Run: Sendable {
                 let now = RowClock.system.now()
                 m.endTime = now
                 m.heartbeat = now
+                loss.record(in: &m)
+            }
+            if let summary = NokoLogger.lossSummary(loss.rowsLost) {
+                logger.messages.warning("\(summary); metadata.json records it (rows_lost)")
             }
         } catch {
             logger.messages.error("could not record the run's end in \(metadata.directory.path): \(error)")
+            if let summary = NokoLogger.lossSummary(loss.rowsLost) {
+                logger.messages.warning("\(summary); metadata.json could not record it")
+            }
         }
         if !remotes.isEmpty {
             // A signal asked the process to end: wait briefly, `noko-run sync` does the rest.
@@ -161,5 +179,32 @@ public final class Run: Sendable {
                 logger.messages.warning("\(remote.name) upload left for later (\(reason)): \(command)")
             }
         }
+    }
+}
+
+/// Rows a run lost, as `metadata.json` records them (`rows_lost`, `write_errors`): what earlier
+/// processes of a resumed run recorded, plus what this process's logger counts.
+struct RunLoss: Sendable {
+    var rowsLost: [String: Int]
+    var writeErrors: [String]
+
+    /// What `metadata` already records.
+    init(_ metadata: RunMetadata) {
+        rowsLost = metadata.rowsLost ?? [:]
+        writeErrors = metadata.writeErrors ?? []
+    }
+
+    /// This record with `logger`'s losses added.
+    func adding(_ logger: NokoLogger) -> RunLoss {
+        var sum = self
+        sum.rowsLost.merge(logger.rowsLost, uniquingKeysWith: +)
+        sum.writeErrors += logger.writeErrors.filter { !sum.writeErrors.contains($0) }
+        return sum
+    }
+
+    /// Writes the record into `metadata`; nothing lost leaves the fields out.
+    func record(in metadata: inout RunMetadata) {
+        metadata.rowsLost = rowsLost.isEmpty ? nil : rowsLost
+        metadata.writeErrors = writeErrors.isEmpty ? nil : writeErrors
     }
 }

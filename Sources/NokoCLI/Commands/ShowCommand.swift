@@ -35,7 +35,8 @@ package struct ShowCommand: NokoCommand {
             (the runs noko-run reproduce made of it: [{name, path, reproduced, headline}]), summary_source ("summary.json" | "noko.ndjson" | \
             "csv" | "none"), resources ({peak_rss_bytes, mean_cpu_percent, \
             mean_gpu_utilization_percent}, each a number or null, from the system table; null \
-            without one), last_output (for a failed, killed or dead run: the last lines of \
+            without one), rows_lost (metadata.json's rows_lost: {file: rows that never reached \
+            it} when a write failed, e.g. a full disk; else null), last_output (for a failed, killed or dead run: the last lines of \
             output.log, [{stream ("stdout" | "stderr" | "noko"), time, text}], else null), tables: [{name, file, rows, first_step, last_step, first_time, \
             last_time, column_count, columns: [{name, type, count, null_count, nan_count, last, \
             min, max}]}] (--table and --columns filter tables and columns).

@@ -75,6 +75,7 @@ package struct RunView {
                 ]
             }),
             "summary_source": .string(summarySource.name), "resources": resources?.json ?? .null,
+            "rows_lost": run.metadata?.rowsLost.map { lost in .object(lost.mapValues { .int(Int64($0)) }) } ?? .null,
             "last_output": lastOutput.map { lines in
                 .array(lines.map { line in
                     [
@@ -237,6 +238,11 @@ package struct RunView {
             fields.append(("duration", "\(DisplayFormat.duration(duration))\(status == .running ? " so far" : "")"))
         }
         if let error = metadata?.error { fields.append(("error", "\(error)")) }
+        // A full disk or a failing one: which files lack rows, and the first error of each.
+        if let lost = metadata?.rowsLost.flatMap({ NokoLogger.lossDescription($0) }) {
+            fields.append(("rows lost", context.terminal.paint("\(lost)", .yellow)))
+        }
+        for error in metadata?.writeErrors ?? [] { fields.append(("write error", "\(error)")) }
         if let argv = metadata?.argv, !argv.isEmpty { fields.append(("command", ShellQuote.line(argv))) }
         if let words = run.overrides?.launchWords, !words.isEmpty { fields.append(("launched with", ShellQuote.line(words))) }
         if let links = metadata?.links, !links.isEmpty {

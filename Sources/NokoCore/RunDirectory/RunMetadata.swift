@@ -72,6 +72,14 @@ public struct RunMetadata: Codable, Sendable, Equatable {
     /// In a run made by `noko-run reproduce`: its verdict (whether the run came out as the
     /// original did, and where it first differed), as `noko-run reproduce --json` prints it.
     public var reproduction: JSONValue?
+    /// Rows that never reached a file of the run, per file name (`{"noko.ndjson": 120}`):
+    /// for the journal, rows whose write failed (a full disk, an I/O error), which no other
+    /// file has either; for a view (`train.csv`…), rows the journal has but the view could not
+    /// keep. Absent when nothing was lost (see `NokoLogger.rowsLost`).
+    public var rowsLost: [String: Int]?
+    /// The first error of each output that failed to write, flush or close (each names its
+    /// file), also when it caught up later; absent when every write succeeded.
+    public var writeErrors: [String]?
 
     /// The executable of a run and how it was built.
     public struct Build: Codable, Sendable, Equatable {
@@ -117,7 +125,7 @@ public struct RunMetadata: Codable, Sendable, Equatable {
         case status, exitCode = "exit_code", signal, error, startTime = "start_time", endTime = "end_time", heartbeat
         case heartbeatInterval = "heartbeat_interval", argv, program, cwd, host, user, pid, os, kernel
         case swiftVersion = "swift_version", rank, worldSize = "world_size", seed, environment, git, remotes, summary
-        case build, links, reproduction
+        case build, links, reproduction, rowsLost = "rows_lost", writeErrors = "write_errors"
     }
 
     /// Reads `metadata.json` from a run directory. Errors name the file and say what was
