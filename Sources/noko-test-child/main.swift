@@ -50,12 +50,12 @@
 //       (N numbered lines, a pause every 50), sleep=MS, finish, kill9, hang, exit=N.
 //   noko-test-child disk RUNS_DIR RUN_NAME
 //       a run (initExtra; NOKO_TEST_RESUME=1 resumes) with every file output: the defaults,
-//       TensorBoard at INFO and Parquet in row groups of 50 written at every flush, for the
+//       TensorBoard at INFO and Parquet written at every flush (no background flush), for the
 //       full-disk and read-only tests (Tests/NokoTests/DiskFailureTests.swift). Prints
 //       "ready", then runs one command per line of stdin and answers each on a line:
 //       `log N` logs N rows into `train` ("logged <total> lost <journal's lost rows>"),
-//       `fill` logs until the journal loses a row, then 20 more ("filled <total> lost <n>",
-//       or "not filled" after a million rows), `flush` ("flushed <rowsLost as JSON>"),
+//       `fill` logs until 20 rows in a row could not reach the journal ("filled <total> lost
+//       <n>", or "not filled" after a million rows), `flush` (flushCompletely: "flushed <rowsLost as JSON>"),
 //       `finish` (run.finish(); "finished", and the process exits 0).
 //   noko-test-child system-cpu
 //       a system sampler alone in a process: a sample, a busy loop (until 0.3 s of CPU is
@@ -608,6 +608,9 @@ func diskCommands(runsDir: String, runName: String) {
     options.console.capture = false
     options.outputs.tensorBoardLevel = .info
     options.outputs.parquetLevel = nil
+    // Views are flushed by the `flush` command only, so a test knows which flushes met a full
+    // disk (a background flush at the edge of it can find a page freed by another file's failure).
+    options.outputs.flushInterval = .seconds(3600)
     let run: Run
     do {
         run = try Noko.initExtra(config: ["seed": 1], options: options)
@@ -615,9 +618,10 @@ func diskCommands(runsDir: String, runName: String) {
         say("cannot start: \(error)")
         exit(1)
     }
-    // Small row groups at every flush, so the Parquet file is written (and fails) while the
-    // test watches, not only at the end.
-    run.logger.add(ParquetOutput(directory: run.logDirectory, rowGroupRows: 50, rowGroupInterval: .zero, messages: run.logger.messages))
+    // Row groups at every flush (and never between), so the Parquet file is written, and
+    // fails, while the test watches, not only at the end.
+    run.logger.add(
+        ParquetOutput(directory: run.logDirectory, rowGroupRows: 100_000, rowGroupInterval: .zero, messages: run.logger.messages))
     var logged = run.logger.nextStep(of: "train")
     func journalLost() -> Int { run.logger.rowsLost[RunLayout.journalName] ?? 0 }
     func logOne() {
@@ -635,14 +639,19 @@ func diskCommands(runsDir: String, runName: String) {
             for _ in 0..<(Int(words[1]) ?? 1) { logOne() }
             say("logged \(logged) lost \(journalLost())")
         case "fill":
-            var more = 0
-            while logged < 1_000_000 && more < 20 {
+            // Until 20 rows in a row fail: at the edge of a full disk a shorter row can still fit
+            // in the journal's last page, so the first failure alone does not say it is full.
+            var failedInARow = 0
+            while logged < 1_000_000 && failedInARow < 20 {
+                let before = journalLost()
                 logOne()
-                if journalLost() > 0 { more += 1 }
+                failedInARow = journalLost() > before ? failedInARow + 1 : 0
             }
-            say(more == 20 ? "filled \(logged) lost \(journalLost())" : "not filled")
+            say(failedInARow == 20 ? "filled \(logged) lost \(journalLost())" : "not filled")
         case "flush":
-            run.logger.flush()
+            // Completely: `flush()` spaces summary.json's rewrites, and the tests must know
+            // whether each view tried its file.
+            run.logger.flushCompletely()
             let lost = run.logger.rowsLost.sorted { $0.key < $1.key }.map { "\"\($0.key)\":\($0.value)" }
             say("flushed {\(lost.joined(separator: ","))}")
         case "finish":
