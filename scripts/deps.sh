@@ -29,6 +29,11 @@ python)
     missing=()
     for p in $packages; do
         module=${p%%=*}; module=${module%%[<>]*}
+        if [ "$p" != "${p#*/}" ]; then
+            # pip name/module name, for a package imported under another name.
+            python3 -c "import ${p#*/}" 2>/dev/null || missing+=("${p%%/*}")
+            continue
+        fi
         if [ "$p" != "${p#*==}" ]; then
             # A pinned version: installed at another version counts as missing.
             python3 -c "import $module, importlib.metadata as m, sys; sys.exit(m.version('$module') != '${p#*==}')" 2>/dev/null \

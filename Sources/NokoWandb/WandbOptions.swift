@@ -141,16 +141,22 @@ public struct WandbRetryPolicy: Sendable, Equatable {
     public var fileStreamRetries: Int
     /// Tries after the first for GraphQL (the SDK's 20).
     public var graphQLRetries: Int
+    /// Tries after the first for a run file's upload (Files tab). Fewer than the SDK's 20:
+    /// noko sends one request at a time, so a failing file store would hold back the rows;
+    /// a file that still fails is uploaded by the next session or `noko-run sync`.
+    public var uploadRetries: Int
 
     /// The SDK's policy.
     public init(
         minimumWait: Duration = .seconds(2), maximumWait: Duration = .seconds(60),
-        maximumRetryAfter: Duration = .seconds(600), fileStreamRetries: Int = 10085, graphQLRetries: Int = 20
+        maximumRetryAfter: Duration = .seconds(600), fileStreamRetries: Int = 10085, graphQLRetries: Int = 20,
+        uploadRetries: Int = 4
     ) {
         self.minimumWait = minimumWait
         self.maximumWait = maximumWait
         self.maximumRetryAfter = maximumRetryAfter
         self.fileStreamRetries = fileStreamRetries
         self.graphQLRetries = graphQLRetries
+        self.uploadRetries = uploadRetries
     }
 }

@@ -111,7 +111,7 @@ package final class WandbSync: LiveRemote {
             directory: run.directory, remoteName: SyncState.remoteName, control: control, lock: lock,
             finishTimeout: settings.options.finishTimeout)
         RemoteSync.launch(
-            directory: run.directory, remote: WandbRemote(settings: settings, cursor: state), cursor: state, control: control,
+            directory: run.directory, remote: WandbRemote(settings: settings, cursor: state, directory: run.directory), cursor: state, control: control,
             progress: nil, live: true)
         return WandbSync(mode: settings.mode, session: session)
     }
@@ -178,7 +178,7 @@ package final class WandbSync: LiveRemote {
         let job = try SyncJob.prepare(directory: directory, options: options, environment: environment, netrcPath: netrcPath, messages: messages)
         guard let control = job.control else { return job.report(outcome: .finished) }
         let outcome = RemoteSync.runToEnd(
-            directory: directory, remote: WandbRemote(settings: job.settings, cursor: job.state), cursor: job.state,
+            directory: directory, remote: WandbRemote(settings: job.settings, cursor: job.state, directory: directory), cursor: job.state,
             control: control, progress: progress)
         return try job.finish(outcome: outcome)
     }

@@ -3,8 +3,9 @@ import NokoCore
 import Synchronization
 
 /// A wandb server on 127.0.0.1 that answers like the real one as far as noko needs
-/// (the recordings in `reference/wandb-golden/`): GraphQL `UpsertBucket` and `Viewer`,
-/// and `/files/<entity>/<project>/<run>/file_stream`. It records every request and keeps
+/// (the recordings in `reference/wandb-golden/`): GraphQL `UpsertBucket`, `Viewer` and
+/// `CreateRunFiles`, `/files/<entity>/<project>/<run>/file_stream`, and the `PUT`s of run
+/// files to the upload URLs it hands out (`/storage/<entity>/<project>/<run>/<file>`). It records every request and keeps
 /// each run's history by line offset (a line re-sent at the same offset overwrites), its
 /// summary, config and `complete`/`exitcode`, and it can misbehave on demand: statuses
 /// (500, 429 with `Retry-After`, 400, 401…), slow answers, dropped connections, answers
@@ -38,6 +39,8 @@ package final class WandbTestServer: Sendable {
     /// Which requests a fault or delay applies to.
     package enum Endpoint: Sendable, Equatable {
         case fileStream
+        /// A run file's `PUT`.
+        case upload
         /// GraphQL with this operation name, or any GraphQL request when nil.
         case graphQL(String?)
         case any
@@ -117,6 +120,7 @@ package final class WandbTestServer: Sendable {
         package enum Kind: Sendable, Equatable {
             case graphQL(operation: String?)
             case fileStream(runID: String)
+            case upload(runID: String, file: String)
             case other
         }
 
@@ -178,6 +182,18 @@ package final class WandbTestServer: Sendable {
         /// `wandb-events.jsonl` lines (the System tab) by offset; gaps are recorded in `eventGaps`.
         package var events: [String] = []
         package var eventGaps: [String] = []
+        /// `output.log` lines (the Logs tab) by offset; a line re-sent at an offset overwrites it.
+        package var console: [String] = []
+        /// Requests whose `output.log` offset left a gap, and lines re-sent at an offset held.
+        package var consoleGaps: [String] = []
+        package var consoleResent = 0
+        /// Run files by name, as last uploaded, and how many times each was uploaded.
+        package var files: [String: [UInt8]] = [:]
+        package var uploads: [String: Int] = [:]
+        /// Uploads that carried an `Authorization` header (signed URLs must get none).
+        package var uploadsWithCredentials = 0
+        /// Every name listed in a file_stream `uploaded` array, in order.
+        package var uploadedListed: [String] = []
 
         /// The history lines, when there is no gap.
         package var lines: [String] { history.compactMap { $0 } }
@@ -222,6 +238,9 @@ private final class Core: Sendable {
         } else if path.hasPrefix("/files/"), path.hasSuffix("/file_stream") {
             let parts = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
             kind = parts.count == 5 ? .fileStream(runID: parts[3]) : .other
+        } else if path.hasPrefix("/storage/"), request.method == "PUT" {
+            let parts = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+            kind = parts.count == 5 ? .upload(runID: parts[3], file: parts[4]) : .other
         } else {
             kind = .other
         }
@@ -239,10 +258,11 @@ private final class Core: Sendable {
             return .respond(status: status, headers: headers, body: body.serializedBytes())
         }
 
-        guard request.method == "POST", kind != .other else {
+        guard kind != .other, request.method == "POST" || request.method == "PUT" else {
             return answer(404, ["error": "not found"])
         }
-        guard request.header("Authorization") == expectedAuthorization else {
+        // An upload URL authorizes itself, as a signed storage URL does.
+        if case .upload = kind {} else if request.header("Authorization") != expectedAuthorization {
             return answer(401, ["error": "invalid API key"])
         }
         let (fault, delay) = state.withLock { state -> (WandbTestServer.Fault?, Duration?) in
@@ -271,8 +291,39 @@ private final class Core: Sendable {
             state.withLock { $0.requests[index].held = true }
             return .hold
         case nil:
+            if case .upload(let runID, let file) = kind {
+                return answer(storeUpload(runID: runID, file: file, request.body, credentials: request.header("Authorization") != nil), [:])
+            }
+            if case .graphQL(operation: "CreateRunFiles"?) = kind, let json {
+                return answer(200, createRunFiles(json["variables"] ?? .null, host: request.header("Host") ?? "127.0.0.1"))
+            }
             guard let (status, body) = apply(kind, json) else { return answer(400, ["error": "malformed request"]) }
             return answer(status, body)
+        }
+    }
+
+    /// Upload URLs on this server, as `CreateRunFiles` answers (`uploadHeaders` empty, as
+    /// in the recordings).
+    private func createRunFiles(_ variables: JSONValue, host: String) -> JSONValue {
+        let entity = variables["entity"]?.stringValue ?? defaultEntity
+        let project = variables["project"]?.stringValue ?? ""
+        let run = variables["run"]?.stringValue ?? ""
+        let names = variables["files"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let files: [JSONValue] = names.map { name in
+            let path = [entity, project, run, name].map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? $0 }
+            return ["name": .string(name), "uploadUrl": .string("http://\(host)/storage/" + path.joined(separator: "/"))]
+        }
+        let storageID = Data("Run:v1:\(run):\(project):\(entity)".utf8).base64EncodedString()
+        return ["data": ["createRunFiles": ["runID": .string(storageID), "uploadHeaders": [], "files": .array(files)]]]
+    }
+
+    private func storeUpload(runID: String, file: String, _ body: [UInt8], credentials: Bool) -> Int {
+        state.withLock { state in
+            guard let key = state.runs.first(where: { $0.value.runID == runID })?.key else { return 404 }
+            state.runs[key]!.files[file] = body
+            state.runs[key]!.uploads[file, default: 0] += 1
+            if credentials { state.runs[key]!.uploadsWithCredentials += 1 }
+            return 200
         }
     }
 
@@ -280,6 +331,7 @@ private final class Core: Sendable {
         switch (endpoint, kind) {
         case (.any, _): return true
         case (.fileStream, .fileStream): return true
+        case (.upload, .upload): return true
         case (.graphQL(nil), .graphQL): return true
         case (.graphQL(let wanted?), .graphQL(let operation)): return wanted == operation
         default: return false
@@ -299,7 +351,7 @@ private final class Core: Sendable {
             }
         case .fileStream(let runID):
             return fileStream(runID: runID, json)
-        case .other:
+        case .upload, .other:
             return nil
         }
     }
@@ -358,6 +410,23 @@ private final class Core: Sendable {
                 if offset != Int64(run.events.count) { run.eventGaps.append("offset \(offset) with \(run.events.count) held") }
                 run.events = Array(run.events.prefix(Int(offset))) + lines
             }
+            if let log = body["files"]?["output.log"], let offset = log["offset"]?.intValue {
+                let lines = log["content"]?.arrayValue?.compactMap(\.stringValue) ?? []
+                if offset > Int64(run.console.count) {
+                    run.consoleGaps.append("offset \(offset) > count \(run.console.count)")
+                    run.console.append(contentsOf: repeatElement("", count: Int(offset) - run.console.count))
+                }
+                for (i, line) in lines.enumerated() {
+                    let at = Int(offset) + i
+                    if at < run.console.count {
+                        run.consoleResent += 1
+                        run.console[at] = line
+                    } else {
+                        run.console.append(line)
+                    }
+                }
+            }
+            run.uploadedListed += body["uploaded"]?.arrayValue?.compactMap(\.stringValue) ?? []
             if let summary = body["files"]?["wandb-summary.json"]?["content"]?.arrayValue?.last?.stringValue {
                 run.summary = summary
             }

@@ -291,7 +291,7 @@ final class ListRemote: SyncRemote {
         return .accepted
     }
 
-    func endBatch() {}
+    func endBatch() -> BatchExtras { .none }
 
     func send(_ batch: SyncBatch, cursor: inout ListCursor, link: RemoteLink) -> RemoteStep {
         var body: [String: JSONValue] = ["offset": .int(cursor.rowsOnServer), "rows": .array(self.batch.map { .int(Int64($0)) })]

@@ -126,10 +126,10 @@ package final class SyncEngine<Remote: SyncRemote> {
             previousBatchWasFull = gathered.full
             let isFinal = finishing && !gathered.full
             let batch = SyncBatch(
-                rows: gathered.rows, full: gathered.full, userSummary: userSummary,
+                rows: gathered.rows, extras: gathered.extras, full: gathered.full, userSummary: userSummary,
                 userSummaryChanged: userVersion != sentUserSummaryVersion, exitCode: isFinal ? exitCode : nil,
                 endTime: isFinal ? endTime : nil)
-            if batch.rows == 0 && !batch.userSummaryChanged && !isFinal {
+            if batch.rows == 0 && batch.extras == 0 && !batch.userSummaryChanged && !isFinal {
                 if gathered.advanced { commit(batch, progress: gathered.progress, acknowledged: false, userVersion: userVersion) }
                 if let heartbeat = remote.pacing.heartbeatInterval, clock.now - lastRequestEnd >= heartbeat {
                     lastRequestStart = clock.now
@@ -181,7 +181,9 @@ package final class SyncEngine<Remote: SyncRemote> {
             let reason: String
             var retryAfter: String?
             do throws(HTTPClientError) {
-                let response = try client.post(url: request.url, body: request.body, timeout: request.timeout)
+                let response = try client.send(
+                    method: request.method, url: request.url, body: request.body, headers: request.headers,
+                    credentials: request.sendsCredentials, timeout: request.timeout)
                 switch request.rule.verdict(status: response.status) {
                 case .success:
                     if attempt > 0 { emit(.info, "\(request.what) went through after \(attempt) \(attempt == 1 ? "retry" : "retries")") }
@@ -225,6 +227,7 @@ package final class SyncEngine<Remote: SyncRemote> {
 
     private struct Gathered {
         var rows = 0
+        var extras = 0
         var progress: [String: JournalProgress]
         var full = false
         var advanced = false
@@ -259,7 +262,6 @@ package final class SyncEngine<Remote: SyncRemote> {
         refreshRankSources()
         var gathered = Gathered(progress: cursor.journals)
         remote.beginBatch(cursor)
-        defer { remote.endBatch() }
         outer: for source in sources {
             var progress = gathered.progress[source.relativePath] ?? JournalProgress(offset: 0, rows: 0)
             defer { gathered.progress[source.relativePath] = progress }
@@ -296,6 +298,9 @@ package final class SyncEngine<Remote: SyncRemote> {
                 gathered.advanced = true
             }
         }
+        let extras = remote.endBatch()
+        gathered.extras = extras.items
+        if extras.more { gathered.full = true }
         return gathered
     }
 

@@ -49,8 +49,9 @@ package protocol SyncRemote: AnyObject {
     func beginBatch(_ cursor: Cursor)
     /// Adds one complete journal line (without its newline) of rank `rank`'s journal.
     func add(_ line: UnsafeRawBufferPointer, rank: Int) -> RowFate
-    /// No more rows for this batch.
-    func endBatch()
+    /// No more rows for this batch: the remote adds what it sends besides rows (wandb's
+    /// console lines) and says how much.
+    func endBatch() -> BatchExtras
     /// Sends the batch, the user's summary keys when they changed, and the run's end when
     /// `batch.exitCode` is set; the engine retries nothing itself: ``RemoteLink/send(_:)``
     /// does, by each request's rule.
@@ -95,10 +96,28 @@ package enum RowFate: Sendable, Equatable {
     case full
 }
 
+/// What a batch carries besides journal rows: lines the remote reads from other files of
+/// the run (wandb: the console, `output.log`).
+package struct BatchExtras: Sendable, Equatable {
+    /// Lines in the batch.
+    package var items: Int
+    /// True when more are waiting than fit in the batch.
+    package var more: Bool
+
+    package static let none = BatchExtras(items: 0, more: false)
+
+    package init(items: Int, more: Bool) {
+        self.items = items
+        self.more = more
+    }
+}
+
 /// What one request carries beyond the rows the remote gathered.
 package struct SyncBatch: Sendable {
     /// Rows accepted into the batch.
     package var rows: Int
+    /// Lines besides rows (``BatchExtras``).
+    package var extras: Int = 0
     /// True when the batch stopped at its limit: more rows are waiting.
     package var full: Bool
     /// The user's summary keys now.
@@ -129,6 +148,13 @@ package struct RemoteRequest: Sendable {
     package var rule: RetryRule
     /// What the request does, for messages: "uploading rows (file_stream)".
     package var what: String
+    /// `POST`, or `PUT` for a file upload.
+    package var method = "POST"
+    /// The header lines; nil: a JSON request's (``HTTPClient/jsonHeaders``).
+    package var headers: [String]? = nil
+    /// False for a URL that authorizes itself (a signed upload URL): the remote's credentials
+    /// stay off it.
+    package var sendsCredentials = true
 
     package init(url: String, body: [UInt8], timeout: Duration, rule: RetryRule, what: String) {
         self.url = url
@@ -136,6 +162,18 @@ package struct RemoteRequest: Sendable {
         self.timeout = timeout
         self.rule = rule
         self.what = what
+    }
+
+    /// A raw upload of `body` by `PUT` to `url`, without the remote's credentials, with
+    /// `headers` besides the upload's own (``HTTPClient/uploadHeaders``).
+    package static func upload(
+        to url: String, body: [UInt8], headers: [String], timeout: Duration, rule: RetryRule, what: String
+    ) -> RemoteRequest {
+        var request = RemoteRequest(url: url, body: body, timeout: timeout, rule: rule, what: what)
+        request.method = "PUT"
+        request.headers = HTTPClient.uploadHeaders + headers
+        request.sendsCredentials = false
+        return request
     }
 }
 

@@ -84,6 +84,16 @@ package final class HTTPClient {
     private let sink: ResponseSink
     private let errorBuffer: UnsafeMutablePointer<CChar>
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    private let username: String?
+    private let password: String?
+    private var hasCredentials: Bool { username != nil || password != nil }
+
+    /// The headers of a JSON request. "Expect:" turns off 100-continue: one round trip per
+    /// request, as wandb-core.
+    package static let jsonHeaders = ["Content-Type: application/json", "Accept: application/json", "Expect:"]
+    /// The headers of a raw upload: no `Content-Type` at all (an empty value removes
+    /// libcurl's own), as wandb-core's PUT of a run file.
+    package static let uploadHeaders = ["Content-Type:", "Expect:"]
 
     package init(configuration: HTTPClientConfiguration) throws(HTTPClientError) {
         guard CurlGlobal.initialized else { throw .setup("curl_global_init failed") }
@@ -94,6 +104,8 @@ package final class HTTPClient {
         }
         self.easy = easy
         self.cancellation = HTTPCancellation(multi: multi)
+        self.username = configuration.username
+        self.password = configuration.password
         let size = Int(noko_curl_error_size())
         self.errorBuffer = .allocate(capacity: size)
         errorBuffer.initialize(repeating: 0, count: size)
@@ -131,15 +143,8 @@ package final class HTTPClient {
         // only the injected environment decides.
         setString(CURLOPT_PROXY, configuration.proxy.proxy ?? "", "PROXY")
         if let noProxy = configuration.proxy.noProxy { setString(CURLOPT_NOPROXY, noProxy, "NOPROXY") }
-        if configuration.username != nil || configuration.password != nil {
-            check(noko_curl_easy_setopt_long(easy, CURLOPT_HTTPAUTH, noko_curlauth_basic()), "HTTPAUTH")
-            setString(CURLOPT_USERNAME, configuration.username ?? "", "USERNAME")
-            setString(CURLOPT_PASSWORD, configuration.password ?? "", "PASSWORD")
-        }
-        // "Expect:" turns off 100-continue: one round trip per request, as wandb-core.
-        for header in ["Content-Type: application/json", "Accept: application/json", "Expect:"] {
-            headerList = header.withCString { curl_slist_append(headerList, $0) }
-        }
+        if hasCredentials { setCredentials(on: true) }
+        headerList = Self.list(Self.jsonHeaders)
         check(noko_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList), "HTTPHEADER")
         check(noko_curl_easy_setopt_pointer(easy, CURLOPT_ERRORBUFFER, errorBuffer), "ERRORBUFFER")
         let context = Unmanaged.passUnretained(sink).toOpaque()
@@ -155,14 +160,45 @@ package final class HTTPClient {
         if !failures.isEmpty { throw .setup(failures.joined(separator: "; ")) }
     }
 
-    /// POSTs `body` to `url` and waits for the whole response, at most `timeout`.
+    /// POSTs `body` to `url` as JSON, with the client's credentials, and waits for the whole
+    /// response, at most `timeout`.
     package func post(url: String, body: [UInt8], timeout: Duration) throws(HTTPClientError) -> HTTPResponse {
+        try send(method: "POST", url: url, body: body, headers: nil, credentials: true, timeout: timeout)
+    }
+
+    /// Sends one request and waits for the whole response, at most `timeout`.
+    ///
+    /// - Parameters:
+    ///   - method: `POST` or `PUT`; the body goes with either.
+    ///   - headers: The request's header lines (`"Name: value"`); nil: ``jsonHeaders``.
+    ///   - credentials: False sends the request without the client's Basic auth, for a URL
+    ///     that carries its own authorization (a signed upload URL on another host).
+    package func send(
+        method: String, url: String, body: [UInt8], headers: [String]?, credentials: Bool, timeout: Duration
+    ) throws(HTTPClientError) -> HTTPResponse {
         if cancellation.isCancelled { throw .cancelled }
         sink.reset()
         errorBuffer[0] = 0
         var setup = url.withCString { noko_curl_easy_setopt_string(easy, CURLOPT_URL, $0) }
         if setup == CURLE_OK { setup = noko_curl_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, timeout.milliseconds)) }
         if setup == CURLE_OK { setup = noko_curl_easy_setopt_off_t(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)) }
+        if setup == CURLE_OK, method != "POST" { setup = method.withCString { noko_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, $0) } }
+        var requestHeaders: UnsafeMutablePointer<curl_slist>?
+        if setup == CURLE_OK, let headers {
+            requestHeaders = Self.list(headers)
+            setup = noko_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, requestHeaders)
+        }
+        let withoutCredentials = !credentials && hasCredentials
+        if withoutCredentials { setCredentials(on: false) }
+        // The handle is left as a JSON POST with credentials, whatever this request changed.
+        defer {
+            if method != "POST" { _ = noko_curl_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, nil) }
+            if let requestHeaders {
+                _ = noko_curl_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)
+                curl_slist_free_all(requestHeaders)
+            }
+            if withoutCredentials { setCredentials(on: true) }
+        }
         guard setup == CURLE_OK else { throw .setup(String(cString: curl_easy_strerror(setup))) }
         // POSTFIELDS points into `body` without a copy; the pointer is only used inside
         // this closure, during the transfer.
@@ -185,6 +221,25 @@ package final class HTTPClient {
             _ = noko_curl_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
             return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
         }
+    }
+
+    /// Turns Basic auth with the configured user and password on, or off (no
+    /// `Authorization` header at all).
+    private func setCredentials(on: Bool) {
+        if on {
+            _ = noko_curl_easy_setopt_long(easy, CURLOPT_HTTPAUTH, noko_curlauth_basic())
+            _ = (username ?? "").withCString { noko_curl_easy_setopt_string(easy, CURLOPT_USERNAME, $0) }
+            _ = (password ?? "").withCString { noko_curl_easy_setopt_string(easy, CURLOPT_PASSWORD, $0) }
+        } else {
+            _ = noko_curl_easy_setopt_string(easy, CURLOPT_USERNAME, nil)
+            _ = noko_curl_easy_setopt_string(easy, CURLOPT_PASSWORD, nil)
+        }
+    }
+
+    private static func list(_ headers: [String]) -> UnsafeMutablePointer<curl_slist>? {
+        var list: UnsafeMutablePointer<curl_slist>?
+        for header in headers { list = header.withCString { curl_slist_append(list, $0) } }
+        return list
     }
 
     /// How many new connections the last request opened (0 when one was reused).

@@ -1,20 +1,22 @@
 import NokoCore
 
 /// A file_stream request body (docs/wandb-protocol.md, "file_stream"):
-/// `{"files": {"wandb-history.jsonl": {"offset", "content"}, "wandb-summary.json":
-/// {"offset": 0, "content": [whole summary]}}, "complete": true, "exitcode": n}`, each
+/// `{"files": {"wandb-history.jsonl": {"offset", "content"}, "wandb-events.jsonl": …,
+/// "output.log": …, "wandb-summary.json": {"offset": 0, "content": [whole summary]}},
+/// "uploaded": [run files], "complete": true, "exitcode": n}`, each
 /// part present only when it has something; `{}` is the heartbeat.
 enum FileStreamBody {
     /// Assembles a body. `historyContent` holds the history lines already written as
     /// comma-separated JSON string literals (``HistoryTranslator``).
     static func make(
         historyOffset: Int64, historyContent: [UInt8], historyLineCount: Int, summary: JSONValue?,
-        exitCode: Int64?, eventsOffset: Int64 = 0, eventsContent: [UInt8] = [], eventsLineCount: Int = 0
+        exitCode: Int64?, eventsOffset: Int64 = 0, eventsContent: [UInt8] = [], eventsLineCount: Int = 0,
+        consoleOffset: Int64 = 0, consoleContent: [UInt8] = [], consoleLineCount: Int = 0, uploaded: [String] = []
     ) -> [UInt8] {
-        var writer = WireWriter(capacity: historyContent.count + eventsContent.count + 512)
+        var writer = WireWriter(capacity: historyContent.count + eventsContent.count + consoleContent.count + 512)
         writer.append(0x7B)
         var needsComma = false
-        if historyLineCount > 0 || summary != nil || eventsLineCount > 0 {
+        if historyLineCount > 0 || summary != nil || eventsLineCount > 0 || consoleLineCount > 0 {
             writer.append("\"files\":{")
             var fileComma = false
             /// `"name":{"offset":n,"content":[lines]}`, `lines` already string literals.
@@ -29,6 +31,7 @@ enum FileStreamBody {
             }
             if historyLineCount > 0 { appendFile("wandb-history.jsonl", offset: historyOffset, lines: historyContent) }
             if eventsLineCount > 0 { appendFile("wandb-events.jsonl", offset: eventsOffset, lines: eventsContent) }
+            if consoleLineCount > 0 { appendFile("output.log", offset: consoleOffset, lines: consoleContent) }
             if let summary {
                 if fileComma { writer.append(0x2C) }
                 var line = WireWriter(capacity: 1024)
@@ -38,6 +41,16 @@ enum FileStreamBody {
                 writer.append("]}")
             }
             writer.append(0x7D)
+            needsComma = true
+        }
+        if !uploaded.isEmpty {
+            if needsComma { writer.append(0x2C) }
+            writer.append("\"uploaded\":[")
+            for (i, name) in uploaded.enumerated() {
+                if i > 0 { writer.append(0x2C) }
+                writer.writeString(name)
+            }
+            writer.append(0x5D)
             needsComma = true
         }
         if let exitCode {

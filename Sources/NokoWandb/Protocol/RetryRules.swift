@@ -9,6 +9,9 @@ enum RetryRules {
         case graphQL
         /// UpsertBucket also retries 409 (a conflict while the run is being created).
         case upsertBucket
+        /// A run file's PUT: go-retryablehttp's default policy, which retries 429, 5xx
+        /// (but 501) and connection errors, and no other 4xx.
+        case upload
     }
 
     /// wandb-core's `filestreamimpl`/`clients` rules: 200–300 is success; 400, 401, 403,
@@ -16,6 +19,11 @@ enum RetryRules {
     /// everything else (429, other 4xx/5xx, 0, ≥ 600) is retried, up to the policy's
     /// number of tries for the endpoint.
     static func rule(for endpoint: Endpoint, policy: WandbRetryPolicy) -> RetryRule {
+        if endpoint == .upload {
+            return RetryRule(
+                successStatuses: 200...299, fatalStatuses: Set(400...499).subtracting([429]).union([501]),
+                retries: policy.uploadRetries, backoff: backoff(policy))
+        }
         var fatal: Set<Int> = [400, 401, 403, 404, 409, 410, 413, 422, 501]
         if endpoint == .upsertBucket { fatal.remove(409) }
         return RetryRule(

@@ -60,6 +60,13 @@ enum UpsertBucket {
     /// `m`, the metric definitions that give each table its own x-axis, and `noko`, the
     /// checkpoint commit (the run's `commit` is HEAD, which others can open).
     static func configString(_ config: JSONValue, tables: [String], checkpoint: String? = nil) -> String {
+        var writer = WireWriter(capacity: 1024)
+        writer.write(configValue(config, tables: tables, checkpoint: checkpoint))
+        return String(decoding: writer.bytes, as: UTF8.self)
+    }
+
+    /// The config object ``configString(_:tables:checkpoint:)`` spells (`config.yaml` too).
+    static func configValue(_ config: JSONValue, tables: [String], checkpoint: String? = nil) -> JSONValue {
         var members: [String: JSONValue] = [:]
         if let object = config.objectValue {
             for (key, value) in object where key != "_wandb" {
@@ -72,9 +79,7 @@ enum UpsertBucket {
         var bookkeeping: [String: JSONValue] = ["t": .object([:]), "m": MetricDefinitions.entries(tables: tables)]
         if let checkpoint { bookkeeping["noko"] = .object(["checkpoint": .string(checkpoint)]) }
         members["_wandb"] = .object(["value": .object(bookkeeping)])
-        var writer = WireWriter(capacity: 1024)
-        writer.write(.object(members))
-        return String(decoding: writer.bytes, as: UTF8.self)
+        return .object(members)
     }
 
     /// What the client needs from the answer.

@@ -63,7 +63,7 @@ struct SyncJob {
         }
         notes.filter { $0.level >= .warning }.forEach(messages)
 
-        if state.finished && state.isFullyUploaded(in: directory) {
+        if state.finished && state.isFullyUploaded(in: directory) && state.filesComplete {
             return SyncJob(directory: directory, settings: settings, state: state, control: nil, lock: lock, exitCode: Int32(state.exitCode ?? Int64(exitCode)))
         }
         let control = SyncControl<WandbRemoteRecord>(

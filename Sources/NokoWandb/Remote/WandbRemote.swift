@@ -4,13 +4,16 @@ import NokoRemoteSync
 
 /// wandb as a remote of the sync engine: the run is created (and its config and table axes
 /// declared) by GraphQL `UpsertBucket`, rows go as history lines through `file_stream`,
-/// with the summary, and the last request marks the run complete
-/// (docs/wandb-protocol.md).
+/// with the summary, the `system` table's rows as `wandb-events.jsonl` and the console as
+/// `output.log`; the run's files go up through `CreateRunFiles` and a `PUT` each when the
+/// session opens and when the run ends (``RunFiles``), and the last request marks the run
+/// complete (docs/wandb-protocol.md).
 ///
 /// The first request goes at once, then at most one per transmit interval; `{}` is the
 /// heartbeat; a request is at most `maxRequestBytes`, history lines counted as they go out.
 final class WandbRemote: SyncRemote {
     private let settings: WandbSettings
+    private let directory: URL
     private var translator: HistoryTranslator
 
     // The batch being gathered: drafts until the server acknowledges it.
@@ -28,11 +31,25 @@ final class WandbRemote: SyncRemote {
     private var knownTables: Set<String> = []
     private var budget = 0
 
+    // The console (`output.log`): lines of this batch, and lines read but not sent yet.
+    private var console: ConsoleLogReader?
+    private var consoleFailed = false
+    private var consoleLines: [ConsoleLine] = []
+    private var consoleContent: [UInt8] = []
+    private var consoleWaiting: [ConsoleLine] = []
+    /// Lines that end at or before this were acknowledged in an earlier session.
+    private var consoleAcknowledged: UInt64 = 0
+    /// Run files uploaded since the last file_stream request, for its `uploaded` list.
+    private var uploadedNames: [String] = []
+    /// Files the last ``upload(_:cursor:link:)`` could not upload.
+    private var uploadFailures = 0
+
     private var summaryEverSent = false
     private var lastSummarySize = 0
 
-    init(settings: WandbSettings, cursor: SyncState) {
+    init(settings: WandbSettings, cursor: SyncState, directory: URL) {
         self.settings = settings
+        self.directory = directory
         self.translator = HistoryTranslator(
             startTime: cursor.spec.startTime, minimumLevel: cursor.minimumLevel,
             skippedTables: cursor.sendsConfigTable ? [] : [ConfigTable.name])
@@ -111,16 +128,20 @@ final class WandbRemote: SyncRemote {
                 cursor.url = WandbSettings.runURL(appURL: settings.appURL, entity: result.entity, project: result.project, runID: result.runID)
                 cursor.mode = .online
                 link.emit(firstTime ? .info : .debug, "syncing run \(cursor.spec.displayName ?? cursor.spec.runName) to \(cursor.url!)")
-                return .done
+                return upload(RunFiles.atStart(directory: directory, cursor: cursor), cursor: &cursor, link: link)
             }
         }
     }
 
     func heartbeat(_ cursor: SyncState, link: RemoteLink) -> RemoteStep {
-        switch link.send(fileStream(Array("{}".utf8), cursor: cursor, what: "heartbeat (file_stream)")) {
+        flushWarnings(link)
+        let body = FileStreamBody.make(
+            historyOffset: 0, historyContent: [], historyLineCount: 0, summary: nil, exitCode: nil, uploaded: uploadedNames)
+        switch link.send(fileStream(body, cursor: cursor, what: "heartbeat (file_stream)")) {
         case .cancelled: return .cancelled
         case .failed(let message): return .failed(message)
         case .ok(let response):
+            uploadedNames = []
             noteStop(response, link)
             return .done
         }
@@ -140,6 +161,10 @@ final class WandbRemote: SyncRemote {
         knownTables = Set(cursor.tables)
         let limit = settings.options.maxRequestBytes
         budget = max(limit / 2, limit - 2 * lastSummarySize - 4096)
+        consoleWaiting = consoleLines + consoleWaiting
+        consoleLines.removeAll(keepingCapacity: true)
+        consoleContent.removeAll(keepingCapacity: true)
+        consoleAcknowledged = cursor.consoleOffset
     }
 
     func add(_ line: UnsafeRawBufferPointer, rank: Int) -> RowFate {
@@ -165,8 +190,54 @@ final class WandbRemote: SyncRemote {
         }
     }
 
-    func endBatch() {
+    func endBatch() -> BatchExtras {
         translator.drainSummary(into: &summary)
+        return addConsoleLines()
+    }
+
+    /// The console lines written since the last batch, as `output.log` lines for the Logs
+    /// tab, in what the rows left of the request.
+    private func addConsoleLines() -> BatchExtras {
+        guard let reader = consoleReader() else { return .none }
+        while true {
+            let line: ConsoleLine
+            if !consoleWaiting.isEmpty {
+                line = consoleWaiting.removeFirst()
+            } else {
+                do {
+                    guard let next = try reader.next() else { break }
+                    line = next
+                } catch {
+                    consoleFailed = true
+                    console = nil
+                    warnings.append("cannot read the console output (\(error)); the Logs tab stops here")
+                    break
+                }
+            }
+            if line.endOffset <= consoleAcknowledged { continue }
+            var text = line.wandbText
+            let isAlone = content.isEmpty && events.isEmpty && consoleLines.isEmpty
+            if isAlone && text.count > budget / 2 { text = Array(text.prefix(budget / 2)) }
+            var literal = WireWriter(capacity: text.count + 16)
+            literal.writeEscaped(text)
+            guard isAlone || content.count + events.count + consoleContent.count + literal.bytes.count + 1 <= budget else {
+                consoleWaiting.insert(line, at: 0)
+                return BatchExtras(items: consoleLines.count, more: true)
+            }
+            if !consoleLines.isEmpty { consoleContent.append(0x2C) }
+            consoleContent += literal.bytes
+            consoleLines.append(line)
+        }
+        return BatchExtras(items: consoleLines.count, more: false)
+    }
+
+    /// The console's reader, opened once the run has console output.
+    private func consoleReader() -> ConsoleLogReader? {
+        if let console { return console }
+        let layout = RunLayout(directory)
+        guard !consoleFailed, ConsoleLogReader.exists(in: layout) else { return nil }
+        console = ConsoleLogReader(layout, follow: true)
+        return console
     }
 
     /// A row of the `system` table: a line of `wandb-events.jsonl` for the System tab.
@@ -200,24 +271,33 @@ final class WandbRemote: SyncRemote {
             let declared = upsertConfig(cursor, link: link)
             if declared != .done { return declared }
         }
+        flushWarnings(link)
         let isFinal = batch.exitCode != nil
         // The run's whole runtime, for the dashboard's Runtime: the last row's `_runtime`
         // misses whatever ran after it.
         let runtime = batch.endTime.map { max(0, $0 - (cursor.spec.startTime > 0 ? cursor.spec.startTime : translator.startTime)) }
         let sendSummary =
             lineCount > 0 || batch.userSummaryChanged || (isFinal && (runtime != nil || (!summaryEverSent && !cursor.summary.isEmpty)))
-        let summaryObject =
-            sendSummary ? FileStreamBody.summaryObject(derived: summary, user: batch.userSummary, runtime: runtime) : nil
+        let wholeSummary = FileStreamBody.summaryObject(derived: summary, user: batch.userSummary, runtime: runtime)
+        let summaryObject = sendSummary ? wholeSummary : nil
+        if isFinal {
+            // As wandb's client: the run's files go up before the request that completes it.
+            let files = RunFiles.atEnd(directory: directory, cursor: cursor, summary: wholeSummary)
+            if upload(files, cursor: &cursor, link: link) == .cancelled { return .cancelled }
+            cursor.filesComplete = uploadFailures == 0
+        }
         let body = FileStreamBody.make(
             historyOffset: cursor.historyLines, historyContent: content, historyLineCount: lineCount,
             summary: summaryObject, exitCode: batch.exitCode.map(Int64.init), eventsOffset: cursor.eventLines,
-            eventsContent: events, eventsLineCount: eventCount)
+            eventsContent: events, eventsLineCount: eventCount, consoleOffset: cursor.logLines,
+            consoleContent: consoleContent, consoleLineCount: consoleLines.count, uploaded: uploadedNames)
         switch link.send(fileStream(body, cursor: cursor, what: "uploading rows (file_stream)")) {
         case .cancelled:
             return .cancelled
         case .failed(let message):
             return .failed(message)
         case .ok(let response):
+            uploadedNames = []
             if summaryObject != nil {
                 summaryEverSent = true
                 lastSummarySize = body.count - content.count
@@ -230,9 +310,88 @@ final class WandbRemote: SyncRemote {
     func commit(_ batch: SyncBatch, to cursor: inout SyncState) {
         cursor.historyLines += Int64(lineCount)
         cursor.eventLines += Int64(eventCount)
+        if let last = consoleLines.last {
+            cursor.logLines += Int64(consoleLines.count)
+            cursor.consoleOffset = last.endOffset
+            consoleLines.removeAll(keepingCapacity: true)
+            consoleContent.removeAll(keepingCapacity: true)
+        }
         cursor.summary = summary
         cursor.tables = tables
         if cursor.spec.startTime <= 0 { cursor.spec.startTime = translator.startTime }
+    }
+
+    // MARK: - Run files
+
+    /// Uploads those of `files` that the server lacks or holds in another version: one
+    /// `CreateRunFiles` for their URLs, then a `PUT` each, without the API key. A file that
+    /// fails is left for the next session (`noko-run sync`) with a warning; only a cancel
+    /// ends the step early.
+    private func upload(_ files: [RunFile], cursor: inout SyncState, link: RemoteLink) -> RemoteStep {
+        uploadFailures = 0
+        var wanted: [(file: RunFile, fingerprint: String)] = []
+        for var file in files {
+            // The key must reach no uploaded file (a diff or the console might hold it).
+            let text = String(decoding: file.bytes, as: UTF8.self)
+            let redacted = link.redact(text)
+            if redacted != text { file.bytes = Array(redacted.utf8) }
+            let fingerprint = file.fingerprint
+            if cursor.uploadedFiles[file.name] != fingerprint { wanted.append((file, fingerprint)) }
+        }
+        guard !wanted.isEmpty, let entity = cursor.entity else { return .done }
+        let names = wanted.map(\.file.name)
+        let later = "`noko-run sync` uploads it later"
+        let request = RemoteRequest(
+            url: graphQLURL, body: CreateRunFiles.body(entity: entity, project: cursor.project, runID: cursor.runID, files: names),
+            timeout: settings.options.graphQLTimeout, rule: RetryRules.rule(for: .graphQL, policy: settings.options.retry),
+            what: "asking where to upload \(names.joined(separator: ", ")) (CreateRunFiles)")
+        let created: CreateRunFiles.Result
+        switch link.send(request) {
+        case .cancelled:
+            return .cancelled
+        case .failed(let message):
+            link.emit(.warning, "\(message); the run's files are not uploaded now: \(later)")
+            uploadFailures = wanted.count
+            return .done
+        case .ok(let response):
+            switch CreateRunFiles.parse(response.body) {
+            case .failure(let error):
+                link.emit(.warning, "wandb gave no upload URLs (\(describe(error, link))); the run's files are not uploaded now: \(later)")
+                uploadFailures = wanted.count
+                return .done
+            case .success(let result):
+                created = result
+            }
+        }
+        for (file, fingerprint) in wanted {
+            guard let url = created.uploadURLs[file.name] else {
+                link.emit(.warning, "wandb gave no upload URL for \(file.name); \(later)")
+                uploadFailures += 1
+                continue
+            }
+            let put = RemoteRequest.upload(
+                to: url, body: file.bytes, headers: created.headers, timeout: settings.options.fileStreamTimeout,
+                rule: RetryRules.rule(for: .upload, policy: settings.options.retry), what: "uploading \(file.name)")
+            switch link.send(put) {
+            case .cancelled:
+                return .cancelled
+            case .failed(let message):
+                link.emit(.warning, "\(message); \(later)")
+                uploadFailures += 1
+            case .ok:
+                cursor.uploadedFiles[file.name] = fingerprint
+                uploadedNames.append(file.name)
+            }
+        }
+        return .done
+    }
+
+    /// Warnings met while gathering a batch (which has no link), said before it is sent.
+    private var warnings: [String] = []
+
+    private func flushWarnings(_ link: RemoteLink) {
+        for warning in warnings { link.emit(.warning, warning) }
+        warnings = []
     }
 
     /// Re-sends the config when a new table needs its x-axis declared.

@@ -60,6 +60,18 @@ struct SyncState: SyncCursor {
     var historyLines: Int64
     /// Lines of `wandb-events.jsonl` (the `system` table's rows) the server acknowledged.
     var eventLines: Int64 = 0
+    /// Lines of `output.log` (the Logs tab) the server acknowledged: the next line's offset.
+    var logLines: Int64 = 0
+    /// Where the console lines acknowledged so far end, counted over every rotation of the
+    /// run's `output.log` (``ConsoleLine/endOffset``).
+    var consoleOffset: UInt64 = 0
+    /// Run files uploaded (Files tab), by name, with the SHA-256 of what went up: a file is
+    /// uploaded again only when it changed.
+    var uploadedFiles: [String: String] = [:]
+    /// False until every file of the run's end went up (a failed upload leaves it false, so
+    /// `noko-run sync` of a finished run still uploads what is missing). True in a cursor
+    /// from before run files were uploaded.
+    var filesComplete = false
     /// Tables whose x-axis is declared, in declaration order (the order of `_wandb.m`).
     var tables: [String]
     /// The derived summary (last value of every uploaded key) as of the acknowledged rows.
@@ -116,6 +128,10 @@ struct SyncState: SyncCursor {
             "created": .bool(created),
             "history_lines": .int(historyLines),
             "event_lines": .int(eventLines),
+            "log_lines": .int(logLines),
+            "console_offset": .int(Int64(consoleOffset)),
+            "uploaded_files": .object(uploadedFiles.mapValues(JSONValue.string)),
+            "files_complete": .bool(filesComplete),
             "tables": .array(tables.map(JSONValue.string)),
             "summary": .object(summary),
             "user_summary": .object(userSummary),
@@ -194,6 +210,10 @@ struct SyncState: SyncCursor {
         guard let lines = json["history_lines"]?.intValue, lines >= 0 else { throw .invalid("\"history_lines\" missing") }
         self.historyLines = lines
         self.eventLines = json["event_lines"]?.intValue ?? 0
+        self.logLines = max(0, json["log_lines"]?.intValue ?? 0)
+        self.consoleOffset = UInt64(max(0, json["console_offset"]?.intValue ?? 0))
+        self.uploadedFiles = (json["uploaded_files"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        self.filesComplete = json["files_complete"]?.boolValue ?? true
         self.created = json["created"]?.boolValue ?? (lines > 0)
         self.tables = json["tables"]?.arrayValue?.compactMap(\.stringValue) ?? []
         self.summary = json["summary"]?.objectValue ?? [:]

@@ -66,6 +66,35 @@ final class RunFixture: Sendable {
         return step
     }
 
+    /// Appends console lines to `output.log` and their records to `output.index`, as the
+    /// console tee writes them (stream 1 stdout, 2 stderr).
+    func writeConsole(_ lines: [(stream: Int, text: String)], time: Double) {
+        let log = directory.appendingPathComponent("output.log")
+        let index = directory.appendingPathComponent("output.index")
+        if !FileManager.default.fileExists(atPath: index.path) {
+            try! Data("noko-output-index 1 base 0\n".utf8).write(to: index)
+            try! Data().write(to: log)
+        }
+        var offset = UInt64((try? FileManager.default.attributesOfItem(atPath: log.path)[.size] as? UInt64) ?? 0)
+        var text = "", records = ""
+        for line in lines {
+            let bytes = line.text.utf8.count + 1
+            text += line.text + "\n"
+            records += "\(offset) \(offset + UInt64(bytes)) \(line.stream) \(time)\n"
+            offset += UInt64(bytes)
+        }
+        for (url, content) in [(log, text), (index, records)] {
+            let handle = try! FileHandle(forWritingTo: url)
+            handle.seekToEndOfFile()
+            handle.write(Data(content.utf8))
+            try! handle.close()
+        }
+    }
+
+    func writeFile(_ name: String, _ text: String) {
+        try! Data(text.utf8).write(to: directory.appendingPathComponent(name))
+    }
+
     /// Appends bytes as one write (a torn line when there is no newline).
     func appendRaw(_ bytes: [UInt8]) {
         journal.withLock { fd in _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) } }
