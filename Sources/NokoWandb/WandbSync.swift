@@ -138,6 +138,12 @@ package final class WandbSync: LiveRemote {
         session.setSummary(key, to: value)
     }
 
+    /// Re-sends the config (UpsertBucket) with the next request: `config` is the whole new
+    /// config, redacted as `config.json`.
+    package func updateConfig(_ config: JSONValue) {
+        session.updateConfig(config)
+    }
+
     /// The value set with ``setSummary(_:to:)`` for `key`, or nil.
     package func summaryValue(_ key: String) -> JSONValue? {
         session.summaryValue(key)

@@ -158,7 +158,8 @@ case "extra":
     // The environment varies the run: NOKO_TEST_REDACT=0 (redactSecrets off),
     // NOKO_TEST_SEED_POLICY=always|never, NOKO_TEST_SEED=<text>|none (a dictionary config
     // whose seed is that text, or which has none), NOKO_TEST_TB_HPARAMS=1, NOKO_TEST_SUMMARY=1
-    // (sets run.summary values), NOKO_TEST_FLUSH_MS (the flush interval).
+    // (sets run.summary values), NOKO_TEST_FLUSH_MS (the flush interval),
+    // NOKO_TEST_CONFIG_CHANGE=1 (run.updateConfig after the rows).
     let environment = ProcessInfo.processInfo.environment
     let runsDir = arguments[2]
     let name = arguments[3] == "-" ? nil : arguments[3]
@@ -210,6 +211,18 @@ case "extra":
         say("logged \(i)")
         pace(i, endless: rows == Int.max)
         i += 1
+    }
+    if environment["NOKO_TEST_CONFIG_CHANGE"] == "1" {
+        // A value that cannot be recorded changes nothing; then keys added and replaced.
+        struct Opaque {}
+        do {
+            try run.updateConfig(["when": Opaque()])
+        } catch {
+            say("config error: \(error)")
+        }
+        try run.updateConfig(["warmup": 500, "optimizer": ["lr": 0.003, "password": "hunter2-secret"], "lr": 0.05])
+        Noko.logRow("t", ["i": i, "x": 0.0, "r": 0.0])
+        say("config changed")
     }
     switch then {
     case "trap":

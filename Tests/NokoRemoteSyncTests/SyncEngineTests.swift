@@ -293,6 +293,8 @@ final class ListRemote: SyncRemote {
 
     func endBatch() -> BatchExtras { .none }
 
+    func updateConfig(_ config: JSONValue, cursor: inout ListCursor, link: RemoteLink) -> RemoteStep { .done }
+
     func send(_ batch: SyncBatch, cursor: inout ListCursor, link: RemoteLink) -> RemoteStep {
         var body: [String: JSONValue] = ["offset": .int(cursor.rowsOnServer), "rows": .array(self.batch.map { .int(Int64($0)) })]
         if let code = batch.exitCode { body["end"] = .int(Int64(code)) }

@@ -45,6 +45,54 @@ import Testing
         }
     }
 
+    @Test func aConfigChangedDuringTheRunIsRecordedLoggedAndReUpserted() throws {
+        let server = try WandbTestServer()
+        defer { server.stop() }
+        let runs = temporaryDirectory()
+        let child = try Child(
+            ["extra", runs.path, "changed", "3"],
+            environment: [
+                "WANDB_MODE": "online", "WANDB_PROJECT": "proj", "WANDB_ENTITY": "team", "WANDB_BASE_URL": server.baseURL,
+                "WANDB_API_KEY": server.apiKey, "WANDB_RUN_ID": "changed1", "NOKO_TEST_CONFIG_CHANGE": "1",
+            ])
+        #expect(child.wait() == 0, "\(child.stderr)")
+        #expect(child.lines.contains("config error: the config cannot be encoded at 'when': a value of type Opaque is not Encodable"), "\(child.lines)")
+        #expect(child.stderr.contains("config key 'optimizer/password'"), "the redaction warning names the key: \(child.stderr)")
+        let dir = runs.appendingPathComponent("changed")
+
+        // config.json holds the whole config, changed keys replaced, secrets redacted.
+        let config = try #require(try ConfigFile.read(from: dir))
+        #expect(config["lr"] == 0.05)
+        #expect(config["seed"] == 7)
+        #expect(config["warmup"] == 500)
+        #expect(config["optimizer"] == ["lr": 0.003, "password": "<redacted>"])
+        #expect(config["when"] == nil)
+        #expect(config["apiKey"] == "<redacted>")
+
+        // The config table has the start config and then the change, flattened.
+        var rows: [JournalRecord] = []
+        try JournalScanner.forEachRecord(RunLayout(dir).journal.path) { record in
+            if record.table == ConfigTable.name { rows.append(record) }
+            return true
+        }
+        #expect(rows.count == 2)
+        let change = Dictionary(try #require(rows.last).members.map { ($0.0, $0.1) }, uniquingKeysWith: { $1 })
+        #expect(change["warmup"] == .int(500))
+        #expect(change["optimizer/lr"] == .double(0.003))
+        #expect(change["optimizer/password"] == .string("<redacted>"))
+        #expect(change["seed"] == nil, "only the changed keys")
+
+        // wandb's config panel got the new config by a later UpsertBucket.
+        let record = try #require(server.run("changed1"))
+        let remote = try JSONValue(parsing: try #require(record.config))
+        #expect(remote["warmup"]?["value"] == 500)
+        #expect(remote["lr"]?["value"] == 0.05)
+        #expect(remote["optimizer"]?["value"]?["password"] == "<redacted>")
+        #expect(remote["apiKey"]?["value"] == "<redacted>")
+        #expect(record.upserts.contains { ($0["config"]?.stringValue ?? "").contains("\"warmup\"") })
+        #expect(record.complete)
+    }
+
     @Test func stopOnTheDashboardEndsALoopThatNeverPollsAsKilled() throws {
         let server = try WandbTestServer()
         defer { server.stop() }

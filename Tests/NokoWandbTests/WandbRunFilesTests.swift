@@ -172,6 +172,43 @@ private func isFinished(_ result: WandbFinishResult) -> Bool {
     return false
 }
 
+@Suite struct WandbConfigChangeTests {
+    @Test func aLiveConfigChangeIsReUpsertedAndRecordedInTheCursor() throws {
+        let server = try WandbTestServer()
+        let run = RunFixture()
+        var options = testOptions(server)
+        options.stopAction = .flag
+        let sync = try started(WandbSync.start(options: options, run: run.runInfo(), environment: testEnvironment(server)))
+        run.log("train", ["loss": 1])
+        #expect(server.wait { $0.run("testrun1")?.history.count == 1 })
+        sync.updateConfig(["lr": 0.05, "seed": 3, "nested": ["a": 1], "warmup": 500])
+        #expect(server.wait { ($0.run("testrun1")?.config ?? "").contains("warmup") })
+        #expect(isFinished(sync.finish(exitCode: 0)))
+        let config = try JSONValue(parsing: try #require(server.run("testrun1")?.config))
+        #expect(config["warmup"]?["value"] == 500)
+        #expect(config["lr"]?["value"] == 0.05)
+        #expect(config["_wandb"]?["value"]?["m"]?.arrayValue?.count == 2, "the table axes stay declared")
+        #expect(run.syncState?["run"]?["config"]?["warmup"] == 500)
+    }
+
+    @Test func syncSendsTheConfigAsConfigJSONHoldsItAtTheEnd() throws {
+        let server = try WandbTestServer()
+        let run = RunFixture()
+        var options = testOptions(server)
+        options.mode = .offline
+        let sync = try started(WandbSync.start(options: options, run: run.runInfo(), environment: [:]))
+        run.log("train", ["loss": 1])
+        _ = sync.finish(exitCode: 0)
+        // Changed after the start (run.updateConfig rewrites config.json), while offline.
+        run.writeConfig(["lr": 0.05, "seed": 3, "nested": ["a": 1], "warmup": 500])
+        run.writeMetadata(status: "finished", exitCode: 0)
+        _ = try WandbSync.syncRun(directory: run.directory, environment: testEnvironment(server))
+        let config = try JSONValue(parsing: try #require(server.run("testrun1")?.config))
+        #expect(config["warmup"]?["value"] == 500)
+        #expect(config["lr"]?["value"] == 0.05)
+    }
+}
+
 /// Reads YAML with the real PyYAML, as wandb's tooling reads `config.yaml`.
 enum PythonYAML {
     struct Failed: Error, CustomStringConvertible { var description: String }

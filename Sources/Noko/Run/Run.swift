@@ -22,8 +22,10 @@ public final class Run: Sendable {
     public let distributed: DistributedContext
     /// The root seed the generators were seeded from, if they were.
     public let seed: UInt64?
-    /// The config as recorded in `config.json` (secrets redacted).
-    public let config: JSONValue
+    /// The config as recorded in `config.json` (secrets redacted), with the changes of
+    /// ``updateConfig(_:)``.
+    public var config: JSONValue { currentConfig.withLock { $0 } }
+    private let currentConfig: Mutex<JSONValue>
     /// The logger rows go to (also `Noko.logger`).
     public let logger: NokoLogger
     /// The git checkpoint, when one was made.
@@ -63,7 +65,7 @@ public final class Run: Sendable {
         self.name = name
         self.distributed = distributed
         self.seed = seed
-        self.config = config
+        self.currentConfig = Mutex(config)
         self.logger = logger
         self.checkpoint = checkpoint
         self.metadata = metadata
@@ -92,6 +94,46 @@ public final class Run: Sendable {
                 earlier.adding(logger).record(in: &m)
             }
         }
+    }
+
+    /// Adds or replaces top-level config keys while the run goes on: a value learned during
+    /// training, a schedule changed by hand, what an early stop decided.
+    ///
+    /// ```swift
+    /// try run.updateConfig(["warmup_steps": 500, "optimizer": ["name": "adamw", "lr": 3e-4]])
+    /// ```
+    ///
+    /// Each value is recorded as the start config is: secrets redacted (with a warning
+    /// naming the key), `config.json` rewritten atomically with the whole config, the changed
+    /// keys logged as a row of the `config` table (flattened, `optimizer/lr`), and the new
+    /// config sent to every remote (wandb's config panel) with the next request. A key given
+    /// again replaces its whole value; keys not given are kept.
+    ///
+    /// - Throws: ``ConfigError`` naming the key whose value cannot be encoded; nothing is
+    ///   changed then. A `config.json` that cannot be written is a warning: the change still
+    ///   reaches the journal and the remotes.
+    public func updateConfig(_ changes: [String: Any]) throws {
+        guard !changes.isEmpty else { return }
+        let tree = try ConfigRecord.tree(changes)
+        let (recorded, findings) = redactor.redact(tree)
+        for finding in findings {
+            logger.messages.warning("\(finding.message(subject: "config key"))")
+        }
+        let whole = currentConfig.withLock { config -> JSONValue in
+            var members = config.objectValue ?? (config == .null ? [:] : ["value": config])
+            for (key, value) in recorded.objectValue ?? [:] { members[key] = value }
+            config = .object(members)
+            return config
+        }
+        if distributed.rank == 0 {
+            do {
+                try ConfigFile.write(whole, to: directory)
+            } catch {
+                logger.messages.warning("config.json keeps the config from before this change (\(error)); the change is in the journal's config table")
+            }
+        }
+        logger.logSummary(ConfigTable.name, ConfigRecord.flattened(recorded).map { ($0.key, $0.value) }, level: .results)
+        for remote in remotes { remote.updateConfig(whole) }
     }
 
     /// True when a remote asked the run to stop (the Stop button of wandb's dashboard, when

@@ -23,6 +23,10 @@ package final class SyncControl<Record: RemoteRecord>: Sendable {
         /// `run.summary[…] = …` values; `userSummaryVersion` counts changes.
         package var userSummary: [String: JSONValue] = [:]
         package var userSummaryVersion = 0
+        /// The config as changed during the run (`run.updateConfig`); `configVersion`
+        /// counts changes.
+        package var config: JSONValue?
+        package var configVersion = 0
         /// Where the run lives; changes when the server tells more (wandb names the entity).
         package var record: Record
         /// Set when the upload thread has ended.

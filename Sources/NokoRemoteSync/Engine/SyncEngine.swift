@@ -29,6 +29,7 @@ package final class SyncEngine<Remote: SyncRemote> {
     private var lastRequestStart: ContinuousClock.Instant?
     private var lastRequestEnd: ContinuousClock.Instant
     private var sentUserSummaryVersion: Int
+    private var sentConfigVersion = 0
     private var previousBatchWasFull = false
     private var warnedSaveFailure = false
 
@@ -115,6 +116,18 @@ package final class SyncEngine<Remote: SyncRemote> {
             if !finishing, !previousBatchWasFull, let start = lastRequestStart, clock.now < start + transmitInterval {
                 wait(until: start + transmitInterval)
                 continue
+            }
+            let (configVersion, config) = control.shared.withLock { ($0.configVersion, $0.config) }
+            if configVersion != sentConfigVersion, let config {
+                lastRequestStart = clock.now
+                switch remote.updateConfig(config, cursor: &cursor, link: link) {
+                case .cancelled: return .cancelled
+                case .failed(let message): return fail(message)
+                case .done:
+                    lastRequestEnd = clock.now
+                    sentConfigVersion = configVersion
+                    save()
+                }
             }
 
             let gathered: Gathered

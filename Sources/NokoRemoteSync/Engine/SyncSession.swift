@@ -16,6 +16,9 @@ package protocol LiveRemote: AnyObject, Sendable {
     /// Sets a summary key (`run.summary["best"] = 0.5`): a lock, never I/O on the caller's
     /// thread.
     func setSummary(_ key: String, to value: JSONValue)
+    /// The config changed during the run: `config` is the whole new config (redacted).
+    /// A lock, never I/O on the caller's thread.
+    func updateConfig(_ config: JSONValue)
     /// Uploads what is left and finishes the remote run, waiting at most `timeout` (nil:
     /// the remote's own limit).
     func finish(exitCode: Int32, timeout: Duration?) -> SyncFinishResult
@@ -139,6 +142,14 @@ package final class LiveSession<Record: RemoteRecord>: Sendable {
             $0.userSummary[key] = value
             $0.userSummaryVersion += 1
         }
+    }
+
+    package func updateConfig(_ config: JSONValue) {
+        control.shared.withLock {
+            $0.config = config
+            $0.configVersion += 1
+        }
+        control.wake.signal()
     }
 
     package func summaryValue(_ key: String) -> JSONValue? {

@@ -51,6 +51,9 @@ struct SyncJob {
             if let existing = try SyncState.load(from: directory) {
                 settings = WandbSync.rebased(settings, onto: existing, options: options, environment: environment, netrcPath: netrcPath, messages: messages)
                 state = existing
+                // config.json is the run's config as it ended (changed during the run, or
+                // while offline); the session's first UpsertBucket sends it.
+                if let config = (try? ConfigFile.read(from: directory)) ?? nil { state.spec.config = config }
             } else {
                 let config = ((try? ConfigFile.read(from: directory)) ?? nil) ?? .object([:])
                 state = WandbSync.newState(settings: settings, run: WandbRunInfo(directory: directory, metadata: metadata, config: config))

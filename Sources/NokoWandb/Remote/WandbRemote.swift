@@ -268,7 +268,7 @@ final class WandbRemote: SyncRemote {
 
     func send(_ batch: SyncBatch, cursor: inout SyncState, link: RemoteLink) -> RemoteStep {
         if tables != cursor.tables {
-            let declared = upsertConfig(cursor, link: link)
+            let declared = upsertConfig(cursor, tables: tables, what: "declaring table axes (UpsertBucket)", link: link)
             if declared != .done { return declared }
         }
         flushWarnings(link)
@@ -394,12 +394,17 @@ final class WandbRemote: SyncRemote {
         warnings = []
     }
 
+    func updateConfig(_ config: JSONValue, cursor: inout SyncState, link: RemoteLink) -> RemoteStep {
+        cursor.spec.config = config
+        return upsertConfig(cursor, tables: cursor.tables, what: "sending the changed config (UpsertBucket)", link: link)
+    }
+
     /// Re-sends the config when a new table needs its x-axis declared.
-    private func upsertConfig(_ cursor: SyncState, link: RemoteLink) -> RemoteStep {
+    private func upsertConfig(_ cursor: SyncState, tables: [String], what: String, link: RemoteLink) -> RemoteStep {
         let body = UpsertBucket.body(
             runID: cursor.runID, project: cursor.project, entity: cursor.entity, spec: cursor.spec, tables: tables,
             withRunParameters: false)
-        switch link.send(upsertBucket(body, what: "declaring table axes (UpsertBucket)")) {
+        switch link.send(upsertBucket(body, what: what)) {
         case .cancelled:
             return .cancelled
         case .failed(let message):
