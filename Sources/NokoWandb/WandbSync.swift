@@ -217,7 +217,8 @@ package final class WandbSync: LiveRemote {
             runName: run.runName, startTime: run.startTime, displayName: settings.displayName ?? run.runName,
             group: settings.group, jobType: settings.jobType, tags: settings.tags, notes: settings.notes,
             host: run.host, program: run.program, commit: run.gitCommit, checkpoint: run.gitCheckpoint,
-            repo: run.gitRemoteURL.map(SecretRedactor.strippingCredentials), config: run.config)
+            repo: run.gitRemoteURL.map(SecretRedactor.strippingCredentials), config: run.config,
+            environment: environment(run))
         let url = settings.entity.map {
             WandbSettings.runURL(appURL: settings.appURL, entity: $0, project: settings.project, runID: settings.runID)
         }
@@ -227,6 +228,13 @@ package final class WandbSync: LiveRemote {
             otherRanks: settings.options.otherRanks)
         state.sendsConfigTable = settings.options.sendsConfigTable
         return state
+    }
+
+    /// `_wandb.e`'s block for the run, from its `metadata.json` (nil without one). The writer
+    /// ID names the run's noko writer; it stays the same for every process of the run.
+    static func environment(_ run: WandbRunInfo) -> JSONValue? {
+        guard let metadata = (try? RunFileFormat.readJSON(RunLayout(run.directory).metadata)) ?? nil else { return nil }
+        return RunFiles.wandbMetadata(metadata, writer: "noko-" + run.runName)
     }
 
     /// A run that already has a remote run keeps its server: the state's base URL wins

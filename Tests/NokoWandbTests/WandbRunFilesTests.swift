@@ -72,6 +72,11 @@ struct WandbRunFilesTests {
         #expect(metadata["root"] == "/home/ana/exp")
         #expect(metadata["git"] == ["remote": "https://example.com/me/repo.git", "commit": "1111111111111111111111111111111111111111"])
 
+        #expect(metadata["writerId"] == "noko-run")
+        // The Overview's environment block in the config, as the official client fills it.
+        let config = try JSONValue(parsing: try #require(remote.config))
+        #expect(config["_wandb"]?["value"]?["e"]?["noko-run"] == metadata)
+
         let noko = try JSONValue(parsing: try #require(remote.files["noko-metadata.json"]))
         #expect(noko["status"] == "finished")
         #expect(noko["git"]?["remote_url"] == "https://example.com/me/repo.git")

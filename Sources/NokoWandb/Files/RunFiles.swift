@@ -38,7 +38,7 @@ enum RunFiles {
         let layout = RunLayout(directory)
         var files: [RunFile] = []
         let metadata = try? RunFileFormat.readJSON(layout.metadata)
-        if let metadata, let bytes = wandbMetadata(metadata, directory: directory)?.serializedBytes(pretty: true) {
+        if let metadata, let bytes = wandbMetadata(metadata, writer: cursor.spec.environment?["writerId"]?.stringValue)?.serializedBytes(pretty: true) {
             files.append(RunFile(name: "wandb-metadata.json", bytes: bytes))
         }
         for (source, name) in [
@@ -57,7 +57,8 @@ enum RunFiles {
     static func atEnd(directory: URL, cursor: SyncState, summary: JSONValue?) -> [RunFile] {
         let layout = RunLayout(directory)
         var files = atStart(directory: directory, cursor: cursor)
-        let config = UpsertBucket.configValue(cursor.spec.config, tables: cursor.tables, checkpoint: cursor.spec.checkpoint)
+        let config = UpsertBucket.configValue(
+            cursor.spec.config, tables: cursor.tables, checkpoint: cursor.spec.checkpoint, environment: cursor.spec.environment)
         files.append(RunFile(name: "config.yaml", bytes: Array(ConfigYAML.text(config).utf8)))
         if var metadata = try? RunFileFormat.readJSON(layout.metadata), case .object(var members) = metadata {
             if case .object(var git)? = members["git"], let remote = git["remote_url"]?.stringValue {
@@ -96,7 +97,7 @@ enum RunFiles {
 
     /// `wandb-metadata.json` as wandb's client writes it, from noko's `metadata.json`:
     /// the fields its Overview shows, with noko and Swift where the client names Python.
-    static func wandbMetadata(_ metadata: JSONValue, directory: URL) -> JSONValue? {
+    static func wandbMetadata(_ metadata: JSONValue, writer: String?) -> JSONValue? {
         guard case .object(let m) = metadata else { return nil }
         var out: [String: JSONValue] = [:]
         func copy(_ from: String, _ to: String) {
@@ -140,6 +141,7 @@ enum RunFiles {
             if let root = git["root"]?.stringValue { out["root"] = .string(root) }
         }
         if out["root"] == nil { copy("cwd", "root") }
+        if let writer { out["writerId"] = .string(writer) }
         return .object(out)
     }
 }

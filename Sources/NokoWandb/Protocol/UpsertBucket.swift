@@ -29,7 +29,7 @@ enum UpsertBucket {
         variables["name"] = text(runID)
         variables["project"] = text(project)
         variables["entity"] = text(entity)
-        variables["config"] = text(configString(spec.config, tables: tables, checkpoint: spec.checkpoint))
+        variables["config"] = text(configString(spec.config, tables: tables, checkpoint: spec.checkpoint, environment: spec.environment))
         if withRunParameters {
             variables["groupName"] = text(spec.group)
             variables["displayName"] = text(spec.displayName ?? spec.runName)
@@ -58,15 +58,16 @@ enum UpsertBucket {
     /// The `config` variable: a JSON string of `{"key": {"value": v}}` per top-level key
     /// (nested values kept), plus `_wandb` with `t` (so the Python SDK can resume the run),
     /// `m`, the metric definitions that give each table its own x-axis, and `noko`, the
-    /// checkpoint commit (the run's `commit` is HEAD, which others can open).
-    static func configString(_ config: JSONValue, tables: [String], checkpoint: String? = nil) -> String {
+    /// checkpoint commit (the run's `commit` is HEAD, which others can open), and `e`, the
+    /// environment of the writer (one: noko's run), keyed by its ID as the official client does.
+    static func configString(_ config: JSONValue, tables: [String], checkpoint: String? = nil, environment: JSONValue? = nil) -> String {
         var writer = WireWriter(capacity: 1024)
-        writer.write(configValue(config, tables: tables, checkpoint: checkpoint))
+        writer.write(configValue(config, tables: tables, checkpoint: checkpoint, environment: environment))
         return String(decoding: writer.bytes, as: UTF8.self)
     }
 
     /// The config object ``configString(_:tables:checkpoint:)`` spells (`config.yaml` too).
-    static func configValue(_ config: JSONValue, tables: [String], checkpoint: String? = nil) -> JSONValue {
+    static func configValue(_ config: JSONValue, tables: [String], checkpoint: String? = nil, environment: JSONValue? = nil) -> JSONValue {
         var members: [String: JSONValue] = [:]
         if let object = config.objectValue {
             for (key, value) in object where key != "_wandb" {
@@ -78,6 +79,9 @@ enum UpsertBucket {
         }
         var bookkeeping: [String: JSONValue] = ["t": .object([:]), "m": MetricDefinitions.entries(tables: tables)]
         if let checkpoint { bookkeeping["noko"] = .object(["checkpoint": .string(checkpoint)]) }
+        if let environment, let writer = environment["writerId"]?.stringValue {
+            bookkeeping["e"] = .object([writer: environment])
+        }
         members["_wandb"] = .object(["value": .object(bookkeeping)])
         return .object(members)
     }

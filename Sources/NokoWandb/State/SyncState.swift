@@ -36,6 +36,9 @@ struct SyncState: SyncCursor {
         var checkpoint: String? = nil
         var repo: String?
         var config: JSONValue
+        /// The environment block of the config's `_wandb.e` (the fields of
+        /// `wandb-metadata.json`), made from `metadata.json` when the state was created.
+        var environment: JSONValue? = nil
     }
 
     var mode: WandbOptions.Mode
@@ -108,6 +111,7 @@ struct SyncState: SyncCursor {
         run["commit"] = optional(spec.commit)
         run["checkpoint"] = optional(spec.checkpoint)
         run["repo"] = optional(spec.repo)
+        run["environment"] = spec.environment ?? .null
         var journalMembers: [String: JSONValue] = [:]
         for (path, progress) in journals {
             journalMembers[path] = .object(["offset": .int(progress.offset), "rows": .int(progress.rows)])
@@ -194,7 +198,8 @@ struct SyncState: SyncCursor {
             commit: run["commit"]?.stringValue,
             checkpoint: run["checkpoint"]?.stringValue,
             repo: run["repo"]?.stringValue,
-            config: run["config"] ?? .object([:])
+            config: run["config"] ?? .object([:]),
+            environment: run["environment"].flatMap { $0 == .null ? nil : $0 }
         )
         self.minimumLevel = json["min_level"]?.intValue.map { Int($0) }
         self.sendsConfigTable = json["config_table"]?.boolValue ?? false
