@@ -345,6 +345,7 @@ private final class Core: Sendable {
         case .graphQL(let operation):
             switch operation {
             case "UpsertBucket": return upsert(json["variables"] ?? .null)
+            case "RunResumeStatus": return resumeStatus(json["variables"] ?? .null)
             case "Viewer":
                 return (200, ["data": ["viewer": ["id": "VXNlcjp2MTpyZWNvcmRlcg==", "entity": .string(defaultEntity), "username": "recorder", "email": "recorder@example.invalid", "flags": "{}", "teams": ["edges": [["node": ["name": .string(defaultEntity)]]]]]]])
             default: return (200, ["data": [:]])
@@ -378,6 +379,33 @@ private final class Core: Sendable {
             "historyLineCount": .int(Int64(record.history.count)),
         ]
         return (200, ["data": ["upsertBucket": ["bucket": bucket, "inserted": .bool(record.upserts.count == 1)]]])
+    }
+
+    /// What the server holds of a run, as wandb answers `RunResumeStatus`: the counts, the
+    /// last 10 history lines, the config and summary (JSON strings), `bucket: null` for none.
+    private func resumeStatus(_ variables: JSONValue) -> (Int, JSONValue)? {
+        guard let name = variables["name"]?.stringValue else { return nil }
+        let project = variables["project"]?.stringValue ?? "uncategorized"
+        let entity = variables["entity"]?.stringValue ?? defaultEntity
+        let run = state.withLock { $0.runs["\(entity)/\(project)/\(name)"] }
+        let model: JSONValue = ["id": "UHJvamVjdA==", "name": .string(project), "entity": ["id": "RW50aXR5", "name": .string(entity)]]
+        guard let run else {
+            var empty = model.objectValue!
+            empty["bucket"] = .null
+            return (200, ["data": ["model": .object(empty)]])
+        }
+        let tail = JSONValue.array(run.history.suffix(10).map { .string($0 ?? "") }).serialized()
+        var bucket: [String: JSONValue] = [
+            "id": .string(Data("Run:v1:\(name):\(project):\(entity)".utf8).base64EncodedString()), "name": .string(name),
+            "summaryMetrics": run.summary.map(JSONValue.string) ?? .null, "displayName": .string(name),
+            "logLineCount": .int(Int64(run.console.count)), "historyLineCount": .int(Int64(run.history.count)),
+            "eventsLineCount": .int(Int64(run.events.count)), "historyTail": .string(tail), "eventsTail": "[]",
+            "config": run.config.map(JSONValue.string) ?? .null, "tags": [], "notes": .null, "wandbConfig": "{\"t\": {}}",
+        ]
+        if run.history.isEmpty { bucket["historyTail"] = "[]" }
+        var answer = model.objectValue!
+        answer["bucket"] = .object(bucket)
+        return (200, ["data": ["model": .object(answer)]])
     }
 
     private func fileStream(runID: String, _ body: JSONValue) -> (Int, JSONValue)? {

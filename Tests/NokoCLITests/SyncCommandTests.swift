@@ -54,17 +54,14 @@ import Testing
         let json = try JSONValue(parsing: fixtures.run(["sync", "runs/train_a", "--json"], context: fixtures.context(environment: environment)))
         let result = try #require(json["runs"]?.arrayValue?.first)
         #expect(result["ok"] == true)
-        #expect(result["rows_uploaded"] == 133)
+        #expect(result["rows_uploaded"] == 0, "the server had every row")
         let remote = try #require(server.run("run2"))
         #expect(remote.complete)
-        // Known bug: without its cursor the engine takes the server's 133 lines for another
-        // writer's and appends after them, so every row is there twice. Telling our own
-        // lines from a foreign writer's needs the server's history tail (RunResumeStatus),
-        // which the wandb continuing-safely work brings; this fails once that lands.
-        withKnownIssue("a lost sync cursor re-appends the rows the server already holds") {
-            #expect(remote.history.count == 133)
-            #expect(remote.history == first)
-        }
+        // Without its cursor the engine reads the server's last lines (RunResumeStatus), finds
+        // them to be the journal's, and continues after them: every row is there once.
+        #expect(remote.history.count == 133)
+        #expect(remote.history == first)
+        #expect(remote.changedLines == 0 && remote.resentLines == 0)
     }
 
     @Test func failuresAreReportedAndExitWithOne() throws {

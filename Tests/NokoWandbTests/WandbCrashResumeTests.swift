@@ -82,15 +82,16 @@ import Testing
         #expect(report.exitCode == 1)  // the run died without finishing
         #expect(report.historyLines == Int64(rows))
 
-        // The first request after the crash re-sent the unacknowledged lines at their offsets.
-        let resumed = try #require(server.requests[requestsBeforeSync...].first { $0.history != nil })
-        #expect(resumed.history?.offset == acknowledged)
-        #expect(Array(resumed.history!.lines.prefix(heldHistory.lines.count)) == heldHistory.lines)
+        // The sync read the server's last lines, found the unacknowledged ones to be the
+        // journal's next rows, and went on after them: nothing re-sent, nothing skipped.
+        if let resumed = server.requests[requestsBeforeSync...].first(where: { $0.history != nil }) {
+            #expect(resumed.history?.offset == acknowledged + Int64(heldHistory.lines.count))
+        }
 
         let remote = try #require(server.run("crashrun"))
         #expect(remote.gaps.isEmpty)
         #expect(remote.changedLines == 0)
-        #expect(remote.resentLines == heldHistory.lines.count)
+        #expect(remote.resentLines == 0)
         let lines = parsedLines(remote)
         #expect(lines.count == rows)
         for (i, line) in lines.enumerated() {

@@ -357,7 +357,9 @@ extension WandbSyncFaultTests {
         run.writeMetadata(status: "finished", exitCode: 0)
         _ = try WandbSync.syncRun(directory: run.directory, environment: testEnvironment(server), messages: { _ in })
         try expectComplete(server, rows: 15)
-        #expect(try #require(server.run("testrun1")).resentLines == held)
+        // The held lines are the journal's: continued after, not re-sent and not doubled.
+        #expect(held > 0)
+        #expect(try #require(server.run("testrun1")).resentLines == 0)
     }
 
     @Test func aRunIDWithHistoryFromElsewhereIsAppendedTo() throws {
@@ -373,6 +375,47 @@ extension WandbSyncFaultTests {
         #expect(remote.lines.count == 5)
         #expect(remote.changedLines == 0)
         #expect(parsedLines(remote).map { $0["_step"] } == [0, 1, 2, 3, 4])
-        #expect(log.texts(atLeast: .info).contains { $0.contains("already has 3 history lines") })
+        #expect(log.texts(atLeast: .warning).contains { $0.contains("has 3 history lines") && $0.contains("noko did not write") })
+    }
+
+    @Test func rowsAnotherClientAppendedAreNeverOverwrittenAndItsConfigIsKept() throws {
+        let server = try WandbTestServer()
+        let run = RunFixture()
+        let log = MessageLog()
+        let sync = try start(server, run, log)
+        logRows(run, 0..<5)
+        #expect(server.wait { $0.run("testrun1")?.lines.count == 5 })
+        _ = sync.finish(exitCode: 0)
+        // Another client (the official SDK resuming the run) writes two lines, a config key
+        // and a summary key of its own.
+        let client = try HTTPClient(configuration: HTTPClientConfiguration(username: "api", password: server.apiKey))
+        func post(_ path: String, _ body: JSONValue) throws {
+            let response = try client.post(url: server.baseURL + path, body: body.serializedBytes(), timeout: .seconds(5))
+            #expect(response.status == 200)
+        }
+        try post("/files/e/p/testrun1/file_stream", [
+            "files": ["wandb-history.jsonl": ["offset": 5, "content": ["{\"sdk/x\":1,\"_step\":5}", "{\"sdk/x\":2,\"_step\":6}"]],
+                      "wandb-summary.json": ["offset": 0, "content": ["{\"sdk/x\":2,\"sdk_best\":0.9}"]]],
+        ])
+        try post("/graphql", [
+            "query": .string(UpsertBucket.query), "operationName": "UpsertBucket",
+            "variables": ["name": "testrun1", "project": "p", "entity": "e", "config": "{\"batch\":{\"value\":64},\"lr\":{\"value\":0.5}}"],
+        ])
+        // noko resumes the run and logs more.
+        let second = try start(server, run, log) { $0.runID = nil }
+        logRows(run, 5..<8)
+        #expect(second.finish(exitCode: 0) == .finished(url: "\(server.baseURL)/e/p/runs/testrun1"))
+        let remote = try #require(server.run("testrun1"))
+        #expect(remote.changedLines == 0, "the other client's lines stay")
+        #expect(remote.gaps.isEmpty)
+        #expect(remote.lines.count == 10)
+        #expect(remote.lines[5].contains("sdk/x") && remote.lines[6].contains("sdk/x"))
+        #expect(parsedLines(remote)[7]["_step"] == 7)
+        let config = try JSONValue(parsing: try #require(remote.config))
+        #expect(config["batch"]?["value"] == 64, "the other client's key is kept")
+        #expect(config["lr"]?["value"] == 0.1, "noko's own keys win")
+        let summary = try ExtendedJSON.parse(try #require(remote.summary))
+        #expect(summary["sdk_best"] == 0.9)
+        #expect(log.texts(atLeast: .warning).contains { $0.contains("2 history lines after the 5 noko wrote that noko did not write") })
     }
 }

@@ -99,7 +99,6 @@ package final class SyncEngine<Remote: SyncRemote> {
             return fail("cannot start the HTTP client: \(error)")
         }
         guard let link else { return fail("no HTTP client") }
-        openSources()
         switch remote.open(&cursor, link: link) {
         case .cancelled: return .cancelled
         case .failed(let message): return fail(message)
@@ -107,6 +106,8 @@ package final class SyncEngine<Remote: SyncRemote> {
             save()
             control.updateRecord(remote.record(of: cursor))
         }
+        // After `open`, which may find rows of the journal already on the server.
+        openSources()
         while true {
             if control.isCancelled { return .cancelled }
             let (exitCode, endTime, userVersion, userSummary) = control.shared.withLock {

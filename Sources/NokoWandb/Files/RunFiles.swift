@@ -58,7 +58,7 @@ enum RunFiles {
         let layout = RunLayout(directory)
         var files = atStart(directory: directory, cursor: cursor)
         let config = UpsertBucket.configValue(
-            cursor.spec.config, tables: cursor.tables, checkpoint: cursor.spec.checkpoint, environment: cursor.spec.environment)
+            cursor.spec.configSent, tables: cursor.tables, checkpoint: cursor.spec.checkpoint, environment: cursor.spec.environment)
         files.append(RunFile(name: "config.yaml", bytes: Array(ConfigYAML.text(config).utf8)))
         if var metadata = try? RunFileFormat.readJSON(layout.metadata), case .object(var members) = metadata {
             if case .object(var git)? = members["git"], let remote = git["remote_url"]?.stringValue {

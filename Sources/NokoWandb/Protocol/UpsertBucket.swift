@@ -29,7 +29,7 @@ enum UpsertBucket {
         variables["name"] = text(runID)
         variables["project"] = text(project)
         variables["entity"] = text(entity)
-        variables["config"] = text(configString(spec.config, tables: tables, checkpoint: spec.checkpoint, environment: spec.environment))
+        variables["config"] = text(configString(spec.configSent, tables: tables, checkpoint: spec.checkpoint, environment: spec.environment))
         if withRunParameters {
             variables["groupName"] = text(spec.group)
             variables["displayName"] = text(spec.displayName ?? spec.runName)

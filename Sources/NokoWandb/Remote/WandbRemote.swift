@@ -96,8 +96,25 @@ final class WandbRemote: SyncRemote {
             rule: RetryRules.rule(for: .fileStream, policy: settings.options.retry), what: what)
     }
 
-    /// The session's first UpsertBucket: creates the run, or finds it.
+    /// Creates the run, or finds it: first what the server holds of it (RunResumeStatus), so
+    /// that noko continues after every history line on the server and never over one it did
+    /// not write, then UpsertBucket, then the run files of the start.
     func open(_ cursor: inout SyncState, link: RemoteLink) -> RemoteStep {
+        var status: RunResumeStatus.Result?
+        switch link.send(graphQL(RunResumeStatus.body(project: cursor.project, entity: cursor.entity, runID: cursor.runID), what: "reading what the server holds of the run (RunResumeStatus)")) {
+        case .cancelled:
+            return .cancelled
+        case .failed(let message):
+            // Retried as every GraphQL request: a refusal here (a rejected key) is final.
+            return .failed(message)
+        case .ok(let response):
+            switch RunResumeStatus.parse(response.body) {
+            case .success(let result): status = result
+            case .failure(let error): link.emit(.warning, "wandb's RunResumeStatus answer is unusable (\(describe(error, link))); continuing after the history line count UpsertBucket gives")
+            }
+        }
+        if let status { continueAfter(status, cursor: &cursor, link: link) }
+
         let body = UpsertBucket.body(
             runID: cursor.runID, project: cursor.project, entity: cursor.entity, spec: cursor.spec, tables: cursor.tables,
             withRunParameters: true)
@@ -112,11 +129,10 @@ final class WandbRemote: SyncRemote {
                 return .failed("wandb refused to create the run: \(describe(error, link))")
             case .success(let result):
                 if !cursor.created {
-                    // A run ID that already has history (given by the user) is appended to.
-                    // Saved before any row is sent, so that after a crash the server's extra
-                    // lines are known to be ours and get overwritten, not appended to.
+                    // Saved before any row is sent: from now on the server's lines past the
+                    // cursor are told apart by what they hold (``continueAfter``).
                     cursor.created = true
-                    if result.historyLineCount > 0 {
+                    if status == nil && result.historyLineCount > cursor.historyLines {
                         cursor.historyLines = result.historyLineCount
                         link.emit(.info, "run \(result.runID) already has \(result.historyLineCount) history lines on the server; appending after them")
                     }
@@ -131,6 +147,103 @@ final class WandbRemote: SyncRemote {
                 return upload(RunFiles.atStart(directory: directory, cursor: cursor), cursor: &cursor, link: link)
             }
         }
+    }
+
+    /// The server holds more history lines than the cursor knows: lines of this run a crash
+    /// kept the cursor from recording (or a deleted `sync/wandb.json`), or lines another
+    /// client wrote (the official SDK resumed the run; a run ID someone else used). Ours are
+    /// told by their content: the journal's next rows, translated, give the server's last
+    /// lines exactly. Then the cursor moves past them; otherwise noko appends after them and
+    /// keeps the run's config and summary keys.
+    private func continueAfter(_ status: RunResumeStatus.Result, cursor: inout SyncState, link: RemoteLink) {
+        let known = cursor.created ? cursor.historyLines : 0
+        let held = status.historyLineCount
+        guard held > known else { return }
+        if !cursor.uploadsOtherRanks, var replayed = replay(cursor, from: known, to: held, tail: status.historyTail) {
+            cursor.journals[JournalSource.mainJournal] = replayed.progress
+            cursor.historyLines = held
+            cursor.eventLines += replayed.events
+            var summary = cursor.summary
+            replayed.translator.drainSummary(into: &summary)
+            cursor.summary = summary
+            for table in replayed.tables where !cursor.tables.contains(table) { cursor.tables.append(table) }
+            cursor.spec.startTime = cursor.spec.startTime > 0 ? cursor.spec.startTime : replayed.translator.startTime
+            translator = replayed.translator
+            link.emit(.info, "the server already holds \(held - known) rows of this run that sync/wandb.json did not record; continuing after them")
+            return
+        }
+        let writer = cursor.created ? "after the \(known) noko wrote" : ""
+        link.emit(
+            .warning,
+            "run \(cursor.runID) has \(held - known) history lines \(writer) that noko did not write (another client wrote to it); appending after them, never over them, and keeping its config and summary keys")
+        cursor.historyLines = held
+        cursor.created = true
+        cursor.logLines = max(cursor.logLines, status.logLineCount)
+        cursor.eventLines = max(cursor.eventLines, status.eventsLineCount)
+        for (key, value) in status.config where cursor.spec.inheritedConfig[key] == nil { cursor.spec.inheritedConfig[key] = value }
+        for (key, value) in status.summary ?? [:] where cursor.summary[key] == nil && !key.hasPrefix("_") {
+            cursor.summary[key] = value
+        }
+    }
+
+    /// The journal's rows from the cursor on, translated as they would be sent, as far as
+    /// history line `end`; nil unless the lines the server holds at the end of that range
+    /// (`tail`, the server's last lines) are exactly those.
+    private func replay(_ cursor: SyncState, from start: Int64, to end: Int64, tail: [String]) -> Replayed? {
+        guard !tail.isEmpty else { return nil }
+        var trial = HistoryTranslator(
+            startTime: cursor.spec.startTime, minimumLevel: cursor.minimumLevel,
+            skippedTables: cursor.sendsConfigTable ? [] : [ConfigTable.name])
+        var progress = cursor.journals[JournalSource.mainJournal] ?? JournalProgress(offset: 0, rows: 0)
+        let reader = LineReader(
+            path: RunLayout(directory).journal.path, offset: UInt64(progress.offset), missingFileIsEmpty: true, skipsBlankLines: true)
+        var lines = start, events: Int64 = 0
+        var produced: [String] = []
+        var tables: [String] = []
+        let firstCompared = end - Int64(tail.count)
+        while lines < end {
+            // As ``add(_:rank:)`` and the engine count them: a line, a skipped row, an event.
+            let read = try? reader.withNextLine { line -> (text: String?, consumed: Bool, event: Bool, end: Int64) in
+                let end = Int64(line.endOffset)
+                if SystemEvents.isSystemRow(line.bytes) {
+                    switch eventLine(line.bytes, startTime: cursor.spec.startTime > 0 ? cursor.spec.startTime : trial.startTime) {
+                    case .success(let event): return (nil, true, event != nil, end)
+                    case .failure: return (nil, false, false, end)
+                    }
+                }
+                var literal: [UInt8] = []
+                switch trial.append(line.bytes, rank: 0, historyStep: lines, first: true, to: &literal) {
+                case .appended(let table):
+                    trial.accept(line.bytes)
+                    if !tables.contains(table) { tables.append(table) }
+                    return ((try? JSONValue(parsing: literal))?.stringValue ?? "", true, false, end)
+                case .skipped: return (nil, true, false, end)
+                case .malformed, .invalid: return (nil, false, false, end)
+                }
+            }
+            guard let (text, consumed, event, lineEnd) = read ?? nil else { return nil }
+            progress.offset = lineEnd
+            if consumed { progress.rows += 1 }
+            if event { events += 1 }
+            guard let text else { continue }
+            if lines >= firstCompared { produced.append(text) }
+            lines += 1
+        }
+        guard produced == Array(tail.suffix(produced.count)), produced.count == min(tail.count, Int(end - start)) else { return nil }
+        return Replayed(translator: trial, progress: progress, events: events, tables: tables)
+    }
+
+    private struct Replayed {
+        var translator: HistoryTranslator
+        var progress: JournalProgress
+        var events: Int64
+        var tables: [String]
+    }
+
+    private func graphQL(_ body: [UInt8], what: String) -> RemoteRequest {
+        RemoteRequest(
+            url: graphQLURL, body: body, timeout: settings.options.graphQLTimeout,
+            rule: RetryRules.rule(for: .graphQL, policy: settings.options.retry), what: what)
     }
 
     func heartbeat(_ cursor: SyncState, link: RemoteLink) -> RemoteStep {
@@ -240,16 +353,29 @@ final class WandbRemote: SyncRemote {
         return console
     }
 
+    /// The `wandb-events.jsonl` line of a `system` row; nil when it has nothing the System
+    /// tab shows.
+    private func eventLine(_ line: UnsafeRawBufferPointer, startTime: Double) -> Result<JSONValue?, ProblemText> {
+        do {
+            let members = try eventScanner.record(line, number: 0).members
+            return .success(SystemEvents.line(members, startTime: startTime > 0 ? startTime : nil))
+        } catch {
+            return .failure(ProblemText(description: "\(error)"))
+        }
+    }
+
+    private struct ProblemText: Error {
+        var description: String
+    }
+
     /// A row of the `system` table: a line of `wandb-events.jsonl` for the System tab.
     private func addEvent(_ line: UnsafeRawBufferPointer) -> RowFate {
-        let members: [(String, Scalar)]
-        do {
-            members = try eventScanner.record(line, number: 0).members
-        } catch {
-            return .malformed("\(error)")
+        let event: JSONValue
+        switch eventLine(line, startTime: runStart > 0 ? runStart : translator.startTime) {
+        case .failure(let problem): return .malformed(problem.description)
+        case .success(nil): return .skipped
+        case .success(let line?): event = line
         }
-        let start = runStart > 0 ? runStart : translator.startTime
-        guard let event = SystemEvents.line(members, startTime: start > 0 ? start : nil) else { return .skipped }
         var text = WireWriter(capacity: 512)
         text.write(event)
         let mark = events.count

@@ -39,6 +39,9 @@ struct SyncState: SyncCursor {
         /// The environment block of the config's `_wandb.e` (the fields of
         /// `wandb-metadata.json`), made from `metadata.json` when the state was created.
         var environment: JSONValue? = nil
+        /// Config keys of a run another client wrote to, kept under the run's own (MLflow
+        /// and wandb replace the whole config with each update).
+        var inheritedConfig: [String: JSONValue] = [:]
     }
 
     var mode: WandbOptions.Mode
@@ -112,6 +115,7 @@ struct SyncState: SyncCursor {
         run["checkpoint"] = optional(spec.checkpoint)
         run["repo"] = optional(spec.repo)
         run["environment"] = spec.environment ?? .null
+        if !spec.inheritedConfig.isEmpty { run["inherited_config"] = .object(spec.inheritedConfig) }
         var journalMembers: [String: JSONValue] = [:]
         for (path, progress) in journals {
             journalMembers[path] = .object(["offset": .int(progress.offset), "rows": .int(progress.rows)])
@@ -199,7 +203,8 @@ struct SyncState: SyncCursor {
             checkpoint: run["checkpoint"]?.stringValue,
             repo: run["repo"]?.stringValue,
             config: run["config"] ?? .object([:]),
-            environment: run["environment"].flatMap { $0 == .null ? nil : $0 }
+            environment: run["environment"]?.objectValue.map(JSONValue.object),
+            inheritedConfig: run["inherited_config"]?.objectValue ?? [:]
         )
         self.minimumLevel = json["min_level"]?.intValue.map { Int($0) }
         self.sendsConfigTable = json["config_table"]?.boolValue ?? false
@@ -247,4 +252,14 @@ struct SyncState: SyncCursor {
 
 private func optional(_ value: String?) -> JSONValue {
     value.map(JSONValue.string) ?? .null
+}
+
+extension SyncState.RunSpec {
+    /// The config as the remote gets it: the run's own keys over those another client wrote.
+    var configSent: JSONValue {
+        guard !inheritedConfig.isEmpty else { return config }
+        var members = inheritedConfig
+        for (key, value) in config.objectValue ?? [:] { members[key] = value }
+        return .object(members)
+    }
 }
