@@ -138,10 +138,9 @@ package final class WandbSync: LiveRemote {
         session.setSummary(key, to: value)
     }
 
-    /// Re-sends the config (UpsertBucket) with the next request: `config` is the whole new
-    /// config, redacted as `config.json`.
-    package func updateConfig(_ config: JSONValue) {
-        session.updateConfig(config)
+    /// Re-sends the config, display name, tags or notes (UpsertBucket) before the next rows.
+    package func update(_ update: RunUpdate) {
+        session.update(update)
     }
 
     /// The value set with ``setSummary(_:to:)`` for `key`, or nil.

@@ -159,7 +159,7 @@ case "extra":
     // NOKO_TEST_SEED_POLICY=always|never, NOKO_TEST_SEED=<text>|none (a dictionary config
     // whose seed is that text, or which has none), NOKO_TEST_TB_HPARAMS=1, NOKO_TEST_SUMMARY=1
     // (sets run.summary values), NOKO_TEST_FLUSH_MS (the flush interval),
-    // NOKO_TEST_CONFIG_CHANGE=1 (run.updateConfig after the rows).
+    // NOKO_TEST_CONFIG_CHANGE=1 (run.updateConfig and run.updateDescription after the rows).
     let environment = ProcessInfo.processInfo.environment
     let runsDir = arguments[2]
     let name = arguments[3] == "-" ? nil : arguments[3]
@@ -221,6 +221,7 @@ case "extra":
             say("config error: \(error)")
         }
         try run.updateConfig(["warmup": 500, "optimizer": ["lr": 0.003, "password": "hunter2-secret"], "lr": 0.05])
+        run.updateDescription(name: "renamed", tags: ["a", " ", "a", "b"], notes: "changed")
         Noko.logRow("t", ["i": i, "x": 0.0, "r": 0.0])
         say("config changed")
     }

@@ -293,7 +293,7 @@ final class ListRemote: SyncRemote {
 
     func endBatch() -> BatchExtras { .none }
 
-    func updateConfig(_ config: JSONValue, cursor: inout ListCursor, link: RemoteLink) -> RemoteStep { .done }
+    func update(_ update: RunUpdate, cursor: inout ListCursor, link: RemoteLink) -> RemoteStep { .done }
 
     func send(_ batch: SyncBatch, cursor: inout ListCursor, link: RemoteLink) -> RemoteStep {
         var body: [String: JSONValue] = ["offset": .int(cursor.rowsOnServer), "rows": .array(self.batch.map { .int(Int64($0)) })]

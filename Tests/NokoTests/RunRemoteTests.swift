@@ -45,7 +45,7 @@ import Testing
         }
     }
 
-    @Test func aConfigChangedDuringTheRunIsRecordedLoggedAndReUpserted() throws {
+    @Test func aConfigNameTagsAndNotesChangedDuringTheRunAreRecordedAndSent() throws {
         let server = try WandbTestServer()
         defer { server.stop() }
         let runs = temporaryDirectory()
@@ -91,6 +91,13 @@ import Testing
         #expect(remote["apiKey"]?["value"] == "<redacted>")
         #expect(record.upserts.contains { ($0["config"]?.stringValue ?? "").contains("\"warmup\"") })
         #expect(record.complete)
+
+        // The new name, tags and notes reached the dashboard; the bad tags were left out.
+        let described = try #require(record.upserts.last { $0["displayName"] == "renamed" })
+        #expect(described["tags"] == ["a", "b"])
+        #expect(described["notes"] == "changed")
+        #expect(child.stderr.contains("tag ' ' is empty; left out"))
+        #expect(child.stderr.contains("tag 'a' is given twice; left out"))
     }
 
     @Test func stopOnTheDashboardEndsALoopThatNeverPollsAsKilled() throws {

@@ -186,7 +186,7 @@ private func isFinished(_ result: WandbFinishResult) -> Bool {
         let sync = try started(WandbSync.start(options: options, run: run.runInfo(), environment: testEnvironment(server)))
         run.log("train", ["loss": 1])
         #expect(server.wait { $0.run("testrun1")?.history.count == 1 })
-        sync.updateConfig(["lr": 0.05, "seed": 3, "nested": ["a": 1], "warmup": 500])
+        sync.update(RunUpdate(config: ["lr": 0.05, "seed": 3, "nested": ["a": 1], "warmup": 500]))
         #expect(server.wait { ($0.run("testrun1")?.config ?? "").contains("warmup") })
         #expect(isFinished(sync.finish(exitCode: 0)))
         let config = try JSONValue(parsing: try #require(server.run("testrun1")?.config))

@@ -133,7 +133,42 @@ public final class Run: Sendable {
             }
         }
         logger.logSummary(ConfigTable.name, ConfigRecord.flattened(recorded).map { ($0.key, $0.value) }, level: .results)
-        for remote in remotes { remote.updateConfig(whole) }
+        for remote in remotes { remote.update(RunUpdate(config: whole)) }
+    }
+
+    /// Changes the name, tags or notes the run's dashboards show (wandb's display name, tags
+    /// and notes), sent with the next request; nil leaves one as it is. The run directory
+    /// keeps its name.
+    ///
+    /// ```swift
+    /// run.updateDescription(tags: ["baseline", "diverged"], notes: "lr too high after step 4000")
+    /// ```
+    ///
+    /// An empty name and empty or repeated tags are left out, with a warning.
+    public func updateDescription(name: String? = nil, tags: [String]? = nil, notes: String? = nil) {
+        var update = RunUpdate(notes: notes)
+        if let name {
+            let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty {
+                logger.messages.warning("run.updateDescription: an empty name is left out; the dashboard keeps the run's name")
+            } else {
+                update.displayName = trimmed
+            }
+        }
+        if let tags {
+            var kept: [String] = []
+            for tag in tags {
+                let trimmed = tag.trimmingCharacters(in: .whitespacesAndNewlines)
+                if trimmed.isEmpty || kept.contains(trimmed) {
+                    logger.messages.warning("run.updateDescription: tag '\(tag)' is \(trimmed.isEmpty ? "empty" : "given twice"); left out")
+                } else {
+                    kept.append(trimmed)
+                }
+            }
+            update.tags = kept
+        }
+        guard update != RunUpdate() else { return }
+        for remote in remotes { remote.update(update) }
     }
 
     /// True when a remote asked the run to stop (the Stop button of wandb's dashboard, when

@@ -23,10 +23,10 @@ package final class SyncControl<Record: RemoteRecord>: Sendable {
         /// `run.summary[…] = …` values; `userSummaryVersion` counts changes.
         package var userSummary: [String: JSONValue] = [:]
         package var userSummaryVersion = 0
-        /// The config as changed during the run (`run.updateConfig`); `configVersion`
-        /// counts changes.
-        package var config: JSONValue?
-        package var configVersion = 0
+        /// What changed about the run while it goes on (`run.updateConfig`,
+        /// `run.describe`); `updateVersion` counts changes.
+        package var update = RunUpdate()
+        package var updateVersion = 0
         /// Where the run lives; changes when the server tells more (wandb names the entity).
         package var record: Record
         /// Set when the upload thread has ended.
@@ -94,6 +94,30 @@ package final class SyncControl<Record: RemoteRecord>: Sendable {
             return true
         }
         if changed { onRecordChange?(record) }
+    }
+}
+
+/// What changed about a run during it, for its remotes: each field nil when unchanged.
+package struct RunUpdate: Sendable, Equatable {
+    /// The whole config, redacted as `config.json`.
+    package var config: JSONValue?
+    /// The name the dashboard shows (wandb's display name).
+    package var displayName: String?
+    package var tags: [String]?
+    package var notes: String?
+
+    package init(config: JSONValue? = nil, displayName: String? = nil, tags: [String]? = nil, notes: String? = nil) {
+        self.config = config
+        self.displayName = displayName
+        self.tags = tags
+        self.notes = notes
+    }
+
+    /// `later` over this: its non-nil fields win.
+    package func merging(_ later: RunUpdate) -> RunUpdate {
+        RunUpdate(
+            config: later.config ?? config, displayName: later.displayName ?? displayName, tags: later.tags ?? tags,
+            notes: later.notes ?? notes)
     }
 }
 

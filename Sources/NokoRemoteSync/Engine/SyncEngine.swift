@@ -29,7 +29,7 @@ package final class SyncEngine<Remote: SyncRemote> {
     private var lastRequestStart: ContinuousClock.Instant?
     private var lastRequestEnd: ContinuousClock.Instant
     private var sentUserSummaryVersion: Int
-    private var sentConfigVersion = 0
+    private var sentUpdateVersion = 0
     private var previousBatchWasFull = false
     private var warnedSaveFailure = false
 
@@ -118,15 +118,15 @@ package final class SyncEngine<Remote: SyncRemote> {
                 wait(until: start + transmitInterval)
                 continue
             }
-            let (configVersion, config) = control.shared.withLock { ($0.configVersion, $0.config) }
-            if configVersion != sentConfigVersion, let config {
+            let (updateVersion, update) = control.shared.withLock { ($0.updateVersion, $0.update) }
+            if updateVersion != sentUpdateVersion {
                 lastRequestStart = clock.now
-                switch remote.updateConfig(config, cursor: &cursor, link: link) {
+                switch remote.update(update, cursor: &cursor, link: link) {
                 case .cancelled: return .cancelled
                 case .failed(let message): return fail(message)
                 case .done:
                     lastRequestEnd = clock.now
-                    sentConfigVersion = configVersion
+                    sentUpdateVersion = updateVersion
                     save()
                 }
             }

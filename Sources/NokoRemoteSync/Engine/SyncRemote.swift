@@ -59,9 +59,9 @@ package protocol SyncRemote: AnyObject {
     /// Makes the batch part of `cursor`: after `send` went through, and after a batch of
     /// skipped rows only (nothing to send, but the offsets moved).
     func commit(_ batch: SyncBatch, to cursor: inout Cursor)
-    /// Sends the config as changed during the run (`config`, the whole of it) and records it
-    /// in `cursor`, which the engine saves after.
-    func updateConfig(_ config: JSONValue, cursor: inout Cursor, link: RemoteLink) -> RemoteStep
+    /// Sends what changed about the run (the whole config, its name, tags, notes: every
+    /// change since the session began) and records it in `cursor`, which the engine saves after.
+    func update(_ update: RunUpdate, cursor: inout Cursor, link: RemoteLink) -> RemoteStep
     /// Keeps an idle remote run alive (called only when ``SyncPacing/heartbeatInterval``
     /// is set).
     func heartbeat(_ cursor: Cursor, link: RemoteLink) -> RemoteStep

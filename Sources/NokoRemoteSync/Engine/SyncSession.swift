@@ -16,9 +16,9 @@ package protocol LiveRemote: AnyObject, Sendable {
     /// Sets a summary key (`run.summary["best"] = 0.5`): a lock, never I/O on the caller's
     /// thread.
     func setSummary(_ key: String, to value: JSONValue)
-    /// The config changed during the run: `config` is the whole new config (redacted).
-    /// A lock, never I/O on the caller's thread.
-    func updateConfig(_ config: JSONValue)
+    /// Something about the run changed (its config, name, tags or notes): sent with the next
+    /// request. A lock, never I/O on the caller's thread.
+    func update(_ update: RunUpdate)
     /// Uploads what is left and finishes the remote run, waiting at most `timeout` (nil:
     /// the remote's own limit).
     func finish(exitCode: Int32, timeout: Duration?) -> SyncFinishResult
@@ -144,10 +144,10 @@ package final class LiveSession<Record: RemoteRecord>: Sendable {
         }
     }
 
-    package func updateConfig(_ config: JSONValue) {
+    package func update(_ update: RunUpdate) {
         control.shared.withLock {
-            $0.config = config
-            $0.configVersion += 1
+            $0.update = $0.update.merging(update)
+            $0.updateVersion += 1
         }
         control.wake.signal()
     }

@@ -520,9 +520,27 @@ final class WandbRemote: SyncRemote {
         warnings = []
     }
 
-    func updateConfig(_ config: JSONValue, cursor: inout SyncState, link: RemoteLink) -> RemoteStep {
-        cursor.spec.config = config
-        return upsertConfig(cursor, tables: cursor.tables, what: "sending the changed config (UpsertBucket)", link: link)
+    func update(_ update: RunUpdate, cursor: inout SyncState, link: RemoteLink) -> RemoteStep {
+        if let config = update.config { cursor.spec.config = config }
+        let described = update.displayName != nil || update.tags != nil || update.notes != nil
+        if let name = update.displayName { cursor.spec.displayName = name }
+        if let tags = update.tags { cursor.spec.tags = tags }
+        if let notes = update.notes { cursor.spec.notes = notes }
+        // The name, tags and notes go with the run parameters, as at creation.
+        let body = UpsertBucket.body(
+            runID: cursor.runID, project: cursor.project, entity: cursor.entity, spec: cursor.spec, tables: cursor.tables,
+            withRunParameters: described)
+        switch link.send(upsertBucket(body, what: "sending the run's changes (UpsertBucket)")) {
+        case .cancelled:
+            return .cancelled
+        case .failed(let message):
+            return .failed(message)
+        case .ok(let response):
+            if case .failure(let error) = UpsertBucket.parse(response.body) {
+                return .failed("wandb refused the run's changes: \(describe(error, link))")
+            }
+            return .done
+        }
     }
 
     /// Re-sends the config when a new table needs its x-axis declared.
