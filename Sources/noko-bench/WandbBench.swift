@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NokoCore
 import NokoRemoteSync
 import NokoWandb
@@ -7,8 +8,9 @@ import NokoWandbTestSupport
 /// wandb sync benchmarks (issue 6).
 ///
 /// - `wandb-logrow`: `NokoLogger.logRow` (default outputs, the W1 row: 12 Double, 3 Int, 1 short String) with
-///   sync on, against a server that answers after 1 s and against no server at all, over
-///   the same with sync off (target ≤ 1.1). The engine never runs on the logging thread
+///   sync on (console output streaming and the start's run files uploading too), against a
+///   server that answers after 1 s and against no server at all, over the same with sync
+///   off (target ≤ 1.1). The engine never runs on the logging thread
 ///   (it reads the journal file on its own thread), so any difference is contention for
 ///   the machine's two cores.
 /// - `wandb-upload`: `noko-run sync` of a 200,000-row offline run to the loopback server,
@@ -65,12 +67,52 @@ enum WandbBench {
                 environment: ["WANDB_API_KEY": apiKey], netrcPath: "/nonexistent", messages: { _ in })
             guard sync != nil else { throw BenchError("sync did not start") }
         }
+        // With sync on, the remote also streams console output as a program writes it
+        // (a line every 5 ms, from a thread of its own, as the console tee appends them)
+        // and uploads the run files of the start.
+        let console = baseURL == nil ? nil : ConsoleWriter(directory: directory)
         let seconds = time {
             for i in 0..<workload.rows { logger.logRow("train", workload.row(i)) }
         }
+        console?.stop()
         logger.close()
         sync?.finish(exitCode: 0, timeout: .milliseconds(10))
         return seconds
+    }
+
+    /// Writes `output.log` and `output.index` as the console tee does, one line every 5 ms,
+    /// until stopped; and the diff and `Package.resolved` a run's start uploads.
+    private final class ConsoleWriter: Sendable {
+        private let stopped = Atomic<Bool>(false)
+
+        init(directory: URL) {
+            let layout = RunLayout(directory)
+            try? Data(String(repeating: "+let x = 1 // a changed line of the working tree\n", count: 2000).utf8).write(to: layout.fromHeadDiff)
+            try? Data(String(repeating: "{\"identity\":\"swift-log\",\"version\":\"1.6.2\"}\n", count: 100).utf8).write(to: layout.packageResolved)
+            try? Data("noko-output-index 1 base 0\n".utf8).write(to: layout.outputIndex)
+            try? Data().write(to: layout.outputLog)
+            Thread { [self] in
+                guard let log = FileHandle(forWritingAtPath: layout.outputLog.path),
+                    let index = FileHandle(forWritingAtPath: layout.outputIndex.path)
+                else { return }
+                index.seekToEndOfFile()
+                var offset = 0, line = 0
+                while !stopped.load(ordering: .relaxed) {
+                    let text = Data("epoch \(line / 100) step \(line): loss 0.\(line % 1000)\n".utf8)
+                    log.write(text)
+                    index.write(Data("\(offset) \(offset + text.count) 1 \(Date().timeIntervalSince1970)\n".utf8))
+                    offset += text.count
+                    line += 1
+                    Thread.sleep(forTimeInterval: 0.005)
+                }
+                try? log.close()
+                try? index.close()
+            }.start()
+        }
+
+        func stop() {
+            stopped.store(true, ordering: .relaxed)
+        }
     }
 
     // MARK: - wandb-upload
