@@ -91,6 +91,9 @@ enum TortureLife {
             if t > 0 && t % growEvery == 0 { say("newkey \(t)") }
             if (t - train + 1) % rowGroupRows == 0 { say("rowgroup \(t)") }
             if (t - train + 1) % burstRows == 0 {
+                // Console output on both streams, unbuffered, for output.log and the Logs tab.
+                FileDescriptor.standardOutput.writeIgnoringErrors(Array("burst ending at row \(t)\n".utf8))
+                FileDescriptor.standardError.writeIgnoringErrors(Array("warning: a pause after row \(t)\n".utf8))
                 run.summary["last_burst"] = .int(Int64(t))
                 say("idle \(t)")
                 CurrentProcess.sleep(seconds: pause)
@@ -113,7 +116,8 @@ enum TortureLife {
 /// Prints `listening <base URL> <API key>`, then answers one command per line on stdin:
 /// `runs` prints one JSON line, per run ID what the server holds (history lines, gaps,
 /// lines re-sent with the same or another text, complete, exit code); `history RUN_ID`
-/// prints the run's history lines as one JSON array. Ends at the end of stdin, so it never
+/// prints the run's history lines as one JSON array; `console RUN_ID` its `output.log` lines
+/// (and offset gaps); `files RUN_ID` its uploaded run files by name. Ends at the end of stdin, so it never
 /// outlives the harness.
 enum StandaloneWandbServer {
     static func run() throws {
@@ -142,6 +146,16 @@ enum StandaloneWandbServer {
             case "history" where words.count == 2:
                 let lines = server.run(words[1])?.history.map { $0.map(JSONValue.string) ?? .null } ?? []
                 say(JSONValue.array(lines).serialized())
+            case "console" where words.count == 2:
+                let run = server.run(words[1])
+                say(JSONValue.object([
+                    "lines": .array((run?.console ?? []).map(JSONValue.string)),
+                    "gaps": .array((run?.consoleGaps ?? []).map(JSONValue.string)),
+                ]).serialized())
+            case "files" where words.count == 2:
+                var files: [String: JSONValue] = [:]
+                for (name, bytes) in server.run(words[1])?.files ?? [:] { files[name] = .string(String(decoding: bytes, as: UTF8.self)) }
+                say(JSONValue.object(files).serialized())
             default:
                 say("{\"error\": \"unknown command\"}")
             }
