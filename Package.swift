@@ -51,6 +51,7 @@ let package = Package(
         .target(name: "NokoGit", dependencies: ["NokoCore", "NokoPlatform", "CGit2", .product(name: "Logging", package: "swift-log")]),
         .target(name: "NokoRemoteSync", dependencies: ["NokoCore", "NokoPlatform", "CCurl"]),
         .target(name: "NokoWandb", dependencies: ["NokoRemoteSync", "NokoCore", "NokoPlatform"]),
+        .target(name: "NokoMLflow", dependencies: ["NokoRemoteSync", "NokoCore", "NokoPlatform"]),
         // A wandb server on 127.0.0.1 (fault injection, recording) for the wandb tests and
         // the upload benchmark; never shipped in a product.
         .target(name: "NokoWandbTestSupport", dependencies: ["NokoCore", "NokoPlatform"]),
@@ -61,7 +62,7 @@ let package = Package(
         .target(
             name: "Noko",
             dependencies: [
-                "NokoCore", "NokoGit", "NokoRemoteSync", "NokoWandb", "NokoPlatform", .product(name: "Logging", package: "swift-log"),
+                "NokoCore", "NokoGit", "NokoRemoteSync", "NokoWandb", "NokoMLflow", "NokoPlatform", .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]),
 
@@ -71,7 +72,7 @@ let package = Package(
         .target(
             name: "NokoCLI",
             dependencies: [
-                "Noko", "NokoGit", "NokoRemoteSync", "NokoWandb", "NokoPlatform",
+                "Noko", "NokoGit", "NokoRemoteSync", "NokoWandb", "NokoMLflow", "NokoPlatform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Mustache", package: "swift-mustache"),
             ]
@@ -107,7 +108,8 @@ let package = Package(
         .testTarget(
             name: "NokoTests",
             dependencies: [
-                "Noko", "NokoTestSupport", "noko-test-child", "noko-run", "NokoWandbTestSupport", .product(name: "InMemoryLogging", package: "swift-log"),
+                "Noko", "NokoTestSupport", "noko-test-child", "noko-run", "NokoWandbTestSupport", "NokoRemoteSync",
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             // python: the interop scripts; Fixtures: the fake NVML library the system
             // sampler's tests compile.

@@ -119,7 +119,7 @@ import Testing
         session.setSummary("best", to: 0.5)
         #expect(throws: SyncLockError.self) { try SyncLock.acquire(in: run.directory, remote: "list") }
         let result = session.finish(exitCode: 0, timeout: nil)
-        #expect(result == .leftForLater(command: RemoteSync.syncCommand(for: run.directory), reason: "offline mode"))
+        #expect(result == .leftForLater(command: RemoteSync.syncCommand(for: run.directory, remote: "list"), reason: "offline mode"))
         #expect(server.requestCount == 0)
         let cursor = try #require(try ListCursor.load(from: run.directory, remote: "list"))
         #expect(cursor.userSummary == ["best": 0.5])

@@ -472,6 +472,12 @@ private struct RunStarter {
                 messages: { message in start.messages.log(level: message.level.swiftLogLevel, "\(message)") },
                 onRecordChange: { recordChanged($0.jsonValue) })
         },
+        RemoteStarter(name: "mlflow") { start, recordChanged in
+            MLflowSync.start(
+                options: start.options.mlflow, run: start.run, environment: start.environment,
+                messages: { message in start.messages.log(level: message.level.swiftLogLevel, "mlflow: \(message.text)") },
+                onRecordChange: { recordChanged($0.jsonValue) })
+        },
     ]
 }
 

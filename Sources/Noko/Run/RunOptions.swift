@@ -45,6 +45,9 @@ public struct RunOptions: Sendable {
     public var checkpointOptions = CheckpointOptions()
     /// Mirror the run on wandb; off unless given (or `WANDB_MODE`/`WANDB_PROJECT` is set).
     public var wandb: WandbOptions?
+    /// Mirror the run on an MLflow tracking server; off unless given (or
+    /// `MLFLOW_TRACKING_URI` is set).
+    public var mlflow: MLflowOptions?
     /// Keep secrets out of the run directory and the remotes (on by default): values under
     /// secret-looking keys, secret URL query parameters and well-known tokens (`ghp_…`,
     /// `sk-…`, `AKIA…`, JWTs, PEM private keys…) are recorded as `"<redacted>"`, in the

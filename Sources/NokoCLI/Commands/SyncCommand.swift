@@ -1,14 +1,16 @@
 import ArgumentParser
 import Foundation
 import NokoCore
+import NokoMLflow
 import NokoRemoteSync
 import NokoWandb
 
-/// `noko-run sync RUN…`: upload runs to wandb, resuming where the last upload stopped.
+/// `noko-run sync RUN…`: upload runs to wandb (or an MLflow tracking server), resuming where
+/// the last upload stopped.
 package struct SyncCommand: NokoCommand {
     package static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Upload runs to wandb: continue from sync/wandb.json, or create the remote run.",
+        abstract: "Upload runs to wandb or MLflow: continue from sync/<remote>.json, or create the remote run.",
         discussion: """
             Uploads every journal row the server has not acknowledged, then marks the remote \
             run finished with the run's exit code. Safe to repeat: a run already uploaded is \
@@ -16,12 +18,19 @@ package struct SyncCommand: NokoCommand {
             WANDB_ENTITY and WANDB_PROJECT apply to runs that never synced. A progress bar is \
             drawn on a terminal.
 
+            --to mlflow uploads to the MLflow tracking server of MLFLOW_TRACKING_URI instead \
+            (experiment MLFLOW_EXPERIMENT_NAME, credentials MLFLOW_TRACKING_USERNAME and \
+            MLFLOW_TRACKING_PASSWORD), continuing from sync/mlflow.json: the config as params, \
+            rows as metrics, the run's status at the end.
+
             EXAMPLES
               noko-run sync runs/train_2026-11-27T102738
               noko-run sync runs/*                      every run; exit 1 if any failed
+              MLFLOW_TRACKING_URI=http://127.0.0.1:5000 noko-run sync --to mlflow runs/exp1
 
             JSON (--json): {"runs": [{run, path, ok, url, entity, project, run_id, \
-            rows_uploaded, history_lines, already_synced, exit_code, error}]}
+            rows_uploaded, history_lines, already_synced, exit_code, error}]}; with --to mlflow \
+            {"runs": [{run, path, ok, url, experiment_id, run_id, rows_uploaded, already_synced, error}]}
             """
     )
 
@@ -30,6 +39,14 @@ package struct SyncCommand: NokoCommand {
 
     @Flag(name: .long, help: "Print the outcome per run as JSON.")
     package var json = false
+
+    /// Where the runs go.
+    package enum Destination: String, ExpressibleByArgument, CaseIterable, Sendable {
+        case wandb, mlflow
+    }
+
+    @Option(name: .long, help: "The remote: wandb (default) or mlflow.")
+    package var to: Destination = .wandb
 
     package init() {}
 
@@ -44,11 +61,17 @@ package struct SyncCommand: NokoCommand {
             let name = URL(fileURLWithPath: path).lastPathComponent
             do {
                 let url = try RunLocator.resolve(path, in: context)
+                if to == .mlflow {
+                    let report = try syncToMLflow(url, context: context)
+                    results.append(Self.json(report, run: name, path: url.path))
+                    if !json { context.write("\(Self.describe(report, run: name))\n") }
+                    continue
+                }
                 let report = try sync(url, context: context)
                 results.append(Self.json(report, run: name, path: url.path))
                 if !json { context.write("\(Self.describe(report, run: name))\n") }
             } catch {
-                let message: TerminalText = error is WandbSyncError ? "\(name): \(error)" : "\(error)"
+                let message: TerminalText = error is WandbSyncError || error is SyncJobError ? "\(name): \(error)" : "\(error)"
                 failures += 1
                 // JSON keeps the message's values as they are; the terminal gets them escaped.
                 let raw = (error as? CLIError)?.message.raw ?? "\(error)"
@@ -76,6 +99,30 @@ package struct SyncCommand: NokoCommand {
                 context.note("\(message.level >= .warning ? "warning: " : "")\(message)")
             },
             progress: progress)
+    }
+
+    private func syncToMLflow(_ url: URL, context: CommandContext) throws -> MLflowSync.Report {
+        try MLflowSync.syncRun(
+            directory: url, environment: context.environment,
+            messages: { message in
+                guard message.level >= .info else { return }
+                context.note("\(message.level >= .warning ? "warning: " : "")mlflow: \(message.text)")
+            })
+    }
+
+    static func describe(_ report: MLflowSync.Report, run: String) -> TerminalText {
+        let place = report.record.url ?? report.record.trackingURI
+        if report.alreadySynced { return "\(run): already synced \(place)" }
+        return "\(run): uploaded \(DisplayFormat.count(Int(report.rowsUploaded))) rows: \(place)"
+    }
+
+    static func json(_ report: MLflowSync.Report, run: String, path: String) -> JSONValue {
+        [
+            "run": .string(run), "path": .string(path), "ok": true, "url": report.record.url.map(JSONValue.string) ?? .null,
+            "experiment_id": report.record.experimentID.map(JSONValue.string) ?? .null,
+            "run_id": report.record.runID.map(JSONValue.string) ?? .null, "rows_uploaded": .int(report.rowsUploaded),
+            "already_synced": .bool(report.alreadySynced), "error": .null,
+        ]
     }
 
     static func describe(_ report: WandbSyncReport, run: String) -> TerminalText {

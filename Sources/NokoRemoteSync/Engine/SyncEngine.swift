@@ -353,7 +353,7 @@ package final class SyncEngine<Remote: SyncRemote> {
         cursor.lastError = message
         save()
         if live {
-            emit(.error, "\(message). \(remote.name) sync stopped; local logging goes on. Finish the upload later with: \(RemoteSync.syncCommand(for: directory))")
+            emit(.error, "\(message). \(remote.name) sync stopped; local logging goes on. Finish the upload later with: \(RemoteSync.syncCommand(for: directory, remote: remote.name))")
         }
         return .failed(message)
     }

@@ -92,8 +92,8 @@ package enum RemoteSync {
     }
 
     /// The shell command that finishes uploading the run in `directory`.
-    package static func syncCommand(for directory: URL) -> String {
-        "noko-run sync \(shellQuoted(directory.path))"
+    package static func syncCommand(for directory: URL, remote: String = "wandb") -> String {
+        "noko-run sync \(remote == "wandb" ? "" : "--to \(remote) ")\(shellQuoted(directory.path))"
     }
 
     package static func shellQuoted(_ text: String) -> String {
@@ -176,7 +176,7 @@ package final class LiveSession<Record: RemoteRecord>: Sendable {
             _ = control.done.wait(timeout: .now() + .seconds(5))
         }
         let outcome = control.shared.withLock { $0.outcome }
-        let command = RemoteSync.syncCommand(for: directory)
+        let command = RemoteSync.syncCommand(for: directory, remote: remoteName)
         let finishResult: SyncFinishResult
         switch outcome {
         case .finished:

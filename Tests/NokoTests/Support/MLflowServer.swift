@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import NokoCore
+import NokoRemoteSync
+import NokoTestSupport
+import Testing
+
+/// A real `mlflow server` (SQLite backend) on 127.0.0.1; stopped, workers and job runners
+/// too, when the test ends (Foundation starts it in a process group of its own, which its
+/// children share).
+final class MLflowServer: @unchecked Sendable {
+    // Set once in init; only read after.
+    let baseURL: String
+    private let process: Process
+    let directory: URL
+
+    /// Starts a server, or throws (under `make test` a missing `mlflow` fails the test).
+    init() throws {
+        directory = temporaryDirectory()
+        let port = try Self.freePort()
+        baseURL = "http://127.0.0.1:\(port)"
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [
+            "python3", "-m", "mlflow", "server", "--backend-store-uri", "sqlite:///" + directory.appendingPathComponent("mlflow.db").path,
+            "--default-artifact-root", directory.appendingPathComponent("artifacts").path, "--host", "127.0.0.1",
+            "--port", String(port), "--workers", "1",
+        ]
+        let logPath = directory.appendingPathComponent("server.log").path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline {
+            if process.isRunning == false { break }
+            if let response = try? get("/health"), response.status == 200 { return }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        stop()
+        let output = (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+        throw Failed(description: "mlflow server did not come up (pip install mlflow==3.17.2): \(output.suffix(800))")
+    }
+
+    deinit { stop() }
+
+    struct Failed: Error, CustomStringConvertible { var description: String }
+
+    func stop() {
+        let group = process.processIdentifier
+        guard group > 0, kill(-group, 0) == 0 else { return }
+        kill(-group, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while kill(-group, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if kill(-group, 0) == 0 { kill(-group, SIGKILL) }
+        while process.isRunning && Date() < deadline.addingTimeInterval(5) { Thread.sleep(forTimeInterval: 0.05) }
+    }
+
+    func get(_ path: String) throws -> HTTPResponse {
+        let client = try HTTPClient(configuration: HTTPClientConfiguration())
+        return try client.send(method: "GET", url: baseURL + path, body: [], headers: nil, credentials: false, timeout: .seconds(10))
+    }
+
+    /// `GET /api/2.0/mlflow/<path>` as JSON.
+    func api(_ path: String) throws -> JSONValue {
+        let response = try get("/api/2.0/mlflow/" + path)
+        guard response.status == 200 else { throw Failed(description: "GET \(path): HTTP \(response.status) \(String(decoding: response.body, as: UTF8.self))") }
+        return try JSONValue(parsing: response.body)
+    }
+
+    /// The run's `data`: params, tags and latest metrics by key, and its `info`.
+    func run(_ id: String) throws -> (info: JSONValue, params: [String: String], tags: [String: String], metrics: [String: JSONValue]) {
+        let run = try api("runs/get?run_id=\(id)")["run"] ?? .null
+        func pairs(_ key: String) -> [String: String] {
+            Dictionary((run["data"]?[key]?.arrayValue ?? []).compactMap { entry in
+                entry["key"]?.stringValue.map { ($0, entry["value"]?.stringValue ?? "") }
+            }, uniquingKeysWith: { $1 })
+        }
+        let metrics = Dictionary((run["data"]?["metrics"]?.arrayValue ?? []).compactMap { entry in
+            entry["key"]?.stringValue.map { ($0, entry["value"] ?? .null) }
+        }, uniquingKeysWith: { $1 })
+        return (run["info"] ?? .null, pairs("params"), pairs("tags"), metrics)
+    }
+
+    /// A metric's history: (step, value) in step order.
+    func history(_ id: String, _ key: String) throws -> [(step: Int64, value: JSONValue)] {
+        let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key
+        let points = try api("metrics/get-history?run_id=\(id)&metric_key=\(encoded)&max_results=25000")["metrics"]?.arrayValue ?? []
+        return points.map { ($0["step"]?.intValue ?? -1, $0["value"] ?? .null) }.sorted { $0.step < $1.step }
+    }
+
+    private static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failed(description: "socket: \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw Failed(description: "bind: \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
