@@ -527,27 +527,17 @@ final class WandbRemote: SyncRemote {
         if let tags = update.tags { cursor.spec.tags = tags }
         if let notes = update.notes { cursor.spec.notes = notes }
         // The name, tags and notes go with the run parameters, as at creation.
-        let body = UpsertBucket.body(
-            runID: cursor.runID, project: cursor.project, entity: cursor.entity, spec: cursor.spec, tables: cursor.tables,
-            withRunParameters: described)
-        switch link.send(upsertBucket(body, what: "sending the run's changes (UpsertBucket)")) {
-        case .cancelled:
-            return .cancelled
-        case .failed(let message):
-            return .failed(message)
-        case .ok(let response):
-            if case .failure(let error) = UpsertBucket.parse(response.body) {
-                return .failed("wandb refused the run's changes: \(describe(error, link))")
-            }
-            return .done
-        }
+        return upsertConfig(cursor, tables: cursor.tables, withRunParameters: described, what: "sending the run's changes (UpsertBucket)", link: link)
     }
 
-    /// Re-sends the config when a new table needs its x-axis declared.
-    private func upsertConfig(_ cursor: SyncState, tables: [String], what: String, link: RemoteLink) -> RemoteStep {
+    /// Re-sends the config (a new table's x-axis, a change of the run), with the run's name,
+    /// tags and notes when `withRunParameters`.
+    private func upsertConfig(
+        _ cursor: SyncState, tables: [String], withRunParameters: Bool = false, what: String, link: RemoteLink
+    ) -> RemoteStep {
         let body = UpsertBucket.body(
             runID: cursor.runID, project: cursor.project, entity: cursor.entity, spec: cursor.spec, tables: tables,
-            withRunParameters: false)
+            withRunParameters: withRunParameters)
         switch link.send(upsertBucket(body, what: what)) {
         case .cancelled:
             return .cancelled
@@ -555,7 +545,7 @@ final class WandbRemote: SyncRemote {
             return .failed(message)
         case .ok(let response):
             if case .failure(let error) = UpsertBucket.parse(response.body) {
-                return .failed("wandb refused the config update: \(describe(error, link))")
+                return .failed("wandb refused \(what): \(describe(error, link))")
             }
             return .done
         }
