@@ -172,10 +172,10 @@ final class WandbRemote: SyncRemote {
             link.emit(.info, "the server already holds \(held - known) rows of this run that sync/wandb.json did not record; continuing after them")
             return
         }
-        let writer = cursor.created ? "after the \(known) noko wrote" : ""
+        let place = cursor.created ? " after the \(known) noko wrote" : ""
         link.emit(
             .warning,
-            "run \(cursor.runID) has \(held - known) history lines \(writer) that noko did not write (another client wrote to it); appending after them, never over them, and keeping its config and summary keys")
+            "run \(cursor.runID) has \(held - known) history lines\(place) that noko did not write (another client wrote to it); appending after them, never over them, and keeping its config and summary keys")
         cursor.historyLines = held
         cursor.created = true
         cursor.logLines = max(cursor.logLines, status.logLineCount)

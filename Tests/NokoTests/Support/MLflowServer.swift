@@ -49,6 +49,20 @@ final class MLflowServer: @unchecked Sendable {
 
     deinit { stop() }
 
+    /// Whether the tests can run: always under `NOKO_REQUIRE_INTEROP=1` (where a missing
+    /// `mlflow` then fails them), else when Python imports it.
+    static let isAvailable: Bool = {
+        if ProcessInfo.processInfo.environment["NOKO_REQUIRE_INTEROP"] == "1" { return true }
+        let check = Process()
+        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.arguments = ["python3", "-c", "import mlflow"]
+        check.standardOutput = FileHandle.nullDevice
+        check.standardError = FileHandle.nullDevice
+        guard (try? check.run()) != nil else { return false }
+        check.waitUntilExit()
+        return check.terminationStatus == 0
+    }()
+
     struct Failed: Error, CustomStringConvertible { var description: String }
 
     func stop() {
