@@ -2,7 +2,7 @@
 SWIFT ?= swift
 RUNS ?= runs
 
-.PHONY: demo test deps python-deps build bench fuzz docs templates report-example clean
+.PHONY: demo test deps test-deps python-deps build bench fuzz docs templates report-example clean
 
 ## demo: build and run the example experiment, then show its run
 demo: deps
@@ -17,7 +17,7 @@ demo: deps
 ## test: build and run every test (serial, so swift test prints its summary lines);
 ## interop checks against Python packages fail, rather than skip, when one is missing;
 ## then the kill -9 harness in its short mode (README "Reliability")
-test: deps python-deps
+test: deps test-deps python-deps
 	scripts/check-platform
 	$(SWIFT) build --build-tests
 	NOKO_REQUIRE_INTEROP=1 $(SWIFT) test
@@ -27,6 +27,9 @@ test: deps python-deps
 
 deps:
 	@scripts/deps.sh system
+
+test-deps:
+	@scripts/deps.sh test-system
 
 python-deps:
 	@scripts/deps.sh python

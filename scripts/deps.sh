@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what noko needs on a fresh Debian/Ubuntu machine, and nothing that is already there.
 #   scripts/deps.sh system   C libraries and tools the package builds against
+#   scripts/deps.sh test-system   system packages only the tests need (PostgreSQL)
 #   scripts/deps.sh python   Python packages the interop tests read noko's files with
 # The package lists live in one place: deps.list next to this script.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-kind=${1:?usage: deps.sh system|python|bench-python}
+kind=${1:?usage: deps.sh system|test-system|python|bench-python}
 packages=$(awk -v k="$kind" '$1 == k { for (i = 2; i <= NF; i++) print $i }' "$here/deps.list")
 
 case "$kind" in
-system)
+system|test-system)
     missing=()
     for p in $packages; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -21,6 +21,7 @@ static inline CURLcode noko_curl_easy_setopt_debug_callback(CURL *h, noko_curl_d
 
 /* Macros Swift cannot import (casts and shifts), as plain constants. */
 static inline long noko_curlauth_basic(void) { return (long)CURLAUTH_BASIC; }
+static inline long noko_curlauth_bearer(void) { return (long)CURLAUTH_BEARER; }
 static inline long noko_curl_global_default(void) { return CURL_GLOBAL_DEFAULT; }
 static inline int noko_curl_error_size(void) { return CURL_ERROR_SIZE; }
 #endif

@@ -5,8 +5,8 @@ import NokoCore
 /// environment, as MLflow's own client reads them.
 ///
 /// Credentials are never options: `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD`
-/// (the server's basic auth) come from the environment only, are held by libcurl, and are
-/// redacted from every message.
+/// (the server's basic auth), or `MLFLOW_TRACKING_TOKEN` (a bearer token), come from the
+/// environment only, are held by libcurl, and are redacted from every message and artifact.
 public struct MLflowOptions: Sendable, Equatable {
     /// The tracking server, `http://host:5000` (`MLFLOW_TRACKING_URI`). noko talks to a
     /// server over its REST API; a `file:` or database URI is refused with a message saying
@@ -25,11 +25,15 @@ public struct MLflowOptions: Sendable, Equatable {
     public var finishTimeout: Duration
     /// The whole-request limit per try.
     public var requestTimeout: Duration
+    /// Uploads every table's CSV as an artifact (`tables/<table>.csv`) when the run ends,
+    /// besides the config, metadata, diffs and console that always go up.
+    public var uploadsTables: Bool
 
     /// Options with the given fields; unset ones come from the environment, then defaults.
     public init(
         trackingURI: String? = nil, experimentName: String? = nil, runName: String? = nil, tags: [String: String] = [:],
-        transmitInterval: Duration = .seconds(5), finishTimeout: Duration = .seconds(30), requestTimeout: Duration = .seconds(60)
+        transmitInterval: Duration = .seconds(5), finishTimeout: Duration = .seconds(30), requestTimeout: Duration = .seconds(60),
+        uploadsTables: Bool = false
     ) {
         self.trackingURI = trackingURI
         self.experimentName = experimentName
@@ -38,5 +42,6 @@ public struct MLflowOptions: Sendable, Equatable {
         self.transmitInterval = transmitInterval
         self.finishTimeout = finishTimeout
         self.requestTimeout = requestTimeout
+        self.uploadsTables = uploadsTables
     }
 }

@@ -1,18 +1,22 @@
 import Foundation
 import NokoCore
+import NokoPlatform
 import NokoRemoteSync
 
 /// An MLflow tracking server as a remote of the sync engine, over its REST API 2.0: the
 /// experiment is found or created, the run created with noko's tags and the config as
 /// params, rows go as metrics in `runs/log-batch` requests within the server's limits, and
-/// `runs/update` ends the run FINISHED, FAILED or KILLED (docs/mlflow.md).
+/// `runs/update` ends the run FINISHED, FAILED or KILLED, after the run's files went up as
+/// artifacts (docs/mlflow.md).
 final class MLflowRemote: SyncRemote {
     private let settings: MLflowSettings
+    private let directory: URL
     private var scanner = JournalScanner(path: "")
-    private var metrics: [UInt8] = []
-    private var metricCount = 0
-    /// Keys whose NaN or infinity was already warned about.
-    private var warnedNonFinite: Set<String> = []
+    /// The batch's metrics, each serialized, sent in requests within the server's limits.
+    private var metrics: [[UInt8]] = []
+    private var metricBytes = 0
+    /// Keys whose NaN or infinity, or whose shortening, was already warned about.
+    private var warnedKeys: Set<String> = []
     private var warnedConfigChange = false
 
     /// The server's limits for one `runs/log-batch` (MLflow's `MAX_METRICS_PER_BATCH`…),
@@ -23,9 +27,12 @@ final class MLflowRemote: SyncRemote {
     static let maxBytes = 900_000
     /// The longest param value the server stores (MLflow 3: 6000 characters).
     static let maxParamLength = 6000
+    /// The longest tag value (8000 characters).
+    static let maxTagLength = 8000
 
-    init(settings: MLflowSettings) {
+    init(settings: MLflowSettings, directory: URL) {
         self.settings = settings
+        self.directory = directory
     }
 
     let name = MLflowState.remoteName
@@ -33,7 +40,9 @@ final class MLflowRemote: SyncRemote {
     var tracesHTTP: Bool { false }
 
     var http: HTTPClientConfiguration {
-        HTTPClientConfiguration(username: settings.username, password: settings.password, connectTimeout: .seconds(20), userAgent: "noko-swift")
+        HTTPClientConfiguration(
+            username: settings.username, password: settings.password, bearerToken: settings.token, connectTimeout: .seconds(20),
+            userAgent: "noko-swift")
     }
 
     var pacing: SyncPacing { SyncPacing(transmitInterval: settings.options.transmitInterval, heartbeatInterval: nil) }
@@ -44,7 +53,7 @@ final class MLflowRemote: SyncRemote {
         let detail = serverMessage.map { ": \($0)" } ?? ""
         switch status {
         case 401, 403:
-            return "the MLflow server refused \(what) (HTTP \(status))\(detail); check MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD"
+            return "the MLflow server refused \(what) (HTTP \(status))\(detail); check MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)"
         default:
             return "the MLflow server refused \(what) with HTTP \(status)\(detail)"
         }
@@ -106,6 +115,7 @@ final class MLflowRemote: SyncRemote {
             case .ok(let json):
                 guard let id = json["run"]?["info"]?["run_id"]?.stringValue else { return .failed("the MLflow server's runs/create answer has no run_id") }
                 cursor.runID = id
+                cursor.artifactURI = json["run"]?["info"]?["artifact_uri"]?.stringValue
                 link.emit(.info, "syncing run \(cursor.runName) to \(cursor.record.url ?? settings.trackingURI)")
             }
         } else {
@@ -122,21 +132,24 @@ final class MLflowRemote: SyncRemote {
             if step != .done { return step }
             cursor.paramsLogged = true
         }
-        return .done
+        return upload(MLflowArtifacts.atStart(directory: directory), cursor: &cursor, link: link)
     }
 
     private struct Stop: Error { var step: RemoteStep }
+
+    private func getRequest(_ pathAndQuery: String, what: String) -> RemoteRequest {
+        var get = post(pathAndQuery, .object([:]), what: what)
+        get.method = "GET"
+        get.body = []
+        return get
+    }
 
     /// The experiment's ID, created when there is none (a concurrent creation that answers
     /// RESOURCE_ALREADY_EXISTS is looked up again).
     private func experiment(named name: String, link: RemoteLink) -> Result<String, Stop> {
         for attempt in 0..<2 {
-            let lookup = post("experiments/get-by-name", ["experiment_name": .string(name)], what: "finding experiment \(name)")
-            var get = lookup
-            get.method = "GET"
-            get.url += "?experiment_name=" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)
-            get.body = []
-            switch call(get, link: link) {
+            let query = "experiments/get-by-name?experiment_name=" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? name)
+            switch call(getRequest(query, what: "finding experiment \(name)"), link: link) {
             case .stopped(let step): return .failure(Stop(step: step))
             case .ok(let json):
                 if let id = json["experiment"]?["experiment_id"]?.stringValue { return .success(id) }
@@ -174,7 +187,7 @@ final class MLflowRemote: SyncRemote {
                 link.emit(.warning, "config key \(key): its value has \(text.count) characters, more than MLflow keeps (\(Self.maxParamLength)); the param is shortened, config.json has it whole")
                 text = String(text.prefix(Self.maxParamLength))
             }
-            params.append(["key": .string(MLflowKeys.encode(key)), "value": .string(text)])
+            params.append(["key": .string(limitedKey(MLflowKeys.encode(key), what: "config key \(key)")), "value": .string(text)])
         }
         var start = 0
         while start < params.count {
@@ -219,7 +232,7 @@ final class MLflowRemote: SyncRemote {
 
     func beginBatch(_ cursor: MLflowState) {
         metrics.removeAll(keepingCapacity: true)
-        metricCount = 0
+        metricBytes = 0
     }
 
     func add(_ line: UnsafeRawBufferPointer, rank: Int) -> RowFate {
@@ -237,60 +250,93 @@ final class MLflowRemote: SyncRemote {
             if key == "$step", case .int(let s) = value { step = s }
             if key == "$utc_timestamp", let t = value.doubleValue { time = t }
         }
-        var added: [UInt8] = []
-        var count = 0
+        var values: [(String, Double)] = []
         for (key, value) in record.members where !key.hasPrefix("$") {
-            let number: Double
             switch value {
-            case .int(let v): number = Double(v)
-            case .double(let v): number = v
-            case .bool(let v): number = v ? 1 : 0
+            case .int(let v): values.append((key, Double(v)))
+            case .double(let v): values.append((key, v))
+            case .bool(let v): values.append((key, v ? 1 : 0))
             case .null, .string: continue
             }
-            let name = MLflowKeys.metricName(table: record.table, key: key)
-            if !number.isFinite, warnedNonFinite.insert(name).inserted {
+        }
+        if record.table == SystemTable.name {
+            values = MLflowSystemMetrics.metrics(Dictionary(values, uniquingKeysWith: { $1 }))
+        } else {
+            values = values.map { (MLflowKeys.encode(record.table + "/" + $0.0), $0.1) }
+        }
+        guard !values.isEmpty else { return .skipped }
+        var added: [[UInt8]] = []
+        var bytes = 0
+        for (encoded, number) in values {
+            let name = limitedKey(encoded, what: "metric \(MLflowKeys.decode(encoded))")
+            if !number.isFinite, warnedKeys.insert(name).inserted {
                 let stored = number.isNaN ? "NaN" : number > 0 ? "1.8e308, the largest double" : "-1.8e308"
                 warnings.append("metric \(name): \(number) goes up as MLflow stores it (\(stored)); further ones of this key without a warning")
             }
-            if !added.isEmpty || metricCount > 0 { added.append(0x2C) }
             let metric: JSONValue = [
                 "key": .string(name), "value": number.isFinite ? .double(number) : .string(number.isNaN ? "NaN" : number > 0 ? "Infinity" : "-Infinity"),
                 "timestamp": .int(Int64((time * 1000).rounded())), "step": .int(step),
             ]
-            added += metric.serializedBytes()
-            count += 1
+            let serialized = metric.serializedBytes()
+            bytes += serialized.count + 1
+            added.append(serialized)
         }
-        guard count > 0 else { return .skipped }
-        guard count <= Self.maxMetrics else {
-            return .tooBig(table: record.table, reason: "its \(count) values are more than the \(Self.maxMetrics) metrics MLflow takes in one request")
-        }
-        if metricCount > 0, metricCount + count > Self.maxMetrics || metrics.count + added.count > Self.maxBytes { return .full }
+        // A row with more metrics than one request takes goes alone, in several requests.
+        if !metrics.isEmpty, metrics.count + added.count > Self.maxMetrics || metricBytes + bytes > Self.maxBytes { return .full }
         metrics += added
-        metricCount += count
+        metricBytes += bytes
         return .accepted
+    }
+
+    /// `key` within MLflow's 250 characters: a longer one keeps its first 241 and a hash of
+    /// the whole, with one warning naming it (the journal keeps the key whole).
+    private func limitedKey(_ key: String, what: String) -> String {
+        guard key.count > MLflowKeys.maxLength else { return key }
+        let short = MLflowKeys.shortened(key)
+        if warnedKeys.insert(key).inserted {
+            warnings.append("\(what) is \(key.count) characters as an MLflow key, more than MLflow takes (\(MLflowKeys.maxLength)); it goes up as \(short)")
+        }
+        return short
     }
 
     func endBatch() -> BatchExtras { .none }
 
     /// Warnings met while gathering a batch, said when it is sent.
     private var warnings: [String] = []
+    /// Artifacts of the last upload that did not go up.
+    fileprivate var uploadFailures = 0
+    fileprivate var warnedArtifactStore = false
 
     func send(_ batch: SyncBatch, cursor: inout MLflowState, link: RemoteLink) -> RemoteStep {
         for warning in warnings { link.emit(.warning, warning) }
         warnings = []
         guard let runID = cursor.runID else { return .failed("no MLflow run") }
-        var body: [UInt8] = Array("{\"run_id\":".utf8) + JSONValue.string(runID).serializedBytes() + Array(",\"metrics\":[".utf8)
-        body += metrics
-        body += Array("]".utf8)
+        var summaryTags: [JSONValue] = []
         if batch.userSummaryChanged {
             // `run.summary` values are tags `summary/<key>`: MLflow has no summary.
-            let tags = batch.userSummary.sorted { $0.key < $1.key }.prefix(Self.maxTags).map { key, value -> JSONValue in
-                ["key": .string("summary/" + MLflowKeys.encode(key)), "value": .string(Self.paramText(value))]
+            for (key, value) in batch.userSummary.sorted(by: { $0.key < $1.key }) {
+                summaryTags.append([
+                    "key": .string(limitedKey("summary/" + MLflowKeys.encode(key), what: "summary key \(key)")),
+                    "value": .string(String(Self.paramText(value).prefix(Self.maxTagLength))),
+                ])
             }
-            body += Array(",\"tags\":".utf8) + JSONValue.array(Array(tags)).serializedBytes()
         }
-        body += Array("}".utf8)
-        if metricCount > 0 || batch.userSummaryChanged {
+        var start = 0
+        var tagStart = 0
+        while start < metrics.count || tagStart < summaryTags.count {
+            var body: [UInt8] = Array("{\"run_id\":".utf8) + JSONValue.string(runID).serializedBytes() + Array(",\"metrics\":[".utf8)
+            var count = 0
+            while start < metrics.count, count < Self.maxMetrics, count == 0 || body.count + metrics[start].count < Self.maxBytes {
+                if count > 0 { body.append(0x2C) }
+                body += metrics[start]
+                start += 1
+                count += 1
+            }
+            body += Array("]".utf8)
+            let tags = summaryTags[tagStart..<min(summaryTags.count, tagStart + Self.maxTags)]
+            tagStart += tags.count
+            if !tags.isEmpty { body += Array(",\"tags\":".utf8) + JSONValue.array(Array(tags)).serializedBytes() }
+            body += Array("}".utf8)
             let request = RemoteRequest(
                 url: settings.endpoint("runs/log-batch"), body: body, timeout: settings.options.requestTimeout, rule: Self.rule,
                 what: "uploading rows (runs/log-batch)")
@@ -300,6 +346,12 @@ final class MLflowRemote: SyncRemote {
                 return .failed(describeRefusal(status: status, what: "uploading rows", serverMessage: message))
             case .ok: break
             }
+        }
+        if batch.exitCode != nil {
+            let files = MLflowArtifacts.atEnd(directory: directory, tables: cursor.uploadsTables)
+            let step = upload(files, cursor: &cursor, link: link)
+            if step != .done { return step }
+            cursor.filesComplete = uploadFailures == 0
         }
         if let exitCode = batch.exitCode {
             let status = exitCode == 0 ? "FINISHED" : [130, 137, 143].contains(exitCode) ? "KILLED" : "FAILED"
@@ -328,7 +380,10 @@ final class MLflowRemote: SyncRemote {
         if let config = update.config {
             let before = Dictionary(Self.flattened(cursor.config), uniquingKeysWith: { $1 })
             for (key, value) in Self.flattened(config) where before[key] != value {
-                tags.append(["key": .string("noko.config." + MLflowKeys.encode(key)), "value": .string(String(Self.paramText(value).prefix(8000)))])
+                tags.append([
+                    "key": .string(limitedKey("noko.config." + MLflowKeys.encode(key), what: "config key \(key)")),
+                    "value": .string(String(Self.paramText(value).prefix(Self.maxTagLength))),
+                ])
             }
             if !tags.isEmpty && !warnedConfigChange {
                 warnedConfigChange = true
@@ -358,11 +413,69 @@ final class MLflowRemote: SyncRemote {
     }
 }
 
+extension MLflowRemote {
+    /// Uploads those of `files` the server lacks in this version through its artifact proxy,
+    /// a `PUT` each, recorded in the cursor's `uploaded_files`. A failed upload is a warning
+    /// and is left for `noko-run sync`; only a cancel ends the step early.
+    fileprivate func upload(_ files: [RunFile], cursor: inout MLflowState, link: RemoteLink) -> RemoteStep {
+        uploadFailures = 0
+        let wanted = RunFile.pending(files, uploaded: cursor.uploadedFiles, link: link)
+        guard !wanted.isEmpty, let runID = cursor.runID else { return .done }
+        if cursor.artifactURI == nil {
+            switch call(getRequest("runs/get?run_id=" + runID, what: "finding the run's artifact location (runs/get)"), link: link) {
+            case .stopped(let step): return step
+            case .refused(let status, _, let message):
+                link.emit(.warning, describeRefusal(status: status, what: "finding the run's artifact location", serverMessage: message) + "; `noko-run sync --to mlflow` uploads the artifacts later")
+                uploadFailures = wanted.count
+                return .done
+            case .ok(let json): cursor.artifactURI = json["run"]?["info"]?["artifact_uri"]?.stringValue
+            }
+        }
+        guard let artifactURI = cursor.artifactURI, let base = MLflowArtifacts.uploadBase(artifactURI: artifactURI, trackingURI: settings.trackingURI) else {
+            if !warnedArtifactStore {
+                warnedArtifactStore = true
+                link.emit(
+                    .warning,
+                    "the MLflow server keeps this run's artifacts at \(cursor.artifactURI ?? "an unknown place"), where noko cannot upload; start it with the artifact proxy (`mlflow server --artifacts-destination …`, without --no-serve-artifacts or a --default-artifact-root of its own) for config.json, metadata.json, the diffs and output.log to go up as artifacts")
+            }
+            return .done
+        }
+        for (file, fingerprint) in wanted {
+            var put = RemoteRequest(
+                url: base + "/" + MLflowArtifacts.urlPath(file.name), body: file.bytes, timeout: settings.options.requestTimeout, rule: Self.rule,
+                what: "uploading artifact \(file.name)")
+            put.method = "PUT"
+            put.headers = ["Content-Type: application/octet-stream", "Expect:"]
+            switch call(put, link: link) {
+            case .stopped(.cancelled): return .cancelled
+            case .stopped(.failed(let message)):
+                link.emit(.warning, "\(message); `noko-run sync --to mlflow` uploads it later")
+                uploadFailures += 1
+            case .stopped: uploadFailures += 1
+            case .refused(let status, _, let message):
+                link.emit(.warning, describeRefusal(status: status, what: "artifact \(file.name)", serverMessage: message) + "; `noko-run sync --to mlflow` uploads it later")
+                uploadFailures += 1
+            case .ok:
+                cursor.uploadedFiles[file.name] = fingerprint
+            }
+        }
+        return .done
+    }
+}
+
 /// Keys as MLflow allows them (letters, digits, `_ - . / :` and spaces), mapped reversibly:
 /// `:` becomes `:3a` and every other byte outside the set `:` and two hex digits, so
 /// `$step` is `:24step` and `x[0]` is `x:5b0:5d`.
 enum MLflowKeys {
-    static func metricName(table: String, key: String) -> String { encode(table + "/" + key) }
+    /// The longest key MLflow takes (`MAX_ENTITY_KEY_LENGTH`).
+    static let maxLength = 250
+
+    /// A key over ``maxLength``: its first 241 characters, `-` and 8 hex digits of its hash.
+    static func shortened(_ key: String) -> String {
+        var hash = SHA256()
+        hash.update(Array(key.utf8))
+        return String(key.prefix(maxLength - 9)) + "-" + String(hash.finalize().prefix(8))
+    }
 
     static func encode(_ key: String) -> String {
         var out = ""

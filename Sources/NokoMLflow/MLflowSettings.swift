@@ -9,6 +9,9 @@ struct MLflowSettings: Sendable {
     var experimentName: String
     var username: String?
     var password: String?
+    /// `MLFLOW_TRACKING_TOKEN`, sent as a bearer token when there is no user and password
+    /// (as MLflow's client chooses).
+    var token: String?
 
     enum Resolution {
         case off
@@ -35,7 +38,8 @@ struct MLflowSettings: Sendable {
         return .on(
             MLflowSettings(
                 options: options, trackingURI: options.trackingURI!, experimentName: experiment,
-                username: nonEmpty(env["MLFLOW_TRACKING_USERNAME"]), password: nonEmpty(env["MLFLOW_TRACKING_PASSWORD"])))
+                username: nonEmpty(env["MLFLOW_TRACKING_USERNAME"]), password: nonEmpty(env["MLFLOW_TRACKING_PASSWORD"]),
+                token: env["MLFLOW_TRACKING_USERNAME"] == nil ? nonEmpty(env["MLFLOW_TRACKING_TOKEN"]) : nil))
     }
 
     /// `…/api/2.0/mlflow/<path>`.

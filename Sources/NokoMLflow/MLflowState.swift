@@ -24,6 +24,14 @@ struct MLflowState: SyncCursor {
     var config: JSONValue
     /// True once every param went up (or was refused with a warning).
     var paramsLogged = false
+    /// The run's `artifact_uri` on the server (`mlflow-artifacts:/1/<run>/artifacts`).
+    var artifactURI: String?
+    /// Each uploaded artifact's fingerprint (``RunFile/fingerprint``) by name.
+    var uploadedFiles: [String: String] = [:]
+    /// False while an artifact of the run's end failed to go up.
+    var filesComplete = false
+    /// Every table's CSV goes up at the end (``MLflowOptions/uploadsTables``).
+    var uploadsTables = false
     var journals: [String: JournalProgress] = [:]
     /// Rows whose metrics the server acknowledged.
     var rowsUploaded: Int64 = 0
@@ -64,6 +72,10 @@ struct MLflowState: SyncCursor {
             "tags": .object(tags.mapValues(JSONValue.string)),
             "config": config,
             "params_logged": .bool(paramsLogged),
+            "artifact_uri": artifactURI.map(JSONValue.string) ?? .null,
+            "uploaded_files": .object(uploadedFiles.mapValues(JSONValue.string)),
+            "files_complete": .bool(filesComplete),
+            "uploads_tables": .bool(uploadsTables),
             "journals": .object(journalMembers),
             "rows_uploaded": .int(rowsUploaded),
             "user_summary": .object(userSummary),
@@ -83,6 +95,10 @@ struct MLflowState: SyncCursor {
         experimentID = json["experiment_id"]?.stringValue
         runID = json["run_id"]?.stringValue
         paramsLogged = json["params_logged"]?.boolValue ?? false
+        artifactURI = json["artifact_uri"]?.stringValue
+        uploadedFiles = (json["uploaded_files"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        filesComplete = json["files_complete"]?.boolValue ?? false
+        uploadsTables = json["uploads_tables"]?.boolValue ?? false
         for (path, progress) in json["journals"]?.objectValue ?? [:] {
             guard let offset = progress["offset"]?.intValue, offset >= 0 else { throw .invalid("journal \"\(path)\" has no valid offset") }
             journals[path] = JournalProgress(offset: offset, rows: progress["rows"]?.intValue ?? 0)

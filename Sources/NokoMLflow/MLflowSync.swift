@@ -45,6 +45,7 @@ package final class MLflowSync: LiveRemote {
             state = existing
             state.finished = false
             state.exitCode = nil
+            state.uploadsTables = settings.options.uploadsTables
         } else {
             state = newState(settings: settings, run: run)
         }
@@ -59,7 +60,7 @@ package final class MLflowSync: LiveRemote {
         let session = LiveSession(
             directory: run.directory, remoteName: MLflowState.remoteName, control: control, lock: lock,
             finishTimeout: settings.options.finishTimeout)
-        RemoteSync.launch(directory: run.directory, remote: MLflowRemote(settings: settings), cursor: state, control: control, progress: nil, live: true)
+        RemoteSync.launch(directory: run.directory, remote: MLflowRemote(settings: settings, directory: run.directory), cursor: state, control: control, progress: nil, live: true)
         return MLflowSync(session: session)
     }
 
@@ -96,12 +97,6 @@ package final class MLflowSync: LiveRemote {
         {
             throw SyncJobError("\(directory.path) is still running (pid \(pid)); sync it after it ends")
         }
-        let settings: MLflowSettings
-        switch MLflowSettings.resolve(options: options, environment: environment, forceOn: true) {
-        case .off: throw SyncJobError("no tracking server: set MLFLOW_TRACKING_URI")
-        case .refused(let reason): throw SyncJobError(reason)
-        case .on(let resolved): settings = resolved
-        }
         let lock: SyncLock
         do {
             lock = try SyncLock.acquire(in: directory, remote: MLflowState.remoteName)
@@ -109,18 +104,38 @@ package final class MLflowSync: LiveRemote {
             throw SyncJobError("\(directory.path): \(error)")
         }
         defer { withExtendedLifetime(lock) {} }
-        var state: MLflowState
+        let existing: MLflowState?
         do {
-            if let existing = try MLflowState.load(from: directory, remote: MLflowState.remoteName) {
-                state = existing
-            } else {
-                let config = ((try? ConfigFile.read(from: directory)) ?? nil) ?? .object([:])
-                state = newState(settings: settings, run: RemoteRunInfo(directory: directory, metadata: metadata, config: config))
-            }
+            existing = try MLflowState.load(from: directory, remote: MLflowState.remoteName)
         } catch {
             throw SyncJobError("\(error)")
         }
-        if state.finished && state.isFullyUploaded(in: directory) {
+        // A run mirrored before goes on to the server it went to.
+        var given = options ?? MLflowOptions()
+        if let existing {
+            let asked = MLflowSettings.resolve(options: options, environment: environment)
+            if case .on(let other) = asked, other.trackingURI != existing.trackingURI {
+                messages(
+                    SyncMessage(
+                        level: .warning,
+                        text: "sync/mlflow.json mirrors this run on \(existing.trackingURI), so it goes on there, not to \(other.trackingURI); remove sync/mlflow.json to upload it there as a new run"))
+            }
+            given.trackingURI = existing.trackingURI
+        }
+        let settings: MLflowSettings
+        switch MLflowSettings.resolve(options: given, environment: environment, forceOn: true) {
+        case .off: throw SyncJobError("no tracking server: set MLFLOW_TRACKING_URI")
+        case .refused(let reason): throw SyncJobError(reason)
+        case .on(let resolved): settings = resolved
+        }
+        var state: MLflowState
+        if let existing {
+            state = existing
+        } else {
+            let config = ((try? ConfigFile.read(from: directory)) ?? nil) ?? .object([:])
+            state = newState(settings: settings, run: RemoteRunInfo(directory: directory, metadata: metadata, config: config))
+        }
+        if state.finished && state.isFullyUploaded(in: directory) && state.filesComplete {
             return Report(record: state.record, rowsUploaded: 0, alreadySynced: true)
         }
         let control = SyncControl<MLflowRemoteRecord>(record: state.record, userSummary: state.userSummary, messages: messages, onRecordChange: nil)
@@ -131,7 +146,7 @@ package final class MLflowSync: LiveRemote {
             $0.finishExitCode = exitCode
             $0.finishTime = metadata["end_time"]?.doubleValue ?? metadata["heartbeat"]?.doubleValue
         }
-        let outcome = RemoteSync.runToEnd(directory: directory, remote: MLflowRemote(settings: settings), cursor: state, control: control, progress: nil)
+        let outcome = RemoteSync.runToEnd(directory: directory, remote: MLflowRemote(settings: settings, directory: directory), cursor: state, control: control, progress: nil)
         let final = (try? MLflowState.load(from: directory, remote: MLflowState.remoteName)) ?? nil
         switch outcome {
         case .finished:
@@ -153,9 +168,11 @@ package final class MLflowSync: LiveRemote {
         tags["noko.host"] = run.host
         tags["mlflow.user"] = ProcessInfo.processInfo.environment["USER"]
         for (key, value) in settings.options.tags { tags[key] = value }
-        return MLflowState(
+        var state = MLflowState(
             trackingURI: settings.trackingURI, experimentName: settings.experimentName,
             runName: settings.options.runName ?? run.runName, startTime: run.startTime, tags: tags, config: run.config)
+        state.uploadsTables = settings.options.uploadsTables
+        return state
     }
 }
 
@@ -163,4 +180,42 @@ package final class MLflowSync: LiveRemote {
 package struct SyncJobError: Error, CustomStringConvertible {
     package var description: String
     init(_ description: String) { self.description = description }
+}
+
+/// What `sync/mlflow.json` says about a run, for `noko-run show`.
+package struct MLflowSyncStatus: Sendable, Equatable {
+    /// Where the run lives on the tracking server.
+    package var record: MLflowRemoteRecord
+    /// Rows whose metrics the server acknowledged.
+    package var rowsUploaded: Int64
+    /// Journal bytes acknowledged, and the journals' size now.
+    package var bytesUploaded: Int64
+    package var bytesTotal: Int64
+    /// True once the server run was ended (FINISHED, FAILED or KILLED).
+    package var finished: Bool
+    /// True once every artifact of the run's end went up.
+    package var filesComplete: Bool
+    /// Why the last upload stopped, if it failed.
+    package var lastError: String?
+
+    /// True when every row and artifact is on the server and the run is ended.
+    package var isComplete: Bool { finished && filesComplete && bytesUploaded >= bytesTotal }
+}
+
+extension MLflowSync {
+    /// The MLflow sync state of the run in `directory`; nil when it was never mirrored there.
+    /// Reads files only.
+    package static func status(directory: URL) throws(SyncJobError) -> MLflowSyncStatus? {
+        let state: MLflowState?
+        do {
+            state = try MLflowState.load(from: directory, remote: MLflowState.remoteName)
+        } catch {
+            throw SyncJobError("\(error)")
+        }
+        guard let state else { return nil }
+        let (done, total) = state.journalBytes(in: directory)
+        return MLflowSyncStatus(
+            record: state.record, rowsUploaded: state.rowsUploaded, bytesUploaded: done, bytesTotal: total, finished: state.finished,
+            filesComplete: state.filesComplete, lastError: state.lastError)
+    }
 }

@@ -159,7 +159,9 @@ case "extra":
     // NOKO_TEST_SEED_POLICY=always|never, NOKO_TEST_SEED=<text>|none (a dictionary config
     // whose seed is that text, or which has none), NOKO_TEST_TB_HPARAMS=1, NOKO_TEST_SUMMARY=1
     // (sets run.summary values), NOKO_TEST_FLUSH_MS (the flush interval),
-    // NOKO_TEST_CONFIG_CHANGE=1 (run.updateConfig and run.updateDescription after the rows).
+    // NOKO_TEST_CONFIG_CHANGE=1 (run.updateConfig and run.updateDescription after the rows),
+    // NOKO_TEST_MLFLOW_INTERVAL_MS (MLflowOptions with that transmit interval, a 5 s finish
+    // and request timeout, and NOKO_TEST_MLFLOW_TABLES=1 for the tables' CSV as artifacts).
     let environment = ProcessInfo.processInfo.environment
     let runsDir = arguments[2]
     let name = arguments[3] == "-" ? nil : arguments[3]
@@ -175,6 +177,11 @@ case "extra":
     options.seedPolicy = environment["NOKO_TEST_SEED_POLICY"].flatMap(SeedPolicy.init(rawValue:)) ?? .ifPresent
     options.outputs.tensorBoardHyperparameters = environment["NOKO_TEST_TB_HPARAMS"] == "1"
     if let milliseconds = environment["NOKO_TEST_FLUSH_MS"].flatMap(Int.init) { options.outputs.flushInterval = .milliseconds(milliseconds) }
+    if let milliseconds = environment["NOKO_TEST_MLFLOW_INTERVAL_MS"].flatMap(Int.init) {
+        options.mlflow = MLflowOptions(
+            transmitInterval: .milliseconds(milliseconds), finishTimeout: .seconds(5), requestTimeout: .seconds(5),
+            uploadsTables: environment["NOKO_TEST_MLFLOW_TABLES"] == "1")
+    }
     if ProcessInfo.processInfo.environment["NOKO_TEST_BOOTSTRAP"] == "1" {
         Noko.bootstrapLogging()
         Logger(label: "app").info("before the run: stderr only")

@@ -1,5 +1,6 @@
 import Foundation
 import NokoCore
+import NokoTestSupport
 import NokoWandbTestSupport
 import Testing
 
@@ -64,6 +65,19 @@ import Testing
         #expect(remote.changedLines == 0 && remote.resentLines == 0)
     }
 
+    @Test func aRunGoesWhereItWasMirroredUnlessToSaysOtherwise() throws {
+        let run = temporaryDirectory().appendingPathComponent("r")
+        let layout = RunLayout(run)
+        try FileManager.default.createDirectory(at: layout.syncDirectory, withIntermediateDirectories: true)
+        #expect(SyncCommand.destinations(nil, of: run) == [.wandb], "mirrored nowhere: wandb, as before")
+        try Data("{}".utf8).write(to: layout.syncCursor("mlflow"))
+        #expect(SyncCommand.destinations(nil, of: run) == [.mlflow])
+        try Data("{}".utf8).write(to: layout.syncCursor("wandb"))
+        #expect(SyncCommand.destinations(nil, of: run) == [.wandb, .mlflow])
+        #expect(SyncCommand.destinations(.wandb, of: run) == [.wandb])
+        #expect(SyncCommand.destinations(.all, of: temporaryDirectory()) == [.wandb, .mlflow])
+    }
+
     @Test func failuresAreReportedAndExitWithOne() throws {
         let fixtures = Fixtures()
         try fixtures.finishedRun(wandb: false)
@@ -75,7 +89,7 @@ import Testing
             #expect("\(error)" == "2 of 2 runs did not sync")
             #expect(NokoRun.exitStatus(for: error) == 1)
         }
-        #expect(context.capturedError.contains("error: train_a: no wandb API key for"))
+        #expect(context.capturedError.contains("error: train_a (wandb): no wandb API key for"), "\(context.capturedError)")
         #expect(context.capturedError.contains("missing: no such run directory"))
     }
 }

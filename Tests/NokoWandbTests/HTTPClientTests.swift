@@ -39,6 +39,19 @@ import Testing
         #expect(requests[0].header("Content-Length") == "7")
     }
 
+    @Test func aBearerTokenGoesAsAuthorizationBearerAndNeverToAnUploadURL() throws {
+        let (server, seen) = try echoServer()
+        let traced = Locked<[String]>([])
+        let client = try HTTPClient(configuration: HTTPClientConfiguration(bearerToken: secret, trace: { line in traced.update { $0.append(line) } }))
+        let base = "http://127.0.0.1:\(server.port)"
+        _ = try client.post(url: base + "/api/2.0/mlflow/runs/log-batch", body: Array("{}".utf8), timeout: .seconds(5))
+        _ = try client.send(method: "PUT", url: base + "/signed", body: [1, 2], headers: HTTPClient.uploadHeaders, credentials: false, timeout: .seconds(5))
+        _ = try client.post(url: base + "/again", body: Array("{}".utf8), timeout: .seconds(5))
+        let requests = seen.value
+        #expect(requests.map { $0.header("Authorization") } == ["Bearer " + secret, nil, "Bearer " + secret])
+        #expect(!traced.value.joined().contains(secret), "the token never reaches the trace")
+    }
+
     @Test func errorStatusesAreAnswersAndHeadersAreRead() throws {
         let (server, _) = try echoServer(status: 429, headers: [("Retry-After", "3")])
         let client = try HTTPClient(configuration: HTTPClientConfiguration())

@@ -28,9 +28,12 @@ package struct ShowCommand: NokoCommand {
             "failed" | "killed" | "stale" | "unknown"), start_time, end_time, duration (Unix \
             seconds / seconds, or null), metadata (metadata.json as written, or null), config \
             (flattened with "/" keys, or null), seeds (seeds.json, or null), git (the checkpoint \
-            record, or null), remote ({"wandb": {entity, project, run_id, url, mode, sync}} or \
-            null; sync: {history_lines, bytes_uploaded, bytes_total, finished, complete, \
-            exit_code, last_error} or null), overrides (overrides.json: config_files, \
+            record, or null), remote ({"wandb": {entity, project, run_id, url, mode, sync}, \
+            "mlflow": {tracking_uri, experiment_id, run_id, url, sync}}, each only when the run \
+            went there, or null; wandb's sync: {history_lines, bytes_uploaded, bytes_total, \
+            finished, complete, exit_code, last_error}, MLflow's: {rows_uploaded, \
+            bytes_uploaded, bytes_total, finished, files_complete, complete, last_error}; or \
+            null), overrides (overrides.json: config_files, \
             overrides [{source, text, operation, path, value}], defaults; or null), reproductions \
             (the runs noko-run reproduce made of it: [{name, path, reproduced, headline}]), summary_source ("summary.json" | "noko.ndjson" | \
             "csv" | "none"), resources ({peak_rss_bytes, mean_cpu_percent, \

@@ -10,7 +10,7 @@ import NokoWandb
 package struct SyncCommand: NokoCommand {
     package static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Upload runs to wandb or MLflow: continue from sync/<remote>.json, or create the remote run.",
+        abstract: "Upload runs to wandb and MLflow: continue from sync/<remote>.json, or create the remote run.",
         discussion: """
             Uploads every journal row the server has not acknowledged, then marks the remote \
             run finished with the run's exit code. Safe to repeat: a run already uploaded is \
@@ -18,19 +18,24 @@ package struct SyncCommand: NokoCommand {
             WANDB_ENTITY and WANDB_PROJECT apply to runs that never synced. A progress bar is \
             drawn on a terminal.
 
-            --to mlflow uploads to the MLflow tracking server of MLFLOW_TRACKING_URI instead \
-            (experiment MLFLOW_EXPERIMENT_NAME, credentials MLFLOW_TRACKING_USERNAME and \
-            MLFLOW_TRACKING_PASSWORD), continuing from sync/mlflow.json: the config as params, \
-            rows as metrics, the run's status at the end.
+            A run goes where it was mirrored (its sync/wandb.json, sync/mlflow.json), and to \
+            wandb when it was mirrored nowhere; --to wandb, --to mlflow or --to all (both) \
+            choose. MLflow: the tracking server of MLFLOW_TRACKING_URI for a run that never \
+            went there (experiment MLFLOW_EXPERIMENT_NAME; credentials \
+            MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN), \
+            continuing from sync/mlflow.json: the config as params, rows as metrics, the run's \
+            files as artifacts, the run's status at the end.
 
             EXAMPLES
               noko-run sync runs/train_2026-11-27T102738
               noko-run sync runs/*                      every run; exit 1 if any failed
               MLFLOW_TRACKING_URI=http://127.0.0.1:5000 noko-run sync --to mlflow runs/exp1
+              noko-run sync --to all runs/exp1          wandb and MLflow
 
-            JSON (--json): {"runs": [{run, path, ok, url, entity, project, run_id, \
-            rows_uploaded, history_lines, already_synced, exit_code, error}]}; with --to mlflow \
-            {"runs": [{run, path, ok, url, experiment_id, run_id, rows_uploaded, already_synced, error}]}
+            JSON (--json): {"runs": [...]}, an entry per run and remote: wandb's {run, path, \
+            remote: "wandb", ok, url, entity, project, run_id, rows_uploaded, history_lines, \
+            already_synced, exit_code, error}, MLflow's {run, path, remote: "mlflow", ok, url, \
+            experiment_id, run_id, rows_uploaded, already_synced, error}
             """
     )
 
@@ -42,11 +47,11 @@ package struct SyncCommand: NokoCommand {
 
     /// Where the runs go.
     package enum Destination: String, ExpressibleByArgument, CaseIterable, Sendable {
-        case wandb, mlflow
+        case wandb, mlflow, all
     }
 
-    @Option(name: .long, help: "The remote: wandb (default) or mlflow.")
-    package var to: Destination = .wandb
+    @Option(name: .long, help: "The remote: wandb, mlflow or all (default: where each run was mirrored; wandb if nowhere).")
+    package var to: Destination?
 
     package init() {}
 
@@ -56,33 +61,65 @@ package struct SyncCommand: NokoCommand {
 
     package func run(in context: CommandContext) throws {
         var results: [JSONValue] = []
-        var failures = 0
+        var failedRuns = 0
         for path in runPaths {
             let name = URL(fileURLWithPath: path).lastPathComponent
+            let url: URL
             do {
-                let url = try RunLocator.resolve(path, in: context)
-                if to == .mlflow {
-                    let report = try syncToMLflow(url, context: context)
-                    results.append(Self.json(report, run: name, path: url.path))
-                    if !json { context.write("\(Self.describe(report, run: name))\n") }
-                    continue
-                }
-                let report = try sync(url, context: context)
-                results.append(Self.json(report, run: name, path: url.path))
-                if !json { context.write("\(Self.describe(report, run: name))\n") }
+                url = try RunLocator.resolve(path, in: context)
             } catch {
-                let message: TerminalText = error is WandbSyncError || error is SyncJobError ? "\(name): \(error)" : "\(error)"
-                failures += 1
-                // JSON keeps the message's values as they are; the terminal gets them escaped.
-                let raw = (error as? CLIError)?.message.raw ?? "\(error)"
-                results.append(["run": .string(name), "path": .string(path), "ok": false, "error": .string(raw)])
-                context.note("error: \(message)")
+                failedRuns += 1
+                results.append(Self.failure(error, run: name, path: path, remote: nil, context: context))
+                continue
             }
+            var failed = false
+            for remote in Self.destinations(to, of: url) {
+                do {
+                    switch remote {
+                    case .mlflow:
+                        let report = try syncToMLflow(url, context: context)
+                        results.append(Self.json(report, run: name, path: url.path))
+                        if !json { context.write("\(Self.describe(report, run: name))\n") }
+                    case .wandb, .all:
+                        let report = try sync(url, context: context)
+                        results.append(Self.json(report, run: name, path: url.path))
+                        if !json { context.write("\(Self.describe(report, run: name))\n") }
+                    }
+                } catch {
+                    failed = true
+                    results.append(Self.failure(error, run: name, path: url.path, remote: remote, context: context))
+                }
+            }
+            if failed { failedRuns += 1 }
         }
         if json { JSONOutput.write(["runs": .array(results)], to: context) }
-        if failures > 0 {
-            throw CLIError("\(failures) of \(runPaths.count) run\(runPaths.count == 1 ? "" : "s") did not sync")
+        if failedRuns > 0 {
+            throw CLIError("\(failedRuns) of \(runPaths.count) run\(runPaths.count == 1 ? "" : "s") did not sync")
         }
+    }
+
+    /// The remotes a run goes to: those asked for, else those it was mirrored to (a cursor in
+    /// `sync/`), else wandb.
+    static func destinations(_ asked: Destination?, of run: URL) -> [Destination] {
+        switch asked {
+        case .wandb?: return [.wandb]
+        case .mlflow?: return [.mlflow]
+        case .all?: return [.wandb, .mlflow]
+        case nil:
+            let layout = RunLayout(run)
+            let mirrored = [Destination.wandb, .mlflow].filter { FileManager.default.fileExists(atPath: layout.syncCursor($0.rawValue).path) }
+            return mirrored.isEmpty ? [.wandb] : mirrored
+        }
+    }
+
+    /// A run that did not sync to `remote` (nil: not found), said on stderr, as a JSON entry.
+    private static func failure(_ error: any Error, run name: String, path: String, remote: Destination?, context: CommandContext) -> JSONValue {
+        let place: TerminalText = remote.map { " (\($0.rawValue))" } ?? ""
+        let message: TerminalText = error is WandbSyncError || error is SyncJobError ? "\(name)\(place): \(error)" : "\(error)"
+        context.note("error: \(message)")
+        // JSON keeps the message's values as they are; the terminal gets them escaped.
+        let raw = (error as? CLIError)?.message.raw ?? "\(error)"
+        return ["run": .string(name), "path": .string(path), "remote": remote.map { .string($0.rawValue) } ?? .null, "ok": false, "error": .string(raw)]
     }
 
     private func sync(_ url: URL, context: CommandContext) throws -> WandbSyncReport {
@@ -118,7 +155,7 @@ package struct SyncCommand: NokoCommand {
 
     static func json(_ report: MLflowSync.Report, run: String, path: String) -> JSONValue {
         [
-            "run": .string(run), "path": .string(path), "ok": true, "url": report.record.url.map(JSONValue.string) ?? .null,
+            "run": .string(run), "path": .string(path), "remote": "mlflow", "ok": true, "url": report.record.url.map(JSONValue.string) ?? .null,
             "experiment_id": report.record.experimentID.map(JSONValue.string) ?? .null,
             "run_id": report.record.runID.map(JSONValue.string) ?? .null, "rows_uploaded": .int(report.rowsUploaded),
             "already_synced": .bool(report.alreadySynced), "error": .null,
@@ -133,7 +170,7 @@ package struct SyncCommand: NokoCommand {
 
     static func json(_ report: WandbSyncReport, run: String, path: String) -> JSONValue {
         [
-            "run": .string(run), "path": .string(path), "ok": true, "url": report.record.url.map(JSONValue.string) ?? .null,
+            "run": .string(run), "path": .string(path), "remote": "wandb", "ok": true, "url": report.record.url.map(JSONValue.string) ?? .null,
             "entity": report.record.entity.map(JSONValue.string) ?? .null, "project": .string(report.record.project),
             "run_id": .string(report.record.runID), "rows_uploaded": .int(report.rowsUploaded),
             "history_lines": .int(report.historyLines), "already_synced": .bool(report.alreadySynced),

@@ -3,6 +3,7 @@ import Logging
 import NokoCore
 import Noko
 import NokoGit
+import NokoMLflow
 import NokoPlatform
 import NokoWandb
 
@@ -196,6 +197,20 @@ package struct LoadedRun: Sendable {
     package func wandbSyncStatus(problem: (String) -> Void = { _ in }) -> WandbSyncStatus? {
         do {
             return try WandbSync.status(directory: url)
+        } catch {
+            problem("\(url.path): \(error)")
+            return nil
+        }
+    }
+
+    /// `metadata.remotes.mlflow`: `{tracking_uri, experiment_id, run_id, url}`.
+    package var mlflowRecord: JSONValue? { metadata?.remotes?["mlflow"] }
+
+    /// How far the MLflow upload got, from `sync/mlflow.json`; nil when the run was never
+    /// mirrored there.
+    package func mlflowSyncStatus(problem: (String) -> Void = { _ in }) -> MLflowSyncStatus? {
+        do {
+            return try MLflowSync.status(directory: url)
         } catch {
             problem("\(url.path): \(error)")
             return nil

@@ -3,6 +3,7 @@ import Noko
 import NokoCore
 import NokoPlatform
 import NokoGit
+import NokoMLflow
 import NokoWandb
 
 /// One run as `show` presents it: the JSON document and the template context, built from
@@ -20,6 +21,7 @@ package struct RunView {
     package private(set) var problems: [String] = []
     private let git: GitCheckpointRecord?
     private let wandbStatus: WandbSyncStatus?
+    private let mlflowStatus: MLflowSyncStatus?
     /// What the run used, from its `system` table.
     package let resources: ResourceSummary?
 
@@ -32,6 +34,7 @@ package struct RunView {
         var problems: [String] = []
         git = run.gitRecord { problems.append($0) }
         wandbStatus = run.wandbSyncStatus { problems.append($0) }
+        mlflowStatus = run.mlflowSyncStatus { problems.append($0) }
         resources = ResourceSummary.of(run, summary: summary, messages: CLIMessages.logger(context))
         self.problems = problems
     }
@@ -119,10 +122,27 @@ package struct RunView {
     }
 
     var remoteJSON: JSONValue? {
-        guard run.wandbRecord != nil || wandbStatus != nil else { return nil }
-        var wandb: [String: JSONValue] = run.wandbRecord?.objectValue ?? wandbStatus?.record.jsonValue.objectValue ?? [:]
-        wandb["sync"] = wandbStatus.map(RunView.syncJSON) ?? .null
-        return .object(["wandb": .object(wandb)])
+        var remotes: [String: JSONValue] = [:]
+        if run.wandbRecord != nil || wandbStatus != nil {
+            var wandb: [String: JSONValue] = run.wandbRecord?.objectValue ?? wandbStatus?.record.jsonValue.objectValue ?? [:]
+            wandb["sync"] = wandbStatus.map(RunView.syncJSON) ?? .null
+            remotes["wandb"] = .object(wandb)
+        }
+        if run.mlflowRecord != nil || mlflowStatus != nil {
+            // The cursor is rewritten at every upload; metadata.json only at a heartbeat.
+            var mlflow: [String: JSONValue] = mlflowStatus?.record.jsonValue.objectValue ?? run.mlflowRecord?.objectValue ?? [:]
+            mlflow["sync"] = mlflowStatus.map(RunView.syncJSON) ?? .null
+            remotes["mlflow"] = .object(mlflow)
+        }
+        return remotes.isEmpty ? nil : .object(remotes)
+    }
+
+    static func syncJSON(_ status: MLflowSyncStatus) -> JSONValue {
+        [
+            "rows_uploaded": .int(status.rowsUploaded), "bytes_uploaded": .int(status.bytesUploaded),
+            "bytes_total": .int(status.bytesTotal), "finished": .bool(status.finished), "files_complete": .bool(status.filesComplete),
+            "complete": .bool(status.isComplete), "last_error": status.lastError.map(JSONValue.string) ?? .null,
+        ]
     }
 
     static func syncJSON(_ status: WandbSyncStatus) -> JSONValue {
@@ -304,6 +324,34 @@ package struct RunView {
     }
 
     func remoteFields() -> [(TerminalText, TerminalText)] {
+        wandbFields() + mlflowFields()
+    }
+
+    private func mlflowFields() -> [(TerminalText, TerminalText)] {
+        guard run.mlflowRecord != nil || mlflowStatus != nil else { return [] }
+        let place = mlflowStatus?.record.url ?? run.mlflowRecord?["url"]?.stringValue ?? mlflowStatus?.record.trackingURI
+            ?? run.mlflowRecord?["tracking_uri"]?.stringValue ?? "?"
+        var fields: [(TerminalText, TerminalText)] = [("mlflow", "\(place)")]
+        let command = ShellQuote.line(["noko-run", "sync", "--to", "mlflow", displayPath])
+        if let sync = mlflowStatus {
+            let rows = "\(DisplayFormat.count(Int(sync.rowsUploaded))) rows"
+            if sync.isComplete {
+                fields.append(("sync", "complete: \(rows) uploaded"))
+            } else if sync.bytesUploaded >= sync.bytesTotal {
+                fields.append(("sync", sync.finished ? "\(rows) uploaded; some artifacts are not" : "\(rows) uploaded; the MLflow run is not ended yet"))
+            } else {
+                let percent = sync.bytesTotal > 0 ? Int(Double(sync.bytesUploaded) / Double(sync.bytesTotal) * 100) : 0
+                fields.append(("sync", "behind: \(DisplayFormat.bytes(sync.bytesUploaded)) of \(DisplayFormat.bytes(sync.bytesTotal)) uploaded (\(percent) %), \(rows)"))
+            }
+            if let error = sync.lastError { fields.append(("last error", "\(error)")) }
+            if !sync.isComplete && status != .running { fields.append(("finish with", command)) }
+        } else {
+            fields.append(("sync", status == .running ? "nothing uploaded yet" : "nothing uploaded yet; upload with: \(command)"))
+        }
+        return fields
+    }
+
+    private func wandbFields() -> [(TerminalText, TerminalText)] {
         guard run.wandbRecord != nil || wandbStatus != nil else { return [] }
         let record = run.wandbRecord
         let project = record?["project"]?.stringValue ?? wandbStatus?.record.project

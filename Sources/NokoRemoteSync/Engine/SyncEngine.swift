@@ -43,7 +43,7 @@ package final class SyncEngine<Remote: SyncRemote> {
         self.cursor = cursor
         self.control = control
         self.progress = progress
-        self.redactor = Redactor(secrets: [remote.http.password, remote.http.proxy.proxy.flatMap(ProxySettings.password(in:))])
+        self.redactor = Redactor(secrets: [remote.http.password, remote.http.bearerToken, remote.http.proxy.proxy.flatMap(ProxySettings.password(in:))])
         self.lastRequestEnd = clock.now
         // User summary keys restored from the cursor still have to reach the server.
         self.sentUserSummaryVersion = cursor.userSummary.isEmpty ? 0 : -1

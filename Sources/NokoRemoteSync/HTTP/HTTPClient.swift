@@ -8,6 +8,9 @@ package struct HTTPClientConfiguration: Sendable {
     package var username: String?
     /// Basic-auth password (wandb: the API key). Held by libcurl only; never logged.
     package var password: String?
+    /// A token sent as `Authorization: Bearer` instead of Basic auth (MLflow's
+    /// `MLFLOW_TRACKING_TOKEN`). Held by libcurl only (`CURLOPT_XOAUTH2_BEARER`); never logged.
+    package var bearerToken: String?
     package var connectTimeout: Duration
     package var proxy: ProxySettings
     package var userAgent: String
@@ -16,12 +19,13 @@ package struct HTTPClientConfiguration: Sendable {
     package var trace: (@Sendable (String) -> Void)?
 
     package init(
-        username: String? = nil, password: String? = nil, connectTimeout: Duration = .seconds(20),
+        username: String? = nil, password: String? = nil, bearerToken: String? = nil, connectTimeout: Duration = .seconds(20),
         proxy: ProxySettings = ProxySettings(), userAgent: String = "noko-swift",
         trace: (@Sendable (String) -> Void)? = nil
     ) {
         self.username = username
         self.password = password
+        self.bearerToken = bearerToken
         self.connectTimeout = connectTimeout
         self.proxy = proxy
         self.userAgent = userAgent
@@ -86,7 +90,8 @@ package final class HTTPClient {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let username: String?
     private let password: String?
-    private var hasCredentials: Bool { username != nil || password != nil }
+    private let bearerToken: String?
+    private var hasCredentials: Bool { username != nil || password != nil || bearerToken != nil }
 
     /// The headers of a JSON request. "Expect:" turns off 100-continue: one round trip per
     /// request, as wandb-core.
@@ -106,10 +111,11 @@ package final class HTTPClient {
         self.cancellation = HTTPCancellation(multi: multi)
         self.username = configuration.username
         self.password = configuration.password
+        self.bearerToken = configuration.bearerToken
         let size = Int(noko_curl_error_size())
         self.errorBuffer = .allocate(capacity: size)
         errorBuffer.initialize(repeating: 0, count: size)
-        let secrets = [configuration.password, configuration.proxy.proxy.flatMap(ProxySettings.password(in:))]
+        let secrets = [configuration.password, configuration.bearerToken, configuration.proxy.proxy.flatMap(ProxySettings.password(in:))]
         self.sink = ResponseSink(trace: configuration.trace, redactor: Redactor(secrets: secrets))
         try configure(configuration)
     }
@@ -171,7 +177,7 @@ package final class HTTPClient {
     /// - Parameters:
     ///   - method: `POST` or `PUT`; the body goes with either.
     ///   - headers: The request's header lines (`"Name: value"`); nil: ``jsonHeaders``.
-    ///   - credentials: False sends the request without the client's Basic auth, for a URL
+    ///   - credentials: False sends the request without the client's Basic auth or token, for a URL
     ///     that carries its own authorization (a signed upload URL on another host).
     package func send(
         method: String, url: String, body: [UInt8], headers: [String]?, credentials: Bool, timeout: Duration
@@ -223,9 +229,18 @@ package final class HTTPClient {
         }
     }
 
-    /// Turns Basic auth with the configured user and password on, or off (no
-    /// `Authorization` header at all).
+    /// Turns Basic auth with the configured user and password (or the bearer token) on, or
+    /// off (no `Authorization` header at all).
     private func setCredentials(on: Bool) {
+        if let bearerToken {
+            _ = noko_curl_easy_setopt_long(easy, CURLOPT_HTTPAUTH, noko_curlauth_bearer())
+            if on {
+                _ = bearerToken.withCString { noko_curl_easy_setopt_string(easy, CURLOPT_XOAUTH2_BEARER, $0) }
+            } else {
+                _ = noko_curl_easy_setopt_string(easy, CURLOPT_XOAUTH2_BEARER, nil)
+            }
+            return
+        }
         if on {
             _ = noko_curl_easy_setopt_long(easy, CURLOPT_HTTPAUTH, noko_curlauth_basic())
             _ = (username ?? "").withCString { noko_curl_easy_setopt_string(easy, CURLOPT_USERNAME, $0) }

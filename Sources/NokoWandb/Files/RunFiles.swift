@@ -1,20 +1,7 @@
 import Foundation
 import NokoCore
 import NokoPlatform
-
-/// One file of the run's Files tab, as uploaded.
-struct RunFile: Sendable, Equatable {
-    var name: String
-    var bytes: [UInt8]
-
-    /// What the cursor records once the file is uploaded, so a later session uploads it
-    /// again only when it changed.
-    var fingerprint: String {
-        var hash = SHA256()
-        hash.update(bytes)
-        return hash.finalize()
-    }
-}
+import NokoRemoteSync
 
 /// The files a noko run puts in wandb's Files tab, made from its run directory
 /// (docs/wandb-protocol.md, "Run files"):
@@ -60,14 +47,7 @@ enum RunFiles {
         let config = UpsertBucket.configValue(
             cursor.spec.configSent, tables: cursor.tables, checkpoint: cursor.spec.checkpoint, environment: cursor.spec.environment)
         files.append(RunFile(name: "config.yaml", bytes: Array(ConfigYAML.text(config).utf8)))
-        if var metadata = try? RunFileFormat.readJSON(layout.metadata), case .object(var members) = metadata {
-            if case .object(var git)? = members["git"], let remote = git["remote_url"]?.stringValue {
-                git["remote_url"] = .string(SecretRedactor.strippingCredentials(remote))
-                members["git"] = .object(git)
-            }
-            metadata = .object(members)
-            files.append(RunFile(name: "noko-metadata.json", bytes: metadata.serializedBytes(pretty: true)))
-        }
+        if let metadata = RunFile.metadata(layout, name: "noko-metadata.json") { files.append(metadata) }
         if let log = outputLog(layout), !log.isEmpty {
             files.append(RunFile(name: "output.log", bytes: log))
         }

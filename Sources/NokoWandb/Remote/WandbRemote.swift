@@ -455,15 +455,7 @@ final class WandbRemote: SyncRemote {
     /// ends the step early.
     private func upload(_ files: [RunFile], cursor: inout SyncState, link: RemoteLink) -> RemoteStep {
         uploadFailures = 0
-        var wanted: [(file: RunFile, fingerprint: String)] = []
-        for var file in files {
-            // The key must reach no uploaded file (a diff or the console might hold it).
-            let text = String(decoding: file.bytes, as: UTF8.self)
-            let redacted = link.redact(text)
-            if redacted != text { file.bytes = Array(redacted.utf8) }
-            let fingerprint = file.fingerprint
-            if cursor.uploadedFiles[file.name] != fingerprint { wanted.append((file, fingerprint)) }
-        }
+        let wanted = RunFile.pending(files, uploaded: cursor.uploadedFiles, link: link)
         guard !wanted.isEmpty, let entity = cursor.entity else { return .done }
         let names = wanted.map(\.file.name)
         let later = "`noko-run sync` uploads it later"
