@@ -82,7 +82,8 @@ let package = Package(
             dependencies: ["NokoCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "noko-example", dependencies: ["Noko", "NokoPlatform"]),
-        .executableTarget(name: "noko-bench", dependencies: ["Noko", "NokoPlatform", "NokoRemoteSync", "NokoWandb", "NokoWandbTestSupport", "NokoCLI"]),
+        .executableTarget(
+            name: "noko-bench", dependencies: ["Noko", "NokoPlatform", "NokoRemoteSync", "NokoWandb", "NokoMLflow", "NokoWandbTestSupport", "NokoCLI"]),
         // A child process the tests start, signal and kill; not a product.
         .executableTarget(
             name: "noko-test-child",

@@ -46,6 +46,12 @@ package final class MLflowSync: LiveRemote {
             state.finished = false
             state.exitCode = nil
             state.uploadsTables = settings.options.uploadsTables
+            if run.config != state.config {
+                // A resumed run with another config logs it again: new keys become params, a
+                // changed one is refused by the server and warned about by key.
+                state.config = run.config
+                state.paramsLogged = false
+            }
         } else {
             state = newState(settings: settings, run: run)
         }

@@ -15,6 +15,7 @@ let cases: [(name: String, run: ([String]) throws -> Void)] = [
     ("checkpoint", checkpointBenchmark),
     ("wandb-logrow", WandbBench.logRow),
     ("wandb-upload", WandbBench.upload),
+    ("mlflow-logrow", MLflowBench.logRow),
     ("parquet", parquetBenchmark),
     ("cli", cliBenchmark),
     ("report", reportBenchmark),

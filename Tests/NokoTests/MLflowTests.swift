@@ -4,6 +4,7 @@ import NokoTestSupport
 import Testing
 
 @testable import Noko
+@testable import NokoMLflow
 
 /// The MLflow remote against a real `mlflow server` (SQLite, one for the suite; PostgreSQL and
 /// a restarted server in tests of their own). Under
@@ -212,6 +213,28 @@ struct MLflowTests {
         #expect(messages.filter { $0.contains("more than MLflow takes (250); it goes up as \(shortKey)") }.count == 1, "\(messages)")
     }
 
+    @Test func aResumedRunWhoseParamChangedIsWarnedAboutNeverFailed() throws {
+        let server = try MLflowServer.shared()
+        let runs = temporaryDirectory()
+        var environment = [
+            "MLFLOW_TRACKING_URI": server.baseURL, "MLFLOW_EXPERIMENT_NAME": "resumed", "NOKO_TEST_MLFLOW_INTERVAL_MS": "100",
+            "NOKO_TEST_SEED": "1",
+        ]
+        let first = try Child(["extra", runs.path, "again", "2"], environment: environment)
+        #expect(first.wait() == 0, "\(first.stderr)")
+        environment["NOKO_TEST_RESUME"] = "1"
+        environment["NOKO_TEST_SEED"] = "2"
+        let second = try Child(["extra", runs.path, "again", "2"], environment: environment)
+        #expect(second.wait() == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("config key seed: the MLflow run keeps its earlier value"), "\(second.stderr)")
+        let record = try #require(try RunMetadata.read(from: runs.appendingPathComponent("again")).remotes?["mlflow"])
+        let run = try server.run(try #require(record["run_id"]?.stringValue))
+        #expect(run.params["seed"] == "1")
+        #expect(run.params["lr"] == "0.1")
+        #expect(run.info["status"] == "FINISHED")
+        #expect(try server.history(try #require(record["run_id"]?.stringValue), "t/i").map(\.step) == [0, 1, 2, 3])
+    }
+
     @Test func aKilledRunIsFinishedBySyncAndAReplayedUploadDoublesNothing() throws {
         let server = try MLflowServer.shared()
         try killThenSync(server: server, experiment: "killed")
@@ -308,6 +331,22 @@ struct MLflowTests {
         let again = try MLflowSync.syncRun(directory: dir, environment: ["MLFLOW_TRACKING_URI": server.baseURL], messages: { _ in })
         #expect(again.rowsUploaded > 0)
         try check()
+    }
+
+    @Test func credentialsComeFromTheEnvironmentAsMLflowsClientReadsThem() throws {
+        func settings(_ environment: [String: String]) -> MLflowSettings? {
+            if case .on(let settings) = MLflowSettings.resolve(options: nil, environment: environment) { return settings }
+            return nil
+        }
+        let token = settings(["MLFLOW_TRACKING_URI": "https://user:pw@mlflow.example/", "MLFLOW_TRACKING_TOKEN": "tok-0123456789"])
+        #expect(token?.token == "tok-0123456789" && token?.username == nil)
+        #expect(token?.trackingURI == "https://mlflow.example", "no credentials and no trailing slash in the URI")
+        let basic = settings([
+            "MLFLOW_TRACKING_URI": "http://127.0.0.1:5000", "MLFLOW_TRACKING_USERNAME": "u", "MLFLOW_TRACKING_PASSWORD": "p",
+            "MLFLOW_TRACKING_TOKEN": "tok-0123456789",
+        ])
+        #expect(basic?.username == "u" && basic?.password == "p" && basic?.token == nil, "basic auth wins, as in MLflow's client")
+        #expect(settings(["MLFLOW_TRACKING_TOKEN": "tok"]) == nil, "no server, no mirror")
     }
 
     @Test func aServerThatIsDownNeitherBlocksNorEndsTheRun() throws {

@@ -46,7 +46,7 @@ final class MLflowServer: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
             "python3", "-m", "mlflow", "server", "--backend-store-uri", backendStoreURI,
-            "--artifacts-destination", directory.appendingPathComponent("artifacts").path, "--host", "127.0.0.1",
+            "--serve-artifacts", "--artifacts-destination", directory.appendingPathComponent("artifacts").path, "--host", "127.0.0.1",
             "--port", String(port), "--workers", "1",
         ]
         let logPath = directory.appendingPathComponent("server.log").path
