@@ -413,7 +413,9 @@ private final class Core: Sendable {
         let stopped = state.withLock { state -> Bool in
             guard let key = state.runs.first(where: { $0.value.runID == runID })?.key else { return false }
             var run = state.runs[key]!
-            if body.objectValue!.isEmpty { run.heartbeats += 1 }
+            // A heartbeat: no rows, events or console, at most the summary it refreshes.
+            let files = Set((body["files"]?.objectValue ?? [:]).keys)
+            if body["complete"] == nil, files.isSubset(of: ["wandb-summary.json"]) { run.heartbeats += 1 }
             if let history = body["files"]?["wandb-history.jsonl"], let offset = history["offset"]?.intValue {
                 run.historyOffsets.append(offset)
                 let lines = history["content"]?.arrayValue?.compactMap(\.stringValue) ?? []

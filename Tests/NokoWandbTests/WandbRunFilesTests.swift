@@ -1,7 +1,7 @@
 import Foundation
 import NokoCore
 import NokoRemoteSync
-import NokoWandb
+@testable import NokoWandb
 import NokoWandbTestSupport
 import Testing
 
@@ -103,6 +103,24 @@ struct WandbRunFilesTests {
         #expect(state["log_lines"] == 4)
         #expect(state["files_complete"] == true)
         #expect(log.texts(atLeast: .warning).isEmpty, "\(log.texts(atLeast: .warning))")
+    }
+
+    @Test func theOverviewGetsTheMachinesMemoryAndGPUsFromTheSystemTable() throws {
+        func column(_ name: String, _ max: Double) -> ColumnStatistics {
+            ColumnStatistics(name: name, type: "float", count: 2, nullCount: 0, nanCount: 0, last: .double(max), min: max / 2, max: max, series: nil)
+        }
+        let system = TableStatistics(
+            name: "system", fileStem: "system", rows: 2, firstStep: 0, lastStep: 1, firstTime: 0, lastTime: 1, seriesWidth: 0, seriesSteps: [],
+            columns: [
+                column("memory/total_bytes", 25_276_063_744), column("gpu/0/utilization_percent", 90),
+                column("gpu/0/memory_total_bytes", 42_949_672_960), column("gpu/1/utilization_percent", 10),
+                column("gpu/0/mig/1/utilization_percent", 5),
+            ])
+        let metadata = try #require(RunFiles.wandbMetadata(["host": "h"], writer: nil, system: system))
+        #expect(metadata["memory"] == ["total": "25276063744"], "as the client writes it: a string of bytes")
+        #expect(metadata["gpu_count"] == 2, "MIG devices are not GPUs of their own")
+        #expect(metadata["gpu_nvidia"] == [["memoryTotal": "42949672960"], [:]])
+        #expect(RunFiles.wandbMetadata(["host": "h"], writer: nil, system: nil)?["memory"] == nil)
     }
 
     @Test func aFailedUploadIsAWarningAndSyncUploadsOnlyWhatIsMissing() throws {

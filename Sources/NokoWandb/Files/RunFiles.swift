@@ -25,7 +25,11 @@ enum RunFiles {
         let layout = RunLayout(directory)
         var files: [RunFile] = []
         let metadata = try? RunFileFormat.readJSON(layout.metadata)
-        if let metadata, let bytes = wandbMetadata(metadata, writer: cursor.spec.environment?["writerId"]?.stringValue)?.serializedBytes(pretty: true) {
+        // The machine's memory and GPUs are known once the system table has a sample.
+        let system = ((try? RunStatistics.read(from: directory)) ?? nil)?.table(SystemTable.name)
+        if let metadata,
+            let bytes = wandbMetadata(metadata, writer: cursor.spec.environment?["writerId"]?.stringValue, system: system)?.serializedBytes(pretty: true)
+        {
             files.append(RunFile(name: "wandb-metadata.json", bytes: bytes))
         }
         for (source, name) in [
@@ -77,7 +81,7 @@ enum RunFiles {
 
     /// `wandb-metadata.json` as wandb's client writes it, from noko's `metadata.json`:
     /// the fields its Overview shows, with noko and Swift where the client names Python.
-    static func wandbMetadata(_ metadata: JSONValue, writer: String?) -> JSONValue? {
+    static func wandbMetadata(_ metadata: JSONValue, writer: String?, system: TableStatistics? = nil) -> JSONValue? {
         guard case .object(let m) = metadata else { return nil }
         var out: [String: JSONValue] = [:]
         func copy(_ from: String, _ to: String) {
@@ -122,7 +126,35 @@ enum RunFiles {
         }
         if out["root"] == nil { copy("cwd", "root") }
         if let writer { out["writerId"] = .string(writer) }
+        if let system { hardware(system, into: &out) }
         return .object(out)
+    }
+}
+
+extension RunFiles {
+    /// The Overview's memory and GPUs, as the client writes them (byte counts as strings),
+    /// from the `system` table's columns: `memory/total_bytes`, and a GPU per index of
+    /// `gpu/<i>/…` with its `memory_total_bytes`. The table holds no GPU names.
+    fileprivate static func hardware(_ system: TableStatistics, into out: inout [String: JSONValue]) {
+        var gpuMemory: [Int: Double?] = [:]
+        for column in system.columns {
+            if column.name == SystemTable.memoryTotalBytes, let total = column.max, total > 0 {
+                out["memory"] = .object(["total": .string(String(Int64(total)))])
+            }
+            let parts = column.name.split(separator: "/")
+            guard parts.count == 3, parts[0] == "gpu", let index = Int(parts[1]) else { continue }
+            if parts[2] == SystemTable.gpuMemoryTotalBytes {
+                gpuMemory[index] = column.max
+            } else if gpuMemory[index] == nil {
+                gpuMemory[index] = .some(nil)
+            }
+        }
+        guard !gpuMemory.isEmpty else { return }
+        out["gpu_count"] = .int(Int64(gpuMemory.count))
+        out["gpu_nvidia"] = .array(gpuMemory.keys.sorted().map { index in
+            guard let total = gpuMemory[index] ?? nil else { return .object([:]) }
+            return .object(["memoryTotal": .string(String(Int64(total)))])
+        })
     }
 }
 

@@ -248,8 +248,14 @@ final class WandbRemote: SyncRemote {
 
     func heartbeat(_ cursor: SyncState, link: RemoteLink) -> RemoteStep {
         flushWarnings(link)
+        // While nothing else goes up, the heartbeat keeps the dashboard's Runtime
+        // (`_wandb.runtime`) moving; only a live session idles, so the clock is the run's.
+        let start = cursor.spec.startTime > 0 ? cursor.spec.startTime : translator.startTime
+        let summary = start > 0
+            ? FileStreamBody.summaryObject(derived: cursor.summary, user: cursor.userSummary, runtime: max(0, Date().timeIntervalSince1970 - start))
+            : nil
         let body = FileStreamBody.make(
-            historyOffset: 0, historyContent: [], historyLineCount: 0, summary: nil, exitCode: nil, uploaded: uploadedNames)
+            historyOffset: 0, historyContent: [], historyLineCount: 0, summary: summary, exitCode: nil, uploaded: uploadedNames)
         switch link.send(fileStream(body, cursor: cursor, what: "heartbeat (file_stream)")) {
         case .cancelled: return .cancelled
         case .failed(let message): return .failed(message)
