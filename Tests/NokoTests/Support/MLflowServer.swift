@@ -10,7 +10,7 @@ import NokoTestSupport
 import Testing
 
 /// A real `mlflow server` on 127.0.0.1 (SQLite, or the given backend store) with its
-/// artifact proxy (`--artifacts-destination`); stopped, workers and job runners too, when the
+/// artifact proxy (`--artifacts-destination`); stopped, workers too, when the
 /// test ends (Foundation starts it in a process group of its own, which its children share).
 final class MLflowServer: @unchecked Sendable {
     // Set once in init; only read after (but `process`, replaced by `restart`).
@@ -49,6 +49,11 @@ final class MLflowServer: @unchecked Sendable {
             "--serve-artifacts", "--artifacts-destination", directory.appendingPathComponent("artifacts").path, "--host", "127.0.0.1",
             "--port", String(port), "--workers", "1",
         ]
+        // The server's job runners (huey consumers for GenAI jobs, eight processes) have
+        // nothing to do with tracking; off, the server starts faster on two cores.
+        var environment = ProcessInfo.processInfo.environment
+        environment["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+        process.environment = environment
         let logPath = directory.appendingPathComponent("server.log").path
         if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = FileHandle(forWritingAtPath: logPath)
