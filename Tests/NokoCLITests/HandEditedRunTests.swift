@@ -75,6 +75,24 @@ import Testing
         #expect(show.thrown == nil && show.output.contains("epoch  12 rows"))
     }
 
+    @Test func aSummaryTheJournalOutgrewIsNamedAndTheJournalIsRead() throws {
+        let fixtures = Fixtures()
+        let run = try fixtures.finishedRun("outgrown")
+        let summary = try JSONValue(parsing: Array(try Data(contentsOf: run.appendingPathComponent("summary.json"))))
+        let journal = run.appendingPathComponent("noko.ndjson")
+        #expect(summary["journal_bytes"]?.intValue == Int64(try Data(contentsOf: journal).count), "summary.json records the journal it describes")
+        #expect(attempt(fixtures, ["show", "runs/outgrown"]).error.isEmpty, "an untouched run is read from summary.json, silently")
+        try append(#"{"$level": 35, "$step": 12, "$table": "epoch", "test_accuracy": 0.99}"# + "\n", to: journal)
+        let show = attempt(fixtures, ["show", "runs/outgrown", "--json"])
+        #expect(show.thrown == nil)
+        #expect(show.error.contains("summary.json was written when noko.ndjson had"), "\(show.error)")
+        #expect(show.error.contains("the tables are read from noko.ndjson instead"), "\(show.error)")
+        let shown = try JSONValue(parsing: Array(show.output.utf8))
+        #expect(shown["summary_source"] == "noko.ndjson")
+        let epoch = shown["tables"]?.arrayValue?.first { $0["name"] == "epoch" }
+        #expect(epoch?["rows"] == 13, "the appended row counts")
+    }
+
     @Test func anEmptyCSVFileFallsBackToTheJournal() throws {
         let fixtures = Fixtures()
         let run = try fixtures.finishedRun("emptycsv")

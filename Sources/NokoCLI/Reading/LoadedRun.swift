@@ -270,7 +270,15 @@ package struct LoadedRun: Sendable {
     /// the journal (Python noko's bare `NaN` accepted), else the CSV files.
     package func loadSummary(messages: Logging.Logger = NokoMessages.logger()) throws -> (summary: RunStatistics, source: SummarySource) {
         if source == .noko, let statistics = try Self.cliError({ () throws(LogFileError) in try RunStatistics.read(from: url) }) {
-            return (statistics, .sidecar)
+            guard let stale = staleness(of: statistics), let journal = journalPath else { return (statistics, .sidecar) }
+            do {
+                let rebuilt = try StatisticsRebuild.fromJournal(journal, allowsNonFiniteLiterals: false, fileStem: TableFileName.encode, messages: messages)
+                messages.warning("\(stale); the tables are read from \(RunLayout.journalName) instead")
+                return (rebuilt, .journal)
+            } catch {
+                messages.warning("\(stale), and reading it fails (\(error)); the tables are shown as \(RunLayout.summaryName) has them")
+                return (statistics, .sidecar)
+            }
         }
         do {
             if let journal = journalPath {
@@ -286,6 +294,17 @@ package struct LoadedRun: Sendable {
         } catch let error as LogFileError {
             throw CLIError("\(error)")
         }
+    }
+
+    /// Why `summary.json` no longer describes the journal of a run that ended: the journal's
+    /// size differs from the one it recorded (the run died before its last write of it, or the
+    /// journal was appended to or cut since); nil when it agrees, or while the run runs.
+    private func staleness(of statistics: RunStatistics) -> String? {
+        guard let recorded = statistics.journalBytes, let journal = journalPath,
+            let size = FileSystem.info(journal).map({ Int64($0.size) }), size != recorded,
+            status(now: Date().timeIntervalSince1970) != .running
+        else { return nil }
+        return "\(RunLayout.summaryName) was written when \(RunLayout.journalName) had \(recorded) bytes; it has \(size) now (the run ended without writing it again, or the journal was changed since)"
     }
 
     /// The `<table>.csv` files and the tables they hold: noko's file names are decoded

@@ -50,7 +50,11 @@ package final class StatisticsOutput: JournalView {
     package init(url: URL, level: LogLevel = .trace) {
         self.url = url
         self.level = level
+        journalPath = url.deletingLastPathComponent().appendingPathComponent(RunLayout.journalName).path
     }
+
+    /// The journal beside the file, whose size the file records.
+    private let journalPath: String
 
     package func write(_ row: SummarizedRow) throws {
         let count = pending.withLock { rows in
@@ -116,11 +120,16 @@ package final class StatisticsOutput: JournalView {
         absorbPending()
         try writing.withLock { _ in
             let now = RowClock.system.now()
+            // The journal holds every row summarized (it is written first), and at the end,
+            // when nothing is logged any more, exactly them: what a reader checks.
+            let journalBytes = FileSystem.info(journalPath).map { Int64($0.size) }
             let encoded: (bytes: [UInt8], rows: Int)? = state.withLock { s in
                 guard s.dirty else { return nil }
                 guard force || s.failing || now - s.lastWrite >= 20 * s.lastWriteDuration else { return nil }
                 s.dirty = false
-                return (s.statistics.statistics.encoded(), s.rowsAbsorbed)
+                var statistics = s.statistics.statistics
+                statistics.journalBytes = journalBytes
+                return (statistics.encoded(), s.rowsAbsorbed)
             }
             guard let (bytes, rows) = encoded else { return try syncDirectoryIfNeeded() }
             let notDurable: NokoSystemError?

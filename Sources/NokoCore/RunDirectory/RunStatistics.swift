@@ -14,6 +14,10 @@ package struct RunStatistics: Sendable, Equatable {
 
     /// The tables, sorted by name.
     package var tables: [TableStatistics]
+    /// The journal's size when the file was written (`journal_bytes`): at the run's end, the
+    /// whole journal. A finished run whose journal has another size was changed after (rows
+    /// appended or cut by hand, a final write that failed), so its summary is stale.
+    package var journalBytes: Int64?
 
     /// Statistics of the given tables.
     package init(tables: [TableStatistics]) {
@@ -41,6 +45,7 @@ package struct RunStatistics: Sendable, Equatable {
         var read: [TableStatistics] = []
         for (name, value) in tables { read.append(try TableStatistics(name: name, json: value, path: path)) }
         self.init(tables: read)
+        journalBytes = json["journal_bytes"]?.intValue
     }
 
     /// The file's bytes: canonical JSON (sorted keys), one table per line.
@@ -48,6 +53,10 @@ package struct RunStatistics: Sendable, Equatable {
         var w = JSONWriter(capacity: 4096)
         w.appendRaw(Array("{\"format_version\":".utf8))
         w.writeInt(Int64(Self.formatVersion))
+        if let journalBytes {
+            w.appendRaw(Array(",\"journal_bytes\":".utf8))
+            w.writeInt(journalBytes)
+        }
         w.appendRaw(Array(",\"tables\":{".utf8))
         for (i, table) in tables.enumerated() {
             if i > 0 { w.append(UInt8(ascii: ",")) }
