@@ -354,7 +354,11 @@ struct MLflowTests {
         let child = try Child(
             ["extra", runs.path, "nomlflow", "3"],
             environment: ["MLFLOW_TRACKING_URI": "http://127.0.0.1:9", "NOKO_TEST_HEARTBEAT_MS": "200", "NOKO_TEST_MLFLOW_INTERVAL_MS": "100"])
+        _ = child.waitFor { $0 == "logged 2" }
+        let rowsDone = Date()
         #expect(child.wait() == 0, "\(child.stderr)")
+        // `finish()` gave up after MLflowOptions.finishTimeout (5 s), not the run's 30 s.
+        #expect(Date().timeIntervalSince(rowsDone) < 20, "finish took \(Date().timeIntervalSince(rowsDone)) s")
         #expect(child.lines.contains("logged 2"))
         #expect(child.stderr.contains("noko-run sync --to mlflow"), "the message says how to finish the upload: \(child.stderr)")
         let badURI = try Child(["extra", runs.path, "filestore", "1"], environment: ["MLFLOW_TRACKING_URI": "file:///tmp/mlruns"])

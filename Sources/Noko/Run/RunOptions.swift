@@ -67,7 +67,9 @@ public struct RunOptions: Sendable {
     public var heartbeatInterval = Duration.seconds(30)
     /// Mark the run `killed` on SIGINT and SIGTERM (then let the signal end the process).
     public var handleSignals = true
-    /// How long `finish()` waits for the wandb upload before leaving it for `noko-run sync`.
+    /// How long `finish()` waits for the remotes' uploads at most before leaving them for
+    /// `noko-run sync` (each remote also stops at its own `finishTimeout`, of
+    /// ``WandbOptions`` and ``MLflowOptions``).
     public var finishTimeout = Duration.seconds(30)
     /// How often the reserved `system` table is sampled (process and machine CPU, memory,
     /// disk, network, GPUs), besides one sample when the run starts and one when it

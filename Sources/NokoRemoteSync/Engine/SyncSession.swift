@@ -157,7 +157,7 @@ package final class LiveSession<Record: RemoteRecord>: Sendable {
     }
 
     /// Asks the sync thread to upload the rest and finish the remote run, and waits at most
-    /// `timeout` (default: the session's limit); then cancels it and leaves the rest for
+    /// `timeout` and the session's own limit; then cancels it and leaves the rest for
     /// `noko-run sync`. Calling it again returns the first result.
     package func finish(exitCode: Int32, timeout: Duration?) -> SyncFinishResult {
         if let done = result.withLock({ $0 }) { return done }
@@ -168,7 +168,8 @@ package final class LiveSession<Record: RemoteRecord>: Sendable {
             }
         }
         control.wake.signal()
-        let limit = timeout ?? finishTimeout
+        // The remote's own limit holds whatever the caller allows (a run passes its overall one).
+        let limit = min(timeout ?? finishTimeout, finishTimeout)
         var timedOut = false
         if control.done.wait(timeout: .now() + .nanoseconds(Int(limit.nanoseconds))) == .timedOut {
             timedOut = true
