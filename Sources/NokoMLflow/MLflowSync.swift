@@ -110,12 +110,15 @@ package final class MLflowSync: LiveRemote {
             throw SyncJobError("\(directory.path): \(error)")
         }
         defer { withExtendedLifetime(lock) {} }
-        let existing: MLflowState?
+        var existing: MLflowState?
         do {
             existing = try MLflowState.load(from: directory, remote: MLflowState.remoteName)
         } catch {
             throw SyncJobError("\(error)")
         }
+        // A run that never reached its server (started offline, or against a wrong URI) goes
+        // where it is asked to now.
+        if existing?.runID == nil, case .on = MLflowSettings.resolve(options: options, environment: environment) { existing = nil }
         // A run mirrored before goes on to the server it went to.
         var given = options ?? MLflowOptions()
         if let existing {

@@ -361,6 +361,13 @@ struct MLflowTests {
         #expect(Date().timeIntervalSince(rowsDone) < 20, "finish took \(Date().timeIntervalSince(rowsDone)) s")
         #expect(child.lines.contains("logged 2"))
         #expect(child.stderr.contains("noko-run sync --to mlflow"), "the message says how to finish the upload: \(child.stderr)")
+        // Started offline, finished later against a server that is up.
+        let server = try MLflowServer.shared()
+        let report = try MLflowSync.syncRun(
+            directory: runs.appendingPathComponent("nomlflow"), environment: ["MLFLOW_TRACKING_URI": server.baseURL], messages: { _ in })
+        let runID = try #require(report.record.runID)
+        #expect(try server.history(runID, "t/i").map(\.step) == [0, 1, 2])
+        #expect(try server.run(runID).info["status"] == "FINISHED")
         let badURI = try Child(["extra", runs.path, "filestore", "1"], environment: ["MLFLOW_TRACKING_URI": "file:///tmp/mlruns"])
         #expect(badURI.wait() == 0)
         #expect(badURI.stderr.contains("is not a server"), "\(badURI.stderr)")
