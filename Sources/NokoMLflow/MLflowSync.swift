@@ -173,6 +173,7 @@ package final class MLflowSync: LiveRemote {
         tags["mlflow.source.name"] = run.program
         tags["mlflow.source.git.commit"] = run.gitCommit
         tags["mlflow.source.git.repoURL"] = run.gitRemoteURL.map(SecretRedactor.strippingCredentials)
+        tags["mlflow.source.git.branch"] = run.gitBranch
         tags["noko.checkpoint"] = run.gitCheckpoint
         tags["noko.host"] = run.host
         tags["mlflow.user"] = ProcessInfo.processInfo.environment["USER"]

@@ -111,6 +111,7 @@ struct MLflowTests {
             let value: JSONValue = [
                 "format_version": 1, "run_name": "offline", "status": .string(status), "start_time": .double(start),
                 "end_time": .double(start + 60), "exit_code": status == "finished" ? 0 : .null, "program": "train",
+                "git": ["head": "1111111111111111111111111111111111111111", "branch": "main", "remote_url": "https://ana:ghp-secret-token@example.com/me/repo.git"],
             ]
             try Data(value.serializedBytes()).write(to: dir.appendingPathComponent("metadata.json"))
         }
@@ -143,6 +144,9 @@ struct MLflowTests {
         #expect(run.info["status"] == "FAILED", "a crashed run ends failed")
         #expect(run.info["end_time"]?.intValue == Int64((start + 60) * 1000))
         #expect(run.params["layers"] == "[64,32]")
+        #expect(run.tags["mlflow.source.git.commit"] == "1111111111111111111111111111111111111111")
+        #expect(run.tags["mlflow.source.git.branch"] == "main")
+        #expect(run.tags["mlflow.source.git.repoURL"] == "https://example.com/me/repo.git", "without credentials")
         #expect(run.params["name"] == "baseline")
         // `x[0]` maps reversibly (`[` is 5b, `]` 5d); strings are not metrics.
         #expect(try server.history(runID, "train/x:5b0:5d").map { $0.value.doubleValue } == [0, 1, 2, 3, 4])

@@ -449,7 +449,7 @@ private struct RunStarter {
             run: RemoteRunInfo(
                 directory: directory, runName: name, startTime: startTime, config: config, host: SystemInfo.hostName,
                 program: options.resolvedProgram, gitCommit: checkpoint?.head, gitCheckpoint: checkpoint?.checkpoint,
-                gitRemoteURL: checkpoint?.remoteURL, rank: distributed.rank),
+                gitRemoteURL: checkpoint?.remoteURL, gitBranch: checkpoint?.branch, rank: distributed.rank),
             environment: environment, messages: messages)
         var remotes: [any LiveRemote] = []
         for starter in Self.remoteStarters {

@@ -25,6 +25,8 @@ package struct RemoteRunInfo: Sendable {
     package var gitCheckpoint: String?
     /// The repository's remote URL (userinfo is stripped before it is sent).
     package var gitRemoteURL: String?
+    /// The branch HEAD was on (nil when detached).
+    package var gitBranch: String?
     /// This process's rank; only rank 0 talks to remotes.
     package var rank: Int
 
@@ -32,7 +34,7 @@ package struct RemoteRunInfo: Sendable {
     package init(
         directory: URL, runName: String, startTime: Double, config: JSONValue = .object([:]), host: String? = nil,
         program: String? = nil, gitCommit: String? = nil, gitCheckpoint: String? = nil, gitRemoteURL: String? = nil,
-        rank: Int = 0
+        gitBranch: String? = nil, rank: Int = 0
     ) {
         self.directory = directory
         self.runName = runName
@@ -43,11 +45,12 @@ package struct RemoteRunInfo: Sendable {
         self.gitCommit = gitCommit
         self.gitCheckpoint = gitCheckpoint
         self.gitRemoteURL = gitRemoteURL
+        self.gitBranch = gitBranch
         self.rank = rank
     }
 
     /// From a run directory's `metadata.json` (`run_name`, `start_time`, `host`,
-    /// `program`, `git.checkpoint`/`git.head`, `git.remote_url`) and its config.
+    /// `program`, `git.checkpoint`/`git.head`, `git.remote_url`, `git.branch`) and its config.
     package init(directory: URL, metadata: JSONValue, config: JSONValue) {
         let git = metadata["git"]
         self.init(
@@ -58,7 +61,7 @@ package struct RemoteRunInfo: Sendable {
             host: metadata["host"]?.stringValue,
             program: metadata["program"]?.stringValue,
             gitCommit: git?["head"]?.stringValue, gitCheckpoint: git?["checkpoint"]?.stringValue,
-            gitRemoteURL: git?["remote_url"]?.stringValue,
+            gitRemoteURL: git?["remote_url"]?.stringValue, gitBranch: git?["branch"]?.stringValue,
             rank: 0
         )
     }
