@@ -123,7 +123,7 @@ enum ParquetColumnDecoder {
                 let data = try decompress(body, codec: codec, uncompressedSize: Int(header.uncompressedPageSize))
                 try data.withUnsafeBytes { bytes throws in
                     var cursor = 0
-                    let rows = Int(info.numValues)
+                    let rows = try pageValueCount(info.numValues)
                     if column.maximumDefinitionLevel > 0 {
                         guard info.definitionLevelEncoding == ParquetEncoding.rle.rawValue else {
                             throw ParquetError(
@@ -146,7 +146,7 @@ enum ParquetColumnDecoder {
                 let levels = Int(info.definitionLevelsByteLength) + Int(info.repetitionLevelsByteLength)
                 guard info.definitionLevelsByteLength >= 0, info.repetitionLevelsByteLength >= 0, levels <= body.count
                 else { throw ParquetError(file: nil, "data page v2 levels overrun the page") }
-                let rows = Int(info.numValues)
+                let rows = try pageValueCount(info.numValues)
                 if column.maximumDefinitionLevel > 0 {
                     let start = Int(info.repetitionLevelsByteLength)
                     try appendLevels(UnsafeRawBufferPointer(rebasing: body[start..<levels]), rows, &result)
@@ -158,7 +158,7 @@ enum ParquetColumnDecoder {
                     info.isCompressed
                     ? try decompress(valuesPart, codec: codec, uncompressedSize: Int(header.uncompressedPageSize) - levels)
                     : Array(valuesPart)
-                let present = rows - Int(info.numNulls)
+                let present = rows - (try pageValueCount(info.numNulls))
                 try data.withUnsafeBytes { bytes throws in
                     var cursor = 0
                     try appendValues(
@@ -176,6 +176,12 @@ enum ParquetColumnDecoder {
             throw ParquetError(file: nil, "value count does not match the definition levels")
         }
         return (result, dictionary)
+    }
+
+    /// A page header's value count, which a corrupt file can make negative.
+    private static func pageValueCount(_ count: Int32) throws -> Int {
+        guard count >= 0 else { throw ParquetError(file: nil, "page header claims \(count) values") }
+        return Int(count)
     }
 
     private static func decompress(
@@ -216,6 +222,7 @@ enum ParquetColumnDecoder {
         column: ParquetColumnDescriptor, dictionary: ParquetValues?, into values: inout ParquetValues,
         indices collected: inout [UInt32]?
     ) throws {
+        guard count >= 0 else { throw ParquetError(file: nil, "page header claims \(count) values") }
         let encoding = ParquetEncoding(rawValue: rawEncoding)
         if collected != nil && encoding != .plainDictionary && encoding != .rleDictionary && count > 0 {
             throw NotDictionaryCoded()
@@ -275,6 +282,7 @@ enum ParquetColumnDecoder {
         _ bytes: UnsafeRawBufferPointer, _ cursor: inout Int, count: Int, column: ParquetColumnDescriptor,
         into values: inout ParquetValues
     ) throws {
+        guard count >= 0 else { throw ParquetError(file: nil, "page header claims \(count) values") }
         let truncated = ParquetError(file: nil, "PLAIN values are truncated")
         switch (column.physicalType, values) {
         case (.int64, .int64s(var v)):
