@@ -13,6 +13,16 @@ struct CSVColumnInserter {
     private(set) var output: [UInt8] = []
     private(set) var completeCount = 0
 
+    /// Records of header `old` as records of `new` (sorted, with every key of `old`);
+    /// `headerFirst`: the bytes start with a header record, which is dropped.
+    init(from old: [String], to new: [String], headerFirst: Bool) {
+        let oldPosition = Dictionary(old.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        self.init(mapping: new.map { oldPosition[$0] ?? -1 }, oldCount: old.count)
+        inHeader = headerFirst
+        // Bytes without a header start with a record: its leading inserted cells come first.
+        if !headerFirst { output.append(contentsOf: repeatElement(UInt8(ascii: ","), count: inserts[0])) }
+    }
+
     /// `mapping[j]` is the old position of new column `j`, or -1 for a new column.
     init(mapping: [Int], oldCount: Int) {
         var inserts = [Int](repeating: 0, count: oldCount + 1)
@@ -76,6 +86,11 @@ struct CSVColumnInserter {
         output.removeSubrange(0..<completeCount)
         completeCount = 0
         return complete
+    }
+
+    /// Calls `body` with the whole records converted so far.
+    func withComplete(_ body: (UnsafeRawBufferPointer) -> Void) {
+        output.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<completeCount])) }
     }
 
     /// Bytes of an unterminated final record (a torn line), which are dropped.

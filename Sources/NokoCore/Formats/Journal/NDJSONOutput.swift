@@ -17,9 +17,19 @@ package final class NDJSONOutput: LogOutput {
     private struct State {
         /// The journal; a failed write is cut back off, so the file stays whole lines.
         var file: AppendOnlyFile?
-        var writer = JSONWriter(capacity: 1024)
-        /// Per schema: `{"$table":"…",` and each `"key":` with its separator, encoded once.
-        var encodedKeys: [Int: (tableName: String, table: [UInt8], keys: [[UInt8]])] = [:]
+        var line = RowText(capacity: 1024)
+        /// Per schema: its table's name, `{"$table":"…","$step":`, and each `,"key":`.
+        var encodedKeys: [Int: EncodedKeys] = [:]
+    }
+
+    /// A schema's key text, encoded once: all keys in one buffer, so a row's line copies
+    /// each from it without reference counting per key.
+    private struct EncodedKeys {
+        var tableName: String
+        var table: [UInt8]
+        /// `,"key":` of every key, one after the other; key `i` ends at `ends[i]`.
+        var keys: [UInt8]
+        var ends: [Int]
     }
 
     private let state: Mutex<State>
@@ -45,48 +55,70 @@ package final class NDJSONOutput: LogOutput {
             let cached = s.encodedKeys[row.schema.id]
             // A schema is interned per table by the logger, but rows built by hand may share one.
             let encoded = cached?.tableName == row.table ? cached! : NDJSONOutput.encodeKeys(of: row, cache: &s.encodedKeys)
-            s.writer.bytes.removeAll(keepingCapacity: true)
-            s.writer.appendRaw(encoded.table)
-            s.writer.writeInt(Int64(row.step))
-            s.writer.appendRaw(NDJSONOutput.levelKey)
-            s.writer.writeInt(Int64(row.level.value))
-            s.writer.appendRaw(NDJSONOutput.localTimeKey)
-            s.writer.writeString(row.time.localTime)
-            s.writer.appendRaw(NDJSONOutput.timestampKey)
-            s.writer.writeDouble(row.time.utcTimestamp)
-            for i in 0..<row.values.count {
-                s.writer.appendRaw(encoded.keys[i])
-                s.writer.write(row.values[i])
-            }
-            s.writer.append(UInt8(ascii: "}"))
-            s.writer.append(UInt8(ascii: "\n"))
-            try s.file!.append(s.writer.bytes)
+            NDJSONOutput.format(row, keys: encoded, into: &s.line)
+            try s.file!.append(s.line.bytes)
         }
+    }
+
+    /// The row's line: what `JSONWriter` would write for the same keys and values.
+    private static func format(_ row: SummarizedRow, keys encoded: EncodedKeys, into line: inout RowText) {
+        line.removeAll()
+        line.append(encoded.table)
+        line.appendInt(Int64(row.step))
+        line.append(NDJSONOutput.levelKey)
+        line.appendInt(Int64(row.level.value))
+        line.append(NDJSONOutput.localTimeKey)
+        line.appendJSONString(row.time.localTime)
+        line.append(NDJSONOutput.timestampKey)
+        line.appendJSONDouble(row.time.utcTimestamp)
+        encoded.keys.withUnsafeBytes { keys in
+            encoded.ends.withUnsafeBufferPointer { ends in
+                row.values.withUnsafeBufferPointer { values in
+                    var start = 0
+                    for i in 0..<values.count {
+                        line.append(UnsafeRawBufferPointer(rebasing: keys[start..<ends[i]]))
+                        line.appendJSON(values[i])
+                        start = ends[i]
+                    }
+                }
+            }
+        }
+        line.append(UInt8(ascii: "}"))
+        line.append(UInt8(ascii: "\n"))
+    }
+
+    /// The line `write` would append for `row` (tests compare it with `JSONWriter`'s).
+    static func line(of row: SummarizedRow) -> [UInt8] {
+        var cache: [Int: EncodedKeys] = [:]
+        var line = RowText()
+        format(row, keys: encodeKeys(of: row, cache: &cache), into: &line)
+        return line.array
     }
 
     private static let levelKey = Array(",\"\(SummarizedRow.levelKey)\":".utf8)
     private static let localTimeKey = Array(",\"\(SummarizedRow.localTimeKey)\":".utf8)
     private static let timestampKey = Array(",\"\(SummarizedRow.utcTimestampKey)\":".utf8)
 
-    private static func encodeKeys(
-        of row: SummarizedRow, cache: inout [Int: (tableName: String, table: [UInt8], keys: [[UInt8]])]
-    ) -> (tableName: String, table: [UInt8], keys: [[UInt8]]) {
+    private static func encodeKeys(of row: SummarizedRow, cache: inout [Int: EncodedKeys]) -> EncodedKeys {
         var writer = JSONWriter()
         writer.appendRaw(Array("{\"\(SummarizedRow.tableKey)\":".utf8))
         writer.writeString(row.table)
         writer.appendRaw(Array(",\"\(SummarizedRow.stepKey)\":".utf8))
         let table = writer.bytes
-        let keys = row.keys.map { key -> [UInt8] in
-            var w = JSONWriter()
-            w.append(UInt8(ascii: ","))
-            w.writeString(key)
-            w.append(UInt8(ascii: ":"))
-            return w.bytes
+        var keys = JSONWriter()
+        var ends: [Int] = []
+        ends.reserveCapacity(row.keys.count)
+        for key in row.keys {
+            keys.append(UInt8(ascii: ","))
+            keys.writeString(key)
+            keys.append(UInt8(ascii: ":"))
+            ends.append(keys.bytes.count)
         }
+        let encoded = EncodedKeys(tableName: row.table, table: table, keys: keys.bytes, ends: ends)
         // Schemas change only when a table's keys change; a small cache is plenty.
         if cache.count > 256 { cache.removeAll() }
-        cache[row.schema.id] = (row.table, table, keys)
-        return (row.table, table, keys)
+        cache[row.schema.id] = encoded
+        return encoded
     }
 
     /// Nothing is buffered: rows are in the OS when `write` returns.
