@@ -10,7 +10,7 @@ struct CSVColumnInserter {
     private var cell = 0
     private var inHeader = true
     /// The converted records; the first ``completeCount`` bytes are whole records.
-    private(set) var output: [UInt8] = []
+    private var output = RowText(capacity: 1 << 16)
     private(set) var completeCount = 0
 
     /// Records of header `old` as records of `new` (sorted, with every key of `old`);
@@ -20,7 +20,7 @@ struct CSVColumnInserter {
         self.init(mapping: new.map { oldPosition[$0] ?? -1 }, oldCount: old.count)
         inHeader = headerFirst
         // Bytes without a header start with a record: its leading inserted cells come first.
-        if !headerFirst { output.append(contentsOf: repeatElement(UInt8(ascii: ","), count: inserts[0])) }
+        if !headerFirst { output.append(repeating: UInt8(ascii: ","), count: inserts[0]) }
     }
 
     /// `mapping[j]` is the old position of new column `j`, or -1 for a new column.
@@ -34,63 +34,84 @@ struct CSVColumnInserter {
     }
 
     /// Converts `chunk` (the old file's next bytes; its header record is dropped).
+    ///
+    /// The state lives in locals for the loop and output goes through `RowText`: this loop
+    /// is what a rewrite costs, once per byte of the file, and `close()` often waits for one.
     mutating func process(_ chunk: UnsafeRawBufferPointer) {
-        var runStart = 0
+        guard let bytes = chunk.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let count = chunk.count
-        let last = inserts.count - 1
-        for i in 0..<count {
-            let byte = chunk[i]
-            if byte == UInt8(ascii: "\"") {
-                inQuotes.toggle()
-                continue
-            }
-            if inQuotes { continue }
-            if byte == UInt8(ascii: ","), !inHeader {
-                cell += 1
-                if cell <= last, inserts[cell] > 0 {
-                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[runStart...i]))
-                    output.append(contentsOf: repeatElement(UInt8(ascii: ","), count: inserts[cell]))
+        var (inQuotes, cell, inHeader) = (self.inQuotes, self.cell, self.inHeader)
+        var output = self.output
+        self.output = RowText(capacity: 0)  // the local is the only owner while it grows
+        var completeCount = self.completeCount
+        var runStart = 0
+        inserts.withUnsafeBufferPointer { inserts in
+            let last = inserts.count - 1
+            for i in 0..<count {
+                let byte = bytes[i]
+                if byte == UInt8(ascii: "\"") {
+                    inQuotes.toggle()
+                    continue
+                }
+                if inQuotes { continue }
+                if byte == UInt8(ascii: ","), !inHeader {
+                    cell += 1
+                    if cell <= last, inserts[cell] > 0 {
+                        output.append(UnsafeRawBufferPointer(start: bytes + runStart, count: i + 1 - runStart))
+                        output.append(repeating: UInt8(ascii: ","), count: inserts[cell])
+                        runStart = i + 1
+                    }
+                } else if byte == UInt8(ascii: "\n") {
+                    if inHeader {
+                        inHeader = false
+                    } else {
+                        var end = i
+                        if end > runStart, bytes[end - 1] == UInt8(ascii: "\r") {
+                            end -= 1
+                        } else if end == runStart, output.last == UInt8(ascii: "\r") {
+                            output.removeLast()  // the "\r" ended the previous chunk
+                        }
+                        output.append(UnsafeRawBufferPointer(start: bytes + runStart, count: end - runStart))
+                        // Records shorter than the old header get their missing cells too.
+                        let missing = max(0, last - 1 - cell) + inserts[last]
+                        output.append(repeating: UInt8(ascii: ","), count: missing)
+                        output.append(UInt8(ascii: "\n"))
+                        completeCount = output.count
+                    }
+                    // The next record starts here: its leading inserted cells come first.
+                    output.append(repeating: UInt8(ascii: ","), count: inserts[0])
+                    cell = 0
                     runStart = i + 1
                 }
-            } else if byte == UInt8(ascii: "\n") {
-                if inHeader {
-                    inHeader = false
-                } else {
-                    var end = i
-                    if end > runStart, chunk[end - 1] == UInt8(ascii: "\r") {
-                        end -= 1
-                    } else if end == runStart, output.last == UInt8(ascii: "\r") {
-                        output.removeLast()  // the "\r" ended the previous chunk
-                    }
-                    output.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[runStart..<end]))
-                    // Records shorter than the old header get their missing cells too.
-                    let missing = max(0, last - 1 - cell) + inserts[last]
-                    output.append(contentsOf: repeatElement(UInt8(ascii: ","), count: missing))
-                    output.append(UInt8(ascii: "\n"))
-                    completeCount = output.count
-                }
-                // The next record starts here: its leading inserted cells come first.
-                output.append(contentsOf: repeatElement(UInt8(ascii: ","), count: inserts[0]))
-                cell = 0
-                runStart = i + 1
             }
         }
         if !inHeader, runStart < count {
-            output.append(contentsOf: UnsafeRawBufferPointer(rebasing: chunk[runStart..<count]))
+            output.append(UnsafeRawBufferPointer(start: bytes + runStart, count: count - runStart))
         }
+        (self.inQuotes, self.cell, self.inHeader) = (inQuotes, cell, inHeader)
+        self.output = output
+        self.completeCount = completeCount
     }
 
     /// Removes and returns the whole records converted so far.
     mutating func takeComplete() -> [UInt8] {
-        let complete = Array(output[0..<completeCount])
-        output.removeSubrange(0..<completeCount)
+        var complete: [UInt8] = []
+        withComplete { complete = Array($0) }
+        output.removeFirst(completeCount)
         completeCount = 0
         return complete
     }
 
+    /// Calls `body` with the whole records converted so far, then removes them.
+    mutating func writeComplete(_ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        try withComplete(body)
+        output.removeFirst(completeCount)
+        completeCount = 0
+    }
+
     /// Calls `body` with the whole records converted so far.
-    func withComplete(_ body: (UnsafeRawBufferPointer) -> Void) {
-        output.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[0..<completeCount])) }
+    func withComplete<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(rebasing: output.bytes[0..<completeCount]))
     }
 
     /// Bytes of an unterminated final record (a torn line), which are dropped.

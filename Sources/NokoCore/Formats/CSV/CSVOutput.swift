@@ -387,17 +387,17 @@ private struct TableFile {
                 let n = try chunk.withUnsafeMutableBytes { try old.read(into: $0) }
                 if n == 0 { break }
                 chunk.withUnsafeBytes { inserter.process(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-                if inserter.completeCount >= 1 << 20 { try target.writeAll(inserter.takeComplete()) }
+                if inserter.completeCount >= 1 << 20 { try inserter.writeComplete { try target.writeAll($0) } }
             }
             // A torn final line (the process died mid-write) is dropped: it never was a row.
-            try target.writeAll(inserter.takeComplete())
+            try inserter.writeComplete { try target.writeAll($0) }
             for run in held?.runs ?? [] {
                 if run.header == grown {
                     try target.writeAll(run.records.bytes)
                 } else {
                     var runInserter = CSVColumnInserter(from: run.header, to: grown, headerFirst: false)
                     runInserter.process(run.records.bytes)
-                    try target.writeAll(runInserter.takeComplete())
+                    try runInserter.writeComplete { try target.writeAll($0) }
                 }
             }
             out.removeAll()

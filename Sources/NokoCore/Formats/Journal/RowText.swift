@@ -41,6 +41,22 @@ struct RowText {
 
     mutating func removeAll() { count = 0 }
 
+    /// The last byte, if any.
+    var last: UInt8? { count > 0 ? base[count - 1] : nil }
+
+    mutating func removeLast() {
+        precondition(count > 0)
+        count -= 1
+    }
+
+    /// Removes the first `n` bytes, moving the rest to the front.
+    mutating func removeFirst(_ n: Int) {
+        precondition(n <= count)
+        guard n > 0 else { return }
+        UnsafeMutableRawPointer(base).copyMemory(from: base + n, byteCount: count - n)
+        count -= n
+    }
+
     /// Makes room for `extra` more bytes.
     @inline(__always)
     mutating func reserve(_ extra: Int) {
