@@ -127,9 +127,15 @@ public final class NokoLogger: Sendable {
             rows += 1
             if schema == nil || rawKeys != summary.keys {
                 rawKeys = summary.keys
-                if let (known, permutation) = recentSchemas.lazy.compactMap({ known in
-                    known.permutation(from: summary.keys).map { (known, $0) }
-                }).first {
+                // A loop, not `lazy.compactMap(…).first`, which maps the first match twice.
+                var match: (RowSchema, [Int])?
+                for known in recentSchemas {
+                    if let permutation = known.permutation(from: summary.keys) {
+                        match = (known, permutation)
+                        break
+                    }
+                }
+                if let (known, permutation) = match {
                     schema = known
                     self.permutation = permutation.enumerated().allSatisfy { $0 == $1 } ? nil : permutation
                 } else {

@@ -81,8 +81,17 @@ extension ValueColumns {
     /// Summarizes a whole row: a keyed value (dictionary, struct, class) contributes its
     /// entries as top-level keys; anything else is logged under `value`.
     mutating func summarizeRow(_ row: Any) {
-        if let entry = registry[ObjectIdentifier(type(of: row))] {
+        if !registry.isEmpty, let entry = registry[ObjectIdentifier(type(of: row))] {
             entry.body(row, "", &self)
+            return
+        }
+        // The usual row, a `[String: Any]`, told by its type like the common scalars: the
+        // general casts below cost more than summarizing a short row's values.
+        if !ValueColumns.dictionaryRowsAreCustom, let dictionary = _openExistential(row, do: exactStringAnyDictionary),
+            !dictionary.keys.contains(where: mayCollide)
+        {
+            reserve(dictionary.count)
+            for (key, value) in dictionary { walkEntry(key, value, prefix: "") }
             return
         }
         if let custom = row as? any NokoSummarizable {
@@ -106,6 +115,10 @@ extension ValueColumns {
         }
         summarizeWithMirror(row)
     }
+
+    /// True when `[String: Any]` itself conforms to `NokoSummarizable` (the user's own
+    /// extension), which then summarizes dictionary rows.
+    private static let dictionaryRowsAreCustom = [String: Any].self is any NokoSummarizable.Type
 
     /// A struct's or class's stored properties as columns, else the value under `value`.
     mutating func summarizeWithMirror(_ row: Any) {
@@ -275,6 +288,12 @@ extension ValueColumns {
     }
 
     static let momentSuffixes = [".mean", ".min", ".max", ".std"]
+}
+
+/// The value when its type is exactly `[String: Any]`.
+@inline(__always)
+private func exactStringAnyDictionary<T>(_ value: T) -> [String: Any]? {
+    T.self == [String: Any].self ? unsafeBitCast(value, to: [String: Any].self) : nil
 }
 
 /// The value when its type is exactly one of the common scalar types (`Double`, `Int`,
