@@ -225,6 +225,31 @@ private func lines(_ url: URL) -> [String] {
         #expect(table["s"]?[3] == "with, \"quotes\"")
     }
 
+    /// Beside a journal, the CSV copies the journal's text of each finite double instead of
+    /// formatting it again: the file is the same as without a journal.
+    @Test func csvNumbersCopiedFromTheJournalAreTheSameText() throws {
+        var rng = SeededRandom()
+        let doubles: [Double] = [0, -0.0, 1, 0.1, 1e-7, 1e300, -2.5, .nan, .infinity, -.infinity, 9_007_199_254_740_994, 123_456.789]
+            + (0..<200).map { _ in Double(bitPattern: rng.next()) }
+        var files: [String] = []
+        for withJournal in [true, false] {
+            let dir = temporaryDirectory()
+            let csv = CSVOutput(directory: dir)
+            var outputs: [any LogOutput] = [csv]
+            if withJournal { outputs.insert(try NDJSONOutput(url: dir.appendingPathComponent("noko.ndjson")), at: 0) }
+            let logger = NokoLogger(
+                outputs: outputs, flushInterval: nil, summarizers: SummarizerRegistry(), clock: .stepping(from: 1_780_000_000.5, by: 0.125))
+            for (i, d) in doubles.enumerated() {
+                logger.logRow("t", ["d": d, "i": i, "s": "v\(i)", "b": i % 2 == 0, "f": Float(d)])
+                if i % 50 == 0 { logger.flush() }
+            }
+            logger.close()
+            files.append(readText(dir.appendingPathComponent("t.csv")))
+        }
+        #expect(files[0] == files[1])
+        #expect(files[0].split(separator: "\n").count == doubles.count + 1)
+    }
+
     @Test func aReopenedCSVContinuesWithItsHeader() throws {
         let dir = temporaryDirectory()
         for round in 0..<2 {

@@ -66,6 +66,8 @@ public final class NokoLogger: Sendable {
         init(_ outputs: [any LogOutput]) {
             journal = outputs.firstIndex { $0 is NDJSONOutput }
             isView = outputs.map { $0 is any JournalView }
+            // A journal keeps its rows' text only for a view that copies it.
+            if let journal { (outputs[journal] as? NDJSONOutput)?.keepValueText(outputs.contains { $0 is CSVOutput }) }
         }
     }
 

@@ -460,6 +460,26 @@ struct CSVRowFormatter {
     /// Appends `row`'s record.
     mutating func append(_ row: SummarizedRow, to out: inout RowText) {
         let cells = layout(of: row)
+        guard let text = row.takeValueText() else {
+            CSVRowFormatter.append(row, cells: cells, columns: header.count, to: &out) { _, value, out in out.appendCSV(value) }
+            return
+        }
+        // A finite double's CSV text is its journal text: copied, not formatted again.
+        text.withValues { valueText in
+            CSVRowFormatter.append(row, cells: cells, columns: header.count, to: &out) { i, value, out in
+                if case .double(let v) = value, v.isFinite {
+                    out.append(valueText(i))
+                } else {
+                    out.appendCSV(value)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func append(
+        _ row: SummarizedRow, cells: [Cell], columns: Int, to out: inout RowText, value: (Int, Scalar, inout RowText) -> Void
+    ) {
         var previous = 0
         row.values.withUnsafeBufferPointer { values in
             for cell in cells {
@@ -467,7 +487,7 @@ struct CSVRowFormatter {
                 out.append(repeating: UInt8(ascii: ","), count: column - previous)
                 previous = column
                 if cell.source >= 0 {
-                    out.appendCSV(values[Int(cell.source)])
+                    value(Int(cell.source), values[Int(cell.source)], &out)
                 } else {
                     switch cell.source {
                     case -1: out.appendInt(Int64(row.level.value))
@@ -479,7 +499,7 @@ struct CSVRowFormatter {
                 }
             }
         }
-        out.append(repeating: UInt8(ascii: ","), count: header.count - 1 - previous)
+        out.append(repeating: UInt8(ascii: ","), count: columns - 1 - previous)
         out.append(UInt8(ascii: "\n"))
     }
 }

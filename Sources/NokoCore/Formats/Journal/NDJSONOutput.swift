@@ -18,6 +18,8 @@ package final class NDJSONOutput: LogOutput {
         /// The journal; a failed write is cut back off, so the file stays whole lines.
         var file: AppendOnlyFile?
         var line = RowText(capacity: 1024)
+        /// Each value's start and end in `line`, when the line's text is kept for views.
+        var bounds = RowText(capacity: 256)
         /// Per schema: its table's name, `{"$table":"…","$step":`, and each `,"key":`.
         var encodedKeys: [Int: EncodedKeys] = [:]
     }
@@ -33,6 +35,12 @@ package final class NDJSONOutput: LogOutput {
     }
 
     private let state: Mutex<State>
+    /// True when a view writes numbers as the journal does (CSV): each row then keeps the
+    /// journal's text of its values, and the view copies it instead of formatting again.
+    private let keepsValueText = Atomic(false)
+
+    /// Makes rows keep their values' journal text (see ``keepsValueText``).
+    package func keepValueText(_ keep: Bool) { keepsValueText.store(keep, ordering: .relaxed) }
 
     /// Opens (appending to) the journal at `url`. A torn last line, left by a process that
     /// died mid-write, is cut off first, so the next row starts on a line of its own.
@@ -55,13 +63,20 @@ package final class NDJSONOutput: LogOutput {
             let cached = s.encodedKeys[row.schema.id]
             // A schema is interned per table by the logger, but rows built by hand may share one.
             let encoded = cached?.tableName == row.table ? cached! : NDJSONOutput.encodeKeys(of: row, cache: &s.encodedKeys)
-            NDJSONOutput.format(row, keys: encoded, into: &s.line)
+            let keepsText = keepsValueText.load(ordering: .relaxed)
+            s.bounds.removeAll()
+            NDJSONOutput.format(row, keys: encoded, into: &s.line, bounds: &s.bounds, recording: keepsText)
             try s.file!.append(s.line.bytes)
+            // Only a row in the journal is one its views write.
+            if keepsText { row.keepValueText(ValueText(line: s.line.bytes, bounds: s.bounds.bytes)) }
         }
     }
 
     /// The row's line: what `JSONWriter` would write for the same keys and values.
-    private static func format(_ row: SummarizedRow, keys encoded: EncodedKeys, into line: inout RowText) {
+    /// `recording`: `bounds` gets each value's start and end offset in the line.
+    private static func format(
+        _ row: SummarizedRow, keys encoded: EncodedKeys, into line: inout RowText, bounds: inout RowText, recording: Bool
+    ) {
         line.removeAll()
         line.append(encoded.table)
         line.appendInt(Int64(row.step))
@@ -77,7 +92,9 @@ package final class NDJSONOutput: LogOutput {
                     var start = 0
                     for i in 0..<values.count {
                         line.append(UnsafeRawBufferPointer(rebasing: keys[start..<ends[i]]))
+                        let valueStart = line.count
                         line.appendJSON(values[i])
+                        if recording { bounds.appendBounds(UInt32(valueStart), UInt32(line.count)) }
                         start = ends[i]
                     }
                 }
@@ -91,7 +108,8 @@ package final class NDJSONOutput: LogOutput {
     static func line(of row: SummarizedRow) -> [UInt8] {
         var cache: [Int: EncodedKeys] = [:]
         var line = RowText()
-        format(row, keys: encodeKeys(of: row, cache: &cache), into: &line)
+        var bounds = RowText(capacity: 256)
+        format(row, keys: encodeKeys(of: row, cache: &cache), into: &line, bounds: &bounds, recording: false)
         return line.array
     }
 

@@ -94,6 +94,15 @@ struct RowText {
         bytes.withUnsafeBytes { append($0) }
     }
 
+    /// Appends a value's start and end offsets (see `ValueText`).
+    @inline(__always)
+    mutating func appendBounds(_ start: UInt32, _ end: UInt32) {
+        reserve(8)
+        UnsafeMutableRawPointer(base + count).storeBytes(of: start, as: UInt32.self)
+        UnsafeMutableRawPointer(base + count + 4).storeBytes(of: end, as: UInt32.self)
+        count += 8
+    }
+
     /// Appends `byte` `n` times.
     @inline(__always)
     mutating func append(repeating byte: UInt8, count n: Int) {
