@@ -94,6 +94,12 @@ extension ValueColumns {
             for (key, value) in dictionary { walkEntry(key, value, prefix: "") }
             return
         }
+        // A struct type seen before: straight to the encoder, or to `Mirror`, without the
+        // protocol casts below.
+        if let encoded = RowEncoding.summarizeKnown(row, into: &self) {
+            if !encoded { summarizeWithMirror(row) }
+            return
+        }
         if let custom = row as? any NokoSummarizable {
             custom.summarize(prefix: "", into: &self)
             return
