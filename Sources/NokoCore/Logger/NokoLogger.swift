@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import NokoPlatform
@@ -550,16 +551,39 @@ public final class NokoLogger: Sendable {
             return f
         }
         flusher?.stop()
-        for (i, output) in outputs.enumerated() {
-            do {
-                try output.close()
-            } catch {
-                state.withLock { s in if s.health[i].firstError == nil { s.health[i].firstError = "\(error)" } }
-                report(failureOf: output, "close", error)
+        // The journal first, so no view is ever durable ahead of it; then the views at once
+        // (each owns its files and its lock), so the last CSV rewrite, the summary and the
+        // others' fsyncs overlap instead of adding up. Failures are reported in output order.
+        let journal = outputs.firstIndex { $0 is NDJSONOutput }
+        var errors = [(any Error)?](repeating: nil, count: outputs.count)
+        if let journal { errors[journal] = NokoLogger.closing(outputs[journal]) }
+        let views = outputs.indices.filter { $0 != journal }
+        if views.count > 1 {
+            let closed = Mutex(errors)
+            DispatchQueue.concurrentPerform(iterations: views.count) { k in
+                let error = NokoLogger.closing(outputs[views[k]])
+                closed.withLock { $0[views[k]] = error }
             }
+            errors = closed.withLock { $0 }
+        } else {
+            for i in views { errors[i] = NokoLogger.closing(outputs[i]) }
+        }
+        for (i, output) in outputs.enumerated() {
+            guard let error = errors[i] else { continue }
+            state.withLock { s in if s.health[i].firstError == nil { s.health[i].firstError = "\(error)" } }
+            report(failureOf: output, "close", error)
         }
         if reportingLoss, let loss = NokoLogger.lossSummary(rowsLost) { messages.warning("\(loss)") }
         debugLog?.close()
+    }
+
+    private static func closing(_ output: any LogOutput) -> (any Error)? {
+        do {
+            try output.close()
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// True once ``close()`` has been called.
