@@ -6,6 +6,8 @@
 struct CSVColumnInserter {
     /// `inserts[k]`: empty cells to insert before old cell `k` (`k == oldCount`: at the end).
     private let inserts: [Int]
+    /// `nextInsert[k]`: the first cell after `k` that gets cells inserted before it.
+    private let nextInsert: [Int]
     private var inQuotes = false
     private var cell = 0
     private var inHeader = true
@@ -31,6 +33,13 @@ struct CSVColumnInserter {
             if old < 0 { inserts[nextOld] += 1 } else { nextOld = old + 1 }
         }
         self.inserts = inserts
+        var nextInsert = [Int](repeating: Int.max, count: inserts.count)
+        var next = Int.max
+        for k in stride(from: inserts.count - 1, through: 0, by: -1) {
+            nextInsert[k] = next
+            if inserts[k] > 0 { next = k }
+        }
+        self.nextInsert = nextInsert
     }
 
     /// Converts `chunk` (the old file's next bytes; its header record is dropped).
@@ -47,7 +56,24 @@ struct CSVColumnInserter {
         var runStart = 0
         inserts.withUnsafeBufferPointer { inserts in
             let last = inserts.count - 1
-            for i in 0..<count {
+            var i = 0
+            while i < count {
+                // Most of a record is cells that get nothing inserted: sixteen bytes at a time
+                // while they hold no quote and no record end and their commas reach no cell
+                // that gets an insert.
+                if !inQuotes, !inHeader, i + 16 <= count {
+                    let block = UnsafeRawPointer(bytes + i).loadUnaligned(as: SIMD16<UInt8>.self)
+                    let special = (block .== CSVColumnInserter.quotes) .| (block .== CSVColumnInserter.newlines)
+                    if !any(special) {
+                        let commas = Int(CSVColumnInserter.zeros.replacing(with: 1, where: block .== CSVColumnInserter.commas).wrappedSum())
+                        if cell < nextInsert.count, cell + commas < nextInsert[cell] {
+                            cell += commas
+                            i += 16
+                            continue
+                        }
+                    }
+                }
+                defer { i += 1 }
                 let byte = bytes[i]
                 if byte == UInt8(ascii: "\"") {
                     inQuotes.toggle()
@@ -92,6 +118,11 @@ struct CSVColumnInserter {
         self.output = output
         self.completeCount = completeCount
     }
+
+    private static let quotes = SIMD16<UInt8>(repeating: UInt8(ascii: "\""))
+    private static let newlines = SIMD16<UInt8>(repeating: UInt8(ascii: "\n"))
+    private static let commas = SIMD16<UInt8>(repeating: UInt8(ascii: ","))
+    private static let zeros = SIMD16<UInt8>(repeating: 0)
 
     /// Removes and returns the whole records converted so far.
     mutating func takeComplete() -> [UInt8] {
