@@ -76,6 +76,44 @@ import Testing
             }
         }
     }
+
+    /// Wide records in large chunks take the sixteen-bytes-at-a-time path; one byte at a time
+    /// never does: both give the same bytes, whatever the cells (quotes, embedded newlines,
+    /// long plain runs) and wherever the new columns go.
+    @Test func wideRecordsConvertAsByteByByte() {
+        var rng = SeededRandom()
+        for round in 0..<60 {
+            let oldCount = Int.random(in: 1...80, using: &rng)
+            var text = (0..<oldCount).map { "h\($0)" }.joined(separator: ",") + "\n"
+            for _ in 0..<Int.random(in: 1...12, using: &rng) {
+                var line: [UInt8] = []
+                for c in 0..<oldCount {
+                    if c > 0 { line.append(UInt8(ascii: ",")) }
+                    switch Int.random(in: 0..<10, using: &rng) {
+                    case 0: CSVFormat.appendString("q\"u,o\nte", to: &line)
+                    case 1, 2: break  // empty
+                    case 3: line += Array(String(repeating: "x", count: Int.random(in: 10...40, using: &rng)).utf8)
+                    default: line += Array("\(Double(Int.random(in: 0...999, using: &rng)) / 8)".utf8)
+                    }
+                }
+                if round % 7 == 0 { line.removeLast(min(line.count, 3)) }  // a short record
+                text += String(decoding: line, as: UTF8.self) + (round % 5 == 0 ? "\r\n" : "\n")
+            }
+            var mapping: [Int] = []
+            let density = Int.random(in: 1...20, using: &rng)
+            for old in 0..<oldCount {
+                if Int.random(in: 0..<density, using: &rng) == 0 { mapping += repeatElement(-1, count: Int.random(in: 1...3, using: &rng)) }
+                mapping.append(old)
+            }
+            if Bool.random(using: &rng) { mapping.append(-1) }
+            let reference = convert(text, mapping: mapping, oldCount: oldCount, chunk: 1)
+            for chunk in [16, 17, 100, 4096] {
+                let converted = convert(text, mapping: mapping, oldCount: oldCount, chunk: chunk)
+                #expect(converted.0 == reference.0, "round \(round), chunk \(chunk)")
+                #expect(converted.1 == reference.1)
+            }
+        }
+    }
 }
 
 /// What a cell written by CSVFormat reads back as.

@@ -86,3 +86,71 @@ import Testing
         }
     }
 }
+
+/// The journal and the CSV files format rows through `RowText`; every value must come out
+/// byte for byte as `JSONWriter` and `CSVFormat` write it.
+@Suite struct RowTextTests {
+    static func corpus() -> [Scalar] {
+        var rng = SeededRandom()
+        var values: [Scalar] = [.null, .bool(true), .bool(false), .int(.min), .int(.max), .int(0), .int(-1), .int(9), .int(10), .int(-10)]
+        values += (0..<2000).map { _ in .int(Int64(bitPattern: rng.next()) >> Int64.random(in: 0..<63, using: &rng)) }
+        var doubles: [Double] = [0, -0.0, 1, -1, 0.1, 1e-5, 1e16, 1e22, .nan, .infinity, -.infinity, .leastNonzeroMagnitude,
+                                 -.leastNormalMagnitude, .greatestFiniteMagnitude, -2.5, 9_007_199_254_740_992, -9_007_199_254_740_994]
+        doubles += (0..<3000).map { _ in Double(bitPattern: rng.next()) }
+        doubles += (0..<1000).map { _ in Double(Int64.random(in: -(1 << 54)...(1 << 54), using: &rng)) }
+        doubles += (0..<300).map { Double($0) - 150 }
+        values += doubles.map(Scalar.double)
+        let strings = ["", "plain", "train", "quote\" backslash\\", "new\nline", "cr\r", "tab\t", "nul\u{0}", "bell\u{7}\u{1f}",
+                       "é 🎉 \u{2028}", " padded ", "1.5", "nan", "True", "-3", "a,b", "x".padding(toLength: 300, withPad: "yz\"", startingAt: 0)]
+        values += strings.map(Scalar.string)
+        return values
+    }
+
+    @Test func jsonMatchesJSONWriter() {
+        var text = RowText(capacity: 1)
+        var writer = JSONWriter()
+        for value in RowTextTests.corpus() {
+            text.appendJSON(value)
+            text.append(UInt8(ascii: ","))
+            writer.write(value)
+            writer.append(UInt8(ascii: ","))
+        }
+        #expect(text.array == writer.bytes)
+    }
+
+    @Test func csvMatchesCSVFormat() {
+        var text = RowText(capacity: 1)
+        var bytes: [UInt8] = []
+        for value in RowTextTests.corpus() {
+            text.appendCSV(value)
+            text.append(UInt8(ascii: ","))
+            CSVFormat.append(value, to: &bytes)
+            bytes.append(UInt8(ascii: ","))
+        }
+        #expect(text.array == bytes)
+    }
+
+    /// A journal line is the row's keys and values as `JSONWriter` writes them.
+    @Test func journalLineMatchesJSONWriter() {
+        let values = RowTextTests.corpus()
+        let keys = values.indices.map { i in i % 7 == 0 ? "k\"\\\n\(i)" : i % 5 == 0 ? "ключ/\(i)" : "key_\(i)" }
+        let row = SummarizedRow(
+            table: "t\"able", step: 12, level: .info, time: RowTime(utcTimestamp: 1_780_000_000.125, localTime: "2026-11-27T10:00:00"),
+            schema: RowSchema(keys: keys), values: values)
+        var writer = JSONWriter()
+        writer.appendRaw(Array("{\"$table\":".utf8))
+        writer.writeString(row.table)
+        writer.appendRaw(Array(",\"$step\":12,\"$level\":20,\"$localtime\":".utf8))
+        writer.writeString(row.time.localTime)
+        writer.appendRaw(Array(",\"$utc_timestamp\":".utf8))
+        writer.writeDouble(row.time.utcTimestamp)
+        for (key, value) in row.pairs {
+            writer.append(UInt8(ascii: ","))
+            writer.writeString(key)
+            writer.append(UInt8(ascii: ":"))
+            writer.write(value)
+        }
+        writer.appendRaw(Array("}\n".utf8))
+        #expect(NDJSONOutput.line(of: row) == writer.bytes)
+    }
+}

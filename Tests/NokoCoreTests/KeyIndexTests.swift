@@ -1,4 +1,5 @@
 import Testing
+import NokoTestSupport
 
 @testable import NokoCore
 
@@ -37,5 +38,26 @@ import Testing
 
     @Test func anEmptyIndexFindsNothing() {
         #expect(KeyIndex([]).position(of: "a") == nil)
+    }
+}
+
+@Suite struct RowSchemaPermutationTests {
+    @Test func aShuffledKeyListMapsOntoTheSchema() {
+        let keys = (0..<150).map { "k\($0)" }  // more than one word of taken-position bits
+        let schema = RowSchema(keys: keys)
+        var rng = SeededRandom()
+        let shuffled = keys.shuffled(using: &rng)
+        let permutation = schema.permutation(from: shuffled)
+        #expect(permutation == shuffled.map { schema.index(of: $0)! })
+        #expect(schema.permutation(from: keys) == Array(0..<150))
+    }
+
+    @Test func anythingButAPermutationIsNil() {
+        let schema = RowSchema(keys: ["a", "b", "c"])
+        #expect(schema.permutation(from: ["a", "b"]) == nil, "fewer keys")
+        #expect(schema.permutation(from: ["a", "b", "c", "d"]) == nil, "more keys")
+        #expect(schema.permutation(from: ["a", "b", "d"]) == nil, "a key the schema lacks")
+        #expect(schema.permutation(from: ["a", "b", "b"]) == nil, "a repeated key")
+        #expect(schema.permutation(from: ["c", "a", "b"]) == [2, 0, 1])
     }
 }

@@ -188,6 +188,68 @@ private func lines(_ url: URL) -> [String] {
         #expect(messages.messages(atLeast: .warning).isEmpty)
     }
 
+    /// Rows held back while rewrites are spaced are formatted as they come, against the header
+    /// of their time, and gain the later columns when they are written: the file ends up byte
+    /// for byte what one write of every row would be, however the rewrites fell.
+    @Test func heldBackRowsEndUpAsIfWrittenAtOnce() throws {
+        func rows(_ i: Int) -> [String: Any] {
+            var row: [String: Any] = ["a": i, "s": i % 3 == 0 ? "with, \"quotes\"" : "plain", "n": i % 4 == 0 ? Double.nan : Double(i) / 3]
+            for k in 0..<(i / 7) { row["x_\(k)"] = k % 2 == 0 ? Double(k) : i % 2 == 0 }
+            if i % 5 == 0 { row["maybe"] = nil as Int? }
+            return row
+        }
+        var files: [String] = []
+        var last = URL(fileURLWithPath: "/")
+        for spacing in [1e12, 0, -1] {
+            let dir = temporaryDirectory()
+            let csv = CSVOutput(directory: dir, rewriteSpacing: max(spacing, 0))
+            let logger = NokoLogger(
+                outputs: [csv], flushInterval: nil, summarizers: SummarizerRegistry(), clock: .stepping(from: 1_780_000_000.5, by: 0.25))
+            for i in 0..<120 {
+                logger.logRow("g", rows(i))
+                logger.logRow("other", ["i": i])
+                // spacing -1: one write at close; else a flush every few rows.
+                if spacing >= 0, i % 9 == 4 { logger.flush() }
+            }
+            logger.close()
+            files.append(readText(dir.appendingPathComponent("g.csv")))
+            last = dir.appendingPathComponent("g.csv")
+            #expect(try LogFileLoader.load(dir.appendingPathComponent("other.csv").path)["i"]?.count == 120)
+        }
+        #expect(files[0] == files[2], "every rewrite after the first held back until close")
+        #expect(files[1] == files[2], "a rewrite at every flush")
+        let table = try LogFileLoader.load(last.path)
+        #expect(table.rowCount == 120)
+        #expect(table["x_15"]?.last == .bool(false))
+        #expect(table["x_0"]?[6] == .null)
+        #expect(table["s"]?[3] == "with, \"quotes\"")
+    }
+
+    /// Beside a journal, the CSV copies the journal's text of each finite double instead of
+    /// formatting it again: the file is the same as without a journal.
+    @Test func csvNumbersCopiedFromTheJournalAreTheSameText() throws {
+        var rng = SeededRandom()
+        let doubles: [Double] = [0, -0.0, 1, 0.1, 1e-7, 1e300, -2.5, .nan, .infinity, -.infinity, 9_007_199_254_740_994, 123_456.789]
+            + (0..<200).map { _ in Double(bitPattern: rng.next()) }
+        var files: [String] = []
+        for withJournal in [true, false] {
+            let dir = temporaryDirectory()
+            let csv = CSVOutput(directory: dir)
+            var outputs: [any LogOutput] = [csv]
+            if withJournal { outputs.insert(try NDJSONOutput(url: dir.appendingPathComponent("noko.ndjson")), at: 0) }
+            let logger = NokoLogger(
+                outputs: outputs, flushInterval: nil, summarizers: SummarizerRegistry(), clock: .stepping(from: 1_780_000_000.5, by: 0.125))
+            for (i, d) in doubles.enumerated() {
+                logger.logRow("t", ["d": d, "i": i, "s": "v\(i)", "b": i % 2 == 0, "f": Float(d)])
+                if i % 50 == 0 { logger.flush() }
+            }
+            logger.close()
+            files.append(readText(dir.appendingPathComponent("t.csv")))
+        }
+        #expect(files[0] == files[1])
+        #expect(files[0].split(separator: "\n").count == doubles.count + 1)
+    }
+
     @Test func aReopenedCSVContinuesWithItsHeader() throws {
         let dir = temporaryDirectory()
         for round in 0..<2 {

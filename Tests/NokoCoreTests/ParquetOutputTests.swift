@@ -141,16 +141,19 @@ struct ParquetOutputTests {
             let out = Pipe()
             child.standardOutput = out
             try child.run()
-            // Let it append row groups for a while (a different while each time), then kill it.
+            // Let it append row groups for a while (a different while each time), then kill it:
+            // after its flusher wrote the file at least once, which on a loaded machine can
+            // take longer than logging the target rows.
             var seen = Data()
             let target = 2_000 + 1_500 * attempt
+            let file = directory.appendingPathComponent("t.parquet").path
             while true {
                 let chunk = out.fileHandleForReading.availableData
                 if chunk.isEmpty { break }
                 seen.append(chunk)
                 let lines = seen.split(separator: UInt8(ascii: "\n"))
                 if lines.count >= 2, let last = Int(String(decoding: lines[lines.count - 2].dropFirst(7), as: UTF8.self)),
-                    last >= target
+                    last >= target, FileManager.default.fileExists(atPath: file)
                 { break }
             }
             kill(child.processIdentifier, SIGKILL)

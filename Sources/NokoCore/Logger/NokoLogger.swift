@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import NokoPlatform
@@ -66,6 +67,8 @@ public final class NokoLogger: Sendable {
         init(_ outputs: [any LogOutput]) {
             journal = outputs.firstIndex { $0 is NDJSONOutput }
             isView = outputs.map { $0 is any JournalView }
+            // A journal keeps its rows' text only for a view that copies it.
+            if let journal { (outputs[journal] as? NDJSONOutput)?.keepValueText(outputs.contains { $0 is CSVOutput }) }
         }
     }
 
@@ -127,9 +130,15 @@ public final class NokoLogger: Sendable {
             rows += 1
             if schema == nil || rawKeys != summary.keys {
                 rawKeys = summary.keys
-                if let (known, permutation) = recentSchemas.lazy.compactMap({ known in
-                    known.permutation(from: summary.keys).map { (known, $0) }
-                }).first {
+                // A loop, not `lazy.compactMap(…).first`, which maps the first match twice.
+                var match: (RowSchema, [Int])?
+                for known in recentSchemas {
+                    if let permutation = known.permutation(from: summary.keys) {
+                        match = (known, permutation)
+                        break
+                    }
+                }
+                if let (known, permutation) = match {
                     schema = known
                     self.permutation = permutation.enumerated().allSatisfy { $0 == $1 } ? nil : permutation
                 } else {
@@ -542,16 +551,39 @@ public final class NokoLogger: Sendable {
             return f
         }
         flusher?.stop()
-        for (i, output) in outputs.enumerated() {
-            do {
-                try output.close()
-            } catch {
-                state.withLock { s in if s.health[i].firstError == nil { s.health[i].firstError = "\(error)" } }
-                report(failureOf: output, "close", error)
+        // The journal first, so no view is ever durable ahead of it; then the views at once
+        // (each owns its files and its lock), so the last CSV rewrite, the summary and the
+        // others' fsyncs overlap instead of adding up. Failures are reported in output order.
+        let journal = outputs.firstIndex { $0 is NDJSONOutput }
+        var errors = [(any Error)?](repeating: nil, count: outputs.count)
+        if let journal { errors[journal] = NokoLogger.closing(outputs[journal]) }
+        let views = outputs.indices.filter { $0 != journal }
+        if views.count > 1 {
+            let closed = Mutex(errors)
+            DispatchQueue.concurrentPerform(iterations: views.count) { k in
+                let error = NokoLogger.closing(outputs[views[k]])
+                closed.withLock { $0[views[k]] = error }
             }
+            errors = closed.withLock { $0 }
+        } else {
+            for i in views { errors[i] = NokoLogger.closing(outputs[i]) }
+        }
+        for (i, output) in outputs.enumerated() {
+            guard let error = errors[i] else { continue }
+            state.withLock { s in if s.health[i].firstError == nil { s.health[i].firstError = "\(error)" } }
+            report(failureOf: output, "close", error)
         }
         if reportingLoss, let loss = NokoLogger.lossSummary(rowsLost) { messages.warning("\(loss)") }
         debugLog?.close()
+    }
+
+    private static func closing(_ output: any LogOutput) -> (any Error)? {
+        do {
+            try output.close()
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// True once ``close()`` has been called.

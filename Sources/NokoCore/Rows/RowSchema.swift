@@ -29,14 +29,32 @@ public final class RowSchema: Sendable, Hashable {
     /// way arrive with their keys shuffled; this maps them onto one schema.
     func permutation(from other: [String]) -> [Int]? {
         guard other.count == keys.count else { return nil }
-        var result = [Int](repeating: 0, count: other.count)
-        var filled = [Bool](repeating: false, count: keys.count)
-        for (i, key) in other.enumerated() {
-            guard let p = positions.position(of: key), !filled[p] else { return nil }
-            filled[p] = true
-            result[i] = p
+        // One array, and the positions taken as bits on the stack: dictionary rows arrive in
+        // a new order whenever their storage moves, and this runs for each of those rows.
+        let words = (keys.count + 63) / 64
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: words) { filled -> [Int]? in
+            filled.initialize(repeating: 0)
+            var complete = true
+            let result = [Int](unsafeUninitializedCapacity: other.count) { buffer, count in
+                other.withUnsafeBufferPointer { other in
+                    for i in 0..<other.count {
+                        guard let p = positions.position(of: other[i]) else {
+                            complete = false
+                            return
+                        }
+                        let bit: UInt64 = 1 << UInt64(p & 63)
+                        guard filled[p >> 6] & bit == 0 else {
+                            complete = false
+                            return
+                        }
+                        filled[p >> 6] |= bit
+                        buffer[i] = p
+                    }
+                    count = other.count
+                }
+            }
+            return complete ? result : nil
         }
-        return result
     }
 
     /// `values` moved to their positions in this schema (see ``permutation(from:)``).

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A row after summarization: flat, typed, immutable, and ready for every output.
 ///
 /// Outputs receive these from the logger in one order. A class, so handing one row to
@@ -35,6 +37,16 @@ public final class SummarizedRow: Sendable {
         self.schema = schema
         self.values = values
     }
+
+    /// The journal's text of this row's values, when the journal keeps it for a view that
+    /// writes the same text (CSV numbers are the journal's), so a number is formatted once.
+    private let valueText = Mutex<ValueText?>(nil)
+
+    /// Set by the journal as it writes the row.
+    func keepValueText(_ text: ValueText) { valueText.withLock { $0 = text } }
+
+    /// The journal's text of the values, if it kept it; dropped once taken.
+    func takeValueText() -> ValueText? { valueText.withLock { $0.take() } }
 
     /// The user's keys, in order.
     public var keys: [String] { schema.keys }
@@ -83,5 +95,37 @@ public struct RowTime: Sendable, Hashable {
     public init(utcTimestamp: Double, localTime: String) {
         self.utcTimestamp = utcTimestamp
         self.localTime = localTime
+    }
+}
+
+/// A row's journal line with where each value's text lies in it, in one allocation: the
+/// line, then per value its start and end offsets (`UInt32`).
+struct ValueText: Sendable {
+    private let storage: [UInt8]
+    private let lineCount: Int
+
+    /// `bounds` holds each value's start and end offset in `line` (`UInt32`s), in value order.
+    init(line: UnsafeRawBufferPointer, bounds: UnsafeRawBufferPointer) {
+        lineCount = line.count
+        let total = line.count + bounds.count
+        storage = [UInt8](unsafeUninitializedCapacity: total) { buffer, count in
+            let base = UnsafeMutableRawPointer(buffer.baseAddress!)
+            if let source = line.baseAddress { base.copyMemory(from: source, byteCount: line.count) }
+            if let source = bounds.baseAddress { (base + line.count).copyMemory(from: source, byteCount: bounds.count) }
+            count = total
+        }
+    }
+
+    /// Calls `body` with a function giving value `i`'s text.
+    func withValues<R>(_ body: ((Int) -> UnsafeRawBufferPointer) -> R) -> R {
+        storage.withUnsafeBytes { raw in
+            let line = raw.baseAddress!
+            let lineCount = self.lineCount
+            return body { i in
+                let start = raw.loadUnaligned(fromByteOffset: lineCount + 8 * i, as: UInt32.self)
+                let end = raw.loadUnaligned(fromByteOffset: lineCount + 8 * i + 4, as: UInt32.self)
+                return UnsafeRawBufferPointer(start: line + Int(start), count: Int(end - start))
+            }
+        }
     }
 }

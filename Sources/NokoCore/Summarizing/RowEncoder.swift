@@ -37,8 +37,34 @@ enum RowEncoding {
     }
 
     private enum Decision: Sendable {
-        case encoder(Layout)
+        case encoder(Layout, Summarizer)
         case mirror
+    }
+
+    /// A row type that goes through the encoder: rows of it are summarized without a cast
+    /// to `Encodable` (a protocol cast per row was a sixth of a struct row's summarizing).
+    /// Unchecked: a metatype is immutable, whatever its type's own sendability.
+    struct Summarizer: @unchecked Sendable {
+        let type: any Encodable.Type
+
+        func callAsFunction(_ row: Any, _ layout: Layout, _ columns: inout ValueColumns) -> Bool {
+            type.nokoSummarizeRow(row, layout, &columns)
+        }
+    }
+
+    private static func summarizer(of row: any Encodable) -> Summarizer { Summarizer(type: Swift.type(of: row)) }
+
+    /// For a row whose type already had its first row: summarizes it through the encoder
+    /// (true) or says to use `Mirror` (false); nil for a type not seen yet.
+    ///
+    /// Only types that reached the `Encodable` check of `summarizeRow` have a decision, so
+    /// the checks before it (custom summarizers, dictionaries) would not have taken them.
+    static func summarizeKnown(_ row: Any, into columns: inout ValueColumns) -> Bool? {
+        switch decisions.withLock({ $0[ObjectIdentifier(Swift.type(of: row))] }) {
+        case .encoder(let layout, let summarize)?: return summarize(row, layout, &columns)
+        case .mirror?: return false
+        case nil: return nil
+        }
     }
 
     private static let decisions = Mutex<[ObjectIdentifier: Decision]>([:])
@@ -56,7 +82,7 @@ enum RowEncoding {
         switch decisions.withLock({ $0[type] }) {
         case .mirror?:
             return false
-        case .encoder(let layout)?:
+        case .encoder(let layout, _)?:
             let encoder = RowEncoder(layout: layout, registry: columns.registry)
             guard (try? row.encode(to: encoder)) != nil, encoder.complete else { return false }
             columns = encoder.output
@@ -80,7 +106,7 @@ enum RowEncoding {
             var encoded = ValueColumns(registry: columns.registry)
             encoder.replay(into: &encoded, layout: layout)
             if encoded.keys == reference.keys && zip(encoded.values, reference.values).allSatisfy({ $0.isIdentical(to: $1) }) {
-                decision = .encoder(layout)
+                decision = .encoder(layout, summarizer(of: row))
             } else {
                 why = "its Encodable columns (\(encoded.keys.prefix(6).joined(separator: ", "))…) differ from its fields' (\(reference.keys.prefix(6).joined(separator: ", "))…)"
             }
@@ -423,4 +449,17 @@ private struct SingleRowContainer: SingleValueEncodingContainer {
     mutating func encode(_ value: UInt32) throws { add(.int(Int64(value))) }
     mutating func encode(_ value: UInt64) throws { add(RowEncoder.scalar(value)) }
     mutating func encode<T: Encodable>(_ value: T) throws { encoder.fail("a single value of \(T.self)") }
+}
+
+extension Encodable {
+    /// `row`, which holds a `Self`, through the encoder with `layout` (see
+    /// `RowEncoding.Summarizer`); false when its columns do not fit the layout.
+    fileprivate static func nokoSummarizeRow(_ row: Any, _ layout: RowEncoding.Layout, _ columns: inout ValueColumns) -> Bool {
+        // A cast to a concrete type, far cheaper than one to a protocol.
+        let value = row as! Self
+        let encoder = RowEncoder(layout: layout, registry: columns.registry)
+        guard (try? value.encode(to: encoder)) != nil, encoder.complete else { return false }
+        columns = encoder.output
+        return true
+    }
 }

@@ -51,6 +51,12 @@ public struct ValueColumns {
         values.append(value)
     }
 
+    /// Makes room for `count` columns, so a row of known size grows its arrays once.
+    mutating func reserve(_ count: Int) {
+        keys.reserveCapacity(count)
+        values.reserveCapacity(count)
+    }
+
     /// Adds a value the caller has already vetted (and warned about).
     mutating func appendUnchecked(_ key: String, _ value: Scalar) {
         if case .string = value { containsStrings = true }

@@ -81,8 +81,23 @@ extension ValueColumns {
     /// Summarizes a whole row: a keyed value (dictionary, struct, class) contributes its
     /// entries as top-level keys; anything else is logged under `value`.
     mutating func summarizeRow(_ row: Any) {
-        if let entry = registry[ObjectIdentifier(type(of: row))] {
+        if !registry.isEmpty, let entry = registry[ObjectIdentifier(type(of: row))] {
             entry.body(row, "", &self)
+            return
+        }
+        // The usual row, a `[String: Any]`, told by its type like the common scalars: the
+        // general casts below cost more than summarizing a short row's values.
+        if !ValueColumns.dictionaryRowsAreCustom, let dictionary = _openExistential(row, do: exactStringAnyDictionary),
+            !dictionary.keys.contains(where: mayCollide)
+        {
+            reserve(dictionary.count)
+            for (key, value) in dictionary { walkEntry(key, value, prefix: "") }
+            return
+        }
+        // A struct type seen before: straight to the encoder, or to `Mirror`, without the
+        // protocol casts below.
+        if let encoded = RowEncoding.summarizeKnown(row, into: &self) {
+            if !encoded { summarizeWithMirror(row) }
             return
         }
         if let custom = row as? any NokoSummarizable {
@@ -93,6 +108,7 @@ extension ValueColumns {
             // The common row: a specialized loop, no existential dispatch per entry. (Keys
             // are checked first, not as they come: summarizing part of a row twice would run
             // custom summarizers twice.)
+            reserve(dictionary.count)
             for (key, value) in dictionary { walkEntry(key, value, prefix: "") }
             return
         }
@@ -106,6 +122,10 @@ extension ValueColumns {
         summarizeWithMirror(row)
     }
 
+    /// True when `[String: Any]` itself conforms to `NokoSummarizable` (the user's own
+    /// extension), which then summarizes dictionary rows.
+    private static let dictionaryRowsAreCustom = [String: Any].self is any NokoSummarizable.Type
+
     /// A struct's or class's stored properties as columns, else the value under `value`.
     mutating func summarizeWithMirror(_ row: Any) {
         let mirror = Mirror(reflecting: row)
@@ -118,7 +138,13 @@ extension ValueColumns {
 
     /// Summarizes `value` under `key` (already joined with its prefix).
     mutating func walk(_ value: Any, key: String) {
-        // The common scalars first: this is the hot path of every row.
+        // The common scalars first: this is the hot path of every row. Opening the existential
+        // and comparing its type is a few instructions, where each `as?` below is a trip
+        // through the runtime's general cast (a quarter of a dictionary row's summarizing).
+        if let scalar = _openExistential(value, do: exactCommonScalar) {
+            add(key, scalar)
+            return
+        }
         switch value {
         case let v as Double: add(key, .double(v)); return
         case let v as Int: add(key, .int(Int64(v))); return
@@ -268,6 +294,25 @@ extension ValueColumns {
     }
 
     static let momentSuffixes = [".mean", ".min", ".max", ".std"]
+}
+
+/// The value when its type is exactly `[String: Any]`.
+@inline(__always)
+private func exactStringAnyDictionary<T>(_ value: T) -> [String: Any]? {
+    T.self == [String: Any].self ? unsafeBitCast(value, to: [String: Any].self) : nil
+}
+
+/// The value when its type is exactly one of the common scalar types (`Double`, `Int`,
+/// `String`, `Float`, `Bool`), as `walk`'s casts would make it; nil for any other type
+/// (optionals and bridged values included, which the casts handle).
+@inline(__always)
+private func exactCommonScalar<T>(_ value: T) -> Scalar? {
+    if T.self == Double.self { return .double(unsafeBitCast(value, to: Double.self)) }
+    if T.self == Int.self { return .int(Int64(unsafeBitCast(value, to: Int.self))) }
+    if T.self == String.self { return .string(unsafeBitCast(value, to: String.self)) }
+    if T.self == Float.self { return .double(Scalar.widen(unsafeBitCast(value, to: Float.self))) }
+    if T.self == Bool.self { return .bool(unsafeBitCast(value, to: Bool.self)) }
+    return nil
 }
 
 extension Scalar {

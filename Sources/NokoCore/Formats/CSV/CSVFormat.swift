@@ -47,7 +47,7 @@ enum CSVFormat {
         }
     }
 
-    private static func needsQuotes(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+    static func needsQuotes(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let first = utf8.first, let last = utf8.last else { return true }
         if first == UInt8(ascii: " ") || last == UInt8(ascii: " ") { return true }
         for byte in utf8 {

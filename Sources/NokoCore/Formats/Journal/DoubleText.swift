@@ -34,6 +34,13 @@ enum DoubleText {
         }
     }
 
+    /// Writes the runtime's text of a finite, non-integral `value` into `buffer` (32 bytes,
+    /// pre-filled with ASCII "0"s as ``append(_:to:)`` explains); returns its length.
+    @inline(__always)
+    static func format(_ value: Double, into buffer: UnsafeMutablePointer<UInt8>) -> Int {
+        Int(runtimeFloat64ToString(buffer, 32, value, false))
+    }
+
     private static let pointZero: [UInt8] = Array(".0".utf8)
     private static let positiveZero: [UInt8] = Array("0.0".utf8)
     private static let negativeZero: [UInt8] = Array("-0.0".utf8)
