@@ -331,24 +331,12 @@ package struct RunView {
         guard run.mlflowRecord != nil || mlflowStatus != nil else { return [] }
         let place = mlflowStatus?.record.url ?? run.mlflowRecord?["url"]?.stringValue ?? mlflowStatus?.record.trackingURI
             ?? run.mlflowRecord?["tracking_uri"]?.stringValue ?? "?"
-        var fields: [(TerminalText, TerminalText)] = [("mlflow", "\(place)")]
-        let command = ShellQuote.line(["noko-run", "sync", "--to", "mlflow", displayPath])
-        if let sync = mlflowStatus {
-            let rows = "\(DisplayFormat.count(Int(sync.rowsUploaded))) rows"
-            if sync.isComplete {
-                fields.append(("sync", "complete: \(rows) uploaded"))
-            } else if sync.bytesUploaded >= sync.bytesTotal {
-                fields.append(("sync", sync.finished ? "\(rows) uploaded; some artifacts are not" : "\(rows) uploaded; the MLflow run is not ended yet"))
-            } else {
-                let percent = sync.bytesTotal > 0 ? Int(Double(sync.bytesUploaded) / Double(sync.bytesTotal) * 100) : 0
-                fields.append(("sync", "behind: \(DisplayFormat.bytes(sync.bytesUploaded)) of \(DisplayFormat.bytes(sync.bytesTotal)) uploaded (\(percent) %), \(rows)"))
-            }
-            if let error = sync.lastError { fields.append(("last error", "\(error)")) }
-            if !sync.isComplete && status != .running { fields.append(("finish with", command)) }
-        } else {
-            fields.append(("sync", status == .running ? "nothing uploaded yet" : "nothing uploaded yet; upload with: \(command)"))
+        let upload = mlflowStatus.map { sync in
+            UploadState(
+                rows: sync.rowsUploaded, bytesUploaded: sync.bytesUploaded, bytesTotal: sync.bytesTotal, isComplete: sync.isComplete,
+                rest: sync.finished ? "some artifacts are not" : "the MLflow run is not ended yet", lastError: sync.lastError)
         }
-        return fields
+        return [("mlflow", "\(place)")] + uploadFields(upload, command: ShellQuote.line(["noko-run", "sync", "--to", "mlflow", displayPath]))
     }
 
     private func wandbFields() -> [(TerminalText, TerminalText)] {
@@ -360,26 +348,46 @@ package struct RunView {
         let url = record?["url"]?.stringValue ?? wandbStatus?.record.url
         let mode = record?["mode"]?.stringValue ?? wandbStatus?.record.mode
         let place = url ?? [entity ?? "?", project ?? "?", runID ?? "?"].joined(separator: "/")
-        var fields: [(TerminalText, TerminalText)] = [("wandb", "\(place)\(mode.map { " (\($0))" } ?? "")")]
-        let command = ShellQuote.line(["noko-run", "sync", displayPath])
-        if let sync = wandbStatus {
-            let rows = "\(DisplayFormat.count(Int(sync.historyLines))) rows"
-            if sync.isComplete {
-                fields.append(("sync", "complete: \(rows) uploaded"))
-            } else if sync.bytesUploaded >= sync.bytesTotal {
-                fields.append(("sync", "\(rows) uploaded; the remote run is not marked finished yet"))
-            } else {
-                let percent = sync.bytesTotal > 0 ? Int(Double(sync.bytesUploaded) / Double(sync.bytesTotal) * 100) : 0
-                fields.append((
-                    "sync",
-                    "behind: \(DisplayFormat.bytes(sync.bytesUploaded)) of \(DisplayFormat.bytes(sync.bytesTotal)) uploaded (\(percent) %), \(rows)"
-                ))
-            }
-            if let error = sync.lastError { fields.append(("last error", "\(error)")) }
-            if !sync.isComplete && status != .running { fields.append(("finish with", command)) }
-        } else {
-            fields.append(("sync", status == .running ? "nothing uploaded yet" : "nothing uploaded yet; upload with: \(command)"))
+        let upload = wandbStatus.map { sync in
+            UploadState(
+                rows: sync.historyLines, bytesUploaded: sync.bytesUploaded, bytesTotal: sync.bytesTotal, isComplete: sync.isComplete,
+                rest: "the remote run is not marked finished yet", lastError: sync.lastError)
         }
+        return [("wandb", "\(place)\(mode.map { " (\($0))" } ?? "")")] + uploadFields(upload, command: ShellQuote.line(["noko-run", "sync", displayPath]))
+    }
+
+    /// How far an upload to a remote got, as its cursor says.
+    private struct UploadState {
+        var rows: Int64
+        var bytesUploaded: Int64
+        var bytesTotal: Int64
+        var isComplete: Bool
+        /// What is still missing once every row is up.
+        var rest: String
+        var lastError: String?
+    }
+
+    /// A remote's `sync` lines: complete, rows up but the run not ended, or behind; the last
+    /// error; the command that finishes it (`upload`: nil when nothing was uploaded yet).
+    private func uploadFields(_ upload: UploadState?, command: TerminalText) -> [(TerminalText, TerminalText)] {
+        guard let upload else {
+            return [("sync", status == .running ? "nothing uploaded yet" : "nothing uploaded yet; upload with: \(command)")]
+        }
+        var fields: [(TerminalText, TerminalText)] = []
+        let rows = "\(DisplayFormat.count(Int(upload.rows))) rows"
+        if upload.isComplete {
+            fields.append(("sync", "complete: \(rows) uploaded"))
+        } else if upload.bytesUploaded >= upload.bytesTotal {
+            fields.append(("sync", "\(rows) uploaded; \(upload.rest)"))
+        } else {
+            let percent = upload.bytesTotal > 0 ? Int(Double(upload.bytesUploaded) / Double(upload.bytesTotal) * 100) : 0
+            fields.append((
+                "sync",
+                "behind: \(DisplayFormat.bytes(upload.bytesUploaded)) of \(DisplayFormat.bytes(upload.bytesTotal)) uploaded (\(percent) %), \(rows)"
+            ))
+        }
+        if let error = upload.lastError { fields.append(("last error", "\(error)")) }
+        if !upload.isComplete && status != .running { fields.append(("finish with", command)) }
         return fields
     }
 
