@@ -69,7 +69,7 @@ public struct RunOptions: Sendable {
     public var handleSignals = true
     /// How long `finish()` waits for the remotes' uploads at most before leaving them for
     /// `noko-run sync` (each remote also stops at its own `finishTimeout`, of
-    /// ``WandbOptions`` and ``MLflowOptions``).
+    /// ``/NokoWandb/WandbOptions`` and ``/NokoMLflow/MLflowOptions``).
     public var finishTimeout = Duration.seconds(30)
     /// How often the reserved `system` table is sampled (process and machine CPU, memory,
     /// disk, network, GPUs), besides one sample when the run starts and one when it
