@@ -116,13 +116,13 @@ package final class MLflowSync: LiveRemote {
         } catch {
             throw SyncJobError("\(error)")
         }
+        let asked = MLflowSettings.resolve(options: options, environment: environment)
         // A run that never reached its server (started offline, or against a wrong URI) goes
         // where it is asked to now.
-        if existing?.runID == nil, case .on = MLflowSettings.resolve(options: options, environment: environment) { existing = nil }
+        if existing?.runID == nil, case .on = asked { existing = nil }
         // A run mirrored before goes on to the server it went to.
         var given = options ?? MLflowOptions()
         if let existing {
-            let asked = MLflowSettings.resolve(options: options, environment: environment)
             if case .on(let other) = asked, other.trackingURI != existing.trackingURI {
                 messages(
                     SyncMessage(
